@@ -1,0 +1,55 @@
+# batchml — build, test, bench. `make help` lists the targets.
+CC      ?= cc
+ARCH    ?= -march=native
+CFLAGS  ?= -std=c99 -O3 $(ARCH) -g -Wall -Wextra -Wpedantic
+LDLIBS  ?= -lopenblas -lpthread -lm
+PYTHON  ?= /usr/bin/python3
+HDR      = batchml.h $(wildcard parts/*.h)
+
+TEST_SRC  = $(wildcard tests/*.c)
+TEST_BINS = $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
+EX_SRC    = $(wildcard examples/*.c)
+EX_BINS   = $(patsubst examples/%.c,build/examples/%,$(EX_SRC))
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BINS= $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
+
+.PHONY: all help test bench deps run clean tests examples
+
+all: batchml
+
+help:
+	@echo "make            build the CLI ./batchml"
+	@echo "make deps       install what a fresh Debian machine lacks (needs root)"
+	@echo "make run        the main job on the built-in default model"
+	@echo "make test       build and run every test; ends with 'N passed, N failed'"
+	@echo "make bench      benchmarks side by side with peers -> bench/RESULTS.md"
+
+batchml: cli/batchml.c $(HDR)
+	$(CC) $(CFLAGS) -I. -o $@ cli/batchml.c $(LDLIBS)
+
+build/tests/%: tests/%.c $(HDR) tests/bml_test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I. -Itests -o $@ $< $(LDLIBS)
+
+build/examples/%: examples/%.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I. -o $@ $< $(LDLIBS)
+
+build/bench/%: bench/%.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I. -o $@ $< $(LDLIBS)
+
+tests: $(TEST_BINS)
+examples: $(EX_BINS)
+
+test: batchml tests examples
+	@bash tests/run.sh
+
+bench: batchml $(BENCH_BINS)
+	@bash bench/run.sh
+
+deps:
+	bash tools/deps.sh
+
+clean:
+	rm -rf build batchml

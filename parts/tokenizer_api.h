@@ -1,0 +1,1 @@
+/* (tokenizer API: being written) */
