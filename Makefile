@@ -2,6 +2,7 @@
 CC      ?= cc
 ARCH    ?= -march=native
 CFLAGS  ?= -std=c99 -O3 $(ARCH) -g -Wall -Wextra -Wpedantic
+CPPFLAGS += -DBATCHML_ASSETS_DIR=\"$(CURDIR)/assets/minilm-l6-arch\"
 LDLIBS  ?= -lopenblas -lpthread -lm
 PYTHON  ?= /usr/bin/python3
 HDR      = batchml.h $(wildcard parts/*.h)
@@ -24,20 +25,21 @@ help:
 	@echo "make test       build and run every test; ends with 'N passed, N failed'"
 	@echo "make bench      benchmarks side by side with peers -> bench/RESULTS.md"
 
-batchml: cli/batchml.c $(HDR)
-	$(CC) $(CFLAGS) -I. -o $@ cli/batchml.c $(LDLIBS)
+CLI_SRC = $(wildcard cli/*.c)
+batchml: $(CLI_SRC) cli/cli.h $(HDR)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -I. -o $@ $(CLI_SRC) $(LDLIBS)
 
 build/tests/%: tests/%.c $(HDR) tests/bml_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I. -Itests -o $@ $< $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -I. -Itests -o $@ $< $(LDLIBS)
 
 build/examples/%: examples/%.c $(HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I. -o $@ $< $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -I. -o $@ $< $(LDLIBS)
 
 build/bench/%: bench/%.c $(HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I. -o $@ $< $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -I. -o $@ $< $(LDLIBS)
 
 tests: $(TEST_BINS)
 examples: $(EX_BINS)

@@ -53,6 +53,12 @@
 #ifndef BATCHML_H
 #define BATCHML_H
 
+/* The implementation uses POSIX (mmap, clock_gettime, threads); with
+   -std=c99 that needs the feature macro before any system header. */
+#if defined(BATCHML_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +99,8 @@ typedef enum bml_log_level { BML_LOG_DEBUG, BML_LOG_INFO, BML_LOG_WARN, BML_LOG_
 typedef void (*bml_log_fn)(bml_log_level level, const char *msg, void *user);
 /* Install a process-wide log callback (NULL: silent, the default). */
 BMLDEF void bml_set_log(bml_log_fn fn, void *user);
+/* Free memory the library allocated for the caller (BML_FREE). */
+BMLDEF void bml_free(void *p);
 
 /* ======================================================================
    API: JSON (the loader's own reader, exposed for tools and tests)
@@ -128,6 +136,157 @@ BMLDEF const bml_json *bml_json_get(const bml_json *obj, const char *key);
    API: tokenizer (BERT WordPiece, id-for-id identical to HF tokenizers)
    ====================================================================== */
 #include "parts/tokenizer_api.h"
+
+/* ======================================================================
+   API: batch types — items in, responses out, stats, O(1) lookup by id
+   ====================================================================== */
+
+/* One input: text (UTF-8) or token ids (used as given when ids != NULL). */
+typedef struct bml_item {
+    uint64_t id;
+    const char *text;       /* len < 0: NUL-terminated                      */
+    ptrdiff_t len;
+    const int32_t *ids;     /* token ids (no [CLS]/[SEP] added)             */
+    size_t n_ids;
+} bml_item;
+
+/* One output. `data` points at the item's row of the caller's output
+   matrix (n floats) when status is BML_OK. */
+typedef struct bml_response {
+    uint64_t id;
+    bml_status status;
+    char error[192];        /* readable message when status != BML_OK       */
+    uint64_t duration_ns;   /* from the start of the call until this item's
+                               result was ready (its latency in the batch)  */
+    float *data;
+    size_t n;
+} bml_response;
+
+typedef struct bml_stats {
+    size_t total_items, succeeded, failed;
+    uint64_t total_ns;      /* wall time of the whole call                  */
+    double items_per_s;     /* total_items / total time                     */
+    double mean_ns, p50_ns, p95_ns, p99_ns;  /* per-item latency            */
+    double single_item_ns;  /* measured one-at-a-time time per item (0: none) */
+    double speedup_vs_single; /* single_item_ns / (total_ns / total_items); 0 without a baseline */
+} bml_stats;
+
+/* Responses of one call plus stats; bml_result_find is O(1) (hash on id). */
+typedef struct bml_result {
+    bml_response *responses;
+    size_t count;
+    bml_stats stats;
+    uint32_t *index_;       /* private: open-addressing table of positions+1 */
+    size_t index_cap_;
+} bml_result;
+
+/* Allocate `count` zeroed responses (any previous content is freed). */
+BMLDEF bml_status bml_result_init(bml_result *r, size_t count);
+/* Fill stats from the responses, the call's wall time and an optional
+   measured single-item time per item (0 = none), and build the id index. */
+BMLDEF bml_status bml_result_finish(bml_result *r, uint64_t total_ns, double single_item_ns);
+BMLDEF const bml_response *bml_result_find(const bml_result *r, uint64_t id);
+BMLDEF size_t bml_result_success_count(const bml_result *r);
+BMLDEF int bml_result_all_succeeded(const bml_result *r);
+BMLDEF void bml_result_free(bml_result *r);
+/* Monotonic clock in nanoseconds. */
+BMLDEF uint64_t bml_now_ns(void);
+
+/* ======================================================================
+   API: models — a sentence-transformers directory, loaded as saved
+   ====================================================================== */
+
+typedef enum bml_pooling {
+    BML_POOL_MEAN = 0, BML_POOL_CLS, BML_POOL_MAX, BML_POOL_MEAN_SQRT_LEN
+} bml_pooling;
+
+typedef struct bml_config {
+    int hidden, layers, heads, intermediate;
+    int vocab, max_position, type_vocab;
+    float layer_norm_eps;
+    bml_pooling pooling;
+    int normalize;          /* modules.json has a Normalize module          */
+    int max_seq_len;        /* tokens incl. [CLS]/[SEP] (sentence_bert_config) */
+    const char *dtype;      /* "F32", "F16" or "BF16" as stored              */
+    size_t n_params;
+    size_t file_bytes;      /* model.safetensors size                       */
+} bml_config;
+
+typedef struct bml_model bml_model;
+
+typedef struct bml_model_desc {
+    const char *path;       /* the model directory                          */
+    int threads;            /* 0 = every core                                */
+    int deterministic;      /* 1: results bitwise identical whatever the
+                               batch composition, batch size and thread
+                               count (own fixed-order GEMM; slower)          */
+    int max_seq_len;        /* 0 = sentence_bert_config.json's (else 256),
+                               never above max_position_embeddings          */
+    int no_tokenizer;       /* 1: ids-only model (no vocab files needed)     */
+} bml_model_desc;
+
+BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out);
+BMLDEF void bml_model_free(bml_model *m);
+BMLDEF const bml_config *bml_model_config(const bml_model *m);
+/* The model's tokenizer (NULL for an ids-only model). */
+BMLDEF const bml_tokenizer *bml_model_tokenizer(const bml_model *m);
+/* Human-readable name of the pooling mode ("mean", "cls", ...). */
+BMLDEF const char *bml_pooling_name(bml_pooling p);
+
+/* Which OpenBLAS kernels this process uses. Returns 1 when faster ones
+   exist for this CPU and would be picked with OPENBLAS_CORETYPE=<want>
+   set before the library loads (want receives the name), 0 when the best
+   are in use, -1 when unknown (no OpenBLAS, or not x86-64). */
+BMLDEF int bml_blas_check(char *want, size_t cap);
+/* "OpenBLAS 0.3.21 SkylakeX", "built-in GEMM", ... */
+BMLDEF const char *bml_blas_info(void);
+
+/* ======================================================================
+   API: embeddings
+   ====================================================================== */
+
+/* Embed one id sequence ([CLS] ... [SEP] as the caller wants them) into
+   out[hidden]. Errors: empty, too long, id outside the vocabulary. */
+BMLDEF bml_status bml_embed_ids(bml_model *m, const int32_t *ids, size_t n, float *out);
+/* Tokenize and embed one text (len < 0: NUL-terminated). */
+BMLDEF bml_status bml_embed_text(bml_model *m, const char *text, ptrdiff_t len, float *out);
+
+typedef struct bml_batch_desc {
+    size_t batch_size;      /* sequences per forward pass; 0 = 32            */
+    size_t max_tokens;      /* tokens per forward pass cap; 0 = no cap       */
+    int keep_order;         /* 1: batch in input order (default sorts by
+                               length within the call; output order is the
+                               input order either way)                       */
+    int measure_single;     /* >0: time this many items one at a time first
+                               and report speedup_vs_single                 */
+    bml_utf8_policy utf8;   /* text items: invalid UTF-8 handling           */
+} bml_batch_desc;
+
+/* Embed `count` items into out[count * hidden] (row i = item i). Each item
+   gets a response in `res` (may be NULL); a bad item fails alone, its row
+   zeroed. Returns BML_OK unless the call itself is invalid. */
+BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t count,
+                                  const bml_batch_desc *desc, float *out, bml_result *res);
+
+/* ======================================================================
+   API: random-weight models in Hugging Face layout (tests, demos)
+   ====================================================================== */
+
+typedef struct bml_mkmodel_desc {
+    const char *out_dir;    /* created if missing                           */
+    const char *assets_dir; /* vocab.txt, tokenizer.json, ... to copy       */
+    uint64_t seed;
+    int layers, hidden, heads, intermediate; /* 0 = all-MiniLM-L6-v2's       */
+    int max_position;       /* 0 = 512                                      */
+    bml_pooling pooling;
+    int no_normalize;
+    int max_seq_len;        /* 0 = 256                                      */
+} bml_mkmodel_desc;
+
+/* Writes config.json, model.safetensors (F32), 1_Pooling/config.json,
+   modules.json, sentence_bert_config.json and copies the tokenizer files.
+   Byte-identical for the same desc on any machine. */
+BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc);
 
 #ifdef __cplusplus
 }
@@ -188,6 +347,8 @@ BMLDEF const char *bml_status_name(bml_status s) {
 BMLDEF const char *bml_last_error(void) { return bml__errbuf; }
 
 BMLDEF void bml_set_log(bml_log_fn fn, void *user) { bml__log_fn = fn; bml__log_user = user; }
+
+BMLDEF void bml_free(void *p) { BML_FREE(p); }
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
@@ -703,6 +864,1462 @@ static void bml__pool_destroy(bml__pool *p) {
    Tokenizer
    ====================================================================== */
 #include "parts/tokenizer_impl.h"
+
+/* ======================================================================
+   Batch types: responses, stats, id index
+   ====================================================================== */
+#include <time.h>
+
+BMLDEF uint64_t bml_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+BMLDEF bml_status bml_result_init(bml_result *r, size_t count) {
+    bml_result_free(r);
+    r->responses = (bml_response *)bml__calloc(count ? count : 1, sizeof(bml_response));
+    if (!r->responses) return bml__fail(BML_ERR_NOMEM, "out of memory for %zu responses", count);
+    r->count = count;
+    return BML_OK;
+}
+
+static uint64_t bml__hash64(uint64_t x) {
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+static int bml__cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted values. */
+static double bml__pct(const double *v, size_t n, double p) {
+    size_t k;
+    if (!n) return 0;
+    k = (size_t)ceil(p / 100.0 * (double)n);
+    if (k < 1) k = 1;
+    if (k > n) k = n;
+    return v[k - 1];
+}
+
+BMLDEF bml_status bml_result_finish(bml_result *r, uint64_t total_ns, double single_item_ns) {
+    bml_stats *s = &r->stats;
+    double *lat, sum = 0;
+    size_t i, cap;
+    memset(s, 0, sizeof *s);
+    s->total_items = r->count;
+    s->total_ns = total_ns;
+    lat = (double *)bml__calloc(r->count ? r->count : 1, sizeof(double));
+    if (!lat) return bml__fail(BML_ERR_NOMEM, "out of memory for stats");
+    for (i = 0; i < r->count; i++) {
+        if (r->responses[i].status == BML_OK) s->succeeded++;
+        lat[i] = (double)r->responses[i].duration_ns;
+        sum += lat[i];
+    }
+    s->failed = r->count - s->succeeded;
+    qsort(lat, r->count, sizeof(double), bml__cmp_double);
+    if (r->count) {
+        s->mean_ns = sum / (double)r->count;
+        s->p50_ns = bml__pct(lat, r->count, 50);
+        s->p95_ns = bml__pct(lat, r->count, 95);
+        s->p99_ns = bml__pct(lat, r->count, 99);
+    }
+    BML_FREE(lat);
+    if (total_ns) s->items_per_s = (double)r->count * 1e9 / (double)total_ns;
+    s->single_item_ns = single_item_ns;
+    if (single_item_ns > 0 && r->count && total_ns)
+        s->speedup_vs_single = single_item_ns / ((double)total_ns / (double)r->count);
+    /* id index: open addressing, load <= 1/2, stores position + 1 */
+    BML_FREE(r->index_);
+    r->index_ = NULL;
+    for (cap = 16; cap < 2 * r->count; cap *= 2) {}
+    r->index_ = (uint32_t *)bml__calloc(cap, sizeof(uint32_t));
+    if (!r->index_) return bml__fail(BML_ERR_NOMEM, "out of memory for the id index");
+    r->index_cap_ = cap;
+    for (i = 0; i < r->count && i < UINT32_MAX - 1; i++) {
+        size_t h = (size_t)bml__hash64(r->responses[i].id) & (cap - 1);
+        while (r->index_[h]) {
+            if (r->responses[r->index_[h] - 1].id == r->responses[i].id) break; /* first wins */
+            h = (h + 1) & (cap - 1);
+        }
+        if (!r->index_[h]) r->index_[h] = (uint32_t)(i + 1);
+    }
+    return BML_OK;
+}
+
+BMLDEF const bml_response *bml_result_find(const bml_result *r, uint64_t id) {
+    size_t h;
+    if (!r->index_) return NULL;
+    h = (size_t)bml__hash64(id) & (r->index_cap_ - 1);
+    while (r->index_[h]) {
+        const bml_response *x = &r->responses[r->index_[h] - 1];
+        if (x->id == id) return x;
+        h = (h + 1) & (r->index_cap_ - 1);
+    }
+    return NULL;
+}
+
+BMLDEF size_t bml_result_success_count(const bml_result *r) {
+    size_t i, n = 0;
+    for (i = 0; i < r->count; i++) n += r->responses[i].status == BML_OK;
+    return n;
+}
+
+BMLDEF int bml_result_all_succeeded(const bml_result *r) { return bml_result_success_count(r) == r->count; }
+
+BMLDEF void bml_result_free(bml_result *r) {
+    BML_FREE(r->responses);
+    BML_FREE(r->index_);
+    memset(r, 0, sizeof *r);
+}
+
+/* ======================================================================
+   safetensors: header validation and zero-copy tensor views (mmap)
+   ====================================================================== */
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BML__ST_HEADER_LIMIT (100u << 20)
+
+typedef enum { BML__F32, BML__F16, BML__BF16, BML__DT_OTHER } bml__dtype;
+
+typedef struct bml__tensor {
+    const char *name;       /* points into the parsed header               */
+    bml__dtype dtype;
+    const char *dtype_name;
+    int ndim;
+    int64_t shape[8];
+    size_t begin, end;      /* byte offsets into the data buffer            */
+} bml__tensor;
+
+typedef struct bml__st {
+    const char *path;
+    int fd;
+    unsigned char *map;
+    size_t size;
+    const unsigned char *data;  /* start of the data buffer                */
+    size_t data_len;
+    bml_json_doc *header;
+    bml__tensor *t;
+    size_t nt;
+} bml__st;
+
+static void bml__st_close(bml__st *st) {
+    if (st->map && st->map != (unsigned char *)MAP_FAILED) munmap(st->map, st->size);
+    if (st->fd >= 0) close(st->fd);
+    bml_json_free(st->header);
+    BML_FREE(st->t);
+    st->map = NULL;
+    st->fd = -1;
+    st->header = NULL;
+    st->t = NULL;
+}
+
+static int bml__cmp_tensor_begin(const void *a, const void *b) {
+    const bml__tensor *x = (const bml__tensor *)a, *y = (const bml__tensor *)b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+/* Open, map and validate a safetensors file: every tensor's dtype, shape
+   and byte range are checked against each other and the file size. */
+static bml_status bml__st_open(const char *path, bml__st *st) {
+    struct stat sb;
+    uint64_t hlen = 0;
+    size_t i, k;
+    const bml_json *root;
+    bml__tensor *sorted = NULL;
+    bml_status rc;
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+    st->path = path;
+    st->fd = open(path, O_RDONLY);
+    if (st->fd < 0) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        bml__st_close(st);
+        return bml__fail(BML_ERR_IO, "%s: not a regular file", path);
+    }
+    st->size = (size_t)sb.st_size;
+    if (st->size < 8) {
+        bml__st_close(st);
+        return bml__fail(BML_ERR_FORMAT, "%s: truncated: %zu bytes, the 8-byte header length is missing", path, st->size);
+    }
+    st->map = (unsigned char *)mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, st->fd, 0);
+    if (st->map == (unsigned char *)MAP_FAILED) {
+        st->map = NULL;
+        bml__st_close(st);
+        return bml__fail(BML_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+    }
+    for (i = 0; i < 8; i++) hlen |= (uint64_t)st->map[i] << (8 * i);
+    if (hlen > st->size - 8) {
+        bml__st_close(st);
+        return bml__fail(BML_ERR_FORMAT, "%s: header length %llu runs past the end of the file (%zu bytes)", path,
+                         (unsigned long long)hlen, st->size);
+    }
+    if (hlen > BML__ST_HEADER_LIMIT) {
+        bml__st_close(st);
+        return bml__fail(BML_ERR_FORMAT, "%s: header length %llu is over the %u-byte limit", path,
+                         (unsigned long long)hlen, BML__ST_HEADER_LIMIT);
+    }
+    rc = bml_json_parse((const char *)st->map + 8, (size_t)hlen, path, &st->header);
+    if (rc != BML_OK) { bml__st_close(st); return rc; }
+    st->data = st->map + 8 + hlen;
+    st->data_len = st->size - 8 - (size_t)hlen;
+    root = bml_json_root(st->header);
+    if (root->type != BML_JSON_OBJECT) {
+        bml__st_close(st);
+        return bml__fail(BML_ERR_FORMAT, "%s: header is not a JSON object", path);
+    }
+    st->t = (bml__tensor *)bml__calloc(root->len ? root->len : 1, sizeof(bml__tensor));
+    if (!st->t) { bml__st_close(st); return bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); }
+    for (i = 0; i < root->len; i++) {
+        const bml_json *e = &root->kids[i], *dt, *sh, *off;
+        bml__tensor *t = &st->t[st->nt];
+        size_t elems = 1, esize, nbytes;
+        if (!strcmp(e->key, "__metadata__")) continue;
+        t->name = e->key;
+        dt = bml_json_get(e, "dtype");
+        sh = bml_json_get(e, "shape");
+        off = bml_json_get(e, "data_offsets");
+        if (e->type != BML_JSON_OBJECT || !dt || dt->type != BML_JSON_STRING || !sh || sh->type != BML_JSON_ARRAY ||
+            !off || off->type != BML_JSON_ARRAY || off->len != 2) {
+            bml__st_close(st);
+            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': entry needs dtype, shape and data_offsets [begin, end]",
+                             path, e->key);
+        }
+        t->dtype_name = dt->str;
+        if (!strcmp(dt->str, "F32")) { t->dtype = BML__F32; esize = 4; }
+        else if (!strcmp(dt->str, "F16")) { t->dtype = BML__F16; esize = 2; }
+        else if (!strcmp(dt->str, "BF16")) { t->dtype = BML__BF16; esize = 2; }
+        else {
+            static const struct { const char *n; size_t s; } other[] = {
+                {"F64", 8}, {"I64", 8}, {"U64", 8}, {"I32", 4}, {"U32", 4}, {"I16", 2},
+                {"U16", 2}, {"I8", 1}, {"U8", 1}, {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
+            esize = 0;
+            for (k = 0; k < sizeof other / sizeof other[0]; k++)
+                if (!strcmp(dt->str, other[k].n)) esize = other[k].s;
+            if (!esize) {
+                bml__st_close(st);
+                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': unknown dtype '%s'", path, e->key, dt->str);
+            }
+            t->dtype = BML__DT_OTHER;
+        }
+        if (sh->len > 8) {
+            bml__st_close(st);
+            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': %zu dimensions (at most 8)", path, e->key, sh->len);
+        }
+        t->ndim = (int)sh->len;
+        for (k = 0; k < sh->len; k++) {
+            double d = sh->kids[k].num;
+            if (sh->kids[k].type != BML_JSON_NUMBER || d < 0 || d != floor(d) || d > 9.0e15) {
+                bml__st_close(st);
+                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': shape[%zu] is not a non-negative integer", path,
+                                 e->key, k);
+            }
+            t->shape[k] = (int64_t)d;
+            if (!bml__mul_ok(elems, (size_t)d, &elems)) {
+                bml__st_close(st);
+                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': shape overflows the address space", path, e->key);
+            }
+        }
+        if (!bml__mul_ok(elems, esize, &nbytes)) {
+            bml__st_close(st);
+            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': byte size overflows", path, e->key);
+        }
+        for (k = 0; k < 2; k++) {
+            double d = off->kids[k].num;
+            if (off->kids[k].type != BML_JSON_NUMBER || d < 0 || d != floor(d) || d > 9.0e18) {
+                bml__st_close(st);
+                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': data_offsets[%zu] is not a non-negative integer",
+                                 path, e->key, k);
+            }
+        }
+        t->begin = (size_t)off->kids[0].num;
+        t->end = (size_t)off->kids[1].num;
+        if (t->begin > t->end || t->end > st->data_len) {
+            bml__st_close(st);
+            return bml__fail(BML_ERR_FORMAT,
+                             "%s: tensor '%s': data_offsets [%zu, %zu] out of range (data buffer is %zu bytes)", path,
+                             e->key, t->begin, t->end, st->data_len);
+        }
+        if (t->end - t->begin != nbytes) {
+            bml__st_close(st);
+            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': %zu bytes of data for a %s tensor of %zu elements (%zu bytes)",
+                             path, e->key, t->end - t->begin, dt->str, elems, nbytes);
+        }
+        st->nt++;
+    }
+    /* no two tensors may share bytes */
+    sorted = (bml__tensor *)bml__calloc(st->nt ? st->nt : 1, sizeof(bml__tensor));
+    if (!sorted) { bml__st_close(st); return bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); }
+    memcpy(sorted, st->t, st->nt * sizeof(bml__tensor));
+    qsort(sorted, st->nt, sizeof(bml__tensor), bml__cmp_tensor_begin);
+    for (i = 1; i < st->nt; i++) {
+        if (sorted[i].begin < sorted[i - 1].end && sorted[i].begin != sorted[i].end &&
+            sorted[i - 1].begin != sorted[i - 1].end) {
+            bml_status s2 = bml__fail(BML_ERR_FORMAT, "%s: tensors '%s' [%zu, %zu] and '%s' [%zu, %zu] overlap", path,
+                                      sorted[i - 1].name, sorted[i - 1].begin, sorted[i - 1].end, sorted[i].name,
+                                      sorted[i].begin, sorted[i].end);
+            BML_FREE(sorted);
+            bml__st_close(st);
+            return s2;
+        }
+    }
+    BML_FREE(sorted);
+    return BML_OK;
+}
+
+/* Find a tensor by name, with or without a "bert." prefix. */
+static const bml__tensor *bml__st_find(const bml__st *st, const char *name) {
+    size_t i;
+    for (i = 0; i < st->nt; i++) {
+        const char *n = st->t[i].name;
+        if (!strncmp(n, "bert.", 5)) n += 5;
+        if (!strcmp(n, name)) return &st->t[i];
+    }
+    return NULL;
+}
+
+static float bml__half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
+    float f;
+    if (exp == 0) {
+        /* zero or subnormal: man * 2^-24 */
+        f = (float)man * (1.0f / 16777216.0f);
+        return sign ? -f : f;
+    }
+    if (exp == 31) bits = sign | 0x7F800000u | (man << 13);
+    else bits = sign | ((exp + 112) << 23) | (man << 13);
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* ======================================================================
+   Model: config files, weights bound to the mapped safetensors
+   ====================================================================== */
+
+typedef struct bml__layer {
+    const float *wq, *bq, *wk, *bk, *wv, *bv;   /* [H,H], [H]             */
+    const float *wo, *bo, *ln1_g, *ln1_b;       /* [H,H], [H]             */
+    const float *w1, *b1;                       /* [I,H], [I]             */
+    const float *w2, *b2, *ln2_g, *ln2_b;       /* [H,I], [H]             */
+} bml__layer;
+
+/* The activation arena: one block, carved per batch shape (see bml__ws_plan). */
+typedef struct bml__ws {
+    float *buf;
+    size_t cap;             /* floats                                      */
+} bml__ws;
+
+struct bml_model {
+    bml_config cfg;
+    char dtype[8];
+    bml__st st;
+    float **owned;          /* converted (F16/BF16) or realigned tensors    */
+    size_t nowned;
+    const float *word, *pos, *type, *ln0_g, *ln0_b;
+    bml__layer *layer;
+    bml_tokenizer *tok;
+    bml__pool *pool;
+    int threads;
+    int deterministic;
+    bml__ws ws;
+};
+
+BMLDEF const char *bml_pooling_name(bml_pooling p) {
+    switch (p) {
+    case BML_POOL_MEAN: return "mean";
+    case BML_POOL_CLS: return "cls";
+    case BML_POOL_MAX: return "max";
+    case BML_POOL_MEAN_SQRT_LEN: return "mean_sqrt_len";
+    }
+    return "?";
+}
+
+BMLDEF const bml_config *bml_model_config(const bml_model *m) { return &m->cfg; }
+BMLDEF const bml_tokenizer *bml_model_tokenizer(const bml_model *m) { return m->tok; }
+
+/* Integer field of config.json within [lo, hi]. */
+static bml_status bml__cfg_int(const bml_json *root, const char *path, const char *key, int lo, int hi, int dflt,
+                               int *out) {
+    const bml_json *v = bml_json_get(root, key);
+    if (!v) {
+        if (dflt >= 0) { *out = dflt; return BML_OK; }
+        return bml__fail(BML_ERR_FORMAT, "%s: field '%s' is missing", path, key);
+    }
+    if (v->type != BML_JSON_NUMBER || v->num != floor(v->num) || v->num < lo || v->num > hi)
+        return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be an integer in %d..%d", path, key, lo, hi);
+    *out = (int)v->num;
+    return BML_OK;
+}
+
+static bml_status bml__load_config(bml_model *m, const char *dir) {
+    char path[4096];
+    bml_json_doc *doc = NULL;
+    const bml_json *root, *v;
+    bml_config *c = &m->cfg;
+    bml_status rc;
+    bml__join(path, sizeof path, dir, "config.json");
+    if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+    root = bml_json_root(doc);
+    if (root->type != BML_JSON_OBJECT) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); }
+    if ((rc = bml__cfg_int(root, path, "hidden_size", 1, 16384, -1, &c->hidden)) ||
+        (rc = bml__cfg_int(root, path, "num_hidden_layers", 1, 256, -1, &c->layers)) ||
+        (rc = bml__cfg_int(root, path, "num_attention_heads", 1, 1024, -1, &c->heads)) ||
+        (rc = bml__cfg_int(root, path, "intermediate_size", 1, 65536, -1, &c->intermediate)) ||
+        (rc = bml__cfg_int(root, path, "vocab_size", 1, 4000000, -1, &c->vocab)) ||
+        (rc = bml__cfg_int(root, path, "max_position_embeddings", 1, 65536, -1, &c->max_position)) ||
+        (rc = bml__cfg_int(root, path, "type_vocab_size", 1, 1024, 2, &c->type_vocab))) {
+        bml_json_free(doc);
+        return rc;
+    }
+    if (c->hidden % c->heads) {
+        bml_json_free(doc);
+        return bml__fail(BML_ERR_FORMAT, "%s: hidden_size %d is not divisible by num_attention_heads %d", path,
+                         c->hidden, c->heads);
+    }
+    c->layer_norm_eps = 1e-12f;
+    v = bml_json_get(root, "layer_norm_eps");
+    if (v) {
+        if (v->type != BML_JSON_NUMBER || !(v->num > 0) || v->num > 1) {
+            bml_json_free(doc);
+            return bml__fail(BML_ERR_FORMAT, "%s: field 'layer_norm_eps' must be a number in (0, 1]", path);
+        }
+        c->layer_norm_eps = (float)v->num;
+    }
+    v = bml_json_get(root, "hidden_act");
+    if (v && (v->type != BML_JSON_STRING || strcmp(v->str, "gelu") != 0)) {
+        bml_status s2 = bml__fail(BML_ERR_UNSUPPORTED, "%s: hidden_act '%s' is not supported (only \"gelu\", exact erf)",
+                                  path, v->type == BML_JSON_STRING ? v->str : "?");
+        bml_json_free(doc);
+        return s2;
+    }
+    v = bml_json_get(root, "position_embedding_type");
+    if (v && (v->type != BML_JSON_STRING || strcmp(v->str, "absolute") != 0)) {
+        bml_json_free(doc);
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: position_embedding_type must be \"absolute\"", path);
+    }
+    bml_json_free(doc);
+    return BML_OK;
+}
+
+/* modules.json (Normalize? where is Pooling?), the pooling config and
+   sentence_bert_config.json. A plain BERT directory without them gets mean
+   pooling, no normalization and max length 256, with a log line. */
+static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_max_len) {
+    char path[4096], pool_dir[1024] = "1_Pooling";
+    bml_json_doc *doc = NULL;
+    const bml_json *root, *v;
+    bml_config *c = &m->cfg;
+    bml_status rc;
+    FILE *probe;
+    size_t i;
+    int n_modes = 0, msl = 256;
+    c->pooling = BML_POOL_MEAN;
+    c->normalize = 0;
+    bml__join(path, sizeof path, dir, "modules.json");
+    if ((probe = fopen(path, "rb")) != NULL) {
+        fclose(probe);
+        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+        root = bml_json_root(doc);
+        if (root->type != BML_JSON_ARRAY) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON array", path); }
+        for (i = 0; i < root->len; i++) {
+            const bml_json *t = bml_json_get(&root->kids[i], "type"), *p = bml_json_get(&root->kids[i], "path");
+            if (!t || t->type != BML_JSON_STRING) {
+                bml_json_free(doc);
+                return bml__fail(BML_ERR_FORMAT, "%s: module %zu has no \"type\" string", path, i);
+            }
+            if (strstr(t->str, "Normalize")) c->normalize = 1;
+            if (strstr(t->str, "Pooling") && p && p->type == BML_JSON_STRING) {
+                if (strstr(p->str, "..") || p->str[0] == '/' || p->len >= sizeof pool_dir) {
+                    bml_json_free(doc);
+                    return bml__fail(BML_ERR_FORMAT, "%s: module %zu: bad path '%s'", path, i, p->str);
+                }
+                memcpy(pool_dir, p->str, p->len + 1);
+            }
+        }
+        bml_json_free(doc);
+        doc = NULL;
+    } else {
+        bml__log(BML_LOG_WARN, "%s: no modules.json: mean pooling, no normalization", dir);
+    }
+    {
+        char sub[2048];
+        snprintf(sub, sizeof sub, "%s/config.json", pool_dir);
+        bml__join(path, sizeof path, dir, sub);
+    }
+    if ((probe = fopen(path, "rb")) != NULL) {
+        static const struct { const char *key; bml_pooling p; } modes[] = {
+            {"pooling_mode_mean_tokens", BML_POOL_MEAN}, {"pooling_mode_cls_token", BML_POOL_CLS},
+            {"pooling_mode_max_tokens", BML_POOL_MAX}, {"pooling_mode_mean_sqrt_len_tokens", BML_POOL_MEAN_SQRT_LEN}};
+        static const char *unsupported[] = {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"};
+        fclose(probe);
+        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+        root = bml_json_root(doc);
+        for (i = 0; i < 4; i++) {
+            v = bml_json_get(root, modes[i].key);
+            if (v && v->type == BML_JSON_TRUE) { c->pooling = modes[i].p; n_modes++; }
+            else if (v && v->type != BML_JSON_FALSE) {
+                bml_json_free(doc);
+                return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be true or false", path, modes[i].key);
+            }
+        }
+        for (i = 0; i < 2; i++) {
+            v = bml_json_get(root, unsupported[i]);
+            if (v && v->type == BML_JSON_TRUE) {
+                bml_json_free(doc);
+                return bml__fail(BML_ERR_UNSUPPORTED, "%s: '%s' is not supported", path, unsupported[i]);
+            }
+        }
+        v = bml_json_get(root, "word_embedding_dimension");
+        if (v && (v->type != BML_JSON_NUMBER || (int)v->num != c->hidden)) {
+            bml_json_free(doc);
+            return bml__fail(BML_ERR_FORMAT, "%s: word_embedding_dimension does not match hidden_size %d", path, c->hidden);
+        }
+        bml_json_free(doc);
+        doc = NULL;
+        if (n_modes != 1)
+            return bml__fail(BML_ERR_UNSUPPORTED, "%s: exactly one pooling mode must be true (found %d)", path, n_modes);
+    }
+    bml__join(path, sizeof path, dir, "sentence_bert_config.json");
+    if ((probe = fopen(path, "rb")) != NULL) {
+        fclose(probe);
+        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+        rc = bml__cfg_int(bml_json_root(doc), path, "max_seq_length", 1, 1 << 20, 256, &msl);
+        bml_json_free(doc);
+        if (rc) return rc;
+    }
+    if (want_max_len > 0) msl = want_max_len;
+    c->max_seq_len = msl < c->max_position ? msl : c->max_position;
+    return BML_OK;
+}
+
+static void bml__bf16_to_f32(const unsigned char *src, float *dst, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint32_t bits = ((uint32_t)src[2 * i] | ((uint32_t)src[2 * i + 1] << 8)) << 16;
+        memcpy(&dst[i], &bits, 4);
+    }
+}
+
+/* Bind a weight: check presence, dtype and shape, convert when needed, and
+   refuse NaN/Inf values. d1 = 0 for a vector. */
+static bml_status bml__bind(bml_model *m, const char *name, int64_t d0, int64_t d1, const float **out) {
+    const bml__tensor *t = bml__st_find(&m->st, name);
+    size_t n, i;
+    const unsigned char *src;
+    float *dst;
+    int ndim = d1 ? 2 : 1;
+    if (!t) return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s' is missing", m->st.path, name);
+    if (t->ndim != ndim || t->shape[0] != d0 || (ndim == 2 && t->shape[1] != d1)) {
+        char got[128] = "[";
+        int k;
+        for (k = 0; k < t->ndim && strlen(got) < 100; k++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? ", " : "", (long long)t->shape[k]);
+        strcat(got, "]");
+        if (ndim == 2)
+            return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld, %lld], found %s", m->st.path, name,
+                             (long long)d0, (long long)d1, got);
+        return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld], found %s", m->st.path, name,
+                         (long long)d0, got);
+    }
+    if (t->dtype == BML__DT_OTHER)
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %s is not supported (F32, F16, BF16)", m->st.path,
+                         name, t->dtype_name);
+    n = (size_t)d0 * (size_t)(d1 ? d1 : 1);
+    src = m->st.data + t->begin;
+    if (t->dtype == BML__F32 && ((uintptr_t)src & 3) == 0) {
+        dst = NULL;
+        *out = (const float *)src;
+    } else {
+        float **no = (float **)BML_REALLOC(m->owned, (m->nowned + 1) * sizeof(float *));
+        if (!no) return bml__fail(BML_ERR_NOMEM, "out of memory converting '%s'", name);
+        m->owned = no;
+        dst = (float *)BML_MALLOC(n * sizeof(float) + 1);
+        if (!dst) return bml__fail(BML_ERR_NOMEM, "out of memory converting '%s' (%zu values)", name, n);
+        m->owned[m->nowned++] = dst;
+        if (t->dtype == BML__F32) memcpy(dst, src, n * 4);
+        else if (t->dtype == BML__BF16) bml__bf16_to_f32(src, dst, n);
+        else for (i = 0; i < n; i++) dst[i] = bml__half_to_float((uint16_t)(src[2 * i] | (src[2 * i + 1] << 8)));
+        *out = dst;
+    }
+    for (i = 0; i < n; i++)
+        if (!isfinite((*out)[i]))
+            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': element %zu is %s", m->st.path, name, i,
+                             isnan((*out)[i]) ? "NaN" : "infinite");
+    if (!m->dtype[0]) snprintf(m->dtype, sizeof m->dtype, "%s", t->dtype_name);
+    m->cfg.n_params += n;
+    return BML_OK;
+}
+
+static bml_status bml__bind_weights(bml_model *m) {
+    const bml_config *c = &m->cfg;
+    int64_t H = c->hidden, I = c->intermediate;
+    char nm[160];
+    int l;
+    bml_status rc;
+    if ((rc = bml__bind(m, "embeddings.word_embeddings.weight", c->vocab, H, &m->word)) ||
+        (rc = bml__bind(m, "embeddings.position_embeddings.weight", c->max_position, H, &m->pos)) ||
+        (rc = bml__bind(m, "embeddings.token_type_embeddings.weight", c->type_vocab, H, &m->type)) ||
+        (rc = bml__bind(m, "embeddings.LayerNorm.weight", H, 0, &m->ln0_g)) ||
+        (rc = bml__bind(m, "embeddings.LayerNorm.bias", H, 0, &m->ln0_b)))
+        return rc;
+    m->layer = (bml__layer *)bml__calloc((size_t)c->layers, sizeof(bml__layer));
+    if (!m->layer) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (l = 0; l < c->layers; l++) {
+        bml__layer *L = &m->layer[l];
+#define BML__W(field, suffix, d0, d1)                                                  \
+    snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, suffix);                      \
+    if ((rc = bml__bind(m, nm, d0, d1, &L->field)) != BML_OK) return rc;
+        BML__W(wq, "attention.self.query.weight", H, H)
+        BML__W(bq, "attention.self.query.bias", H, 0)
+        BML__W(wk, "attention.self.key.weight", H, H)
+        BML__W(bk, "attention.self.key.bias", H, 0)
+        BML__W(wv, "attention.self.value.weight", H, H)
+        BML__W(bv, "attention.self.value.bias", H, 0)
+        BML__W(wo, "attention.output.dense.weight", H, H)
+        BML__W(bo, "attention.output.dense.bias", H, 0)
+        BML__W(ln1_g, "attention.output.LayerNorm.weight", H, 0)
+        BML__W(ln1_b, "attention.output.LayerNorm.bias", H, 0)
+        BML__W(w1, "intermediate.dense.weight", I, H)
+        BML__W(b1, "intermediate.dense.bias", I, 0)
+        BML__W(w2, "output.dense.weight", H, I)
+        BML__W(b2, "output.dense.bias", H, 0)
+        BML__W(ln2_g, "output.LayerNorm.weight", H, 0)
+        BML__W(ln2_b, "output.LayerNorm.bias", H, 0)
+#undef BML__W
+    }
+    m->cfg.dtype = m->dtype;
+    return BML_OK;
+}
+
+/* ======================================================================
+   GEMM: OpenBLAS sgemm, or a fixed-order kernel (deterministic mode and
+   BATCHML_NO_BLAS) whose every output element is computed the same way
+   whatever M, the block it lands in or the thread that computes it.
+   ====================================================================== */
+#ifndef BATCHML_NO_BLAS
+/* The few OpenBLAS entry points used, declared under private names bound
+   to the library's symbols: <cblas.h> would drag <complex.h> (and its
+   macro `I`) into the host's translation unit. CBLAS enums are ints. */
+#define BML__CBLAS_ROW_MAJOR 101
+#define BML__CBLAS_NO_TRANS 111
+#define BML__CBLAS_TRANS 112
+extern void bml__cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                             const float *b, int ldb, float beta, float *c, int ldc) __asm__("cblas_sgemm");
+extern char *bml__openblas_get_config(void) __asm__("openblas_get_config");
+extern char *bml__openblas_get_corename(void) __asm__("openblas_get_corename");
+extern void bml__openblas_set_num_threads(int n) __asm__("openblas_set_num_threads");
+#endif
+
+#define BML__LANES 16
+
+/* Fixed-order dot product: 16 independent lanes, then a fixed tree. */
+static float bml__dot(const float *a, const float *b, int K) {
+    float acc[BML__LANES] = {0}, s;
+    int k = 0, l;
+    for (; k + BML__LANES <= K; k += BML__LANES)
+        for (l = 0; l < BML__LANES; l++) acc[l] += a[k + l] * b[k + l];
+    for (l = 0; k < K; k++, l++) acc[l] += a[k] * b[k];
+    for (l = BML__LANES / 2; l > 0; l /= 2) {
+        int j;
+        for (j = 0; j < l; j++) acc[j] += acc[j + l];
+    }
+    s = acc[0];
+    return s;
+}
+
+/* C[M,N] = alpha * A[M,K] . op(B) + beta * C, row-major with leading
+   dimensions; op(B) = B^T for B stored [N,K] (tb = 1), B for [K,N] (tb = 0). */
+static void bml__gemm_ref(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                          float beta, float *C, int ldc) {
+    int i, j, k;
+    for (i = 0; i < M; i++) {
+        const float *a = A + (size_t)i * lda;
+        float *c = C + (size_t)i * ldc;
+        if (tb) {
+            for (j = 0; j < N; j++) {
+                float d = alpha * bml__dot(a, B + (size_t)j * ldb, K);
+                c[j] = beta == 0.0f ? d : beta * c[j] + d;
+            }
+        } else {
+            if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
+            else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
+            for (k = 0; k < K; k++) {
+                const float *b = B + (size_t)k * ldb;
+                float s = alpha * a[k];
+                for (j = 0; j < N; j++) c[j] += s * b[j];
+            }
+        }
+    }
+}
+
+static void bml__gemm(int det, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                      int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+#ifndef BATCHML_NO_BLAS
+    if (!det && K > 0) {
+        bml__cblas_sgemm(BML__CBLAS_ROW_MAJOR, BML__CBLAS_NO_TRANS, tb ? BML__CBLAS_TRANS : BML__CBLAS_NO_TRANS, M, N, K,
+                         alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    (void)det;
+    bml__gemm_ref(tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+BMLDEF const char *bml_blas_info(void) {
+#ifdef BATCHML_NO_BLAS
+    return "built-in GEMM (BATCHML_NO_BLAS)";
+#else
+    static char info[160];
+    const char *cfg = bml__openblas_get_config(), *core = bml__openblas_get_corename();
+    snprintf(info, sizeof info, "%s, kernels %s", cfg ? cfg : "OpenBLAS", core ? core : "?");
+    return info;
+#endif
+}
+
+BMLDEF int bml_blas_check(char *want, size_t cap) {
+#if !defined(BATCHML_NO_BLAS) && defined(__x86_64__) && defined(__GNUC__)
+    const char *core = bml__openblas_get_corename();
+    static const char *avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    size_t i;
+    if (getenv("OPENBLAS_CORETYPE")) return 0; /* the user chose */
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq"))
+        return 0;
+    if (!core) return -1;
+    for (i = 0; i < sizeof avx512 / sizeof avx512[0]; i++)
+        if (!strcmp(core, avx512[i])) return 0;
+    if (want && cap) snprintf(want, cap, "SkylakeX");
+    return 1;
+#else
+    (void)want;
+    (void)cap;
+    return -1;
+#endif
+}
+
+/* ======================================================================
+   Forward pass. Tokens of all sequences in a batch are packed into one
+   token-major matrix [T, H] (T = sum of lengths, no padding) for the
+   dense layers; attention runs per sequence and head on its true length.
+   ====================================================================== */
+
+/* One forward job: the packed batch and the arena carved for it. */
+typedef struct bml__fwd {
+    bml_model *m;
+    size_t nseq, T, maxL;
+    const int32_t *const *ids;  /* ids[s][0..len[s])                       */
+    const size_t *len;
+    size_t *start;              /* [nseq] first token of each sequence      */
+    float *x;                   /* [T,H]  residual stream                   */
+    float *q, *k, *v, *ctx;     /* [T,H]                                    */
+    float *tmp;                 /* [T,H]  attention / FFN output            */
+    float *ffn;                 /* [T,I]                                    */
+    float *scratch;             /* [threads, maxL*maxL] attention scores    */
+    float *out;                 /* [nseq,H] pooled (normalized) embeddings  */
+    /* the current linear layer, for the parallel tasks */
+    const float *X, *W, *b;
+    float *Y;
+    int K, N, M, split_rows, nsplit;
+    const float *ln_g, *ln_b;   /* the current LayerNorm                   */
+} bml__fwd;
+
+static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Carve the arena for a batch shape, growing it only when needed. */
+static bml_status bml__ws_plan(bml__fwd *f) {
+    bml_model *m = f->m;
+    size_t H = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, T = f->T;
+    size_t need = 0, off = 0, th = (size_t)m->threads;
+    size_t sizes[9];
+    float **slots[8];
+    int i;
+    sizes[0] = sizes[1] = sizes[2] = sizes[3] = sizes[4] = sizes[5] = bml__align16(T * H);
+    sizes[6] = bml__align16(T * I);
+    sizes[7] = bml__align16(th * f->maxL * f->maxL);
+    sizes[8] = bml__align16((f->nseq * sizeof(size_t) + 3) / 4);
+    slots[0] = &f->x; slots[1] = &f->q; slots[2] = &f->k; slots[3] = &f->v;
+    slots[4] = &f->ctx; slots[5] = &f->tmp; slots[6] = &f->ffn; slots[7] = &f->scratch;
+    for (i = 0; i < 9; i++) need += sizes[i];
+    if (need > m->ws.cap) {
+        float *nb;
+        BML_FREE(m->ws.buf);
+        m->ws.buf = NULL;
+        m->ws.cap = 0;
+        nb = (float *)BML_MALLOC(need * sizeof(float) + 64);
+        if (!nb) return bml__fail(BML_ERR_NOMEM, "out of memory for the activation arena (%zu MiB for %zu tokens)",
+                                  need * 4 >> 20, T);
+        m->ws.buf = nb;
+        m->ws.cap = need;
+    }
+    for (i = 0; i < 8; i++) { *slots[i] = m->ws.buf + off; off += sizes[i]; }
+    f->start = (size_t *)(void *)(m->ws.buf + off);
+    return BML_OK;
+}
+
+/* LayerNorm of one row: out = (in - mean) / sqrt(var + eps) * g + b. */
+static void bml__layernorm_row(const float *in, const float *g, const float *b, float *out, int H, float eps) {
+    float mean = 0, var = 0, rstd;
+    int i;
+    for (i = 0; i < H; i++) mean += in[i];
+    mean /= (float)H;
+    for (i = 0; i < H; i++) { float d = in[i] - mean; var += d * d; }
+    var /= (float)H;
+    rstd = 1.0f / sqrtf(var + eps);
+    for (i = 0; i < H; i++) out[i] = (in[i] - mean) * rstd * g[i] + b[i];
+}
+
+/* erf for float: a rational approximation on [-4, 4] (|error| < 5e-7),
+   branch-free so the GELU loop vectorizes. */
+static float bml__erf(float x) {
+    float x2, p, q;
+    x = x > 4.0f ? 4.0f : (x < -4.0f ? -4.0f : x);
+    x2 = x * x;
+    p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f;
+    p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f;
+    p = p * x2 + -1.60960333262415e-02f;
+    q = -1.45660718464996e-05f;
+    q = q * x2 + -2.13374055278905e-04f;
+    q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f;
+    q = q * x2 + -1.42647390514189e-02f;
+    return x * p / q;
+}
+
+/* Split `n` items into `parts` near-equal ranges; range i is [*a, *b). */
+static void bml__range(size_t n, size_t parts, size_t i, size_t *a, size_t *b) {
+    *a = n * i / parts;
+    *b = n * (i + 1) / parts;
+}
+
+/* Y[T,N] = X[T,K] . W[N,K]^T + b, in row blocks (or column blocks when
+   there are few rows) across the pool. */
+static void bml__linear_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    size_t a, b, r;
+    int det = f->m->deterministic;
+    (void)worker;
+    if (f->split_rows) {
+        bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
+        for (r = a; r < b; r++) memcpy(f->Y + r * f->N, f->b, (size_t)f->N * sizeof(float));
+        bml__gemm(det, 1, (int)(b - a), f->N, f->K, 1.0f, f->X + a * f->K, f->K, f->W, f->K, 1.0f, f->Y + a * f->N,
+                  f->N);
+    } else {
+        size_t n16 = ((size_t)f->N + 15) / 16;
+        bml__range(n16, (size_t)f->nsplit, task, &a, &b);
+        a *= 16;
+        b *= 16;
+        if (b > (size_t)f->N) b = (size_t)f->N;
+        if (a >= b) return;
+        for (r = 0; r < (size_t)f->M; r++) memcpy(f->Y + r * f->N + a, f->b + a, (b - a) * sizeof(float));
+        bml__gemm(det, 1, f->M, (int)(b - a), f->K, 1.0f, f->X, f->K, f->W + a * f->K, f->K, 1.0f, f->Y + a, f->N);
+    }
+}
+
+static void bml__linear(bml__fwd *f, const float *X, int M, int K, const float *W, const float *b, int N, float *Y) {
+    int th = f->m->threads;
+    f->X = X; f->W = W; f->b = b; f->Y = Y; f->M = M; f->K = K; f->N = N;
+    f->split_rows = M >= 32 * th || th == 1;
+    f->nsplit = th;
+    if (f->split_rows && M < th) f->nsplit = M;
+    bml__pool_run(f->m->pool, (size_t)f->nsplit, bml__linear_task, f);
+}
+
+/* x[t] = LayerNorm(word[id] + pos[p] + type[0]) for every token. */
+static void bml__embed_task(void *ctx, size_t s, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    bml_model *m = f->m;
+    int H = m->cfg.hidden;
+    size_t p;
+    (void)worker;
+    for (p = 0; p < f->len[s]; p++) {
+        float *x = f->x + (f->start[s] + p) * H;
+        const float *w = m->word + (size_t)f->ids[s][p] * H, *ps = m->pos + p * H;
+        int i;
+        for (i = 0; i < H; i++) x[i] = w[i] + ps[i] + m->type[i];
+        bml__layernorm_row(x, m->ln0_g, m->ln0_b, x, H, m->cfg.layer_norm_eps);
+    }
+}
+
+/* Self-attention of one (sequence, head): ctx = softmax(q k^T / sqrt(d)) v.
+   q, k, v, ctx are [L, d] slices of the packed [T, H] matrices. */
+static void bml__attn_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    bml_model *m = f->m;
+    int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
+    size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
+    int L = (int)f->len[s], i, j;
+    float *S = f->scratch + (size_t)worker * f->maxL * f->maxL;
+    size_t off = t0 * H + h * d;
+    int det = m->deterministic || L <= 64; /* small: the fixed-order kernel is faster than a BLAS call */
+    bml__gemm(det, 1, L, L, d, 1.0f / sqrtf((float)d), f->q + off, H, f->k + off, H, 0.0f, S, L);
+    for (i = 0; i < L; i++) {
+        float *row = S + (size_t)i * L, mx = row[0], sum = 0;
+        for (j = 1; j < L; j++) mx = row[j] > mx ? row[j] : mx;
+        for (j = 0; j < L; j++) { row[j] = expf(row[j] - mx); sum += row[j]; }
+        sum = 1.0f / sum;
+        for (j = 0; j < L; j++) row[j] *= sum;
+    }
+    bml__gemm(det, 0, L, d, L, 1.0f, S, L, f->v + off, H, 0.0f, f->ctx + off, H);
+}
+
+/* x = LayerNorm(tmp + x) row by row (the post-LN residual). */
+static void bml__add_ln_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    int H = f->m->cfg.hidden, i;
+    size_t a, b, t;
+    const float *g = f->ln_g, *beta = f->ln_b;
+    (void)worker;
+    bml__range(f->T, (size_t)f->m->threads, task, &a, &b);
+    for (t = a; t < b; t++) {
+        float *x = f->x + t * H;
+        const float *y = f->tmp + t * H;
+        for (i = 0; i < H; i++) x[i] += y[i];
+        bml__layernorm_row(x, g, beta, x, H, f->m->cfg.layer_norm_eps);
+    }
+}
+
+static void bml__add_ln(bml__fwd *f, const float *g, const float *b) {
+    f->ln_g = g;
+    f->ln_b = b;
+    bml__pool_run(f->m->pool, (size_t)f->m->threads, bml__add_ln_task, f);
+}
+
+static void bml__gelu_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    size_t a, b, i, n = f->T * (size_t)f->m->cfg.intermediate;
+    float *x = f->ffn;
+    (void)worker;
+    bml__range(n, (size_t)f->m->threads, task, &a, &b);
+    for (i = a; i < b; i++) x[i] = 0.5f * x[i] * (1.0f + bml__erf(x[i] * 0.70710678118654752f));
+}
+
+/* Pool one sequence's token rows into out[H] and L2-normalize if asked. */
+static void bml__pool_task(void *ctx, size_t s, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    const bml_config *c = &f->m->cfg;
+    int H = c->hidden, i;
+    size_t L = f->len[s], p;
+    const float *x = f->x + f->start[s] * H;
+    float *o = f->out + s * H;
+    (void)worker;
+    if (c->pooling == BML_POOL_CLS) {
+        memcpy(o, x, (size_t)H * sizeof(float));
+    } else if (c->pooling == BML_POOL_MAX) {
+        memcpy(o, x, (size_t)H * sizeof(float));
+        for (p = 1; p < L; p++)
+            for (i = 0; i < H; i++) o[i] = x[p * H + i] > o[i] ? x[p * H + i] : o[i];
+    } else {
+        float scale = c->pooling == BML_POOL_MEAN ? 1.0f / (float)L : 1.0f / sqrtf((float)L);
+        memset(o, 0, (size_t)H * sizeof(float));
+        for (p = 0; p < L; p++)
+            for (i = 0; i < H; i++) o[i] += x[p * H + i];
+        for (i = 0; i < H; i++) o[i] *= scale;
+    }
+    if (c->normalize) {
+        float n2 = 0;
+        for (i = 0; i < H; i++) n2 += o[i] * o[i];
+        n2 = sqrtf(n2);
+        n2 = 1.0f / (n2 > 1e-12f ? n2 : 1e-12f);
+        for (i = 0; i < H; i++) o[i] *= n2;
+    }
+}
+
+/* The encoder on a packed batch of valid sequences -> out[nseq, H]. */
+static bml_status bml__forward(bml_model *m, const int32_t *const *ids, const size_t *len, size_t nseq, float *out) {
+    bml__fwd f;
+    const bml_config *c = &m->cfg;
+    int H = c->hidden, I = c->intermediate, l;
+    size_t s;
+    bml_status rc;
+    memset(&f, 0, sizeof f);
+    f.m = m;
+    f.ids = ids;
+    f.len = len;
+    f.nseq = nseq;
+    f.out = out;
+    for (s = 0; s < nseq; s++) {
+        f.T += len[s];
+        if (len[s] > f.maxL) f.maxL = len[s];
+    }
+    if ((rc = bml__ws_plan(&f)) != BML_OK) return rc;
+    for (s = 0; s < nseq; s++) f.start[s] = s ? f.start[s - 1] + len[s - 1] : 0;
+    bml__pool_run(m->pool, nseq, bml__embed_task, &f);                 /* x = LN(emb)          [T,H] */
+    for (l = 0; l < c->layers; l++) {
+        const bml__layer *L = &m->layer[l];
+        bml__linear(&f, f.x, (int)f.T, H, L->wq, L->bq, H, f.q);        /* q = x Wq^T + bq      [T,H] */
+        bml__linear(&f, f.x, (int)f.T, H, L->wk, L->bk, H, f.k);        /* k                    [T,H] */
+        bml__linear(&f, f.x, (int)f.T, H, L->wv, L->bv, H, f.v);        /* v                    [T,H] */
+        bml__pool_run(m->pool, nseq * (size_t)c->heads, bml__attn_task, &f); /* ctx per (seq, head) */
+        bml__linear(&f, f.ctx, (int)f.T, H, L->wo, L->bo, H, f.tmp);    /* a = ctx Wo^T + bo    [T,H] */
+        bml__add_ln(&f, L->ln1_g, L->ln1_b);                            /* x = LN1(x + a)       [T,H] */
+        bml__linear(&f, f.x, (int)f.T, H, L->w1, L->b1, I, f.ffn);      /* u = x W1^T + b1      [T,I] */
+        bml__pool_run(m->pool, (size_t)m->threads, bml__gelu_task, &f); /* u = gelu(u)          [T,I] */
+        bml__linear(&f, f.ffn, (int)f.T, I, L->w2, L->b2, H, f.tmp);    /* o = u W2^T + b2      [T,H] */
+        bml__add_ln(&f, L->ln2_g, L->ln2_b);                            /* x = LN2(x + o)       [T,H] */
+    }
+    bml__pool_run(m->pool, nseq, bml__pool_task, &f);                  /* out = pool(x)        [S,H] */
+    return BML_OK;
+}
+
+/* ======================================================================
+   Loading and freeing a model
+   ====================================================================== */
+
+BMLDEF void bml_model_free(bml_model *m) {
+    size_t i;
+    if (!m) return;
+    bml__pool_destroy(m->pool);
+    bml_tokenizer_free(m->tok);
+    for (i = 0; i < m->nowned; i++) BML_FREE(m->owned[i]);
+    BML_FREE(m->owned);
+    BML_FREE(m->layer);
+    BML_FREE(m->ws.buf);
+    bml__st_close(&m->st);
+    BML_FREE(m);
+}
+
+static int bml__ncpu(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
+}
+
+BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
+    bml_model *m;
+    char path[4096];
+    bml_status rc;
+    struct stat sb;
+    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: out is NULL");
+    *out = NULL;
+    if (!desc || !desc->path || !desc->path[0]) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.path is not set");
+    if (desc->threads < 0 || desc->threads > 256)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.threads must be 0..256 (got %d)", desc->threads);
+    if (desc->max_seq_len < 0)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.max_seq_len must be >= 0 (got %d)", desc->max_seq_len);
+    if (stat(desc->path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return bml__fail(BML_ERR_IO, "%s: not a model directory%s%s", desc->path, errno ? ": " : "",
+                         errno ? strerror(errno) : "");
+    m = (bml_model *)bml__calloc(1, sizeof *m);
+    if (!m) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    m->st.fd = -1;
+    m->deterministic = desc->deterministic != 0;
+    m->threads = desc->threads ? desc->threads : bml__ncpu();
+    if ((rc = bml__load_config(m, desc->path)) != BML_OK ||
+        (rc = bml__load_st_config(m, desc->path, desc->max_seq_len)) != BML_OK)
+        goto fail;
+    bml__join(path, sizeof path, desc->path, "model.safetensors");
+    if (stat(path, &sb) != 0) {
+        rc = bml__fail(BML_ERR_IO, "%s: missing (only safetensors weights are read; convert pytorch_model.bin first)", path);
+        goto fail;
+    }
+    if ((rc = bml__st_open(path, &m->st)) != BML_OK) goto fail;
+    m->st.path = NULL; /* the path buffer is ours only during load */
+    m->st.path = bml__strdup(path);
+    if (!m->st.path) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto fail; }
+    m->cfg.file_bytes = m->st.size;
+    if ((rc = bml__bind_weights(m)) != BML_OK) goto fail;
+    if (!desc->no_tokenizer) {
+        bml_tokenizer_desc td;
+        memset(&td, 0, sizeof td);
+        td.dir = desc->path;
+        td.max_len = m->cfg.max_seq_len;
+        if ((rc = bml_tokenizer_load(&td, &m->tok)) != BML_OK) goto fail;
+        if (bml_tokenizer_vocab_size(m->tok) > (size_t)m->cfg.vocab) {
+            rc = bml__fail(BML_ERR_FORMAT, "%s: the tokenizer has %zu tokens but config.json vocab_size is %d",
+                           desc->path, bml_tokenizer_vocab_size(m->tok), m->cfg.vocab);
+            goto fail;
+        }
+    }
+    if ((rc = bml__pool_create(m->threads, &m->pool)) != BML_OK) goto fail;
+    m->threads = m->pool->nthreads;
+#ifndef BATCHML_NO_BLAS
+    /* batchml splits every GEMM across its own threads; OpenBLAS's own
+       threads would compete with them for the same cores */
+    bml__openblas_set_num_threads(1);
+#endif
+    *out = m;
+    return BML_OK;
+fail:
+    bml_model_free(m);
+    return rc;
+}
+
+/* ======================================================================
+   Embedding API: validation, batching by length, per-item status
+   ====================================================================== */
+
+/* Check an id sequence; on failure write a message into err. */
+static bml_status bml__check_ids(const bml_model *m, const int32_t *ids, size_t n, char *err, size_t cap) {
+    size_t i;
+    if (n == 0) { snprintf(err, cap, "empty input"); return BML_ERR_EMPTY_INPUT; }
+    if (n > (size_t)m->cfg.max_position) {
+        snprintf(err, cap, "%zu tokens is longer than max_position_embeddings %d", n, m->cfg.max_position);
+        return BML_ERR_TOO_LONG;
+    }
+    for (i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= m->cfg.vocab) {
+            snprintf(err, cap, "token %zu: id %ld is outside the vocabulary [0, %d)", i, (long)ids[i], m->cfg.vocab);
+            return BML_ERR_OUT_OF_RANGE;
+        }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_embed_ids(bml_model *m, const int32_t *ids, size_t n, float *out) {
+    char err[192];
+    bml_status rc;
+    if (!m || !out || (!ids && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_ids: NULL argument");
+    if ((rc = bml__check_ids(m, ids, n, err, sizeof err)) != BML_OK) return bml__fail(rc, "%s", err);
+    return bml__forward(m, &ids, &n, 1, out);
+}
+
+BMLDEF bml_status bml_embed_text(bml_model *m, const char *text, ptrdiff_t len, float *out) {
+    bml_encoding enc;
+    bml_status rc;
+    if (!m || !text || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_text: NULL argument");
+    if (!m->tok) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_text: the model was loaded without a tokenizer");
+    if (len < 0) len = (ptrdiff_t)strlen(text);
+    if (len == 0) return bml__fail(BML_ERR_EMPTY_INPUT, "empty text");
+    memset(&enc, 0, sizeof enc);
+    rc = bml_tokenize(m->tok, text, len, BML_UTF8_ERROR, &enc);
+    if (rc == BML_OK) rc = bml_embed_ids(m, enc.ids, enc.n, out);
+    bml_encoding_free(&enc);
+    return rc;
+}
+
+typedef struct { size_t len, idx; } bml__len_idx;
+
+static int bml__cmp_len_idx(const void *a, const void *b) {
+    const bml__len_idx *x = (const bml__len_idx *)a, *y = (const bml__len_idx *)b;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t count, const bml_batch_desc *desc,
+                                  float *out, bml_result *res) {
+    bml_batch_desc d;
+    size_t H, i, nvalid = 0, done, bs, maxtok;
+    bml_status *st = NULL, rc = BML_OK;
+    char (*err)[192] = NULL;
+    int32_t **ids = NULL;
+    size_t *lens = NULL;
+    bml__len_idx *order = NULL;
+    const int32_t **bids = NULL;
+    size_t *blens = NULL;
+    float *bout = NULL;
+    uint64_t *lat = NULL, t0;
+    double single_ns = 0;
+    bml_encoding enc;
+    if (!m || (!items && count) || (!out && count)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_batch: NULL argument");
+    memset(&d, 0, sizeof d);
+    if (desc) d = *desc;
+    bs = d.batch_size ? d.batch_size : 32;
+    if (bs > 4096) return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.batch_size must be 0..4096 (got %zu)", bs);
+    maxtok = d.max_tokens;
+    H = (size_t)m->cfg.hidden;
+    memset(&enc, 0, sizeof enc);
+    if (res && (rc = bml_result_init(res, count)) != BML_OK) return rc;
+    t0 = bml_now_ns();
+    st = (bml_status *)bml__calloc(count + 1, sizeof *st);
+    err = (char (*)[192])bml__calloc(count + 1, sizeof *err);
+    ids = (int32_t **)bml__calloc(count + 1, sizeof *ids);
+    lens = (size_t *)bml__calloc(count + 1, sizeof *lens);
+    order = (bml__len_idx *)bml__calloc(count + 1, sizeof *order);
+    bids = (const int32_t **)bml__calloc(bs, sizeof *bids);
+    blens = (size_t *)bml__calloc(bs, sizeof *blens);
+    bout = (float *)bml__calloc(bs * H, sizeof(float));
+    lat = (uint64_t *)bml__calloc(count + 1, sizeof *lat);
+    if (!st || !err || !ids || !lens || !order || !bids || !blens || !bout || !lat) {
+        rc = bml__fail(BML_ERR_NOMEM, "out of memory batching %zu items", count);
+        goto done;
+    }
+    /* 1. every item to ids, or to its own error */
+    for (i = 0; i < count; i++) {
+        const bml_item *it = &items[i];
+        const int32_t *src;
+        size_t n;
+        if (it->ids) {
+            src = it->ids;
+            n = it->n_ids;
+        } else if (it->text) {
+            ptrdiff_t tl = it->len < 0 ? (ptrdiff_t)strlen(it->text) : it->len;
+            if (!m->tok) { st[i] = BML_ERR_INVALID_ARG; snprintf(err[i], 192, "text input needs a tokenizer"); continue; }
+            if (tl == 0) { st[i] = BML_ERR_EMPTY_INPUT; snprintf(err[i], 192, "empty text"); continue; }
+            st[i] = bml_tokenize(m->tok, it->text, tl, d.utf8, &enc);
+            if (st[i] != BML_OK) { snprintf(err[i], 192, "%.191s", bml_last_error()); continue; }
+            src = enc.ids;
+            n = enc.n;
+        } else {
+            st[i] = BML_ERR_EMPTY_INPUT;
+            snprintf(err[i], 192, "item has neither text nor ids");
+            continue;
+        }
+        if ((st[i] = bml__check_ids(m, src, n, err[i], 192)) != BML_OK) continue;
+        ids[i] = (int32_t *)BML_MALLOC(n * sizeof(int32_t));
+        if (!ids[i]) { st[i] = BML_ERR_NOMEM; snprintf(err[i], 192, "out of memory"); continue; }
+        memcpy(ids[i], src, n * sizeof(int32_t));
+        lens[i] = n;
+        order[nvalid].len = d.keep_order ? 0 : n;
+        order[nvalid].idx = i;
+        nvalid++;
+    }
+    if (!d.keep_order) qsort(order, nvalid, sizeof *order, bml__cmp_len_idx);
+    /* 2. optional measured baseline: the first items one at a time */
+    if (d.measure_single > 0 && nvalid) {
+        size_t k, nb = (size_t)d.measure_single < nvalid ? (size_t)d.measure_single : nvalid;
+        uint64_t s0 = bml_now_ns();
+        for (k = 0; k < nb; k++) {
+            size_t it = order[k * nvalid / nb].idx;
+            const int32_t *p = ids[it];
+            if ((rc = bml__forward(m, &p, &lens[it], 1, bout)) != BML_OK) goto done;
+        }
+        single_ns = (double)(bml_now_ns() - s0) / (double)nb;
+        t0 = bml_now_ns();
+    }
+    /* 3. batches of up to bs sequences and maxtok tokens */
+    for (done = 0; done < nvalid;) {
+        size_t nb = 0, tok = 0, k;
+        uint64_t tnow;
+        while (done + nb < nvalid && nb < bs) {
+            size_t it = order[done + nb].idx;
+            if (maxtok && nb && tok + lens[it] > maxtok) break;
+            bids[nb] = ids[it];
+            blens[nb] = lens[it];
+            tok += lens[it];
+            nb++;
+        }
+        if ((rc = bml__forward(m, bids, blens, nb, bout)) != BML_OK) goto done;
+        tnow = bml_now_ns();
+        for (k = 0; k < nb; k++) {
+            size_t it = order[done + k].idx;
+            memcpy(out + it * H, bout + k * H, H * sizeof(float));
+            lat[it] = tnow - t0;
+        }
+        done += nb;
+    }
+    for (i = 0; i < count; i++)
+        if (st[i] != BML_OK) memset(out + i * H, 0, H * sizeof(float));
+    if (res) {
+        for (i = 0; i < count; i++) {
+            bml_response *r = &res->responses[i];
+            r->id = items[i].id;
+            r->status = st[i];
+            memcpy(r->error, err[i], sizeof r->error);
+            r->duration_ns = st[i] == BML_OK ? lat[i] : 0;
+            r->data = st[i] == BML_OK ? out + i * H : NULL;
+            r->n = st[i] == BML_OK ? H : 0;
+        }
+        rc = bml_result_finish(res, bml_now_ns() - t0, single_ns);
+    }
+done:
+    if (ids) for (i = 0; i < count; i++) BML_FREE(ids[i]);
+    BML_FREE(st); BML_FREE(err); BML_FREE(ids); BML_FREE(lens); BML_FREE(order);
+    BML_FREE(bids); BML_FREE(blens); BML_FREE(bout); BML_FREE(lat);
+    bml_encoding_free(&enc);
+    return rc;
+}
+
+/* ======================================================================
+   mkmodel: a random-weight model in exactly the Hugging Face layout,
+   byte-identical for the same seed on any machine (own PRNG, exact
+   float arithmetic only, explicit little-endian bytes).
+   ====================================================================== */
+
+static uint64_t bml__splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [-1, 1): 24 random bits, exact in float. */
+static float bml__unif(uint64_t *s) {
+    return (float)(bml__splitmix(s) >> 40) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+typedef struct { char name[96]; int64_t d0, d1; int kind; } bml__mk_tensor; /* kind: 0 emb, 1 ln-w, 2 bias, 3 linear */
+
+static int bml__cmp_mk(const void *a, const void *b) {
+    return strcmp(((const bml__mk_tensor *)a)->name, ((const bml__mk_tensor *)b)->name);
+}
+
+static bml_status bml__mkdirs(const char *dir) {
+    char buf[4096];
+    size_t i, n = strlen(dir);
+    if (n >= sizeof buf) return bml__fail(BML_ERR_INVALID_ARG, "path too long: %s", dir);
+    memcpy(buf, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return bml__fail(BML_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
+            buf[i] = c;
+        }
+    }
+    return BML_OK;
+}
+
+static bml_status bml__write_text(const char *dir, const char *name, const char *text) {
+    char path[4096];
+    FILE *f;
+    bml__join(path, sizeof path, dir, name);
+    f = fopen(path, "wb");
+    if (!f) return bml__fail(BML_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    if (fputs(text, f) < 0 || fclose(f) != 0) return bml__fail(BML_ERR_IO, "%s: write failed", path);
+    return BML_OK;
+}
+
+static bml_status bml__copy_file(const char *from_dir, const char *to_dir, const char *name) {
+    char src[4096], *buf;
+    size_t len;
+    bml_status rc;
+    FILE *f;
+    bml__join(src, sizeof src, from_dir, name);
+    if ((rc = bml__read_file(src, 64u << 20, &buf, &len)) != BML_OK) return rc;
+    bml__join(src, sizeof src, to_dir, name);
+    f = fopen(src, "wb");
+    if (!f) { BML_FREE(buf); return bml__fail(BML_ERR_IO, "%s: cannot create: %s", src, strerror(errno)); }
+    if (fwrite(buf, 1, len, f) != len || fclose(f) != 0) { BML_FREE(buf); return bml__fail(BML_ERR_IO, "%s: write failed", src); }
+    BML_FREE(buf);
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
+    int L, H, A, I, P, V = 30522, l, k;
+    uint64_t seed;
+    bml__mk_tensor *ts;
+    size_t nt = 0, i, off = 0, hlen, pad, cap;
+    char *hdr, path[4096], text[2048];
+    FILE *f;
+    bml_status rc;
+    static const char *assets[] = {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
+    if (!desc || !desc->out_dir || !desc->assets_dir) return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: out_dir and assets_dir are required");
+    L = desc->layers ? desc->layers : 6;
+    H = desc->hidden ? desc->hidden : 384;
+    A = desc->heads ? desc->heads : 12;
+    I = desc->intermediate ? desc->intermediate : 1536;
+    P = desc->max_position ? desc->max_position : 512;
+    if (L < 1 || L > 64 || H < 1 || H > 8192 || A < 1 || A > H || H % A || I < 1 || I > 32768 || P < 2 || P > 8192)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: bad architecture (layers %d, hidden %d, heads %d, intermediate %d, positions %d): hidden must be divisible by heads",
+                         L, H, A, I, P);
+    if ((rc = bml__mkdirs(desc->out_dir)) != BML_OK) return rc;
+    ts = (bml__mk_tensor *)bml__calloc((size_t)(16 * L + 8), sizeof *ts);
+    if (!ts) return bml__fail(BML_ERR_NOMEM, "out of memory");
+#define BML__T(nm_, d0_, d1_, kind_) do { snprintf(ts[nt].name, sizeof ts[nt].name, "%s", nm_); ts[nt].d0 = d0_; ts[nt].d1 = d1_; ts[nt].kind = kind_; nt++; } while (0)
+    BML__T("embeddings.word_embeddings.weight", V, H, 0);
+    BML__T("embeddings.position_embeddings.weight", P, H, 0);
+    BML__T("embeddings.token_type_embeddings.weight", 2, H, 0);
+    BML__T("embeddings.LayerNorm.weight", H, 0, 1);
+    BML__T("embeddings.LayerNorm.bias", H, 0, 2);
+    for (l = 0; l < L; l++) {
+        static const struct { const char *n; int out, in, kind; } per[] = {
+            {"attention.self.query.weight", 0, 0, 3}, {"attention.self.query.bias", 0, -1, 2},
+            {"attention.self.key.weight", 0, 0, 3}, {"attention.self.key.bias", 0, -1, 2},
+            {"attention.self.value.weight", 0, 0, 3}, {"attention.self.value.bias", 0, -1, 2},
+            {"attention.output.dense.weight", 0, 0, 3}, {"attention.output.dense.bias", 0, -1, 2},
+            {"attention.output.LayerNorm.weight", 0, -1, 1}, {"attention.output.LayerNorm.bias", 0, -1, 2},
+            {"intermediate.dense.weight", 1, 0, 3}, {"intermediate.dense.bias", 1, -1, 2},
+            {"output.dense.weight", 0, 1, 3}, {"output.dense.bias", 0, -1, 2},
+            {"output.LayerNorm.weight", 0, -1, 1}, {"output.LayerNorm.bias", 0, -1, 2}};
+        for (k = 0; k < 16; k++) {
+            char nm[96];
+            snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, per[k].n);
+            BML__T(nm, per[k].out ? I : H, per[k].in < 0 ? 0 : (per[k].in ? I : H), per[k].kind);
+        }
+    }
+    BML__T("pooler.dense.weight", H, H, 3);
+    BML__T("pooler.dense.bias", H, 0, 2);
+#undef BML__T
+    qsort(ts, nt, sizeof *ts, bml__cmp_mk);
+    /* header: {"__metadata__":{"format":"pt"},"name":{...},...} padded to 8 */
+    cap = 256 + nt * 200;
+    hdr = (char *)BML_MALLOC(cap);
+    if (!hdr) { BML_FREE(ts); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    hlen = (size_t)snprintf(hdr, cap, "{\"__metadata__\":{\"format\":\"pt\"}");
+    for (i = 0; i < nt; i++) {
+        size_t bytes = (size_t)ts[i].d0 * (size_t)(ts[i].d1 ? ts[i].d1 : 1) * 4;
+        if (ts[i].d1)
+            hlen += (size_t)snprintf(hdr + hlen, cap - hlen, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld,%lld],\"data_offsets\":[%zu,%zu]}",
+                                     ts[i].name, (long long)ts[i].d0, (long long)ts[i].d1, off, off + bytes);
+        else
+            hlen += (size_t)snprintf(hdr + hlen, cap - hlen, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld],\"data_offsets\":[%zu,%zu]}",
+                                     ts[i].name, (long long)ts[i].d0, off, off + bytes);
+        off += bytes;
+    }
+    hdr[hlen++] = '}';
+    pad = (8 - hlen % 8) % 8;
+    while (pad--) hdr[hlen++] = ' ';
+    bml__join(path, sizeof path, desc->out_dir, "model.safetensors");
+    f = fopen(path, "wb");
+    if (!f) { BML_FREE(hdr); BML_FREE(ts); return bml__fail(BML_ERR_IO, "%s: cannot create: %s", path, strerror(errno)); }
+    {
+        unsigned char le[8];
+        for (k = 0; k < 8; k++) le[k] = (unsigned char)((uint64_t)hlen >> (8 * k));
+        fwrite(le, 1, 8, f);
+        fwrite(hdr, 1, hlen, f);
+    }
+    seed = desc->seed;
+    for (i = 0; i < nt; i++) {
+        size_t n = (size_t)ts[i].d0 * (size_t)(ts[i].d1 ? ts[i].d1 : 1), j;
+        float scale = ts[i].kind == 0 ? 0.1f : ts[i].kind == 1 ? 0.1f : ts[i].kind == 2 ? 0.02f
+                      : sqrtf(3.0f / (float)ts[i].d1);
+        unsigned char buf[4096];
+        size_t nb = 0;
+        for (j = 0; j < n; j++) {
+            float v = bml__unif(&seed) * scale;
+            uint32_t bits;
+            if (ts[i].kind == 1) v += 1.0f;
+            memcpy(&bits, &v, 4);
+            buf[nb++] = (unsigned char)bits; buf[nb++] = (unsigned char)(bits >> 8);
+            buf[nb++] = (unsigned char)(bits >> 16); buf[nb++] = (unsigned char)(bits >> 24);
+            if (nb == sizeof buf) { fwrite(buf, 1, nb, f); nb = 0; }
+        }
+        fwrite(buf, 1, nb, f);
+    }
+    BML_FREE(hdr);
+    BML_FREE(ts);
+    if (ferror(f) | (fclose(f) != 0)) return bml__fail(BML_ERR_IO, "%s: write failed", path);
+    snprintf(text, sizeof text,
+             "{\n  \"_name_or_path\": \"batchml-random-seed-%llu\",\n  \"architectures\": [\n    \"BertModel\"\n  ],\n"
+             "  \"attention_probs_dropout_prob\": 0.1,\n  \"classifier_dropout\": null,\n  \"gradient_checkpointing\": false,\n"
+             "  \"hidden_act\": \"gelu\",\n  \"hidden_dropout_prob\": 0.1,\n  \"hidden_size\": %d,\n  \"initializer_range\": 0.02,\n"
+             "  \"intermediate_size\": %d,\n  \"layer_norm_eps\": 1e-12,\n  \"max_position_embeddings\": %d,\n"
+             "  \"model_type\": \"bert\",\n  \"num_attention_heads\": %d,\n  \"num_hidden_layers\": %d,\n  \"pad_token_id\": 0,\n"
+             "  \"position_embedding_type\": \"absolute\",\n  \"torch_dtype\": \"float32\",\n  \"transformers_version\": \"4.31.0\",\n"
+             "  \"type_vocab_size\": 2,\n  \"use_cache\": true,\n  \"vocab_size\": %d\n}\n",
+             (unsigned long long)desc->seed, H, I, P, A, L, V);
+    if ((rc = bml__write_text(desc->out_dir, "config.json", text)) != BML_OK) return rc;
+    snprintf(text, sizeof text,
+             "[\n  {\n    \"idx\": 0,\n    \"name\": \"0\",\n    \"path\": \"\",\n    \"type\": \"sentence_transformers.models.Transformer\"\n  },\n"
+             "  {\n    \"idx\": 1,\n    \"name\": \"1\",\n    \"path\": \"1_Pooling\",\n    \"type\": \"sentence_transformers.models.Pooling\"\n  }%s\n]",
+             desc->no_normalize ? "" : ",\n  {\n    \"idx\": 2,\n    \"name\": \"2\",\n    \"path\": \"2_Normalize\",\n    \"type\": \"sentence_transformers.models.Normalize\"\n  }");
+    if ((rc = bml__write_text(desc->out_dir, "modules.json", text)) != BML_OK) return rc;
+    snprintf(text, sizeof text, "{\n  \"max_seq_length\": %d,\n  \"do_lower_case\": false\n}",
+             desc->max_seq_len ? desc->max_seq_len : 256);
+    if ((rc = bml__write_text(desc->out_dir, "sentence_bert_config.json", text)) != BML_OK) return rc;
+    bml__join(path, sizeof path, desc->out_dir, "1_Pooling");
+    if ((rc = bml__mkdirs(path)) != BML_OK) return rc;
+    snprintf(text, sizeof text,
+             "{\n  \"word_embedding_dimension\": %d,\n  \"pooling_mode_cls_token\": %s,\n  \"pooling_mode_mean_tokens\": %s,\n"
+             "  \"pooling_mode_max_tokens\": %s,\n  \"pooling_mode_mean_sqrt_len_tokens\": %s\n}",
+             H, desc->pooling == BML_POOL_CLS ? "true" : "false", desc->pooling == BML_POOL_MEAN ? "true" : "false",
+             desc->pooling == BML_POOL_MAX ? "true" : "false", desc->pooling == BML_POOL_MEAN_SQRT_LEN ? "true" : "false");
+    if ((rc = bml__write_text(path, "config.json", text)) != BML_OK) return rc;
+    for (k = 0; k < 4; k++)
+        if ((rc = bml__copy_file(desc->assets_dir, desc->out_dir, assets[k])) != BML_OK) return rc;
+    return BML_OK;
+}
 
 #endif /* BATCHML_IMPLEMENTATION_DONE */
 #endif /* BATCHML_IMPLEMENTATION */

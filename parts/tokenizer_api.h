@@ -1,1 +1,59 @@
-/* (tokenizer API: being written) */
+typedef struct bml_tokenizer bml_tokenizer;
+
+typedef struct bml_tokenizer_desc {
+    const char *dir;        /* a model directory: tokenizer.json preferred,
+                               else vocab.txt + tokenizer_config.json        */
+    const char *file;       /* or one explicit tokenizer.json / vocab.txt    */
+    int max_len;            /* truncation length incl. specials; 0 = from
+                               sentence_bert_config.json max_seq_length, else
+                               256 (never above max_position_embeddings when
+                               config.json is present)                       */
+} bml_tokenizer_desc;
+
+typedef enum bml_utf8_policy {
+    BML_UTF8_ERROR = 0,     /* invalid UTF-8 -> BML_ERR_INVALID_UTF8 with the byte offset */
+    BML_UTF8_REPLACE = 1    /* substitute U+FFFD for each maximal invalid subsequence     */
+} bml_utf8_policy;
+
+/* One encoded text (or pair). Arrays owned by the encoding; reuse one
+   encoding across calls to avoid allocation; release with bml_encoding_free. */
+typedef struct bml_encoding {
+    int32_t *ids;           /* n token ids, [CLS] ... [SEP]                    */
+    uint8_t *type_ids;      /* n token type ids (0, or 1 for the 2nd of a pair) */
+    uint32_t *offsets;      /* 2n: byte span [start, end) of each token in the
+                               original UTF-8 input; special tokens 0,0          */
+    size_t n;
+    size_t cap;             /* internal */
+} bml_encoding;
+
+BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokenizer **out);
+BMLDEF void bml_tokenizer_free(bml_tokenizer *tok);
+BMLDEF size_t bml_tokenizer_vocab_size(const bml_tokenizer *tok);
+BMLDEF int bml_tokenizer_max_len(const bml_tokenizer *tok);
+/* The vocabulary string of id (NULL if out of range). */
+BMLDEF const char *bml_tokenizer_id_to_token(const bml_tokenizer *tok, int32_t id);
+/* The id of a vocabulary string (-1 if absent). */
+BMLDEF int32_t bml_tokenizer_token_to_id(const bml_tokenizer *tok, const char *token, size_t len);
+
+/* Encode one text: [CLS] tokens [SEP], truncated to the max length.
+   len < 0 means NUL-terminated. */
+BMLDEF bml_status bml_tokenize(const bml_tokenizer *tok, const char *text, ptrdiff_t len,
+                               bml_utf8_policy policy, bml_encoding *enc);
+/* Encode a pair: [CLS] a [SEP] b [SEP], type ids 0/1, longest-first truncation. */
+BMLDEF bml_status bml_tokenize_pair(const bml_tokenizer *tok, const char *a, ptrdiff_t alen,
+                                    const char *b, ptrdiff_t blen, bml_utf8_policy policy,
+                                    bml_encoding *enc);
+BMLDEF void bml_encoding_free(bml_encoding *enc);
+
+/* Decode ids to text as HF's WordPiece decoder does (specials skipped,
+   "##" joined, spaces before punctuation cleaned up). *out is allocated
+   with BML_MALLOC, NUL-terminated; free with bml_free. */
+BMLDEF bml_status bml_detokenize(const bml_tokenizer *tok, const int32_t *ids, size_t n,
+                                 char **out, size_t *out_len);
+
+/* Encode many texts across `threads` threads (0 = all cores). encs[i] and
+   status[i] (may be NULL) receive each item's result; one bad item fails
+   alone. Returns BML_OK unless the call itself is invalid. */
+BMLDEF bml_status bml_tokenize_batch(const bml_tokenizer *tok, const char *const *texts,
+                                     const size_t *lens, size_t count, bml_utf8_policy policy,
+                                     int threads, bml_encoding *encs, bml_status *status);

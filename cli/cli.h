@@ -1,0 +1,47 @@
+/* Shared pieces of the batchml CLI. Each verb lives in cli/cmd_<verb>.c as
+   `int cmd_<verb>(int argc, char **argv)` (argv[0] is the verb) and returns
+   the process exit status. */
+#ifndef BATCHML_CLI_H
+#define BATCHML_CLI_H
+#include <stdio.h>
+#include <stddef.h>
+#include "batchml.h"
+
+/* One clear line on stderr ("batchml VERB: message") and exit status 1. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2), noreturn))
+#endif
+void cli_die(const char *fmt, ...);
+/* Set the verb name used in messages. */
+void cli_set_verb(const char *verb);
+
+/* Line reader: only '\n' ends a line; the '\n' is not part of the line, a
+   '\r' before it is. Lines may contain NUL bytes (len is exact).
+   Returns 1 with a line, 0 at end of input; dies on a read error. */
+typedef struct cli_lines { FILE *f; char *buf; size_t cap; size_t lineno; } cli_lines;
+int cli_next_line(cli_lines *r, char **line, size_t *len);
+void cli_lines_free(cli_lines *r);
+
+/* Output file: "-" or NULL = stdout. Write errors (EPIPE included) end the
+   process quietly for a closed pipe, with a message otherwise. */
+FILE *cli_open_out(const char *path);
+void cli_close_out(FILE *f);
+
+/* Progress line on stderr (rate, ETA) when enabled: `total` 0 = unknown. */
+typedef struct cli_progress { int enabled; double t0, last; size_t total; const char *unit; } cli_progress;
+void cli_progress_start(cli_progress *p, int enabled, size_t total, const char *unit);
+void cli_progress_update(cli_progress *p, size_t done);
+void cli_progress_end(cli_progress *p, size_t done);
+double cli_now(void);
+
+/* Option helpers: `--name value` or `--name=value`. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+long cli_parse_long(const char *opt, const char *s, long lo, long hi);
+
+/* NumPy .npy v1.0 header for a C-order float32 (n, h) array. */
+void cli_write_npy_header(FILE *f, size_t n, int h);
+
+int cmd_embed(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_mkmodel(int argc, char **argv);
+#endif

@@ -1,0 +1,214 @@
+/* batchml embed: one embedding per input line, in input order. */
+#include "cli.h"
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *help =
+    "usage: batchml embed --model DIR [--input text|ids] [--batch-size N] [--threads N]\n"
+    "                     [--format jsonl|npy|tsv] [-o FILE] [--deterministic]\n"
+    "                     [--on-invalid error|replace] [--progress]\n"
+    "\n"
+    "Reads stdin, one input a line (only '\\n' ends a line), and writes one embedding\n"
+    "per input in input order. --input ids: each line is a JSON array of token ids,\n"
+    "used as given (no [CLS]/[SEP] added). Formats: jsonl (a JSON array of floats a\n"
+    "line, %.9g), npy (NumPy float32 (N, H)), tsv (tab-separated floats a line).\n"
+    "A bad line (empty, invalid UTF-8, ids out of range, too long) is reported on\n"
+    "stderr as 'line N: ...', gets a row of zeros (null in jsonl), the rest go on,\n"
+    "and the exit status is 2.\n"
+    "\n"
+    "example: printf 'A man plays a guitar.\\nA dog runs.\\n' | batchml embed --model build/minilm\n";
+
+enum { FMT_JSONL, FMT_NPY, FMT_TSV };
+#define CHUNK 2048
+
+/* Parse one line of --input ids into a growing buffer; 0 on success. */
+static int parse_ids(const char *line, size_t len, int32_t **buf, size_t *cap, size_t *n, char *err, size_t errcap) {
+    bml_json_doc *doc;
+    const bml_json *r;
+    size_t i;
+    if (bml_json_parse(line, len, "input", &doc) != BML_OK) {
+        snprintf(err, errcap, "%s", bml_last_error());
+        return 1;
+    }
+    r = bml_json_root(doc);
+    if (r->type != BML_JSON_ARRAY) {
+        bml_json_free(doc);
+        snprintf(err, errcap, "expected a JSON array of token ids");
+        return 1;
+    }
+    if (r->len > *cap) {
+        int32_t *nb = realloc(*buf, r->len * sizeof(int32_t));
+        if (!nb) cli_die("out of memory");
+        *buf = nb;
+        *cap = r->len;
+    }
+    for (i = 0; i < r->len; i++) {
+        double v = r->kids[i].num;
+        if (r->kids[i].type != BML_JSON_NUMBER || v != (double)(long long)v || v < -2147483648.0 || v > 2147483647.0) {
+            bml_json_free(doc);
+            snprintf(err, errcap, "element %zu is not an integer token id", i);
+            return 1;
+        }
+        (*buf)[i] = (int32_t)v;
+    }
+    *n = r->len;
+    bml_json_free(doc);
+    return 0;
+}
+
+static void write_row(FILE *out, int fmt, const float *e, int H, int ok) {
+    int j;
+    if (fmt == FMT_NPY) return;
+    if (fmt == FMT_JSONL && !ok) { fputs("null\n", out); return; }
+    if (fmt == FMT_JSONL) fputc('[', out);
+    for (j = 0; j < H; j++) {
+        if (j) fputc(fmt == FMT_JSONL ? ',' : '\t', out);
+        fprintf(out, "%.9g", ok ? e[j] : 0.0f);
+    }
+    fputs(fmt == FMT_JSONL ? "]\n" : "\n", out);
+}
+
+/* NumPy .npy v1.0 header for a C-order float32 (n, h) array. */
+void cli_write_npy_header(FILE *f, size_t n, int h) {
+    char dict[128];
+    int len = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }", n, h);
+    int total = 10 + len + 1, pad = (64 - total % 64) % 64, i;
+    unsigned short hl = (unsigned short)(len + pad + 1);
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    fputc(hl & 0xFF, f);
+    fputc(hl >> 8, f);
+    fwrite(dict, 1, (size_t)len, f);
+    for (i = 0; i < pad; i++) fputc(' ', f);
+    fputc('\n', f);
+}
+
+int cmd_embed(int argc, char **argv) {
+    const char *model = NULL, *outpath = NULL, *v;
+    int fmt = FMT_JSONL, ids_input = 0, progress = isatty(2), i, H;
+    bml_model_desc md;
+    bml_batch_desc bd;
+    bml_model *m;
+    cli_lines in;
+    FILE *out;
+    bml_item *items;
+    char **texts;
+    size_t *tcap, nlines = 0, nbad = 0, k;
+    int32_t **idbuf;
+    size_t *idcap;
+    float *emb, *all = NULL;
+    size_t all_n = 0, all_cap = 0;
+    bml_result res;
+    cli_progress pr;
+    memset(&md, 0, sizeof md);
+    memset(&bd, 0, sizeof bd);
+    memset(&in, 0, sizeof in);
+    memset(&res, 0, sizeof res);
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
+        else if (cli_opt(argc, argv, &i, "--model", &v)) model = v;
+        else if (cli_opt(argc, argv, &i, "--input", &v)) {
+            if (!strcmp(v, "ids")) ids_input = 1;
+            else if (strcmp(v, "text")) cli_die("--input: expected text or ids, got '%s'", v);
+        } else if (cli_opt(argc, argv, &i, "--batch-size", &v)) bd.batch_size = (size_t)cli_parse_long("--batch-size", v, 1, 4096);
+        else if (cli_opt(argc, argv, &i, "--threads", &v)) md.threads = (int)cli_parse_long("--threads", v, 1, 256);
+        else if (cli_opt(argc, argv, &i, "--format", &v)) {
+            if (!strcmp(v, "jsonl")) fmt = FMT_JSONL;
+            else if (!strcmp(v, "npy")) fmt = FMT_NPY;
+            else if (!strcmp(v, "tsv")) fmt = FMT_TSV;
+            else cli_die("--format: expected jsonl, npy or tsv, got '%s'", v);
+        } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) outpath = v;
+        else if (cli_opt(argc, argv, &i, "--on-invalid", &v)) {
+            if (!strcmp(v, "replace")) bd.utf8 = BML_UTF8_REPLACE;
+            else if (strcmp(v, "error")) cli_die("--on-invalid: expected error or replace, got '%s'", v);
+        } else if (!strcmp(argv[i], "--deterministic")) md.deterministic = 1;
+        else if (!strcmp(argv[i], "--progress")) progress = 1;
+        else cli_die("unknown option '%s' (see --help)", argv[i]);
+    }
+    if (!model) cli_die("--model DIR is required (see --help)");
+    md.path = model;
+    md.no_tokenizer = ids_input;
+    if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
+    H = bml_model_config(m)->hidden;
+    out = cli_open_out(outpath);
+    items = calloc(CHUNK, sizeof *items);
+    texts = calloc(CHUNK, sizeof *texts);
+    tcap = calloc(CHUNK, sizeof *tcap);
+    idbuf = calloc(CHUNK, sizeof *idbuf);
+    idcap = calloc(CHUNK, sizeof *idcap);
+    emb = malloc((size_t)CHUNK * (size_t)H * sizeof(float));
+    if (!items || !texts || !tcap || !idbuf || !idcap || !emb) cli_die("out of memory");
+    cli_progress_start(&pr, progress, 0, "lines");
+    for (;;) {
+        size_t n = 0;
+        char *line;
+        size_t len;
+        static char perr[CHUNK][160];
+        int bad[CHUNK];
+        while (n < CHUNK && cli_next_line(&in, &line, &len)) {
+            items[n].id = in.lineno;
+            bad[n] = 0;
+            if (ids_input) {
+                size_t nid = 0;
+                if (parse_ids(line, len, &idbuf[n], &idcap[n], &nid, perr[n], sizeof perr[n])) {
+                    bad[n] = 1;
+                    items[n].ids = NULL;
+                    items[n].text = NULL;
+                } else {
+                    items[n].ids = idbuf[n] ? idbuf[n] : (int32_t *)perr[n]; /* non-NULL even when empty */
+                    items[n].n_ids = nid;
+                }
+            } else {
+                if (len + 1 > tcap[n]) {
+                    char *nb = realloc(texts[n], len + 1);
+                    if (!nb) cli_die("out of memory (line %zu is %zu bytes)", in.lineno, len);
+                    texts[n] = nb;
+                    tcap[n] = len + 1;
+                }
+                memcpy(texts[n], line, len + 1);
+                items[n].text = texts[n];
+                items[n].len = (ptrdiff_t)len;
+            }
+            n++;
+        }
+        if (n == 0) break;
+        if (bml_embed_batch(m, items, n, &bd, emb, &res) != BML_OK) cli_die("%s", bml_last_error());
+        for (k = 0; k < n; k++) {
+            int ok = !bad[k] && res.responses[k].status == BML_OK;
+            if (!ok) {
+                nbad++;
+                fprintf(stderr, "batchml embed: line %llu: %s\n", (unsigned long long)items[k].id,
+                        bad[k] ? perr[k] : res.responses[k].error);
+                memset(emb + k * H, 0, (size_t)H * sizeof(float));
+            }
+            write_row(out, fmt, emb + k * H, H, ok);
+        }
+        if (fmt == FMT_NPY) {
+            if (all_n + n > all_cap) {
+                size_t nc = all_cap ? all_cap * 2 : 4096;
+                float *na;
+                while (nc < all_n + n) nc *= 2;
+                na = realloc(all, nc * (size_t)H * sizeof(float));
+                if (!na) cli_die("out of memory holding %zu embeddings for .npy", all_n + n);
+                all = na;
+                all_cap = nc;
+            }
+            memcpy(all + all_n * H, emb, n * (size_t)H * sizeof(float));
+            all_n += n;
+        }
+        nlines += n;
+        cli_progress_update(&pr, nlines);
+    }
+    if (fmt == FMT_NPY) {
+        cli_write_npy_header(out, all_n, H);
+        if (all_n) fwrite(all, sizeof(float), all_n * (size_t)H, out);
+    }
+    cli_progress_end(&pr, nlines);
+    cli_close_out(out);
+    for (k = 0; k < CHUNK; k++) { free(texts[k]); free(idbuf[k]); }
+    free(items); free(texts); free(tcap); free(idbuf); free(idcap); free(emb); free(all);
+    bml_result_free(&res);
+    cli_lines_free(&in);
+    bml_model_free(m);
+    return nbad ? 2 : 0;
+}

@@ -1,0 +1,129 @@
+/* Shared CLI plumbing: errors, line reading, output, progress, options. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *cli_verb = NULL;
+
+void cli_set_verb(const char *verb) { cli_verb = verb; }
+
+void cli_die(const char *fmt, ...) {
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, cli_verb ? "batchml %s: " : "batchml: ", cli_verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+int cli_next_line(cli_lines *r, char **line, size_t *len) {
+    size_t n = 0;
+    int c;
+    if (!r->f) r->f = stdin;
+    for (;;) {
+        c = getc_unlocked(r->f);
+        if (c == EOF) break;
+        if (n + 2 > r->cap) {
+            size_t nc = r->cap ? r->cap * 2 : 4096;
+            char *nb = realloc(r->buf, nc);
+            if (!nb) cli_die("out of memory reading line %zu", r->lineno + 1);
+            r->buf = nb;
+            r->cap = nc;
+        }
+        if (c == '\n') break;
+        r->buf[n++] = (char)c;
+    }
+    if (ferror(r->f)) cli_die("read error on input: %s", strerror(errno));
+    if (c == EOF && n == 0) return 0;
+    if (!r->buf) { r->buf = malloc(1); r->cap = 1; if (!r->buf) cli_die("out of memory"); }
+    r->buf[n] = 0;
+    r->lineno++;
+    *line = r->buf;
+    *len = n;
+    return 1;
+}
+
+void cli_lines_free(cli_lines *r) { free(r->buf); r->buf = NULL; r->cap = 0; }
+
+FILE *cli_open_out(const char *path) {
+    FILE *f;
+    if (!path || !strcmp(path, "-")) return stdout;
+    f = fopen(path, "wb");
+    if (!f) cli_die("cannot open %s for writing: %s", path, strerror(errno));
+    return f;
+}
+
+void cli_close_out(FILE *f) {
+    int bad = fflush(f) != 0 || ferror(f);
+    int err = errno;
+    if (f != stdout) bad |= fclose(f) != 0;
+    if (bad) {
+        if (err == EPIPE) exit(0); /* reader went away: nothing to say */
+        cli_die("write error: %s", strerror(err));
+    }
+}
+
+double cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void cli_progress_start(cli_progress *p, int enabled, size_t total, const char *unit) {
+    p->enabled = enabled;
+    p->t0 = p->last = cli_now();
+    p->total = total;
+    p->unit = unit ? unit : "items";
+}
+
+static void cli_progress_print(cli_progress *p, size_t done, int final) {
+    double el = cli_now() - p->t0, rate = el > 0 ? (double)done / el : 0;
+    if (p->total && done <= p->total && rate > 0)
+        fprintf(stderr, "\r%zu/%zu %s  %.1f %s/s  ETA %.0fs   ", done, p->total, p->unit, rate, p->unit,
+                (double)(p->total - done) / rate);
+    else
+        fprintf(stderr, "\r%zu %s  %.1f %s/s  %.1fs   ", done, p->unit, rate, p->unit, el);
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+void cli_progress_update(cli_progress *p, size_t done) {
+    double t;
+    if (!p->enabled) return;
+    t = cli_now();
+    if (t - p->last < 0.5) return;
+    p->last = t;
+    cli_progress_print(p, done, 0);
+}
+
+void cli_progress_end(cli_progress *p, size_t done) {
+    if (p->enabled) cli_progress_print(p, done, 1);
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val) {
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') { *val = a + n + 1; return 1; }
+    if (a[n] != 0) return 0;
+    if (*i + 1 >= argc) cli_die("%s needs a value", name);
+    *val = argv[++*i];
+    return 1;
+}
+
+long cli_parse_long(const char *opt, const char *s, long lo, long hi) {
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        cli_die("%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi, s);
+    return v;
+}
