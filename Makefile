@@ -55,3 +55,6 @@ deps:
 
 clean:
 	rm -rf build batchml
+
+# Feature areas add their own targets here (hardening, tuning, opencl, ...).
+-include $(wildcard mk/*.mk)

@@ -1623,7 +1623,8 @@ typedef struct bml__fwd {
     float *q, *k, *v, *ctx;     /* [T,H]                                    */
     float *tmp;                 /* [T,H]  attention / FFN output            */
     float *ffn;                 /* [T,I]                                    */
-    float *scratch;             /* [threads, maxL*maxL] attention scores    */
+    float *scratch;             /* [threads, scratch_per] per-worker scratch */
+    size_t scratch_per;
     float *out;                 /* [nseq,H] pooled (normalized) embeddings  */
     /* the current linear layer, for the parallel tasks */
     const float *X, *W, *b;
@@ -1633,6 +1634,9 @@ typedef struct bml__fwd {
 } bml__fwd;
 
 static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Scratch floats one attention task needs: scores [L,L] + K^T [d,L]. */
+static size_t bml__attn_scratch(size_t maxL, int d) { return bml__align16(maxL * maxL + (size_t)d * maxL); }
 
 /* Carve the arena for a batch shape, growing it only when needed. */
 static bml_status bml__ws_plan(bml__fwd *f) {
@@ -1644,13 +1648,18 @@ static bml_status bml__ws_plan(bml__fwd *f) {
     int i;
     sizes[0] = sizes[1] = sizes[2] = sizes[3] = sizes[4] = sizes[5] = bml__align16(T * H);
     sizes[6] = bml__align16(T * I);
-    sizes[7] = bml__align16(th * f->maxL * f->maxL);
+    f->scratch_per = bml__attn_scratch(f->maxL, m->cfg.hidden / m->cfg.heads);
+    if (f->scratch_per < bml__align16(H)) f->scratch_per = bml__align16(H);
+    sizes[7] = th * f->scratch_per;
     sizes[8] = bml__align16((f->nseq * sizeof(size_t) + 3) / 4);
     slots[0] = &f->x; slots[1] = &f->q; slots[2] = &f->k; slots[3] = &f->v;
     slots[4] = &f->ctx; slots[5] = &f->tmp; slots[6] = &f->ffn; slots[7] = &f->scratch;
     for (i = 0; i < 9; i++) need += sizes[i];
     if (need > m->ws.cap) {
         float *nb;
+        /* grow by at least half, so batches of rising length (the usual
+           sorted order) reallocate a handful of times, not every batch */
+        if (need < m->ws.cap + m->ws.cap / 2) need = m->ws.cap + m->ws.cap / 2;
         BML_FREE(m->ws.buf);
         m->ws.buf = NULL;
         m->ws.cap = 0;
@@ -1665,16 +1674,31 @@ static bml_status bml__ws_plan(bml__fwd *f) {
     return BML_OK;
 }
 
-/* LayerNorm of one row: out = (in - mean) / sqrt(var + eps) * g + b. */
-static void bml__layernorm_row(const float *in, const float *g, const float *b, float *out, int H, float eps) {
-    float mean = 0, var = 0, rstd;
+/* Sum of n floats in 16 fixed lanes (vectorizes; same order every time). */
+static float bml__sum(const float *x, int n) {
+    float acc[BML__LANES] = {0};
+    int k = 0, l;
+    for (; k + BML__LANES <= n; k += BML__LANES)
+        for (l = 0; l < BML__LANES; l++) acc[l] += x[k + l];
+    for (l = 0; k < n; k++, l++) acc[l] += x[k];
+    for (l = BML__LANES / 2; l > 0; l /= 2) {
+        int j;
+        for (j = 0; j < l; j++) acc[j] += acc[j + l];
+    }
+    return acc[0];
+}
+
+/* LayerNorm of one row: out = (in - mean) / sqrt(var + eps) * g + b.
+   `tmp` holds H floats (the centred row). */
+static void bml__layernorm_row(const float *in, const float *g, const float *b, float *out, int H, float eps,
+                               float *tmp) {
+    float mean, rstd;
     int i;
-    for (i = 0; i < H; i++) mean += in[i];
-    mean /= (float)H;
-    for (i = 0; i < H; i++) { float d = in[i] - mean; var += d * d; }
-    var /= (float)H;
-    rstd = 1.0f / sqrtf(var + eps);
-    for (i = 0; i < H; i++) out[i] = (in[i] - mean) * rstd * g[i] + b[i];
+    mean = bml__sum(in, H) / (float)H;
+    for (i = 0; i < H; i++) tmp[i] = in[i] - mean;
+    for (i = 0; i < H; i++) out[i] = tmp[i] * tmp[i];
+    rstd = 1.0f / sqrtf(bml__sum(out, H) / (float)H + eps);
+    for (i = 0; i < H; i++) out[i] = tmp[i] * rstd * g[i] + b[i];
 }
 
 /* erf for float: a rational approximation on [-4, 4] (|error| < 5e-7),
@@ -1743,36 +1767,74 @@ static void bml__embed_task(void *ctx, size_t s, int worker) {
     bml_model *m = f->m;
     int H = m->cfg.hidden;
     size_t p;
-    (void)worker;
     for (p = 0; p < f->len[s]; p++) {
         float *x = f->x + (f->start[s] + p) * H;
         const float *w = m->word + (size_t)f->ids[s][p] * H, *ps = m->pos + p * H;
         int i;
         for (i = 0; i < H; i++) x[i] = w[i] + ps[i] + m->type[i];
-        bml__layernorm_row(x, m->ln0_g, m->ln0_b, x, H, m->cfg.layer_norm_eps);
+        bml__layernorm_row(x, m->ln0_g, m->ln0_b, x, H, m->cfg.layer_norm_eps, f->scratch + (size_t)worker * f->scratch_per);
+    }
+}
+
+/* exp for float, branch-free so softmax loops vectorize: 2^n * e^r with
+   |r| <= ln2/2 and a degree-6 polynomial (relative error ~1e-7). Inputs
+   below -87 give ~0, as they should in a softmax. */
+static float bml__exp(float x) {
+    float n, r, p;
+    int32_t bits;
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
+    r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    bits = ((int32_t)n + 127) * (1 << 23);
+    {
+        float scale;
+        memcpy(&scale, &bits, 4);
+        return p * scale;
+    }
+}
+
+/* Softmax of each of the rows of S[rows, L], in place. */
+static void bml__softmax_rows(float *S, int rows, int L) {
+    int i, j;
+    for (i = 0; i < rows; i++) {
+        float *row = S + (size_t)i * L, mx = row[0], sum = 0;
+        for (j = 1; j < L; j++) mx = row[j] > mx ? row[j] : mx;
+        for (j = 0; j < L; j++) { row[j] = bml__exp(row[j] - mx); sum += row[j]; }
+        sum = 1.0f / sum;
+        for (j = 0; j < L; j++) row[j] *= sum;
     }
 }
 
 /* Self-attention of one (sequence, head): ctx = softmax(q k^T / sqrt(d)) v.
-   q, k, v, ctx are [L, d] slices of the packed [T, H] matrices. */
+   q, k, v, ctx are [L, d] slices of the packed [T, H] matrices. sgemm
+   (its small-matrix kernels) is fastest even at L = 16; the deterministic
+   mode uses the fixed-order kernel on a transposed copy of k, so that both
+   products vectorize along rows. */
 static void bml__attn_task(void *ctx, size_t task, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
     bml_model *m = f->m;
     int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
     size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
-    int L = (int)f->len[s], i, j;
-    float *S = f->scratch + (size_t)worker * f->maxL * f->maxL;
+    int L = (int)f->len[s], i, c;
+    float *S = f->scratch + (size_t)worker * f->scratch_per, *Kt = S + (size_t)L * L;
     size_t off = t0 * H + h * d;
-    int det = m->deterministic || L <= 64; /* small: the fixed-order kernel is faster than a BLAS call */
-    bml__gemm(det, 1, L, L, d, 1.0f / sqrtf((float)d), f->q + off, H, f->k + off, H, 0.0f, S, L);
-    for (i = 0; i < L; i++) {
-        float *row = S + (size_t)i * L, mx = row[0], sum = 0;
-        for (j = 1; j < L; j++) mx = row[j] > mx ? row[j] : mx;
-        for (j = 0; j < L; j++) { row[j] = expf(row[j] - mx); sum += row[j]; }
-        sum = 1.0f / sum;
-        for (j = 0; j < L; j++) row[j] *= sum;
+    float scale = 1.0f / sqrtf((float)d);
+    if (m->deterministic) {
+        for (i = 0; i < L; i++)
+            for (c = 0; c < d; c++) Kt[(size_t)c * L + i] = f->k[off + (size_t)i * H + c];
+        bml__gemm_ref(0, L, L, d, scale, f->q + off, H, Kt, L, 0.0f, S, L);   /* S = q k^T / sqrt(d)  [L,L] */
+    } else {
+        bml__gemm(0, 1, L, L, d, scale, f->q + off, H, f->k + off, H, 0.0f, S, L);
     }
-    bml__gemm(det, 0, L, d, L, 1.0f, S, L, f->v + off, H, 0.0f, f->ctx + off, H);
+    bml__softmax_rows(S, L, L);                                               /* P = softmax(S)       [L,L] */
+    bml__gemm(m->deterministic, 0, L, d, L, 1.0f, S, L, f->v + off, H, 0.0f, f->ctx + off, H); /* ctx = P v */
 }
 
 /* x = LayerNorm(tmp + x) row by row (the post-LN residual). */
@@ -1781,13 +1843,12 @@ static void bml__add_ln_task(void *ctx, size_t task, int worker) {
     int H = f->m->cfg.hidden, i;
     size_t a, b, t;
     const float *g = f->ln_g, *beta = f->ln_b;
-    (void)worker;
     bml__range(f->T, (size_t)f->m->threads, task, &a, &b);
     for (t = a; t < b; t++) {
         float *x = f->x + t * H;
         const float *y = f->tmp + t * H;
         for (i = 0; i < H; i++) x[i] += y[i];
-        bml__layernorm_row(x, g, beta, x, H, f->m->cfg.layer_norm_eps);
+        bml__layernorm_row(x, g, beta, x, H, f->m->cfg.layer_norm_eps, f->scratch + (size_t)worker * f->scratch_per);
     }
 }
 

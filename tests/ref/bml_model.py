@@ -19,27 +19,42 @@ What it provides:
     true) and optional L2 normalisation (F.normalize, eps 1e-12).
 
 OPENBLAS_CORETYPE: torch's OpenBLAS uses Haswell kernels on this AMD CPU
-unless OPENBLAS_CORETYPE=SkylakeX is set before torch is imported (about 2x
-for GEMMs).  setup_openblas() sets it (only if unset and the CPU has avx512f);
-call it before importing torch.
+unless OPENBLAS_CORETYPE=SkylakeX is set before OpenBLAS loads (about 2x
+for GEMMs; this machine's environment sets OPENBLAS_CORETYPE=Haswell).
+Importing this module sets OPENBLAS_CORETYPE=SkylakeX on AVX-512 CPUs
+(override with BML_OPENBLAS_CORETYPE=...), so import it before numpy/torch.
 """
 import json
 import os
 import struct
 import sys
 
-import numpy as np
-
 
 def setup_openblas():
-    if 'OPENBLAS_CORETYPE' in os.environ:
-        return
-    try:
-        with open('/proc/cpuinfo') as f:
-            if 'avx512f' in f.read():
-                os.environ['OPENBLAS_CORETYPE'] = 'SkylakeX'
-    except OSError:
-        pass
+    """Select OpenBLAS's SkylakeX kernels on AVX-512 CPUs (this machine's
+    environment sets OPENBLAS_CORETYPE=Haswell globally; SkylakeX is ~2x
+    faster for GEMMs).  BML_OPENBLAS_CORETYPE, if set, wins.  OpenBLAS reads
+    the variable once, when it is loaded -- by `import numpy` or
+    `import torch`, whichever comes first -- so this module calls it at import
+    time, before importing numpy; import bml_model before numpy/torch."""
+    want = os.environ.get('BML_OPENBLAS_CORETYPE')
+    if not want:
+        try:
+            with open('/proc/cpuinfo') as f:
+                if 'avx512f' in f.read():
+                    want = 'SkylakeX'
+        except OSError:
+            pass
+    if want:
+        os.environ['OPENBLAS_CORETYPE'] = want
+
+
+if 'numpy' in sys.modules or 'torch' in sys.modules:
+    print('bml_model: warning: numpy/torch imported before bml_model; '
+          'OPENBLAS_CORETYPE not applied', file=sys.stderr)
+setup_openblas()
+
+import numpy as np  # noqa: E402  (after setup_openblas on purpose)
 
 
 # ---------------------------------------------------------------- safetensors
@@ -299,31 +314,86 @@ class BertRef:
     def embed_rows(self, x, mask=None):
         return self.pool(self.encode_from_rows(x, mask), mask)
 
-    def embed_ids(self, ids_list):
-        """List of id lists -> numpy float64 (N, D).  Sequences are run
-        unpadded, grouped by equal length (no mask needed)."""
+    def encode_packed(self, x, lens):
+        """Unpadded ("packed") forward: x [T,H] word-embedding rows of several
+        sequences laid end to end, lens their lengths (sum = T).  Dense layers
+        run on all T rows at once (token-wise, so exact); attention runs per
+        sequence over exactly its own tokens.  Returns last hidden [T,H]."""
         torch = self.torch
-        out = [None] * len(ids_list)
-        groups = {}
+        F = torch.nn.functional
+        T, H = x.shape
+        A = self.A
+        dh = H // A
+        offs = [0]
+        for L in lens:
+            if L > self.P:
+                raise ValueError(f'sequence length {L} > max_position_embeddings {self.P}')
+            offs.append(offs[-1] + L)
+        assert offs[-1] == T
+        pos_ids = torch.cat([torch.arange(L) for L in lens])
+        h = x + self.pos[pos_ids] + self.type[0].view(1, H)
+        h = F.layer_norm(h, (H,), self.eln_w, self.eln_b, self.eps)
+        scale = 1.0 / (dh ** 0.5)
+        for Lw in self.layers:
+            q = F.linear(h, Lw['attention.self.query.weight'], Lw['attention.self.query.bias'])
+            k = F.linear(h, Lw['attention.self.key.weight'], Lw['attention.self.key.bias'])
+            v = F.linear(h, Lw['attention.self.value.weight'], Lw['attention.self.value.bias'])
+            ctx = []
+            for j, L in enumerate(lens):
+                b, e = offs[j], offs[j + 1]
+                qj = q[b:e].view(L, A, dh).transpose(0, 1)
+                kj = k[b:e].view(L, A, dh).transpose(0, 1)
+                vj = v[b:e].view(L, A, dh).transpose(0, 1)
+                p = torch.softmax(torch.matmul(qj, kj.transpose(-1, -2)) * scale, dim=-1)
+                ctx.append(torch.matmul(p, vj).transpose(0, 1).reshape(L, H))
+            c = torch.cat(ctx, dim=0)
+            a = F.linear(c, Lw['attention.output.dense.weight'], Lw['attention.output.dense.bias'])
+            h = F.layer_norm(a + h, (H,), Lw['attention.output.LayerNorm.weight'],
+                             Lw['attention.output.LayerNorm.bias'], self.eps)
+            m = self._act(F.linear(h, Lw['intermediate.dense.weight'], Lw['intermediate.dense.bias']))
+            o = F.linear(m, Lw['output.dense.weight'], Lw['output.dense.bias'])
+            h = F.layer_norm(o + h, (H,), Lw['output.LayerNorm.weight'],
+                             Lw['output.LayerNorm.bias'], self.eps)
+        return h
+
+    def pool_packed(self, h, lens):
+        res = []
+        b = 0
+        for L in lens:
+            res.append(self.pool(h[b:b + L].unsqueeze(0))[0])
+            b += L
+        return self.torch.stack(res)
+
+    def check_ids(self, ids_list):
         for i, ids in enumerate(ids_list):
             if len(ids) == 0:
                 raise ValueError(f'input {i}: empty sequence')
+            if len(ids) > self.P:
+                raise ValueError(f'input {i}: length {len(ids)} > max_position_embeddings {self.P}')
             for t in ids:
                 if not (0 <= t < self.V):
                     raise ValueError(f'input {i}: token id {t} out of range')
-            groups.setdefault(len(ids), []).append(i)
+
+    def embed_ids(self, ids_list, chunk_tokens=4096):
+        """List of id lists -> numpy float64 (N, D).  Sequences are run
+        unpadded (packed, see encode_packed), about chunk_tokens at a time."""
+        torch = self.torch
+        self.check_ids(ids_list)
+        out = []
         with torch.no_grad():
-            for L, idx in sorted(groups.items()):
-                # cap batch size so a group's activations stay moderate
-                step = max(1, 8192 // L)
-                for s in range(0, len(idx), step):
-                    sub = idx[s:s + step]
-                    t = torch.tensor([ids_list[i] for i in sub], dtype=torch.long)
-                    e = self.embed_rows(self.word_rows(t))
-                    e = e.to(torch.float64).numpy()
-                    for j, i in enumerate(sub):
-                        out[i] = e[j]
-        return np.stack(out)
+            i = 0
+            while i < len(ids_list):
+                j, T = i, 0
+                while j < len(ids_list) and (j == i or T + len(ids_list[j]) <= chunk_tokens):
+                    T += len(ids_list[j])
+                    j += 1
+                sub = ids_list[i:j]
+                flat = torch.tensor([t for ids in sub for t in ids], dtype=torch.long)
+                lens = [len(ids) for ids in sub]
+                h = self.encode_packed(torch.nn.functional.embedding(flat, self.word), lens)
+                out.append(self.pool_packed(h, lens).to(torch.float64).numpy())
+                i = j
+        return np.concatenate(out, axis=0)
 
 
 def load_model(model_dir, dtype=None):

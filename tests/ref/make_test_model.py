@@ -28,10 +28,10 @@ import os
 import shutil
 import sys
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bml_model import write_safetensors  # noqa: E402
+from bml_model import write_safetensors  # noqa: E402  (first: sets OPENBLAS_CORETYPE)
+
+import numpy as np  # noqa: E402
 
 ARCH = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                      '../../../shared/models/minilm-l6-arch'))

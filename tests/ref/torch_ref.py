@@ -31,7 +31,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bml_model  # noqa: E402
 
-bml_model.setup_openblas()
 import torch  # noqa: E402
 
 
