@@ -288,6 +288,11 @@ typedef struct bml_mkmodel_desc {
    Byte-identical for the same desc on any machine. */
 BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc);
 
+/* ======================================================================
+   API: batch-size tuning (heuristic default, MAP-Elites archive)
+   ====================================================================== */
+#include "parts/tuning_api.h"
+
 #ifdef __cplusplus
 }
 #endif
@@ -998,7 +1003,7 @@ typedef struct bml__tensor {
 } bml__tensor;
 
 typedef struct bml__st {
-    const char *path;
+    char *path;                 /* owned copy, for messages                */
     int fd;
     unsigned char *map;
     size_t size;
@@ -1014,6 +1019,8 @@ static void bml__st_close(bml__st *st) {
     if (st->fd >= 0) close(st->fd);
     bml_json_free(st->header);
     BML_FREE(st->t);
+    BML_FREE(st->path);
+    st->path = NULL;
     st->map = NULL;
     st->fd = -1;
     st->header = NULL;
@@ -1028,6 +1035,15 @@ static int bml__cmp_tensor_begin(const void *a, const void *b) {
 
 /* Open, map and validate a safetensors file: every tensor's dtype, shape
    and byte range are checked against each other and the file size. */
+/* Format the error first: messages name tensors that live in the header
+   document, which closing frees. */
+#define BML__ST_BAIL(...)                         \
+    do {                                          \
+        bml_status bail_ = bml__fail(__VA_ARGS__); \
+        bml__st_close(st);                        \
+        return bail_;                             \
+    } while (0)
+
 static bml_status bml__st_open(const char *path, bml__st *st) {
     struct stat sb;
     uint64_t hlen = 0;
@@ -1037,33 +1053,29 @@ static bml_status bml__st_open(const char *path, bml__st *st) {
     bml_status rc;
     memset(st, 0, sizeof *st);
     st->fd = -1;
-    st->path = path;
+    st->path = bml__strdup(path);
+    if (!st->path) return bml__fail(BML_ERR_NOMEM, "out of memory");
     st->fd = open(path, O_RDONLY);
-    if (st->fd < 0) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (st->fd < 0) BML__ST_BAIL(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        bml__st_close(st);
-        return bml__fail(BML_ERR_IO, "%s: not a regular file", path);
+        BML__ST_BAIL(BML_ERR_IO, "%s: not a regular file", path);
     }
     st->size = (size_t)sb.st_size;
     if (st->size < 8) {
-        bml__st_close(st);
-        return bml__fail(BML_ERR_FORMAT, "%s: truncated: %zu bytes, the 8-byte header length is missing", path, st->size);
+        BML__ST_BAIL(BML_ERR_FORMAT, "%s: truncated: %zu bytes, the 8-byte header length is missing", path, st->size);
     }
     st->map = (unsigned char *)mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, st->fd, 0);
     if (st->map == (unsigned char *)MAP_FAILED) {
         st->map = NULL;
-        bml__st_close(st);
-        return bml__fail(BML_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+        BML__ST_BAIL(BML_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
     }
     for (i = 0; i < 8; i++) hlen |= (uint64_t)st->map[i] << (8 * i);
     if (hlen > st->size - 8) {
-        bml__st_close(st);
-        return bml__fail(BML_ERR_FORMAT, "%s: header length %llu runs past the end of the file (%zu bytes)", path,
+        BML__ST_BAIL(BML_ERR_FORMAT, "%s: header length %llu runs past the end of the file (%zu bytes)", path,
                          (unsigned long long)hlen, st->size);
     }
     if (hlen > BML__ST_HEADER_LIMIT) {
-        bml__st_close(st);
-        return bml__fail(BML_ERR_FORMAT, "%s: header length %llu is over the %u-byte limit", path,
+        BML__ST_BAIL(BML_ERR_FORMAT, "%s: header length %llu is over the %u-byte limit", path,
                          (unsigned long long)hlen, BML__ST_HEADER_LIMIT);
     }
     rc = bml_json_parse((const char *)st->map + 8, (size_t)hlen, path, &st->header);
@@ -1072,11 +1084,10 @@ static bml_status bml__st_open(const char *path, bml__st *st) {
     st->data_len = st->size - 8 - (size_t)hlen;
     root = bml_json_root(st->header);
     if (root->type != BML_JSON_OBJECT) {
-        bml__st_close(st);
-        return bml__fail(BML_ERR_FORMAT, "%s: header is not a JSON object", path);
+        BML__ST_BAIL(BML_ERR_FORMAT, "%s: header is not a JSON object", path);
     }
     st->t = (bml__tensor *)bml__calloc(root->len ? root->len : 1, sizeof(bml__tensor));
-    if (!st->t) { bml__st_close(st); return bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); }
+    if (!st->t) BML__ST_BAIL(BML_ERR_NOMEM, "%s: out of memory", path);
     for (i = 0; i < root->len; i++) {
         const bml_json *e = &root->kids[i], *dt, *sh, *off;
         bml__tensor *t = &st->t[st->nt];
@@ -1088,8 +1099,7 @@ static bml_status bml__st_open(const char *path, bml__st *st) {
         off = bml_json_get(e, "data_offsets");
         if (e->type != BML_JSON_OBJECT || !dt || dt->type != BML_JSON_STRING || !sh || sh->type != BML_JSON_ARRAY ||
             !off || off->type != BML_JSON_ARRAY || off->len != 2) {
-            bml__st_close(st);
-            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': entry needs dtype, shape and data_offsets [begin, end]",
+            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': entry needs dtype, shape and data_offsets [begin, end]",
                              path, e->key);
         }
         t->dtype_name = dt->str;
@@ -1104,59 +1114,51 @@ static bml_status bml__st_open(const char *path, bml__st *st) {
             for (k = 0; k < sizeof other / sizeof other[0]; k++)
                 if (!strcmp(dt->str, other[k].n)) esize = other[k].s;
             if (!esize) {
-                bml__st_close(st);
-                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': unknown dtype '%s'", path, e->key, dt->str);
+                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': unknown dtype '%s'", path, e->key, dt->str);
             }
             t->dtype = BML__DT_OTHER;
         }
         if (sh->len > 8) {
-            bml__st_close(st);
-            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': %zu dimensions (at most 8)", path, e->key, sh->len);
+            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': %zu dimensions (at most 8)", path, e->key, sh->len);
         }
         t->ndim = (int)sh->len;
         for (k = 0; k < sh->len; k++) {
             double d = sh->kids[k].num;
             if (sh->kids[k].type != BML_JSON_NUMBER || d < 0 || d != floor(d) || d > 9.0e15) {
-                bml__st_close(st);
-                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': shape[%zu] is not a non-negative integer", path,
+                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': shape[%zu] is not a non-negative integer", path,
                                  e->key, k);
             }
             t->shape[k] = (int64_t)d;
             if (!bml__mul_ok(elems, (size_t)d, &elems)) {
-                bml__st_close(st);
-                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': shape overflows the address space", path, e->key);
+                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': shape overflows the address space", path, e->key);
             }
         }
         if (!bml__mul_ok(elems, esize, &nbytes)) {
-            bml__st_close(st);
-            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': byte size overflows", path, e->key);
+            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': byte size overflows", path, e->key);
         }
         for (k = 0; k < 2; k++) {
             double d = off->kids[k].num;
             if (off->kids[k].type != BML_JSON_NUMBER || d < 0 || d != floor(d) || d > 9.0e18) {
-                bml__st_close(st);
-                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': data_offsets[%zu] is not a non-negative integer",
+                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': data_offsets[%zu] is not a non-negative integer",
                                  path, e->key, k);
             }
         }
         t->begin = (size_t)off->kids[0].num;
         t->end = (size_t)off->kids[1].num;
         if (t->begin > t->end || t->end > st->data_len) {
-            bml__st_close(st);
-            return bml__fail(BML_ERR_FORMAT,
+            BML__ST_BAIL(BML_ERR_FORMAT,
                              "%s: tensor '%s': data_offsets [%zu, %zu] out of range (data buffer is %zu bytes)", path,
                              e->key, t->begin, t->end, st->data_len);
         }
         if (t->end - t->begin != nbytes) {
-            bml__st_close(st);
-            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': %zu bytes of data for a %s tensor of %zu elements (%zu bytes)",
+            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': %zu bytes of data for a %s tensor of %zu elements (%zu bytes)",
                              path, e->key, t->end - t->begin, dt->str, elems, nbytes);
         }
         st->nt++;
     }
     /* no two tensors may share bytes */
     sorted = (bml__tensor *)bml__calloc(st->nt ? st->nt : 1, sizeof(bml__tensor));
-    if (!sorted) { bml__st_close(st); return bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); }
+    if (!sorted) BML__ST_BAIL(BML_ERR_NOMEM, "%s: out of memory", path);
     memcpy(sorted, st->t, st->nt * sizeof(bml__tensor));
     qsort(sorted, st->nt, sizeof(bml__tensor), bml__cmp_tensor_begin);
     for (i = 1; i < st->nt; i++) {
@@ -1173,6 +1175,8 @@ static bml_status bml__st_open(const char *path, bml__st *st) {
     BML_FREE(sorted);
     return BML_OK;
 }
+
+#undef BML__ST_BAIL
 
 /* Find a tensor by name, with or without a "bert." prefix. */
 static const bml__tensor *bml__st_find(const bml__st *st, const char *name) {
@@ -1986,9 +1990,6 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
         goto fail;
     }
     if ((rc = bml__st_open(path, &m->st)) != BML_OK) goto fail;
-    m->st.path = NULL; /* the path buffer is ours only during load */
-    m->st.path = bml__strdup(path);
-    if (!m->st.path) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto fail; }
     m->cfg.file_bytes = m->st.size;
     if ((rc = bml__bind_weights(m)) != BML_OK) goto fail;
     if (!desc->no_tokenizer) {
@@ -2381,6 +2382,11 @@ BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
         if ((rc = bml__copy_file(desc->assets_dir, desc->out_dir, assets[k])) != BML_OK) return rc;
     return BML_OK;
 }
+
+/* ======================================================================
+   Batch-size tuning
+   ====================================================================== */
+#include "parts/tuning_impl.h"
 
 #endif /* BATCHML_IMPLEMENTATION_DONE */
 #endif /* BATCHML_IMPLEMENTATION */
