@@ -269,6 +269,73 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
                                   const bml_batch_desc *desc, float *out, bml_result *res);
 
 /* ======================================================================
+   API: gradient overlays — per-token attributions from a backward pass
+   ====================================================================== */
+
+typedef enum bml_method {
+    BML_METHOD_GRAD = 0,            /* raw_i = |df/dx_i|_2                         */
+    BML_METHOD_GRAD_X_INPUT,        /* raw_i = df/dx_i . x_i                        */
+    BML_METHOD_INTEGRATED_GRADIENTS /* raw_i = x_i . mean_k df/dx_i at (k/m) x      */
+} bml_method;
+
+typedef enum bml_target_kind {
+    BML_TARGET_SIM = 0,     /* "sim:TEXT"   cosine similarity to TEXT's embedding   */
+    BML_TARGET_VALUE,       /* "value:FILE" f = w.e + b, {"weight":[H],"bias":b}    */
+    BML_TARGET_POLICY       /* "policy:FILE:K" f = log_softmax(W e + b)[K],
+                               {"weight":[[H] x C],"bias":[C]}                     */
+} bml_target_kind;
+
+/* A scalar f of the pooled, normalized embedding e. */
+typedef struct bml_target bml_target;
+
+/* Parse "sim:TEXT", "value:FILE" or "policy:FILE:K" against a model (head
+   files must match its hidden size; K must be a class). */
+BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **out);
+BMLDEF void bml_target_free(bml_target *t);
+BMLDEF bml_target_kind bml_target_kind_of(const bml_target *t);
+BMLDEF const char *bml_target_spec(const bml_target *t);
+
+/* "grad", "grad_x_input", "integrated_gradients"; the presets "policy_grad"
+   and "value_grad" parse as grad and set *want_target to the kind they need
+   (-1 when any target goes). */
+BMLDEF bml_status bml_method_parse(const char *name, bml_method *method, int *want_target);
+BMLDEF const char *bml_method_name(bml_method method);
+
+/* One overlay: what each token of an input contributes to f. */
+typedef struct bml_overlay {
+    uint64_t id;
+    bml_status status;      /* per item; the rest is valid when BML_OK      */
+    char error[192];
+    bml_method method;
+    double f;               /* the target at the input                     */
+    size_t n;               /* tokens, [CLS] and [SEP] included            */
+    int32_t *ids;           /* [n]                                          */
+    uint32_t *offsets;      /* [2n] byte spans in the input (0,0: special or ids input) */
+    float *raw;             /* [n] raw scores                               */
+    float *values;          /* [n] raw / sum|raw| (all 0 if the sum is 0)   */
+} bml_overlay;
+
+typedef struct bml_overlay_desc {
+    bml_method method;
+    const bml_target *target;
+    int steps;              /* integrated gradients: m steps; 0 = 32        */
+    size_t batch_size;      /* inputs per batched pass; 0 = 8               */
+    size_t max_tokens;      /* tokens per pass (IG steps are split to fit);
+                               0 = 2048                                     */
+    bml_utf8_policy utf8;
+} bml_overlay_desc;
+
+/* One input (text or ids) -> one overlay (free with bml_overlay_free). */
+BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc, const bml_item *item,
+                                      bml_overlay *out);
+/* Many inputs in batched passes -> outs[count]; equals one at a time to
+   float rounding. Each item has its own status; returns BML_OK unless the
+   call itself is invalid. */
+BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc *desc, const bml_item *items,
+                                            size_t count, bml_overlay *outs);
+BMLDEF void bml_overlay_free(bml_overlay *o);
+
+/* ======================================================================
    API: random-weight models in Hugging Face layout (tests, demos)
    ====================================================================== */
 
@@ -1538,43 +1605,47 @@ static float bml__dot(const float *a, const float *b, int K) {
     return s;
 }
 
-/* C[M,N] = alpha * A[M,K] . op(B) + beta * C, row-major with leading
-   dimensions; op(B) = B^T for B stored [N,K] (tb = 1), B for [K,N] (tb = 0). */
-static void bml__gemm_ref(int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-                          float beta, float *C, int ldc) {
+/* C[M,N] = alpha * op(A) . op(B) + beta * C, row-major with leading
+   dimensions; op(A) = A [M,K] (ta = 0) or A^T for A stored [K,M] (ta = 1);
+   op(B) = B^T for B stored [N,K] (tb = 1), B for [K,N] (tb = 0). */
+static void bml__gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                          int ldb, float beta, float *C, int ldc) {
     int i, j, k;
     for (i = 0; i < M; i++) {
-        const float *a = A + (size_t)i * lda;
         float *c = C + (size_t)i * ldc;
-        if (tb) {
+        if (!ta && tb) {
+            const float *a = A + (size_t)i * lda;
             for (j = 0; j < N; j++) {
                 float d = alpha * bml__dot(a, B + (size_t)j * ldb, K);
                 c[j] = beta == 0.0f ? d : beta * c[j] + d;
             }
-        } else {
-            if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
-            else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
-            for (k = 0; k < K; k++) {
+            continue;
+        }
+        if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
+        else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
+        for (k = 0; k < K; k++) {
+            float s = alpha * (ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]);
+            if (tb) for (j = 0; j < N; j++) c[j] += s * B[(size_t)j * ldb + k];
+            else {
                 const float *b = B + (size_t)k * ldb;
-                float s = alpha * a[k];
                 for (j = 0; j < N; j++) c[j] += s * b[j];
             }
         }
     }
 }
 
-static void bml__gemm(int det, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
-                      int ldb, float beta, float *C, int ldc) {
+static void bml__gemm(int det, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
 #ifndef BATCHML_NO_BLAS
     if (!det && K > 0) {
-        bml__cblas_sgemm(BML__CBLAS_ROW_MAJOR, BML__CBLAS_NO_TRANS, tb ? BML__CBLAS_TRANS : BML__CBLAS_NO_TRANS, M, N, K,
-                         alpha, A, lda, B, ldb, beta, C, ldc);
+        bml__cblas_sgemm(BML__CBLAS_ROW_MAJOR, ta ? BML__CBLAS_TRANS : BML__CBLAS_NO_TRANS,
+                         tb ? BML__CBLAS_TRANS : BML__CBLAS_NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
 #endif
     (void)det;
-    bml__gemm_ref(tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    bml__gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 BMLDEF const char *bml_blas_info(void) {
@@ -1616,49 +1687,69 @@ BMLDEF int bml_blas_check(char *want, size_t cap) {
    dense layers; attention runs per sequence and head on its true length.
    ====================================================================== */
 
-/* One forward job: the packed batch and the arena carved for it. */
+/* What one layer's backward pass needs from its forward pass (grad mode). */
+typedef struct bml__saved {
+    float *q, *k, *v;           /* [T,H]                                   */
+    float *P;                   /* attention probabilities, per (seq, head) [L,L] at poff[s] + h*L*L */
+    float *xhat1, *rstd1;       /* LN1 normalized input [T,H], 1/std [T]    */
+    float *u;                   /* FFN pre-activation [T,I]                 */
+    float *xhat2, *rstd2;       /* LN2 [T,H], [T]                           */
+} bml__saved;
+
+/* One forward (and, in grad mode, backward) job: the packed batch and the
+   arena carved for it. */
 typedef struct bml__fwd {
     bml_model *m;
-    size_t nseq, T, maxL;
+    size_t nseq, T, maxL, sumP;
     const int32_t *const *ids;  /* ids[s][0..len[s])                       */
     const size_t *len;
+    const float *alpha;         /* [nseq] scale of the word embeddings (integrated gradients); NULL = 1 */
     size_t *start;              /* [nseq] first token of each sequence      */
+    size_t *poff;               /* [nseq] offset of each sequence's attention probabilities */
     float *x;                   /* [T,H]  residual stream                   */
-    float *q, *k, *v, *ctx;     /* [T,H]                                    */
+    float *q, *k, *v, *ctx;     /* [T,H]  (grad mode: dq, dk, dv, dctx)     */
     float *tmp;                 /* [T,H]  attention / FFN output            */
-    float *ffn;                 /* [T,I]                                    */
+    float *ffn;                 /* [T,I]  gelu(u) (grad mode: d gelu)       */
     float *scratch;             /* [threads, scratch_per] per-worker scratch */
     size_t scratch_per;
     float *out;                 /* [nseq,H] pooled (normalized) embeddings  */
-    /* the current linear layer, for the parallel tasks */
+    /* grad mode */
+    bml__saved *save;           /* [layers] or NULL (forward only)           */
+    float *xhat0, *rstd0;       /* embedding LayerNorm [T,H], [T]           */
+    float *pooled;              /* [nseq,H] pooled, before normalization     */
+    float *dx;                  /* [T,H]  gradient of the residual stream    */
+    /* the current layer, for the parallel tasks */
     const float *X, *W, *b;
     float *Y;
-    int K, N, M, split_rows, nsplit;
+    int K, N, M, split_rows, nsplit, accumulate;
     const float *ln_g, *ln_b;   /* the current LayerNorm                   */
+    float *ln_xhat, *ln_rstd;   /* where it saves (grad mode) or NULL      */
+    float *lq, *lk, *lv, *lP;   /* the current layer's q, k, v, P (NULL: scratch) */
+    const float *gelu_in;       /* u                                        */
 } bml__fwd;
 
 static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-/* Scratch floats one attention task needs: scores [L,L] + K^T [d,L]. */
-static size_t bml__attn_scratch(size_t maxL, int d) { return bml__align16(maxL * maxL + (size_t)d * maxL); }
+/* Scratch floats one attention task needs: scores [L,L] + K^T [d,L]
+   (backward: dP [L,L] too). */
+static size_t bml__attn_scratch(size_t maxL, int d) { return bml__align16(2 * maxL * maxL + (size_t)d * maxL); }
 
-/* Carve the arena for a batch shape, growing it only when needed. */
-static bml_status bml__ws_plan(bml__fwd *f) {
+/* Carve the arena for a batch shape (and mode), growing it only when needed.
+   Forward only: every layer shares one set of buffers. Grad mode adds what
+   each layer's backward needs (bml__saved) and the gradient stream. */
+static bml_status bml__ws_plan(bml__fwd *f, int grad) {
     bml_model *m = f->m;
-    size_t H = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, T = f->T;
-    size_t need = 0, off = 0, th = (size_t)m->threads;
-    size_t sizes[9];
-    float **slots[8];
-    int i;
-    sizes[0] = sizes[1] = sizes[2] = sizes[3] = sizes[4] = sizes[5] = bml__align16(T * H);
-    sizes[6] = bml__align16(T * I);
+    size_t H = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, T = f->T, A = (size_t)m->cfg.heads;
+    size_t need = 0, off = 0, th = (size_t)m->threads, s, l, nL = (size_t)m->cfg.layers;
+    size_t per_layer = 5 * bml__align16(T * H) + bml__align16(f->sumP * A) + 2 * bml__align16(T) + bml__align16(T * I);
+    size_t idx_floats = bml__align16((2 * f->nseq * sizeof(size_t) + 3) / 4);
+    size_t save_floats = bml__align16((nL * sizeof(bml__saved) + 3) / 4);
     f->scratch_per = bml__attn_scratch(f->maxL, m->cfg.hidden / m->cfg.heads);
-    if (f->scratch_per < bml__align16(H)) f->scratch_per = bml__align16(H);
-    sizes[7] = th * f->scratch_per;
-    sizes[8] = bml__align16((f->nseq * sizeof(size_t) + 3) / 4);
-    slots[0] = &f->x; slots[1] = &f->q; slots[2] = &f->k; slots[3] = &f->v;
-    slots[4] = &f->ctx; slots[5] = &f->tmp; slots[6] = &f->ffn; slots[7] = &f->scratch;
-    for (i = 0; i < 9; i++) need += sizes[i];
+    if (f->scratch_per < bml__align16(2 * H)) f->scratch_per = bml__align16(2 * H);
+    need = 6 * bml__align16(T * H) + bml__align16(T * I) + th * f->scratch_per + idx_floats;
+    if (grad)
+        need += save_floats + nL * per_layer + bml__align16(T * H) + bml__align16(T) + 2 * bml__align16(f->nseq * H) +
+                bml__align16(T * H);
     if (need > m->ws.cap) {
         float *nb;
         /* grow by at least half, so batches of rising length (the usual
@@ -1673,8 +1764,46 @@ static bml_status bml__ws_plan(bml__fwd *f) {
         m->ws.buf = nb;
         m->ws.cap = need;
     }
-    for (i = 0; i < 8; i++) { *slots[i] = m->ws.buf + off; off += sizes[i]; }
+#define BML__CARVE(ptr, n) do { (ptr) = m->ws.buf + off; off += bml__align16(n); } while (0)
+    BML__CARVE(f->x, T * H);
+    BML__CARVE(f->q, T * H);
+    BML__CARVE(f->k, T * H);
+    BML__CARVE(f->v, T * H);
+    BML__CARVE(f->ctx, T * H);
+    BML__CARVE(f->tmp, T * H);
+    BML__CARVE(f->ffn, T * I);
+    BML__CARVE(f->scratch, th * f->scratch_per);
     f->start = (size_t *)(void *)(m->ws.buf + off);
+    f->poff = f->start + f->nseq;
+    off += idx_floats;
+    for (s = 0; s < f->nseq; s++) {
+        f->start[s] = s ? f->start[s - 1] + f->len[s - 1] : 0;
+        f->poff[s] = s ? f->poff[s - 1] + A * f->len[s - 1] * f->len[s - 1] : 0;
+    }
+    f->save = NULL;
+    if (grad) {
+        f->save = (bml__saved *)(void *)(m->ws.buf + off);
+        off += save_floats;
+        for (l = 0; l < nL; l++) {
+            bml__saved *sv = &f->save[l];
+            BML__CARVE(sv->q, T * H);
+            BML__CARVE(sv->k, T * H);
+            BML__CARVE(sv->v, T * H);
+            BML__CARVE(sv->P, f->sumP * A);
+            BML__CARVE(sv->xhat1, T * H);
+            BML__CARVE(sv->rstd1, T);
+            BML__CARVE(sv->u, T * I);
+            BML__CARVE(sv->xhat2, T * H);
+            BML__CARVE(sv->rstd2, T);
+        }
+        BML__CARVE(f->xhat0, T * H);
+        BML__CARVE(f->rstd0, T);
+        BML__CARVE(f->pooled, f->nseq * H);
+        BML__CARVE(f->dx, T * H);
+        off += bml__align16(f->nseq * H);
+    }
+#undef BML__CARVE
+    BML_ASSERT(off <= m->ws.cap);
     return BML_OK;
 }
 
@@ -1692,17 +1821,33 @@ static float bml__sum(const float *x, int n) {
     return acc[0];
 }
 
-/* LayerNorm of one row: out = (in - mean) / sqrt(var + eps) * g + b.
-   `tmp` holds H floats (the centred row). */
-static void bml__layernorm_row(const float *in, const float *g, const float *b, float *out, int H, float eps,
-                               float *tmp) {
+/* LayerNorm of one row: out = xhat * g + b, xhat = (in - mean) / sqrt(var + eps).
+   xhat [H] receives the normalized row (scratch or the saved activation);
+   *rstd (if not NULL) receives 1 / sqrt(var + eps). */
+static void bml__layernorm_fwd(const float *in, const float *g, const float *b, float *out, int H, float eps,
+                               float *xhat, float *rstd_out) {
     float mean, rstd;
     int i;
     mean = bml__sum(in, H) / (float)H;
-    for (i = 0; i < H; i++) tmp[i] = in[i] - mean;
-    for (i = 0; i < H; i++) out[i] = tmp[i] * tmp[i];
+    for (i = 0; i < H; i++) xhat[i] = in[i] - mean;
+    for (i = 0; i < H; i++) out[i] = xhat[i] * xhat[i];
     rstd = 1.0f / sqrtf(bml__sum(out, H) / (float)H + eps);
-    for (i = 0; i < H; i++) out[i] = tmp[i] * rstd * g[i] + b[i];
+    for (i = 0; i < H; i++) xhat[i] *= rstd;
+    for (i = 0; i < H; i++) out[i] = xhat[i] * g[i] + b[i];
+    if (rstd_out) *rstd_out = rstd;
+}
+
+/* dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * g.
+   dy and dx may be the same row; tmp holds H floats. */
+static void bml__layernorm_bwd(const float *dy, const float *g, const float *xhat, float rstd, float *dx, int H,
+                               float *tmp) {
+    float m1, m2;
+    int i;
+    for (i = 0; i < H; i++) tmp[i] = dy[i] * g[i];
+    m1 = bml__sum(tmp, H) / (float)H;
+    for (i = 0; i < H; i++) dx[i] = tmp[i] * xhat[i];
+    m2 = bml__sum(dx, H) / (float)H;
+    for (i = 0; i < H; i++) dx[i] = rstd * (tmp[i] - m1 - xhat[i] * m2);
 }
 
 /* erf for float: a rational approximation on [-4, 4] (|error| < 5e-7),
@@ -1732,18 +1877,21 @@ static void bml__range(size_t n, size_t parts, size_t i, size_t *a, size_t *b) {
     *b = n * (i + 1) / parts;
 }
 
-/* Y[T,N] = X[T,K] . W[N,K]^T + b, in row blocks (or column blocks when
-   there are few rows) across the pool. */
+/* Y[M,N] = X[M,K] . W^T + b, W stored [N,K] (forward), or
+   Y[M,N] (+)= X[M,K] . W, W stored [K,N] (backward: b = NULL; accumulate
+   adds to Y). In row blocks (or column blocks when there are few rows)
+   across the pool. */
 static void bml__linear_task(void *ctx, size_t task, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
     size_t a, b, r;
-    int det = f->m->deterministic;
+    int det = f->m->deterministic, bwd = f->b == NULL;
+    float beta = f->b || f->accumulate ? 1.0f : 0.0f;
     (void)worker;
     if (f->split_rows) {
         bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
-        for (r = a; r < b; r++) memcpy(f->Y + r * f->N, f->b, (size_t)f->N * sizeof(float));
-        bml__gemm(det, 1, (int)(b - a), f->N, f->K, 1.0f, f->X + a * f->K, f->K, f->W, f->K, 1.0f, f->Y + a * f->N,
-                  f->N);
+        if (f->b) for (r = a; r < b; r++) memcpy(f->Y + r * f->N, f->b, (size_t)f->N * sizeof(float));
+        bml__gemm(det, 0, !bwd, (int)(b - a), f->N, f->K, 1.0f, f->X + a * f->K, f->K, f->W, bwd ? f->N : f->K, beta,
+                  f->Y + a * f->N, f->N);
     } else {
         size_t n16 = ((size_t)f->N + 15) / 16;
         bml__range(n16, (size_t)f->nsplit, task, &a, &b);
@@ -1751,32 +1899,48 @@ static void bml__linear_task(void *ctx, size_t task, int worker) {
         b *= 16;
         if (b > (size_t)f->N) b = (size_t)f->N;
         if (a >= b) return;
-        for (r = 0; r < (size_t)f->M; r++) memcpy(f->Y + r * f->N + a, f->b + a, (b - a) * sizeof(float));
-        bml__gemm(det, 1, f->M, (int)(b - a), f->K, 1.0f, f->X, f->K, f->W + a * f->K, f->K, 1.0f, f->Y + a, f->N);
+        if (f->b) for (r = 0; r < (size_t)f->M; r++) memcpy(f->Y + r * f->N + a, f->b + a, (b - a) * sizeof(float));
+        bml__gemm(det, 0, !bwd, f->M, (int)(b - a), f->K, 1.0f, f->X, f->K, bwd ? f->W + a : f->W + a * f->K,
+                  bwd ? f->N : f->K, beta, f->Y + a, f->N);
     }
 }
 
-static void bml__linear(bml__fwd *f, const float *X, int M, int K, const float *W, const float *b, int N, float *Y) {
+static void bml__linear_run(bml__fwd *f, const float *X, int M, int K, const float *W, const float *b, int N, float *Y,
+                            int accumulate) {
     int th = f->m->threads;
-    f->X = X; f->W = W; f->b = b; f->Y = Y; f->M = M; f->K = K; f->N = N;
+    f->X = X; f->W = W; f->b = b; f->Y = Y; f->M = M; f->K = K; f->N = N; f->accumulate = accumulate;
     f->split_rows = M >= 32 * th || th == 1;
     f->nsplit = th;
     if (f->split_rows && M < th) f->nsplit = M;
     bml__pool_run(f->m->pool, (size_t)f->nsplit, bml__linear_task, f);
 }
 
-/* x[t] = LayerNorm(word[id] + pos[p] + type[0]) for every token. */
+/* Y[M,N] = X[M,K] . W[N,K]^T + b                       (a dense layer)   */
+static void bml__linear(bml__fwd *f, const float *X, int M, int K, const float *W, const float *b, int N, float *Y) {
+    bml__linear_run(f, X, M, K, W, b, N, Y, 0);
+}
+
+/* dX[M,K] (+)= dY[M,N] . W[N,K]                    (its input gradient) */
+static void bml__linear_bwd(bml__fwd *f, const float *dY, int M, int N, const float *W, int K, float *dX, int accumulate) {
+    bml__linear_run(f, dY, M, N, W, NULL, K, dX, accumulate);
+}
+
+/* x[t] = LayerNorm(alpha * word[id] + pos[p] + type[0]) for every token. */
 static void bml__embed_task(void *ctx, size_t s, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
     bml_model *m = f->m;
     int H = m->cfg.hidden;
+    float a = f->alpha ? f->alpha[s] : 1.0f;
     size_t p;
     for (p = 0; p < f->len[s]; p++) {
-        float *x = f->x + (f->start[s] + p) * H;
+        size_t t = f->start[s] + p;
+        float *x = f->x + t * H;
         const float *w = m->word + (size_t)f->ids[s][p] * H, *ps = m->pos + p * H;
         int i;
-        for (i = 0; i < H; i++) x[i] = w[i] + ps[i] + m->type[i];
-        bml__layernorm_row(x, m->ln0_g, m->ln0_b, x, H, m->cfg.layer_norm_eps, f->scratch + (size_t)worker * f->scratch_per);
+        for (i = 0; i < H; i++) x[i] = a * w[i] + ps[i] + m->type[i];
+        bml__layernorm_fwd(x, m->ln0_g, m->ln0_b, x, H, m->cfg.layer_norm_eps,
+                           f->xhat0 ? f->xhat0 + t * H : f->scratch + (size_t)worker * f->scratch_per,
+                           f->rstd0 ? f->rstd0 + t : NULL);
     }
 }
 
@@ -1784,7 +1948,7 @@ static void bml__embed_task(void *ctx, size_t s, int worker) {
    |r| <= ln2/2 and a degree-6 polynomial (relative error ~1e-7). Inputs
    below -87 give ~0, as they should in a softmax. */
 static float bml__exp(float x) {
-    float n, r, p;
+    float n, r, p, scale;
     int32_t bits;
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
     n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
@@ -1797,11 +1961,8 @@ static float bml__exp(float x) {
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
     bits = ((int32_t)n + 127) * (1 << 23);
-    {
-        float scale;
-        memcpy(&scale, &bits, 4);
-        return p * scale;
-    }
+    memcpy(&scale, &bits, 4);
+    return p * scale;
 }
 
 /* Softmax of each of the rows of S[rows, L], in place. */
@@ -1817,28 +1978,55 @@ static void bml__softmax_rows(float *S, int rows, int L) {
 }
 
 /* Self-attention of one (sequence, head): ctx = softmax(q k^T / sqrt(d)) v.
-   q, k, v, ctx are [L, d] slices of the packed [T, H] matrices. sgemm
-   (its small-matrix kernels) is fastest even at L = 16; the deterministic
-   mode uses the fixed-order kernel on a transposed copy of k, so that both
-   products vectorize along rows. */
+   q, k, v, ctx are [L, d] slices of the packed [T, H] matrices; P [L,L] is
+   kept (grad mode) or scratch. sgemm (its small-matrix kernels) is fastest
+   even at L = 16; the deterministic mode uses the fixed-order kernel on a
+   transposed copy of k, so that both products vectorize along rows. */
 static void bml__attn_task(void *ctx, size_t task, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
     bml_model *m = f->m;
     int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
     size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
-    int L = (int)f->len[s], i, c;
-    float *S = f->scratch + (size_t)worker * f->scratch_per, *Kt = S + (size_t)L * L;
+    int L = (int)f->len[s], i, c, det = m->deterministic;
+    float *W = f->scratch + (size_t)worker * f->scratch_per, *Kt = W + (size_t)L * L;
+    float *S = f->lP ? f->lP + f->poff[s] + h * (size_t)L * L : W;
     size_t off = t0 * H + h * d;
     float scale = 1.0f / sqrtf((float)d);
-    if (m->deterministic) {
+    if (det) {
         for (i = 0; i < L; i++)
-            for (c = 0; c < d; c++) Kt[(size_t)c * L + i] = f->k[off + (size_t)i * H + c];
-        bml__gemm_ref(0, L, L, d, scale, f->q + off, H, Kt, L, 0.0f, S, L);   /* S = q k^T / sqrt(d)  [L,L] */
+            for (c = 0; c < d; c++) Kt[(size_t)c * L + i] = f->lk[off + (size_t)i * H + c];
+        bml__gemm_ref(0, 0, L, L, d, scale, f->lq + off, H, Kt, L, 0.0f, S, L);     /* S = q k^T / sqrt(d)  [L,L] */
     } else {
-        bml__gemm(0, 1, L, L, d, scale, f->q + off, H, f->k + off, H, 0.0f, S, L);
+        bml__gemm(0, 0, 1, L, L, d, scale, f->lq + off, H, f->lk + off, H, 0.0f, S, L);
     }
-    bml__softmax_rows(S, L, L);                                               /* P = softmax(S)       [L,L] */
-    bml__gemm(m->deterministic, 0, L, d, L, 1.0f, S, L, f->v + off, H, 0.0f, f->ctx + off, H); /* ctx = P v */
+    bml__softmax_rows(S, L, L);                                                   /* P = softmax(S)       [L,L] */
+    bml__gemm(det, 0, 0, L, d, L, 1.0f, S, L, f->lv + off, H, 0.0f, f->ctx + off, H); /* ctx = P v          [L,d] */
+}
+
+/* Backward of one (sequence, head), given dctx [L,d] (in f->ctx):
+     dP = dctx v^T;  dS = P * (dP - rowsum(dP * P)) / sqrt(d)
+     dq = dS k;  dk = dS^T q;  dv = P^T dctx
+   into f->q, f->k, f->v (the gradient buffers in grad mode). */
+static void bml__attn_bwd_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    bml_model *m = f->m;
+    int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
+    size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
+    int L = (int)f->len[s], i, j, det = m->deterministic;
+    float *dP = f->scratch + (size_t)worker * f->scratch_per;
+    const float *P = f->lP + f->poff[s] + h * (size_t)L * L;
+    size_t off = t0 * H + h * d;
+    float scale = 1.0f / sqrtf((float)d);
+    bml__gemm(det, 0, 1, L, L, d, 1.0f, f->ctx + off, H, f->lv + off, H, 0.0f, dP, L);  /* dP = dctx v^T   [L,L] */
+    for (i = 0; i < L; i++) {
+        float *row = dP + (size_t)i * L, dot = 0;
+        const float *p = P + (size_t)i * L;
+        for (j = 0; j < L; j++) dot += row[j] * p[j];
+        for (j = 0; j < L; j++) row[j] = p[j] * (row[j] - dot) * scale;            /* dS            [L,L] */
+    }
+    bml__gemm(det, 0, 0, L, d, L, 1.0f, dP, L, f->lk + off, H, 0.0f, f->q + off, H);  /* dq = dS k      [L,d] */
+    bml__gemm(det, 1, 0, L, d, L, 1.0f, dP, L, f->lq + off, H, 0.0f, f->k + off, H);  /* dk = dS^T q    [L,d] */
+    bml__gemm(det, 1, 0, L, d, L, 1.0f, P, L, f->ctx + off, H, 0.0f, f->v + off, H);  /* dv = P^T dctx  [L,d] */
 }
 
 /* x = LayerNorm(tmp + x) row by row (the post-LN residual). */
@@ -1846,32 +2034,69 @@ static void bml__add_ln_task(void *ctx, size_t task, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
     int H = f->m->cfg.hidden, i;
     size_t a, b, t;
-    const float *g = f->ln_g, *beta = f->ln_b;
+    float *scratch = f->scratch + (size_t)worker * f->scratch_per;
     bml__range(f->T, (size_t)f->m->threads, task, &a, &b);
     for (t = a; t < b; t++) {
         float *x = f->x + t * H;
         const float *y = f->tmp + t * H;
         for (i = 0; i < H; i++) x[i] += y[i];
-        bml__layernorm_row(x, g, beta, x, H, f->m->cfg.layer_norm_eps, f->scratch + (size_t)worker * f->scratch_per);
+        bml__layernorm_fwd(x, f->ln_g, f->ln_b, x, H, f->m->cfg.layer_norm_eps,
+                           f->ln_xhat ? f->ln_xhat + t * H : scratch, f->ln_rstd ? f->ln_rstd + t : NULL);
     }
 }
 
-static void bml__add_ln(bml__fwd *f, const float *g, const float *b) {
+static void bml__add_ln(bml__fwd *f, const float *g, const float *b, float *xhat, float *rstd) {
     f->ln_g = g;
     f->ln_b = b;
+    f->ln_xhat = xhat;
+    f->ln_rstd = rstd;
     bml__pool_run(f->m->pool, (size_t)f->m->threads, bml__add_ln_task, f);
 }
 
+/* dx = LayerNorm_backward(dx) in place, row by row (f->ln_* as set). */
+static void bml__ln_bwd_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    int H = f->m->cfg.hidden;
+    size_t a, b, t;
+    float *scratch = f->scratch + (size_t)worker * f->scratch_per;
+    bml__range(f->T, (size_t)f->m->threads, task, &a, &b);
+    for (t = a; t < b; t++)
+        bml__layernorm_bwd(f->dx + t * H, f->ln_g, f->ln_xhat + t * H, f->ln_rstd[t], f->dx + t * H, H, scratch);
+}
+
+static void bml__ln_bwd(bml__fwd *f, const float *g, float *xhat, float *rstd) {
+    f->ln_g = g;
+    f->ln_xhat = xhat;
+    f->ln_rstd = rstd;
+    bml__pool_run(f->m->pool, (size_t)f->m->threads, bml__ln_bwd_task, f);
+}
+
+/* ffn = gelu(u), gelu(u) = u/2 (1 + erf(u / sqrt 2)) (exact, not tanh). */
 static void bml__gelu_task(void *ctx, size_t task, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
     size_t a, b, i, n = f->T * (size_t)f->m->cfg.intermediate;
-    float *x = f->ffn;
+    const float *u = f->gelu_in;
+    float *y = f->ffn;
     (void)worker;
     bml__range(n, (size_t)f->m->threads, task, &a, &b);
-    for (i = a; i < b; i++) x[i] = 0.5f * x[i] * (1.0f + bml__erf(x[i] * 0.70710678118654752f));
+    for (i = a; i < b; i++) y[i] = 0.5f * u[i] * (1.0f + bml__erf(u[i] * 0.70710678118654752f));
 }
 
-/* Pool one sequence's token rows into out[H] and L2-normalize if asked. */
+/* ffn = d gelu: ffn *= gelu'(u) = (1 + erf(u / sqrt 2)) / 2 + u phi(u). */
+static void bml__gelu_bwd_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    size_t a, b, i, n = f->T * (size_t)f->m->cfg.intermediate;
+    const float *u = f->gelu_in;
+    float *g = f->ffn;
+    (void)worker;
+    bml__range(n, (size_t)f->m->threads, task, &a, &b);
+    for (i = a; i < b; i++)
+        g[i] *= 0.5f * (1.0f + bml__erf(u[i] * 0.70710678118654752f)) +
+                u[i] * 0.39894228040143268f * bml__exp(-0.5f * u[i] * u[i]);
+}
+
+/* Pool one sequence's token rows into out[H] and L2-normalize if asked
+   (grad mode keeps the pooled vector before normalization). */
 static void bml__pool_task(void *ctx, size_t s, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
     const bml_config *c = &f->m->cfg;
@@ -1879,7 +2104,6 @@ static void bml__pool_task(void *ctx, size_t s, int worker) {
     size_t L = f->len[s], p;
     const float *x = f->x + f->start[s] * H;
     float *o = f->out + s * H;
-    (void)worker;
     if (c->pooling == BML_POOL_CLS) {
         memcpy(o, x, (size_t)H * sizeof(float));
     } else if (c->pooling == BML_POOL_MAX) {
@@ -1887,12 +2111,15 @@ static void bml__pool_task(void *ctx, size_t s, int worker) {
         for (p = 1; p < L; p++)
             for (i = 0; i < H; i++) o[i] = x[p * H + i] > o[i] ? x[p * H + i] : o[i];
     } else {
-        float scale = c->pooling == BML_POOL_MEAN ? 1.0f / (float)L : 1.0f / sqrtf((float)L);
-        memset(o, 0, (size_t)H * sizeof(float));
+        /* sums in double: long sequences without normalization stay exact */
+        double *acc = (double *)(void *)(f->scratch + (size_t)worker * f->scratch_per);
+        double scale = c->pooling == BML_POOL_MEAN ? 1.0 / (double)L : 1.0 / sqrt((double)L);
+        for (i = 0; i < H; i++) acc[i] = 0;
         for (p = 0; p < L; p++)
-            for (i = 0; i < H; i++) o[i] += x[p * H + i];
-        for (i = 0; i < H; i++) o[i] *= scale;
+            for (i = 0; i < H; i++) acc[i] += x[p * H + i];
+        for (i = 0; i < H; i++) o[i] = (float)(acc[i] * scale);
     }
+    if (f->pooled) memcpy(f->pooled + s * H, o, (size_t)H * sizeof(float));
     if (c->normalize) {
         float n2 = 0;
         for (i = 0; i < H; i++) n2 += o[i] * o[i];
@@ -1902,41 +2129,128 @@ static void bml__pool_task(void *ctx, size_t s, int worker) {
     }
 }
 
-/* The encoder on a packed batch of valid sequences -> out[nseq, H]. */
-static bml_status bml__forward(bml_model *m, const int32_t *const *ids, const size_t *len, size_t nseq, float *out) {
-    bml__fwd f;
+/* The encoder on a packed batch (f->ids, f->len, f->nseq, f->alpha set by
+   the caller) -> f->out [nseq, H]; grad = 1 keeps what bml__backward needs. */
+static bml_status bml__forward_job(bml__fwd *f, int grad) {
+    bml_model *m = f->m;
     const bml_config *c = &m->cfg;
     int H = c->hidden, I = c->intermediate, l;
-    size_t s;
+    size_t s, T;
     bml_status rc;
+    f->T = f->maxL = f->sumP = 0;
+    for (s = 0; s < f->nseq; s++) {
+        f->T += f->len[s];
+        f->sumP += f->len[s] * f->len[s];
+        if (f->len[s] > f->maxL) f->maxL = f->len[s];
+    }
+    if ((rc = bml__ws_plan(f, grad)) != BML_OK) return rc;
+    T = f->T;
+    bml__pool_run(m->pool, f->nseq, bml__embed_task, f);                         /* x = LN0(emb)        [T,H] */
+    for (l = 0; l < c->layers; l++) {
+        const bml__layer *L = &m->layer[l];
+        bml__saved *sv = f->save ? &f->save[l] : NULL;
+        f->lq = sv ? sv->q : f->q;
+        f->lk = sv ? sv->k : f->k;
+        f->lv = sv ? sv->v : f->v;
+        f->lP = sv ? sv->P : NULL;
+        bml__linear(f, f->x, (int)T, H, L->wq, L->bq, H, f->lq);                 /* q = x Wq^T + bq     [T,H] */
+        bml__linear(f, f->x, (int)T, H, L->wk, L->bk, H, f->lk);                 /* k = x Wk^T + bk     [T,H] */
+        bml__linear(f, f->x, (int)T, H, L->wv, L->bv, H, f->lv);                 /* v = x Wv^T + bv     [T,H] */
+        bml__pool_run(m->pool, f->nseq * (size_t)c->heads, bml__attn_task, f);  /* ctx = attn(q,k,v)   [T,H] */
+        bml__linear(f, f->ctx, (int)T, H, L->wo, L->bo, H, f->tmp);              /* a = ctx Wo^T + bo   [T,H] */
+        bml__add_ln(f, L->ln1_g, L->ln1_b, sv ? sv->xhat1 : NULL, sv ? sv->rstd1 : NULL); /* x = LN1(x + a) */
+        f->gelu_in = sv ? sv->u : f->ffn;
+        bml__linear(f, f->x, (int)T, H, L->w1, L->b1, I, (float *)f->gelu_in);  /* u = x W1^T + b1     [T,I] */
+        bml__pool_run(m->pool, (size_t)m->threads, bml__gelu_task, f);          /* g = gelu(u)         [T,I] */
+        bml__linear(f, f->ffn, (int)T, I, L->w2, L->b2, H, f->tmp);              /* o = g W2^T + b2     [T,H] */
+        bml__add_ln(f, L->ln2_g, L->ln2_b, sv ? sv->xhat2 : NULL, sv ? sv->rstd2 : NULL); /* x = LN2(x + o) */
+    }
+    bml__pool_run(m->pool, f->nseq, bml__pool_task, f);                          /* out = pool(x)       [S,H] */
+    return BML_OK;
+}
+
+/* Forward only, on valid sequences -> out[nseq, H]. */
+static bml_status bml__forward(bml_model *m, const int32_t *const *ids, const size_t *len, size_t nseq, float *out) {
+    bml__fwd f;
     memset(&f, 0, sizeof f);
     f.m = m;
     f.ids = ids;
     f.len = len;
     f.nseq = nseq;
     f.out = out;
-    for (s = 0; s < nseq; s++) {
-        f.T += len[s];
-        if (len[s] > f.maxL) f.maxL = len[s];
+    return bml__forward_job(&f, 0);
+}
+
+/* ----------------------------------------------------------------------
+   Backward pass (input gradients only: no weight gradients are formed).
+   Given dout [nseq, H] = df/de for each sequence's output embedding e,
+   fills dword [T, H] = df/d(word-embedding input row) of every token,
+   i.e. the gradient with respect to alpha * word[id] in the embedding sum.
+   ---------------------------------------------------------------------- */
+
+/* Through normalize and pooling: dx rows of sequence s from dout[s]. */
+static void bml__pool_bwd_task(void *ctx, size_t s, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    const bml_config *c = &f->m->cfg;
+    int H = c->hidden, i;
+    size_t L = f->len[s], p;
+    float *du = f->scratch + (size_t)worker * f->scratch_per; /* [H] d pooled */
+    const float *e = f->out + s * H, *u = f->pooled + s * H, *de = f->tmp + s * H;
+    float *dx = f->dx + f->start[s] * H;
+    if (c->normalize) {
+        /* e = u / max(|u|, eps):  du = (de - e (e . de)) / |u| */
+        float n2 = 0, dot = 0;
+        for (i = 0; i < H; i++) { n2 += u[i] * u[i]; dot += e[i] * de[i]; }
+        n2 = sqrtf(n2);
+        if (n2 > 1e-12f) for (i = 0; i < H; i++) du[i] = (de[i] - e[i] * dot) / n2;
+        else for (i = 0; i < H; i++) du[i] = de[i] / 1e-12f;
+    } else {
+        memcpy(du, de, (size_t)H * sizeof(float));
     }
-    if ((rc = bml__ws_plan(&f)) != BML_OK) return rc;
-    for (s = 0; s < nseq; s++) f.start[s] = s ? f.start[s - 1] + len[s - 1] : 0;
-    bml__pool_run(m->pool, nseq, bml__embed_task, &f);                 /* x = LN(emb)          [T,H] */
-    for (l = 0; l < c->layers; l++) {
+    memset(dx, 0, L * (size_t)H * sizeof(float));
+    if (c->pooling == BML_POOL_CLS) {
+        memcpy(dx, du, (size_t)H * sizeof(float));
+    } else if (c->pooling == BML_POOL_MAX) {
+        /* the gradient goes to the (first) token holding the maximum */
+        for (i = 0; i < H; i++) {
+            size_t arg = 0;
+            for (p = 1; p < L; p++) if (f->x[(f->start[s] + p) * H + i] > f->x[(f->start[s] + arg) * H + i]) arg = p;
+            dx[arg * H + i] = du[i];
+        }
+    } else {
+        float scale = c->pooling == BML_POOL_MEAN ? 1.0f / (float)L : 1.0f / sqrtf((float)L);
+        for (p = 0; p < L; p++)
+            for (i = 0; i < H; i++) dx[p * H + i] = du[i] * scale;
+    }
+}
+
+/* f->tmp[nseq, H] holds df/de on entry; f->dx [T,H] holds df/d(word input) on return. */
+static void bml__backward(bml__fwd *f) {
+    bml_model *m = f->m;
+    const bml_config *c = &m->cfg;
+    int H = c->hidden, I = c->intermediate, l;
+    int T = (int)f->T;
+    bml__pool_run(m->pool, f->nseq, bml__pool_bwd_task, f);                     /* dx = pool^T(de)     [T,H] */
+    for (l = c->layers - 1; l >= 0; l--) {
         const bml__layer *L = &m->layer[l];
-        bml__linear(&f, f.x, (int)f.T, H, L->wq, L->bq, H, f.q);        /* q = x Wq^T + bq      [T,H] */
-        bml__linear(&f, f.x, (int)f.T, H, L->wk, L->bk, H, f.k);        /* k                    [T,H] */
-        bml__linear(&f, f.x, (int)f.T, H, L->wv, L->bv, H, f.v);        /* v                    [T,H] */
-        bml__pool_run(m->pool, nseq * (size_t)c->heads, bml__attn_task, &f); /* ctx per (seq, head) */
-        bml__linear(&f, f.ctx, (int)f.T, H, L->wo, L->bo, H, f.tmp);    /* a = ctx Wo^T + bo    [T,H] */
-        bml__add_ln(&f, L->ln1_g, L->ln1_b);                            /* x = LN1(x + a)       [T,H] */
-        bml__linear(&f, f.x, (int)f.T, H, L->w1, L->b1, I, f.ffn);      /* u = x W1^T + b1      [T,I] */
-        bml__pool_run(m->pool, (size_t)m->threads, bml__gelu_task, &f); /* u = gelu(u)          [T,I] */
-        bml__linear(&f, f.ffn, (int)f.T, I, L->w2, L->b2, H, f.tmp);    /* o = u W2^T + b2      [T,H] */
-        bml__add_ln(&f, L->ln2_g, L->ln2_b);                            /* x = LN2(x + o)       [T,H] */
+        bml__saved *sv = &f->save[l];
+        f->lq = sv->q;
+        f->lk = sv->k;
+        f->lv = sv->v;
+        f->lP = sv->P;
+        f->gelu_in = sv->u;
+        bml__ln_bwd(f, L->ln2_g, sv->xhat2, sv->rstd2);                         /* dr2 = LN2^T(dx)     [T,H] */
+        bml__linear_bwd(f, f->dx, T, H, L->w2, I, f->ffn, 0);                   /* dg = dr2 W2         [T,I] */
+        bml__pool_run(m->pool, (size_t)m->threads, bml__gelu_bwd_task, f);     /* du = dg gelu'(u)    [T,I] */
+        bml__linear_bwd(f, f->ffn, T, I, L->w1, H, f->dx, 1);                   /* dh1 = dr2 + du W1   [T,H] */
+        bml__ln_bwd(f, L->ln1_g, sv->xhat1, sv->rstd1);                         /* dr1 = LN1^T(dh1)    [T,H] */
+        bml__linear_bwd(f, f->dx, T, H, L->wo, H, f->ctx, 0);                   /* dctx = dr1 Wo       [T,H] */
+        bml__pool_run(m->pool, f->nseq * (size_t)c->heads, bml__attn_bwd_task, f); /* dq, dk, dv       [T,H] */
+        bml__linear_bwd(f, f->q, T, H, L->wq, H, f->dx, 1);                     /* dh0 = dr1 + dq Wq   [T,H] */
+        bml__linear_bwd(f, f->k, T, H, L->wk, H, f->dx, 1);                     /*     + dk Wk               */
+        bml__linear_bwd(f, f->v, T, H, L->wv, H, f->dx, 1);                     /*     + dv Wv               */
     }
-    bml__pool_run(m->pool, nseq, bml__pool_task, &f);                  /* out = pool(x)        [S,H] */
-    return BML_OK;
+    bml__ln_bwd(f, m->ln0_g, f->xhat0, f->rstd0);                               /* d(emb sum) = LN0^T  [T,H] */
 }
 
 /* ======================================================================
@@ -2190,6 +2504,386 @@ done:
     BML_FREE(bids); BML_FREE(blens); BML_FREE(bout); BML_FREE(lat);
     bml_encoding_free(&enc);
     return rc;
+}
+
+/* ======================================================================
+   Gradient overlays: targets, batched forward + backward, attributions
+   ====================================================================== */
+
+struct bml_target {
+    bml_target_kind kind;
+    char *spec;
+    int H, C, k;
+    double *w;              /* value: [H]; policy: [C,H]; sim: reference e [H] */
+    double *b;              /* value: [1]; policy: [C]                      */
+};
+
+BMLDEF bml_target_kind bml_target_kind_of(const bml_target *t) { return t->kind; }
+BMLDEF const char *bml_target_spec(const bml_target *t) { return t->spec; }
+
+BMLDEF void bml_target_free(bml_target *t) {
+    if (!t) return;
+    BML_FREE(t->spec);
+    BML_FREE(t->w);
+    BML_FREE(t->b);
+    BML_FREE(t);
+}
+
+BMLDEF const char *bml_method_name(bml_method method) {
+    switch (method) {
+    case BML_METHOD_GRAD: return "grad";
+    case BML_METHOD_GRAD_X_INPUT: return "grad_x_input";
+    case BML_METHOD_INTEGRATED_GRADIENTS: return "integrated_gradients";
+    }
+    return "?";
+}
+
+BMLDEF bml_status bml_method_parse(const char *name, bml_method *method, int *want_target) {
+    *want_target = -1;
+    if (!strcmp(name, "grad")) *method = BML_METHOD_GRAD;
+    else if (!strcmp(name, "grad_x_input")) *method = BML_METHOD_GRAD_X_INPUT;
+    else if (!strcmp(name, "integrated_gradients")) *method = BML_METHOD_INTEGRATED_GRADIENTS;
+    else if (!strcmp(name, "policy_grad")) { *method = BML_METHOD_GRAD; *want_target = BML_TARGET_POLICY; }
+    else if (!strcmp(name, "value_grad")) { *method = BML_METHOD_GRAD; *want_target = BML_TARGET_VALUE; }
+    else
+        return bml__fail(BML_ERR_INVALID_ARG,
+                         "method '%s' is not one of grad, grad_x_input, integrated_gradients, policy_grad, value_grad",
+                         name);
+    return BML_OK;
+}
+
+/* Copy a JSON array of H numbers into dst (doubles); 0 on success. */
+static bml_status bml__head_vec(const bml_json *a, int H, double *dst, const char *file, const char *what) {
+    int i;
+    if (!a || a->type != BML_JSON_ARRAY)
+        return bml__fail(BML_ERR_FORMAT, "%s: %s must be an array of %d numbers", file, what, H);
+    if (a->len != (size_t)H)
+        return bml__fail(BML_ERR_SHAPE, "%s: %s has %zu values, the model's hidden size is %d", file, what, a->len, H);
+    for (i = 0; i < H; i++) {
+        if (a->kids[i].type != BML_JSON_NUMBER || !isfinite(a->kids[i].num))
+            return bml__fail(BML_ERR_FORMAT, "%s: %s[%d] is not a finite number", file, what, i);
+        dst[i] = a->kids[i].num;
+    }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **out) {
+    bml_target *t;
+    bml_status rc = BML_OK;
+    int H;
+    if (!m || !spec || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_target_parse: NULL argument");
+    *out = NULL;
+    H = m->cfg.hidden;
+    t = (bml_target *)bml__calloc(1, sizeof *t);
+    if (!t) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    t->H = H;
+    t->spec = bml__strdup(spec);
+    if (!t->spec) { bml_target_free(t); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    if (!strncmp(spec, "sim:", 4)) {
+        float *e = (float *)bml__calloc((size_t)H, sizeof(float));
+        int i;
+        t->kind = BML_TARGET_SIM;
+        t->w = (double *)bml__calloc((size_t)H, sizeof(double));
+        if (!e || !t->w) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
+        else if (!spec[4]) rc = bml__fail(BML_ERR_INVALID_ARG, "target sim:TEXT needs a text after 'sim:'");
+        else if ((rc = bml_embed_text(m, spec + 4, -1, e)) != BML_OK)
+            rc = bml__fail(rc, "target '%s': %.300s", spec, bml_last_error());
+        else
+            for (i = 0; i < H; i++) t->w[i] = e[i];
+        BML_FREE(e);
+    } else if (!strncmp(spec, "value:", 6) || !strncmp(spec, "policy:", 7)) {
+        int policy = spec[0] == 'p';
+        char file[4096];
+        const char *rest = spec + (policy ? 7 : 6), *colon = policy ? strrchr(rest, ':') : NULL;
+        bml_json_doc *doc = NULL;
+        size_t flen = colon ? (size_t)(colon - rest) : strlen(rest);
+        t->kind = policy ? BML_TARGET_POLICY : BML_TARGET_VALUE;
+        if (policy && !colon) {
+            rc = bml__fail(BML_ERR_INVALID_ARG, "target '%s': expected policy:FILE:K", spec);
+        } else if (flen == 0 || flen >= sizeof file) {
+            rc = bml__fail(BML_ERR_INVALID_ARG, "target '%s': missing head file", spec);
+        } else {
+            memcpy(file, rest, flen);
+            file[flen] = 0;
+            if ((rc = bml__json_file(file, 256u << 20, &doc)) == BML_OK) {
+                const bml_json *root = bml_json_root(doc), *w = bml_json_get(root, "weight"), *b = bml_json_get(root, "bias");
+                if (!policy) {
+                    t->w = (double *)bml__calloc((size_t)H, sizeof(double));
+                    t->b = (double *)bml__calloc(1, sizeof(double));
+                    if (!t->w || !t->b) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
+                    else if ((rc = bml__head_vec(w, H, t->w, file, "weight")) != BML_OK) {}
+                    else if (!b || b->type != BML_JSON_NUMBER || !isfinite(b->num))
+                        rc = bml__fail(BML_ERR_FORMAT, "%s: bias must be a finite number", file);
+                    else t->b[0] = b->num;
+                } else {
+                    char *end;
+                    long k = strtol(colon + 1, &end, 10);
+                    size_t c;
+                    if (!w || w->type != BML_JSON_ARRAY || w->len == 0) {
+                        rc = bml__fail(BML_ERR_FORMAT, "%s: weight must be an array of C arrays of %d numbers", file, H);
+                    } else if (!b || b->type != BML_JSON_ARRAY || b->len != w->len) {
+                        rc = bml__fail(BML_ERR_SHAPE, "%s: bias must be an array of %zu numbers (one per weight row)", file, w->len);
+                    } else if (colon[1] == 0 || *end || k < 0 || (size_t)k >= w->len) {
+                        rc = bml__fail(BML_ERR_OUT_OF_RANGE, "target '%s': class K must be an integer in 0..%zu", spec, w->len - 1);
+                    } else if (w->len > 1000000) {
+                        rc = bml__fail(BML_ERR_FORMAT, "%s: %zu classes is too many", file, w->len);
+                    } else {
+                        t->C = (int)w->len;
+                        t->k = (int)k;
+                        t->w = (double *)bml__calloc(w->len * (size_t)H, sizeof(double));
+                        t->b = (double *)bml__calloc(w->len, sizeof(double));
+                        if (!t->w || !t->b) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
+                        for (c = 0; rc == BML_OK && c < w->len; c++) {
+                            char what[48];
+                            snprintf(what, sizeof what, "weight[%zu]", c);
+                            rc = bml__head_vec(&w->kids[c], H, t->w + c * H, file, what);
+                            if (rc == BML_OK && (b->kids[c].type != BML_JSON_NUMBER || !isfinite(b->kids[c].num)))
+                                rc = bml__fail(BML_ERR_FORMAT, "%s: bias[%zu] is not a finite number", file, c);
+                            if (rc == BML_OK) t->b[c] = b->kids[c].num;
+                        }
+                    }
+                }
+                bml_json_free(doc);
+            }
+        }
+    } else {
+        rc = bml__fail(BML_ERR_INVALID_ARG, "target '%s' is not sim:TEXT, value:FILE or policy:FILE:K", spec);
+    }
+    if (rc != BML_OK) { bml_target_free(t); return rc; }
+    *out = t;
+    return BML_OK;
+}
+
+/* f(e) and de = df/de for one output embedding e[H] (in double). */
+static double bml__target_eval(const bml_target *t, const float *e, float *de) {
+    int H = t->H, i, c;
+    double f = 0;
+    if (t->kind == BML_TARGET_VALUE) {
+        for (i = 0; i < H; i++) { f += t->w[i] * e[i]; de[i] = (float)t->w[i]; }
+        return f + t->b[0];
+    }
+    if (t->kind == BML_TARGET_SIM) {
+        /* f = e.r / (|e||r|);  df/de = r / (|e||r|) - f e / |e|^2 */
+        double er = 0, ee = 0, rr = 0, ne, nr;
+        for (i = 0; i < H; i++) { er += e[i] * t->w[i]; ee += (double)e[i] * e[i]; rr += t->w[i] * t->w[i]; }
+        ne = sqrt(ee) > 1e-12 ? sqrt(ee) : 1e-12;
+        nr = sqrt(rr) > 1e-12 ? sqrt(rr) : 1e-12;
+        f = er / (ne * nr);
+        for (i = 0; i < H; i++) de[i] = (float)(t->w[i] / (ne * nr) - f * e[i] / (ne * ne));
+        return f;
+    }
+    {
+        /* policy: z = W e + b, f = z_k - logsumexp(z), df/de = W^T (onehot_k - softmax(z)) */
+        double mx = -1e300, lse = 0, *z = (double *)bml__calloc((size_t)t->C, sizeof(double));
+        if (!z) return NAN;
+        for (c = 0; c < t->C; c++) {
+            double s = t->b[c];
+            for (i = 0; i < H; i++) s += t->w[(size_t)c * H + i] * e[i];
+            z[c] = s;
+            mx = s > mx ? s : mx;
+        }
+        for (c = 0; c < t->C; c++) lse += exp(z[c] - mx);
+        lse = mx + log(lse);
+        f = z[t->k] - lse;
+        for (i = 0; i < H; i++) de[i] = 0;
+        for (c = 0; c < t->C; c++) {
+            double g = (c == t->k ? 1.0 : 0.0) - exp(z[c] - lse);
+            for (i = 0; i < H; i++) de[i] += (float)(g * t->w[(size_t)c * H + i]);
+        }
+        BML_FREE(z);
+        return f;
+    }
+}
+
+BMLDEF void bml_overlay_free(bml_overlay *o) {
+    if (!o) return;
+    BML_FREE(o->ids);
+    BML_FREE(o->offsets);
+    BML_FREE(o->raw);
+    BML_FREE(o->values);
+    o->ids = NULL;
+    o->offsets = NULL;
+    o->raw = o->values = NULL;
+    o->n = 0;
+}
+
+/* One pass: a set of (item, alpha) sequences, forward in grad mode, target,
+   backward; accumulates each sequence's token gradient into its item's
+   gradient sum gsum [n, H] (and f at alpha = 1). */
+typedef struct bml__ov_seq { size_t item; float alpha; } bml__ov_seq;
+
+static bml_status bml__overlay_pass(bml_model *m, const bml_target *tgt, bml_overlay *outs, double **gsum,
+                                    const bml__ov_seq *seqs, size_t nseq, const int32_t **ids, size_t *lens,
+                                    float *alphas, float *out) {
+    bml__fwd f;
+    size_t s, H = (size_t)m->cfg.hidden;
+    bml_status rc;
+    memset(&f, 0, sizeof f);
+    for (s = 0; s < nseq; s++) {
+        ids[s] = outs[seqs[s].item].ids;
+        lens[s] = outs[seqs[s].item].n;
+        alphas[s] = seqs[s].alpha;
+    }
+    f.m = m;
+    f.ids = ids;
+    f.len = lens;
+    f.nseq = nseq;
+    f.alpha = alphas;
+    f.out = out;
+    if ((rc = bml__forward_job(&f, 1)) != BML_OK) return rc;
+    for (s = 0; s < nseq; s++) {
+        double fv = bml__target_eval(tgt, out + s * H, f.tmp + s * H);
+        if (seqs[s].alpha == 1.0f) outs[seqs[s].item].f = fv;
+    }
+    bml__backward(&f);
+    for (s = 0; s < nseq; s++) {
+        double *g = gsum[seqs[s].item];
+        const float *d = f.dx + f.start[s] * H;
+        size_t i, n = lens[s] * H;
+        for (i = 0; i < n; i++) g[i] += d[i];
+    }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc *desc, const bml_item *items,
+                                            size_t count, bml_overlay *outs) {
+    bml_overlay_desc d;
+    size_t i, H, bs, maxtok, steps, nseq = 0, cap, k;
+    double **gsum = NULL;
+    bml__ov_seq *seqs = NULL;
+    const int32_t **ids = NULL;
+    size_t *lens = NULL;
+    float *alphas = NULL, *out = NULL;
+    bml_encoding enc;
+    bml_status rc = BML_OK;
+    if (!m || !desc || !desc->target || (!items && count) || (!outs && count))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_compute_batch: NULL argument (desc.target is required)");
+    d = *desc;
+    if ((unsigned)d.method > BML_METHOD_INTEGRATED_GRADIENTS)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.method %d is not a method", (int)d.method);
+    if (d.steps < 0 || d.steps > 4096)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.steps must be 0..4096 (got %d)", d.steps);
+    if (desc->target->H != m->cfg.hidden)
+        return bml__fail(BML_ERR_SHAPE, "the target was made for hidden size %d, the model has %d", desc->target->H, m->cfg.hidden);
+    H = (size_t)m->cfg.hidden;
+    bs = d.batch_size ? d.batch_size : 8;
+    maxtok = d.max_tokens ? d.max_tokens : 2048;
+    steps = d.method == BML_METHOD_INTEGRATED_GRADIENTS ? (size_t)(d.steps ? d.steps : 32) : 1;
+    memset(&enc, 0, sizeof enc);
+    memset(outs, 0, count * sizeof *outs);
+    cap = bs * steps + 1;
+    gsum = (double **)bml__calloc(count + 1, sizeof *gsum);
+    seqs = (bml__ov_seq *)bml__calloc(cap, sizeof *seqs);
+    ids = (const int32_t **)bml__calloc(cap, sizeof *ids);
+    lens = (size_t *)bml__calloc(cap, sizeof *lens);
+    alphas = (float *)bml__calloc(cap, sizeof *alphas);
+    out = (float *)bml__calloc(cap * H, sizeof *out);
+    if (!gsum || !seqs || !ids || !lens || !alphas || !out) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto done; }
+    /* 1. inputs to ids (+ offsets), or to their own error */
+    for (i = 0; i < count; i++) {
+        bml_overlay *o = &outs[i];
+        const bml_item *it = &items[i];
+        const int32_t *src = it->ids;
+        size_t n = it->n_ids;
+        o->id = it->id;
+        o->method = d.method;
+        if (!it->ids) {
+            ptrdiff_t tl = it->text ? (it->len < 0 ? (ptrdiff_t)strlen(it->text) : it->len) : 0;
+            if (!it->text || tl == 0) { o->status = BML_ERR_EMPTY_INPUT; snprintf(o->error, sizeof o->error, "empty text"); continue; }
+            if (!m->tok) { o->status = BML_ERR_INVALID_ARG; snprintf(o->error, sizeof o->error, "text input needs a tokenizer"); continue; }
+            if ((o->status = bml_tokenize(m->tok, it->text, tl, d.utf8, &enc)) != BML_OK) {
+                snprintf(o->error, sizeof o->error, "%.191s", bml_last_error());
+                continue;
+            }
+            src = enc.ids;
+            n = enc.n;
+        }
+        if ((o->status = bml__check_ids(m, src, n, o->error, sizeof o->error)) != BML_OK) continue;
+        if (n > maxtok) {
+            o->status = BML_ERR_TOO_LONG;
+            snprintf(o->error, sizeof o->error, "%zu tokens is more than max_tokens %zu per pass", n, maxtok);
+            continue;
+        }
+        o->n = n;
+        o->ids = (int32_t *)bml__calloc(n, sizeof(int32_t));
+        o->offsets = (uint32_t *)bml__calloc(2 * n, sizeof(uint32_t));
+        o->raw = (float *)bml__calloc(n, sizeof(float));
+        o->values = (float *)bml__calloc(n, sizeof(float));
+        gsum[i] = (double *)bml__calloc(n * H, sizeof(double));
+        if (!o->ids || !o->offsets || !o->raw || !o->values || !gsum[i]) {
+            bml_overlay_free(o);
+            o->status = BML_ERR_NOMEM;
+            snprintf(o->error, sizeof o->error, "out of memory");
+            continue;
+        }
+        memcpy(o->ids, src, n * sizeof(int32_t));
+        if (!it->ids) memcpy(o->offsets, enc.offsets, 2 * n * sizeof(uint32_t));
+    }
+    /* 2. passes: up to bs inputs' (input, step) sequences within maxtok tokens */
+    for (i = 0; i < count;) {
+        size_t tok = 0, inputs = 0;
+        nseq = 0;
+        for (; i < count && inputs < bs; i++) {
+            size_t n = outs[i].n;
+            if (outs[i].status != BML_OK) continue;
+            for (k = 1; k <= steps; k++) {
+                if (nseq && tok + n > maxtok) {
+                    /* flush what we have; this input's remaining steps follow */
+                    if ((rc = bml__overlay_pass(m, d.target, outs, gsum, seqs, nseq, ids, lens, alphas, out)) != BML_OK)
+                        goto done;
+                    nseq = 0;
+                    tok = 0;
+                }
+                seqs[nseq].item = i;
+                seqs[nseq].alpha = steps == 1 ? 1.0f : (float)k / (float)steps;
+                nseq++;
+                tok += n;
+            }
+            inputs++;
+        }
+        if (nseq && (rc = bml__overlay_pass(m, d.target, outs, gsum, seqs, nseq, ids, lens, alphas, out)) != BML_OK)
+            goto done;
+    }
+    /* 3. attributions */
+    for (i = 0; i < count; i++) {
+        bml_overlay *o = &outs[i];
+        size_t t, j;
+        double total = 0;
+        if (o->status != BML_OK) continue;
+        for (t = 0; t < o->n; t++) {
+            const double *g = gsum[i] + t * H;
+            const float *x = m->word + (size_t)o->ids[t] * H;
+            double r = 0;
+            if (d.method == BML_METHOD_GRAD) {
+                for (j = 0; j < H; j++) r += g[j] * g[j];
+                r = sqrt(r);
+            } else {
+                for (j = 0; j < H; j++) r += g[j] * x[j];
+                r /= (double)steps;
+            }
+            o->raw[t] = (float)r;
+            total += fabs(r);
+        }
+        for (t = 0; t < o->n; t++) o->values[t] = total > 0 ? (float)(o->raw[t] / total) : 0.0f;
+    }
+done:
+    if (gsum) for (i = 0; i < count; i++) BML_FREE(gsum[i]);
+    BML_FREE(gsum); BML_FREE(seqs); BML_FREE(ids); BML_FREE(lens); BML_FREE(alphas); BML_FREE(out);
+    bml_encoding_free(&enc);
+    if (rc != BML_OK)
+        for (i = 0; i < count; i++) {
+            bml_overlay_free(&outs[i]);
+            outs[i].status = rc;
+            snprintf(outs[i].error, sizeof outs[i].error, "%.191s", bml_last_error());
+        }
+    return rc;
+}
+
+BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc, const bml_item *item, bml_overlay *out) {
+    bml_status rc = bml_overlay_compute_batch(m, desc, item, 1, out);
+    if (rc != BML_OK) return rc;
+    if (out->status != BML_OK) return bml__fail(out->status, "%s", out->error);
+    return BML_OK;
 }
 
 /* ======================================================================

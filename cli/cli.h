@@ -38,10 +38,17 @@ double cli_now(void);
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 long cli_parse_long(const char *opt, const char *s, long lo, long hi);
 
+/* Parse one line of `--input ids` (a JSON array of integer token ids) into a
+   growing buffer; 0 on success, else 1 with a message in err. */
+int cli_parse_ids(const char *line, size_t len, int32_t **buf, size_t *cap, size_t *n, char *err, size_t errcap);
+
 /* NumPy .npy v1.0 header for a C-order float32 (n, h) array. */
 void cli_write_npy_header(FILE *f, size_t n, int h);
 
 int cmd_embed(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_mkmodel(int argc, char **argv);
+int cmd_overlay(int argc, char **argv);
+/* Overlay shading: a value in [-1, 1] to a background colour. */
+void cli_overlay_rgb(float v, int signed_scale, int *r, int *g, int *b);
 #endif

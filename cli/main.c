@@ -10,6 +10,7 @@
 static const struct { const char *name; int (*fn)(int, char **); const char *help; } verbs[] = {
     {"embed", cmd_embed, "embed texts or token ids, one a line, into vectors"},
     {"tokenize", cmd_tokenize, "WordPiece-tokenize texts (or --decode ids) as JSON lines"},
+    {"overlay", cmd_overlay, "per-token gradient attributions (grad, grad_x_input, integrated_gradients)"},
     {"mkmodel", cmd_mkmodel, "write a random-weight model in Hugging Face layout"},
 };
 

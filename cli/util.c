@@ -127,3 +127,39 @@ long cli_parse_long(const char *opt, const char *s, long lo, long hi) {
         cli_die("%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi, s);
     return v;
 }
+
+/* Parse one line of --input ids into a growing buffer; 0 on success. */
+int cli_parse_ids(const char *line, size_t len, int32_t **buf, size_t *cap, size_t *n, char *err, size_t errcap) {
+    bml_json_doc *doc;
+    const bml_json *r;
+    size_t i;
+    if (bml_json_parse(line, len, "input", &doc) != BML_OK) {
+        snprintf(err, errcap, "%s", bml_last_error());
+        return 1;
+    }
+    r = bml_json_root(doc);
+    if (r->type != BML_JSON_ARRAY) {
+        bml_json_free(doc);
+        snprintf(err, errcap, "expected a JSON array of token ids");
+        return 1;
+    }
+    if (r->len > *cap) {
+        int32_t *nb = realloc(*buf, r->len * sizeof(int32_t));
+        if (!nb) cli_die("out of memory");
+        *buf = nb;
+        *cap = r->len;
+    }
+    for (i = 0; i < r->len; i++) {
+        double v = r->kids[i].num;
+        if (r->kids[i].type != BML_JSON_NUMBER || v != (double)(long long)v || v < -2147483648.0 || v > 2147483647.0) {
+            bml_json_free(doc);
+            snprintf(err, errcap, "element %zu is not an integer token id", i);
+            return 1;
+        }
+        (*buf)[i] = (int32_t)v;
+    }
+    *n = r->len;
+    bml_json_free(doc);
+    return 0;
+}
+
