@@ -223,6 +223,9 @@ typedef struct bml_model_desc {
     int max_seq_len;        /* 0 = sentence_bert_config.json's (else 256),
                                never above max_position_embeddings          */
     int no_tokenizer;       /* 1: ids-only model (no vocab files needed)     */
+    const char *device;     /* "cpu", "opencl", "opencl:P:D" or "auto"; NULL =
+                               env BATCHML_DEVICE, else "cpu" (OpenCL needs a
+                               build with BATCHML_OPENCL)                     */
 } bml_model_desc;
 
 BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out);
@@ -267,6 +270,11 @@ typedef struct bml_batch_desc {
    zeroed. Returns BML_OK unless the call itself is invalid. */
 BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t count,
                                   const bml_batch_desc *desc, float *out, bml_result *res);
+
+/* ======================================================================
+   API: devices (OpenCL, with BATCHML_OPENCL)
+   ====================================================================== */
+#include "parts/opencl_api.h"
 
 /* ======================================================================
    API: gradient overlays — per-token attributions from a backward pass
@@ -1300,6 +1308,7 @@ struct bml_model {
     int threads;
     int deterministic;
     bml__ws ws;
+    void *cl;               /* the OpenCL device state (BATCHML_OPENCL), or NULL */
 };
 
 BMLDEF const char *bml_pooling_name(bml_pooling p) {
@@ -1730,6 +1739,17 @@ typedef struct bml__fwd {
 
 static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+#ifdef BATCHML_OPENCL
+/* The device path (parts/opencl_impl.h): the same job on an OpenCL device.
+   bml__cl_forward_job fills f->out (and keeps what backward needs on the
+   device); bml__cl_backward reads df/de from f->tmp [nseq,H] and fills
+   f->dx [T,H] on the host, exactly like the CPU path. */
+static bml_status bml__cl_init(bml_model *m, const char *device);
+static void bml__cl_free(bml_model *m);
+static bml_status bml__cl_forward_job(bml__fwd *f, int grad);
+static void bml__cl_backward(bml__fwd *f);
+#endif
+
 /* Scratch floats one attention task needs: scores [L,L] + K^T [d,L]
    (backward: dP [L,L] too). */
 static size_t bml__attn_scratch(size_t maxL, int d) { return bml__align16(2 * maxL * maxL + (size_t)d * maxL); }
@@ -2145,6 +2165,9 @@ static bml_status bml__forward_job(bml__fwd *f, int grad) {
     }
     if ((rc = bml__ws_plan(f, grad)) != BML_OK) return rc;
     T = f->T;
+#ifdef BATCHML_OPENCL
+    if (m->cl) return bml__cl_forward_job(f, grad);
+#endif
     bml__pool_run(m->pool, f->nseq, bml__embed_task, f);                         /* x = LN0(emb)        [T,H] */
     for (l = 0; l < c->layers; l++) {
         const bml__layer *L = &m->layer[l];
@@ -2230,6 +2253,9 @@ static void bml__backward(bml__fwd *f) {
     const bml_config *c = &m->cfg;
     int H = c->hidden, I = c->intermediate, l;
     int T = (int)f->T;
+#ifdef BATCHML_OPENCL
+    if (m->cl) { bml__cl_backward(f); return; }
+#endif
     bml__pool_run(m->pool, f->nseq, bml__pool_bwd_task, f);                     /* dx = pool^T(de)     [T,H] */
     for (l = c->layers - 1; l >= 0; l--) {
         const bml__layer *L = &m->layer[l];
@@ -2253,6 +2279,13 @@ static void bml__backward(bml__fwd *f) {
     bml__ln_bwd(f, m->ln0_g, f->xhat0, f->rstd0);                               /* d(emb sum) = LN0^T  [T,H] */
 }
 
+#ifdef BATCHML_OPENCL
+/* ======================================================================
+   OpenCL device path (same packed batches, same results)
+   ====================================================================== */
+#include "parts/opencl_impl.h"
+#endif
+
 /* ======================================================================
    Loading and freeing a model
    ====================================================================== */
@@ -2260,6 +2293,9 @@ static void bml__backward(bml__fwd *f) {
 BMLDEF void bml_model_free(bml_model *m) {
     size_t i;
     if (!m) return;
+#ifdef BATCHML_OPENCL
+    bml__cl_free(m);
+#endif
     bml__pool_destroy(m->pool);
     bml_tokenizer_free(m->tok);
     for (i = 0; i < m->nowned; i++) BML_FREE(m->owned[i]);
@@ -2268,6 +2304,22 @@ BMLDEF void bml_model_free(bml_model *m) {
     BML_FREE(m->ws.buf);
     bml__st_close(&m->st);
     BML_FREE(m);
+}
+
+/* Choose the device: "cpu" (default), or with BATCHML_OPENCL "opencl",
+   "opencl:P:D" or "auto" (a GPU when there is one, else the CPU, said once
+   in the log). */
+static bml_status bml__device_init(bml_model *m, const char *device) {
+    if (!device || !device[0]) device = getenv("BATCHML_DEVICE");
+    if (!device || !device[0] || !strcmp(device, "cpu")) return BML_OK;
+#ifdef BATCHML_OPENCL
+    return bml__cl_init(m, device);
+#else
+    (void)m;
+    if (!strcmp(device, "auto")) return BML_OK;
+    return bml__fail(BML_ERR_UNSUPPORTED, "device '%s': this build has no OpenCL (compile with -DBATCHML_OPENCL -lOpenCL)",
+                     device);
+#endif
 }
 
 static int bml__ncpu(void) {
@@ -2319,6 +2371,7 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
         }
     }
     if ((rc = bml__pool_create(m->threads, &m->pool)) != BML_OK) goto fail;
+    if ((rc = bml__device_init(m, desc->device)) != BML_OK) goto fail;
     m->threads = m->pool->nthreads;
 #ifndef BATCHML_NO_BLAS
     /* batchml splits every GEMM across its own threads; OpenBLAS's own

@@ -1,0 +1,1 @@
+/* (OpenCL API: being written) */

@@ -1,0 +1,1 @@
+/* (OpenCL implementation: being written) */
