@@ -328,8 +328,8 @@ typedef struct bml_overlay_desc {
     const bml_target *target;
     int steps;              /* integrated gradients: m steps; 0 = 32        */
     size_t batch_size;      /* inputs per batched pass; 0 = 8               */
-    size_t max_tokens;      /* tokens per pass (IG steps are split to fit);
-                               0 = 2048                                     */
+    size_t max_tokens;      /* tokens per pass, a budget (IG steps are split to
+                               fit; a longer sequence runs alone); 0 = 2048 */
     bml_utf8_policy utf8;
 } bml_overlay_desc;
 
@@ -2852,11 +2852,6 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
             n = enc.n;
         }
         if ((o->status = bml__check_ids(m, src, n, o->error, sizeof o->error)) != BML_OK) continue;
-        if (n > maxtok) {
-            o->status = BML_ERR_TOO_LONG;
-            snprintf(o->error, sizeof o->error, "%zu tokens is more than max_tokens %zu per pass", n, maxtok);
-            continue;
-        }
         o->n = n;
         o->ids = (int32_t *)bml__calloc(n, sizeof(int32_t));
         o->offsets = (uint32_t *)bml__calloc(2 * n, sizeof(uint32_t));
