@@ -43,8 +43,11 @@
      Debian's OpenBLAS 0.3.21 picks its AVX2 (Haswell) kernels on AVX-512
      CPUs unless OPENBLAS_CORETYPE=SkylakeX is in the environment before the
      library loads (about 2x on GEMMs). bml_blas_check() tells whether the
-     running process got the best kernels and what to set; the batchml CLI
-     re-executes itself with the variable set when it did not.
+     running process got the best kernels and what to set;
+     bml_blas_reexec(argv) at the top of main() fixes it by re-executing the
+     program with the variable set (the batchml CLI does this; an inherited
+     OPENBLAS_CORETYPE naming slower kernels is overridden unless
+     BATCHML_NO_REEXEC=1).
 
    LICENSE
      MIT (see LICENSE). The vocabulary and tokenizer files shipped for tests
@@ -243,6 +246,14 @@ BMLDEF const char *bml_pooling_name(bml_pooling p);
 BMLDEF int bml_blas_check(char *want, size_t cap);
 /* "OpenBLAS 0.3.21 SkylakeX", "built-in GEMM", ... */
 BMLDEF const char *bml_blas_info(void);
+/* For programs: when bml_blas_check() says faster kernels exist, set
+   OPENBLAS_CORETYPE and re-execute this program (/proc/self/exe, same
+   argv) so OpenBLAS loads them. An OPENBLAS_CORETYPE already in the
+   environment that names slower kernels (some images set "Haswell") is
+   replaced; set BATCHML_NO_REEXEC=1 to keep yours. Call it first thing in
+   main(). Returns only when nothing was re-executed (best kernels
+   already, unknown, BATCHML_NO_REEXEC, or exec failed). */
+BMLDEF void bml_blas_reexec(char **argv);
 
 /* ======================================================================
    API: embeddings
@@ -342,6 +353,8 @@ BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc
 BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc *desc, const bml_item *items,
                                             size_t count, bml_overlay *outs);
 BMLDEF void bml_overlay_free(bml_overlay *o);
+
+#include "parts/exporter_api.h"
 
 /* ======================================================================
    API: random-weight models in Hugging Face layout (tests, demos)
@@ -1673,7 +1686,6 @@ BMLDEF int bml_blas_check(char *want, size_t cap) {
     const char *core = bml__openblas_get_corename();
     static const char *avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
     size_t i;
-    if (getenv("OPENBLAS_CORETYPE")) return 0; /* the user chose */
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
         !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq"))
@@ -1688,6 +1700,17 @@ BMLDEF int bml_blas_check(char *want, size_t cap) {
     (void)cap;
     return -1;
 #endif
+}
+
+BMLDEF void bml_blas_reexec(char **argv) {
+    char want[32];
+    const char *cur = getenv("OPENBLAS_CORETYPE");
+    if (getenv("BATCHML_NO_REEXEC")) return;
+    if (bml_blas_check(want, sizeof want) != 1) return;
+    if (cur && !strcmp(cur, want)) return; /* asked for already, not granted: no loop */
+    if (setenv("OPENBLAS_CORETYPE", want, 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    /* exec failed: go on with the kernels we have */
 }
 
 /* ======================================================================
@@ -2722,6 +2745,10 @@ static double bml__target_eval(const bml_target *t, const float *e, float *de) {
         ne = sqrt(ee) > 1e-12 ? sqrt(ee) : 1e-12;
         nr = sqrt(rr) > 1e-12 ? sqrt(rr) : 1e-12;
         f = er / (ne * nr);
+        /* e along r (the reference text itself): the cosine is at its
+           maximum and the true gradient is 0; computed, it would be pure
+           rounding noise that values = raw / sum|raw| would blow up */
+        if (1.0 - f < 1e-12) { for (i = 0; i < H; i++) de[i] = 0; return f; }
         for (i = 0; i < H; i++) de[i] = (float)(t->w[i] / (ne * nr) - f * e[i] / (ne * ne));
         return f;
     }
@@ -2933,6 +2960,8 @@ BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc
     if (out->status != BML_OK) return bml__fail(out->status, "%s", out->error);
     return BML_OK;
 }
+
+#include "parts/exporter_impl.h"
 
 /* ======================================================================
    mkmodel: a random-weight model in exactly the Hugging Face layout,

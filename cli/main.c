@@ -12,24 +12,18 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"tokenize", cmd_tokenize, "WordPiece-tokenize texts (or --decode ids) as JSON lines"},
     {"overlay", cmd_overlay, "per-token gradient attributions (grad, grad_x_input, integrated_gradients)"},
     {"mkmodel", cmd_mkmodel, "write a random-weight model in Hugging Face layout"},
+    {"info", cmd_info, "a model directory: architecture, parameters, dtype, pooling, files, BLAS kernel"},
+    {"index", cmd_index, "embed a corpus into an index (.npy + ids + texts) for search"},
+    {"search", cmd_search, "top-k semantic search over one or more indexes, one query or a batch"},
+    {"merge", cmd_merge, "combine --shard outputs (indexes or embed files) into one"},
+    {"bench", cmd_bench, "quick throughput: items/s, tokens/s, p50/p95 latency, speedup vs one at a time"},
+    {"tune", cmd_tune, "search batch shapes (MAP-Elites) for auto batching; explain a choice"},
 };
 
 static void usage(FILE *f) {
     size_t i;
     fprintf(f, "usage: batchml <verb> [options]   (batchml <verb> --help for each)\n\nverbs:\n");
     for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++) fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
-}
-
-/* Debian's OpenBLAS picks AVX2 kernels on AVX-512 CPUs unless
-   OPENBLAS_CORETYPE is set before it loads; if this process got the slower
-   kernels, run it again with the variable set (once: the variable stops a loop). */
-static void maybe_reexec(char **argv) {
-    char want[32];
-    if (getenv("BATCHML_NO_REEXEC")) return;
-    if (bml_blas_check(want, sizeof want) != 1) return;
-    if (setenv("OPENBLAS_CORETYPE", want, 1) != 0) return;
-    execv("/proc/self/exe", argv);
-    /* exec failed: go on with the kernels we have */
 }
 
 int main(int argc, char **argv) {
@@ -39,7 +33,7 @@ int main(int argc, char **argv) {
         usage(stdout);
         return argc < 2 ? 2 : 0;
     }
-    maybe_reexec(argv);
+    bml_blas_reexec(argv); /* AVX-512 OpenBLAS kernels (see bml_blas_check) */
     for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (!strcmp(argv[1], verbs[i].name)) {
             cli_set_verb(verbs[i].name);
