@@ -251,6 +251,12 @@ int main(int argc, char **argv) {
                 CHECK(fabs(s - 1) < 1e-5, "values_sum_abs_one", "sum |values| = %g", s);
             }
             bml_overlay_free(&o);
+            /* the reference text itself: the cosine is at its maximum, every attribution 0 */
+            d.target = sim;
+            txt.text = "a dog runs in the park";
+            CHECK(bml_overlay_compute(m, &d, &txt, &o) == BML_OK && fabs(o.f - 1) < 1e-6 && o.values[1] == 0 && o.raw[2] == 0,
+                  "sim_to_itself_is_zero", "f %g raw %g", o.f, o.n > 2 ? o.raw[2] : -1.0);
+            bml_overlay_free(&o);
         }
     }
     bml_target_free(val);
