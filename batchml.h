@@ -1770,7 +1770,7 @@ static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
 static bml_status bml__cl_init(bml_model *m, const char *device);
 static void bml__cl_free(bml_model *m);
 static bml_status bml__cl_forward_job(bml__fwd *f, int grad);
-static void bml__cl_backward(bml__fwd *f);
+static bml_status bml__cl_backward(bml__fwd *f);
 #endif
 
 /* Scratch floats one attention task needs: scores [L,L] + K^T [d,L]
@@ -2271,13 +2271,13 @@ static void bml__pool_bwd_task(void *ctx, size_t s, int worker) {
 }
 
 /* f->tmp[nseq, H] holds df/de on entry; f->dx [T,H] holds df/d(word input) on return. */
-static void bml__backward(bml__fwd *f) {
+static bml_status bml__backward(bml__fwd *f) {
     bml_model *m = f->m;
     const bml_config *c = &m->cfg;
     int H = c->hidden, I = c->intermediate, l;
     int T = (int)f->T;
 #ifdef BATCHML_OPENCL
-    if (m->cl) { bml__cl_backward(f); return; }
+    if (m->cl) return bml__cl_backward(f);
 #endif
     bml__pool_run(m->pool, f->nseq, bml__pool_bwd_task, f);                     /* dx = pool^T(de)     [T,H] */
     for (l = c->layers - 1; l >= 0; l--) {
@@ -2300,6 +2300,7 @@ static void bml__backward(bml__fwd *f) {
         bml__linear_bwd(f, f->v, T, H, L->wv, H, f->dx, 1);                     /*     + dv Wv               */
     }
     bml__ln_bwd(f, m->ln0_g, f->xhat0, f->rstd0);                               /* d(emb sum) = LN0^T  [T,H] */
+    return BML_OK;
 }
 
 #ifdef BATCHML_OPENCL
@@ -2815,7 +2816,7 @@ static bml_status bml__overlay_pass(bml_model *m, const bml_target *tgt, bml_ove
         double fv = bml__target_eval(tgt, out + s * H, f.tmp + s * H);
         if (seqs[s].alpha == 1.0f) outs[seqs[s].item].f = fv;
     }
-    bml__backward(&f);
+    if ((rc = bml__backward(&f)) != BML_OK) return rc;
     for (s = 0; s < nseq; s++) {
         double *g = gsum[seqs[s].item];
         const float *d = f.dx + f.start[s] * H;

@@ -49,6 +49,18 @@ int cmd_embed(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_mkmodel(int argc, char **argv);
 int cmd_overlay(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 /* Overlay shading: a value in [-1, 1] to a background colour. */
 void cli_overlay_rgb(float v, int signed_scale, int *r, int *g, int *b);
+/* --shard I/N (cli/util_shard.c): line L (1-based) belongs to shard
+   (L - 1) mod N, shards numbered 0..N-1. {0, 0} (the zero value) = all. */
+typedef struct cli_shard { unsigned long index, count; } cli_shard;
+void cli_shard_parse(const char *spec, cli_shard *s);  /* "I/N"; dies on a bad spec */
+int cli_shard_mine(const cli_shard *s, size_t lineno); /* 1 if line `lineno` is this shard's */
+
+int cmd_info(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 #endif

@@ -8,6 +8,7 @@ static const char *help =
     "usage: batchml embed --model DIR [--input text|ids] [--batch-size N] [--threads N]\n"
     "                     [--format jsonl|npy|tsv] [-o FILE] [--deterministic]\n"
     "                     [--on-invalid error|replace] [--progress]\n"
+    "                     [--device cpu|opencl|opencl:P:D|auto] [--shard I/N]\n"
     "\n"
     "Reads stdin, one input a line (only '\\n' ends a line), and writes one embedding\n"
     "per input in input order. --input ids: each line is a JSON array of token ids,\n"
@@ -16,6 +17,10 @@ static const char *help =
     "A bad line (empty, invalid UTF-8, ids out of range, too long) is reported on\n"
     "stderr as 'line N: ...', gets a row of zeros (null in jsonl), the rest go on,\n"
     "and the exit status is 2.\n"
+    "--shard I/N: only lines L with (L-1) mod N == I (I in 0..N-1), in order; `batchml\n"
+    "merge` interleaves the N outputs (given in shard order) back into input order.\n"
+    "--device: where to run (default $BATCHML_DEVICE, else cpu; OpenCL needs\n"
+    "./batchml-cl, built by `make opencl`).\n"
     "\n"
     "example: printf 'A man plays a guitar.\\nA dog runs.\\n' | batchml embed --model build/minilm\n";
 
@@ -65,6 +70,7 @@ int cmd_embed(int argc, char **argv) {
     size_t all_n = 0, all_cap = 0;
     bml_result res;
     cli_progress pr;
+    cli_shard shard = {0, 0};
     memset(&md, 0, sizeof md);
     memset(&bd, 0, sizeof bd);
     memset(&in, 0, sizeof in);
@@ -87,6 +93,8 @@ int cmd_embed(int argc, char **argv) {
             if (!strcmp(v, "replace")) bd.utf8 = BML_UTF8_REPLACE;
             else if (strcmp(v, "error")) cli_die("--on-invalid: expected error or replace, got '%s'", v);
         } else if (!strcmp(argv[i], "--deterministic")) md.deterministic = 1;
+        else if (cli_opt(argc, argv, &i, "--device", &v)) md.device = v;
+        else if (cli_opt(argc, argv, &i, "--shard", &v)) cli_shard_parse(v, &shard);
         else if (!strcmp(argv[i], "--progress")) progress = 1;
         else cli_die("unknown option '%s' (see --help)", argv[i]);
     }
@@ -111,6 +119,7 @@ int cmd_embed(int argc, char **argv) {
         static char perr[CHUNK][160];
         int bad[CHUNK];
         while (n < CHUNK && cli_next_line(&in, &line, &len)) {
+            if (!cli_shard_mine(&shard, in.lineno)) continue;
             items[n].id = in.lineno;
             bad[n] = 0;
             if (ids_input) {

@@ -1,14 +1,19 @@
 /* batchml overlay: per-token gradient attributions, one JSON line (or one
    shaded terminal line) per input line, in input order. */
+#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *help =
     "usage: batchml overlay --model DIR --method M --target T [--steps M] [--batch-size N]\n"
     "                       [--input text|ids]\n"
     "                       [--format jsonl|ansi] [--html FILE] [-o FILE] [--progress]\n"
+    "       batchml overlay --model DIR --method M[,M...] --target T --export DIR\n"
+    "                       [--export-batch-size N] [--resume] [--fsync flush|batch|none] [--progress]\n"
     "\n"
     "Reads texts (or with --input ids, JSON arrays of token ids), one a line, and writes for each how much every token matters to a\n"
     "target f of the sentence embedding, from a real backward pass.\n"
@@ -23,23 +28,25 @@ static const char *help =
     "ansi: the text with each token's background shaded by its value.\n"
     "--html FILE: one self-contained page with every text shaded, scores on hover.\n"
     "\n"
+    "--export DIR: the buffering exporter: one file DIR/<method>.jsonl per method (a\n"
+    "  comma-separated list of methods, one target), the same jsonl records, in input\n"
+    "  order, computed in deterministic mode so that every --export-batch-size gives\n"
+    "  byte-identical files. Each record is appended whole; files are fsynced at the end\n"
+    "  (--fsync batch: after every batch; none: never). A torn last line left by a crash\n"
+    "  is cut off and reported. Existing records make it stop unless --resume is given.\n"
+    "  --export-batch-size N  0 = one input at a time (default), 1..32 = inputs per\n"
+    "                         batched pass\n"
+    "  --resume               skip ids (line numbers) the files already hold, so an\n"
+    "                         interrupted run rerun the same way completes the set with\n"
+    "                         exactly one record per (id, method)\n"
+    "  --progress             rate and ETA on stderr (also when stderr is a terminal),\n"
+    "                         per-method counts and times at the end\n"
+    "\n"
     "example: echo 'The movie was great fun.' | batchml overlay --model build/minilm \\\n"
     "             --method grad_x_input --target 'sim:a happy review' --format ansi\n";
 
 enum { FMT_JSONL, FMT_ANSI };
 #define CHUNK 64
-
-static void json_str(FILE *f, const char *s, size_t n) {
-    size_t i;
-    fputc('"', f);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); }
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
 
 static const char *token_str(const bml_model *m, int32_t id) {
     const bml_tokenizer *t = bml_model_tokenizer(m);
@@ -56,25 +63,19 @@ void cli_overlay_rgb(float v, int signed_scale, int *r, int *g, int *b) {
     else { *r = (int)(255 - 200 * a); *g = (int)(255 - 150 * a); *b = 255; }
 }
 
+/* One record (or error record) as its JSON line, by the library's formatter. */
 static void write_jsonl(FILE *out, const bml_model *m, const bml_overlay *o, const char *method, const char *target) {
-    size_t t;
-    fprintf(out, "{\"id\":%llu,\"method\":", (unsigned long long)o->id);
-    json_str(out, method, strlen(method));
-    fputs(",\"target\":", out);
-    json_str(out, target, strlen(target));
-    fprintf(out, ",\"f\":%.9g,\"tokens\":[", o->f);
-    for (t = 0; t < o->n; t++) {
-        const char *s = token_str(m, o->ids[t]);
-        if (t) fputc(',', out);
-        json_str(out, s, strlen(s));
+    static char *buf;
+    static size_t cap;
+    size_t n = bml_overlay_to_json(m, o, method, target, buf, cap);
+    if (n >= cap) {
+        char *nb = realloc(buf, n + 4096);
+        if (!nb) cli_die("out of memory formatting record %llu", (unsigned long long)o->id);
+        buf = nb;
+        cap = n + 4096;
+        n = bml_overlay_to_json(m, o, method, target, buf, cap);
     }
-    fputs("],\"offsets\":[", out);
-    for (t = 0; t < o->n; t++) fprintf(out, "%s[%u,%u]", t ? "," : "", o->offsets[2 * t], o->offsets[2 * t + 1]);
-    fputs("],\"raw\":[", out);
-    for (t = 0; t < o->n; t++) fprintf(out, "%s%.9g", t ? "," : "", o->raw[t]);
-    fputs("],\"values\":[", out);
-    for (t = 0; t < o->n; t++) fprintf(out, "%s%.9g", t ? "," : "", o->values[t]);
-    fputs("]}\n", out);
+    fwrite(buf, 1, n, out);
 }
 
 static float row_max(const bml_overlay *o) {
@@ -156,9 +157,154 @@ static void html_row(FILE *h, const bml_model *m, const bml_overlay *o, const ch
     fputs("</div>\n", h);
 }
 
+/* ---- --export: the buffering exporter ---------------------------------- */
+
+typedef struct export_opts {
+    const char *dir, *methods, *target;
+    int steps, ids_input, progress, resume, batch_size;
+    bml_utf8_policy utf8;
+    bml_export_fsync fsync;
+} export_opts;
+
+/* Lines in stdin when it is a regular file (for the ETA); 0 if unknown.
+   Reads fd 0 before stdio does and seeks back. */
+static size_t count_stdin_lines(void) {
+    struct stat sb;
+    off_t start;
+    char buf[1 << 16];
+    size_t lines = 0;
+    int last = '\n';
+    ssize_t n;
+    if (fstat(0, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
+    if ((start = lseek(0, 0, SEEK_CUR)) < 0) return 0;
+    while ((n = read(0, buf, sizeof buf)) > 0) {
+        ssize_t k;
+        for (k = 0; k < n; k++) lines += buf[k] == '\n';
+        last = buf[n - 1];
+    }
+    if (last != '\n') lines++;
+    if (lseek(0, start, SEEK_SET) != start) cli_die("cannot rewind stdin: %s", strerror(errno));
+    return lines;
+}
+
+/* Overlays added so far over all methods; the progress total is the
+   overlays this run computes (ids a resumed run skips do not count). */
+static size_t export_count(bml_exporter *ex, size_t lines_total, size_t *total) {
+    size_t k, items = 0, skipped = 0, nm = bml_exporter_method_count(ex);
+    for (k = 0; k < nm; k++) {
+        bml_exporter_stats st;
+        bml_exporter_stats_get(ex, k, &st);
+        items += st.items;
+        skipped += st.skipped;
+    }
+    *total = lines_total ? lines_total * nm - skipped : 0;
+    return items;
+}
+
+static int run_export(bml_model_desc *md, const export_opts *eo) {
+    bml_exporter_method meth[16];
+    char *names = strdup(eo->methods), *save = NULL, *tok, *line;
+    bml_exporter_desc d;
+    bml_exporter *ex;
+    bml_model *m;
+    cli_lines in;
+    cli_progress pr;
+    int32_t *idbuf = NULL;
+    size_t idcap = 0, nm = 0, k, len, lines_total = 0, items, errors = 0, faults = 0;
+    bml_status rc;
+    if (!names) cli_die("out of memory");
+    memset(meth, 0, sizeof meth);
+    for (tok = strtok_r(names, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (nm == 16) cli_die("--method: at most 16 methods with --export");
+        meth[nm].method = tok;
+        meth[nm].target = eo->target;
+        meth[nm].steps = eo->steps;
+        nm++;
+    }
+    if (!nm) cli_die("--method: no method given");
+    for (k = 0; k < nm; k++) { /* a bad method name before the model loads */
+        bml_method mt;
+        int want;
+        if (bml_method_parse(meth[k].method, &mt, &want) != BML_OK) cli_die("%s", bml_last_error());
+    }
+    memset(&d, 0, sizeof d);
+    d.enabled = 1;
+    d.methods = meth;
+    d.n_methods = nm;
+    d.batch_size = eo->batch_size;
+    d.dir = eo->dir;
+    d.fsync = eo->fsync;
+    d.resume = eo->resume;
+    d.utf8 = eo->utf8;
+    if (bml_model_load(md, &m) != BML_OK) cli_die("%s", bml_last_error());
+    if (bml_exporter_create(m, &d, &ex) != BML_OK) cli_die("%s", bml_last_error());
+    for (k = 0; k < nm; k++) {
+        bml_exporter_stats st;
+        bml_exporter_stats_get(ex, k, &st);
+        if (st.torn_bytes)
+            fprintf(stderr, "batchml overlay: %s: truncated a torn last line (%zu bytes) left by an interrupted run\n", st.path,
+                    st.torn_bytes);
+        if (st.existing && !eo->resume)
+            cli_die("%s already holds %zu records: --resume completes it, or remove it first", st.path, st.existing);
+    }
+    if (eo->progress) lines_total = count_stdin_lines();
+    memset(&in, 0, sizeof in);
+    cli_progress_start(&pr, eo->progress, 0, "overlays");
+    while (cli_next_line(&in, &line, &len)) {
+        uint64_t id = in.lineno - 1;
+        if (eo->ids_input) {
+            char perr[160];
+            size_t nid = 0;
+            if (cli_parse_ids(line, len, &idbuf, &idcap, &nid, perr, sizeof perr)) {
+                rc = bml_exporter_add_failed(ex, id, perr);
+            } else {
+                bml_item it;
+                memset(&it, 0, sizeof it);
+                it.id = id;
+                it.ids = idbuf ? idbuf : (int32_t *)(void *)&nid; /* non-NULL even when empty */
+                it.n_ids = nid;
+                rc = bml_exporter_add_item(ex, &it);
+            }
+        } else {
+            rc = bml_exporter_add(ex, id, line, (ptrdiff_t)len);
+        }
+        /* a write fault: its records stay pending, retried at the next batch and at the end */
+        if (rc != BML_OK && !faults++) fprintf(stderr, "batchml overlay: %s (retrying)\n", bml_last_error());
+        if (pr.enabled) {
+            items = export_count(ex, lines_total, &pr.total);
+            cli_progress_update(&pr, items);
+        }
+    }
+    if (bml_exporter_flush(ex) != BML_OK)
+        cli_die("%s\n(nothing was written twice: rerun the same command with --resume to complete the files)", bml_last_error());
+    items = export_count(ex, lines_total, &pr.total);
+    pr.total = 0;
+    cli_progress_end(&pr, items);
+    for (k = 0; k < nm; k++) {
+        bml_exporter_stats st;
+        char skipped[64] = "";
+        bml_exporter_stats_get(ex, k, &st);
+        if (st.errors > errors) errors = st.errors;
+        if (eo->resume) snprintf(skipped, sizeof skipped, ", %zu skipped (already there)", st.skipped);
+        if (eo->progress)
+            fprintf(stderr, "%s: %zu overlays in %zu batches, %zu records (%zu errors)%s; compute %.2fs, write %.3fs, fsync %.3fs\n",
+                    st.path, st.items, st.batches, st.records, st.errors, skipped, (double)st.compute_ns * 1e-9,
+                    (double)st.write_ns * 1e-9, (double)st.sync_ns * 1e-9);
+    }
+    if (errors) fprintf(stderr, "batchml overlay: %zu inputs failed (error records in %s)\n", errors, eo->dir);
+    if (faults) fprintf(stderr, "batchml overlay: %zu adds met a write fault; every record was written at the end\n", faults);
+    if (bml_exporter_close(ex) != BML_OK) cli_die("%s", bml_last_error());
+    cli_lines_free(&in);
+    free(idbuf);
+    free(names);
+    bml_model_free(m);
+    return errors ? 2 : 0;
+}
+
 int cmd_overlay(int argc, char **argv) {
     const char *model = NULL, *method_s = NULL, *target_s = NULL, *outpath = NULL, *htmlpath = NULL, *v;
-    int fmt = FMT_JSONL, progress = 0, i, want = -1, ids_input = 0;
+    const char *export_dir = NULL, *export_bs = NULL, *fsync_s = NULL, *fmt_s = NULL, *bs_s = NULL;
+    int fmt = FMT_JSONL, progress = 0, i, want = -1, ids_input = 0, resume = 0;
     int32_t *idbuf[CHUNK];
     size_t idcap[CHUNK];
     char perr[CHUNK][160];
@@ -190,9 +336,10 @@ int cmd_overlay(int argc, char **argv) {
         }
         else if (cli_opt(argc, argv, &i, "--target", &v)) target_s = v;
         else if (cli_opt(argc, argv, &i, "--steps", &v)) od.steps = (int)cli_parse_long("--steps", v, 1, 4096);
-        else if (cli_opt(argc, argv, &i, "--batch-size", &v)) od.batch_size = (size_t)cli_parse_long("--batch-size", v, 1, 4096);
+        else if (cli_opt(argc, argv, &i, "--batch-size", &v)) { bs_s = v; od.batch_size = (size_t)cli_parse_long("--batch-size", v, 1, 4096); }
         else if (cli_opt(argc, argv, &i, "--threads", &v)) md.threads = (int)cli_parse_long("--threads", v, 1, 256);
         else if (cli_opt(argc, argv, &i, "--format", &v)) {
+            fmt_s = v;
             if (!strcmp(v, "jsonl")) fmt = FMT_JSONL;
             else if (!strcmp(v, "ansi")) fmt = FMT_ANSI;
             else cli_die("--format: expected jsonl or ansi, got '%s'", v);
@@ -200,6 +347,10 @@ int cmd_overlay(int argc, char **argv) {
         else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) outpath = v;
         else if (!strcmp(argv[i], "--progress")) progress = 1;
         else if (!strcmp(argv[i], "--deterministic")) md.deterministic = 1;
+        else if (cli_opt(argc, argv, &i, "--export", &v)) export_dir = v;
+        else if (cli_opt(argc, argv, &i, "--export-batch-size", &v)) export_bs = v;
+        else if (cli_opt(argc, argv, &i, "--fsync", &v)) fsync_s = v;
+        else if (!strcmp(argv[i], "--resume")) resume = 1;
         else if (cli_opt(argc, argv, &i, "--on-invalid", &v)) {
             if (!strcmp(v, "replace")) od.utf8 = BML_UTF8_REPLACE;
             else if (strcmp(v, "error")) cli_die("--on-invalid: expected error or replace, got '%s'", v);
@@ -208,6 +359,39 @@ int cmd_overlay(int argc, char **argv) {
     if (!model) cli_die("--model DIR is required (see --help)");
     if (!method_s) cli_die("--method is required: grad, grad_x_input, integrated_gradients, policy_grad or value_grad");
     if (!target_s) cli_die("--target is required: sim:TEXT, value:FILE or policy:FILE:K");
+    if (export_dir) {
+        export_opts eo;
+        if (outpath || htmlpath || (fmt_s && fmt != FMT_JSONL))
+            cli_die("--export writes DIR/<method>.jsonl: -o, --html and --format ansi do not go with it");
+        if (bs_s) cli_die("--export sets the pass size from --export-batch-size, not --batch-size");
+        memset(&eo, 0, sizeof eo);
+        eo.dir = export_dir;
+        eo.methods = method_s;
+        eo.target = target_s;
+        eo.steps = od.steps;
+        eo.utf8 = od.utf8;
+        eo.ids_input = ids_input;
+        eo.progress = progress || isatty(2);
+        eo.resume = resume;
+        if (export_bs) {
+            char *end;
+            long b;
+            errno = 0;
+            b = strtol(export_bs, &end, 10);
+            if (errno || end == export_bs || *end || b < 0 || b > 32)
+                cli_die("--export-batch-size must be 0..32 (0 = sequential, 1..32 = batched), got '%s'", export_bs);
+            eo.batch_size = (int)b;
+        }
+        if (fsync_s) {
+            if (!strcmp(fsync_s, "flush")) eo.fsync = BML_EXPORT_FSYNC_FLUSH;
+            else if (!strcmp(fsync_s, "batch")) eo.fsync = BML_EXPORT_FSYNC_BATCH;
+            else if (!strcmp(fsync_s, "none")) eo.fsync = BML_EXPORT_FSYNC_NONE;
+            else cli_die("--fsync: expected flush, batch or none, got '%s'", fsync_s);
+        }
+        md.path = model;
+        return run_export(&md, &eo);
+    }
+    if (export_bs || fsync_s || resume) cli_die("--export-batch-size, --fsync and --resume need --export DIR");
     if (bml_method_parse(method_s, &od.method, &want) != BML_OK) cli_die("%s", bml_last_error());
     md.path = model;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
@@ -257,11 +441,7 @@ int cmd_overlay(int argc, char **argv) {
             if (ovs[k].status != BML_OK) {
                 nbad++;
                 fprintf(stderr, "batchml overlay: line %llu: %s\n", (unsigned long long)items[k].id + 1, ovs[k].error);
-                if (fmt == FMT_JSONL) {
-                    fprintf(out, "{\"id\":%llu,\"error\":", (unsigned long long)items[k].id);
-                    json_str(out, ovs[k].error, strlen(ovs[k].error));
-                    fputs("}\n", out);
-                }
+                if (fmt == FMT_JSONL) write_jsonl(out, m, &ovs[k], method_s, target_s);
                 continue;
             }
             if (fmt == FMT_JSONL) write_jsonl(out, m, &ovs[k], method_s, target_s);

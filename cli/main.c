@@ -26,6 +26,12 @@ static void usage(FILE *f) {
     for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++) fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
 }
 
+/* The library prints nothing by itself: the CLI shows its warnings. */
+static void cli_log(bml_log_level level, const char *msg, void *user) {
+    (void)user;
+    if (level >= BML_LOG_WARN) fprintf(stderr, "batchml: %s\n", msg);
+}
+
 int main(int argc, char **argv) {
     size_t i;
     signal(SIGPIPE, SIG_IGN); /* closed stdout is handled as a write error: quietly */
@@ -34,6 +40,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     bml_blas_reexec(argv); /* AVX-512 OpenBLAS kernels (see bml_blas_check) */
+    bml_set_log(cli_log, NULL);
     for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (!strcmp(argv[1], verbs[i].name)) {
             cli_set_verb(verbs[i].name);
