@@ -2663,8 +2663,11 @@ BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **
         t->w = (double *)bml__calloc((size_t)H, sizeof(double));
         if (!e || !t->w) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
         else if (!spec[4]) rc = bml__fail(BML_ERR_INVALID_ARG, "target sim:TEXT needs a text after 'sim:'");
-        else if ((rc = bml_embed_text(m, spec + 4, -1, e)) != BML_OK)
-            rc = bml__fail(rc, "target '%s': %.300s", spec, bml_last_error());
+        else if ((rc = bml_embed_text(m, spec + 4, -1, e)) != BML_OK) {
+            char why[320]; /* bml__fail writes the buffer bml_last_error() reads */
+            snprintf(why, sizeof why, "%s", bml_last_error());
+            rc = bml__fail(rc, "target '%s': %s", spec, why);
+        }
         else
             for (i = 0; i < H; i++) t->w[i] = e[i];
         BML_FREE(e);

@@ -241,9 +241,7 @@ static int run_export(bml_model_desc *md, const export_opts *eo) {
     for (k = 0; k < nm; k++) {
         bml_exporter_stats st;
         bml_exporter_stats_get(ex, k, &st);
-        if (st.torn_bytes)
-            fprintf(stderr, "batchml overlay: %s: truncated a torn last line (%zu bytes) left by an interrupted run\n", st.path,
-                    st.torn_bytes);
+        /* a torn last line cut at open is reported by the library's warning (the CLI's log callback) */
         if (st.existing && !eo->resume)
             cli_die("%s already holds %zu records: --resume completes it, or remove it first", st.path, st.existing);
     }
