@@ -2665,7 +2665,7 @@ BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **
         else if (!spec[4]) rc = bml__fail(BML_ERR_INVALID_ARG, "target sim:TEXT needs a text after 'sim:'");
         else if ((rc = bml_embed_text(m, spec + 4, -1, e)) != BML_OK) {
             char why[320]; /* bml__fail writes the buffer bml_last_error() reads */
-            snprintf(why, sizeof why, "%s", bml_last_error());
+            snprintf(why, sizeof why, "%.300s", bml_last_error());
             rc = bml__fail(rc, "target '%s': %s", spec, why);
         }
         else

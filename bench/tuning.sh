@@ -10,10 +10,10 @@
 #    side in one process, alternating, median of 3 timed calls each.
 #    Check: total tuned time <= total heuristic time x 1.02
 #    (BML_TUNING_STRICT=1: no tolerance).
-# 3. The heuristic default vs a sweep of fixed batch sizes (2..512) on the
-#    first 1,000 STS-train sentences, interleaved, median of 3.
+# 3. The heuristic default vs a sweep of fixed batch sizes (4..512) on the
+#    first 600 STS-train sentences, interleaved, median of 3.
 #    Check: heuristic >= 0.90 x the best fixed batch size.
-# Knobs: BML_TUNING_GENERATIONS (4), BML_TUNING_STS_N (1000), REPS (3),
+# Knobs: BML_TUNING_GENERATIONS (4), BML_TUNING_STS_N (600), REPS (3),
 # THREADS (every core).
 set -u
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ S=$ROOT/../shared
 O=build/tuning-bench; mkdir -p $O
 M=${BML_TUNING_MODEL:-build/bench-models/minilm-l6-random}
 GENS=${BML_TUNING_GENERATIONS:-4}
-STS_N=${BML_TUNING_STS_N:-1000}
+STS_N=${BML_TUNING_STS_N:-600}
 REPS=${REPS:-3}
 THREADS=${THREADS:-$(nproc)}
 STRICT=${BML_TUNING_STRICT:-0}

@@ -6,7 +6,7 @@
          each after one warm-up call; medians
      tuning_bench sweep MODEL IDS.jsonl N THREADS REPS
          the first N sentences: the heuristic default vs fixed batch sizes
-         (2..512, no token cap), each config timed REPS times, interleaved
+         (4..512, no token cap), each config timed REPS times, interleaved
          round-robin after one warm-up pass; medians */
 #define BATCHML_IMPLEMENTATION
 #include "batchml.h"
@@ -183,7 +183,7 @@ int main(int argc, char **argv) {
         int th = atoi(argv[5]), reps = atoi(argv[6]), r;
         bml_model *m = load(argv[2], th);
         bml_item *items;
-        static const size_t sizes[] = {2, 4, 8, 16, 32, 64, 128, 256, 512};
+        static const size_t sizes[] = {4, 8, 16, 32, 64, 128, 256, 512};
         enum { NS = sizeof sizes / sizeof sizes[0] };
         bml_batch_choice cfg[NS + 1];
         double secs[NS + 1][64];

@@ -33,6 +33,13 @@ typedef struct bml_encoding {
     void *work;             /* internal: scratch kept between calls            */
 } bml_encoding;
 
+/* Load a tokenizer. Errors name the file and the problem ("vocab.txt line 17:
+   duplicate token ..."). A loaded tokenizer is read-only: share it across
+   threads (one bml_encoding per thread). tokenizer.json support: model
+   WordPiece, normalizer BertNormalizer (or none), pre_tokenizer
+   BertPreTokenizer, post_processor TemplateProcessing / BertProcessing (or
+   none), decoder WordPiece (or none), added tokens that are not normalized
+   and have no lstrip/rstrip/single_word (others: BML_ERR_UNSUPPORTED). */
 BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokenizer **out);
 BMLDEF void bml_tokenizer_free(bml_tokenizer *tok);
 /* Size of the id space: highest id + 1 (vocabulary and added tokens). */

@@ -212,6 +212,220 @@ edit_st(d, add_i64)
 d = case('variant_misaligned_data', 'OK', 'same:self:0')
 edit_st(d, lambda h, x: None, pad_to=0)   # header length not a multiple of 4: data must be copied, not cast
 
+
+# --- sizes far over the limits, written sparse (no disk, no time): the
+# loader must refuse them by size before reading or allocating them ---
+GIB = 1 << 30
+d = case('st_header_1gib', 'BML_ERR_FORMAT', 'is over the 104857600-byte limit')
+with open(os.path.join(d, 'model.safetensors'), 'wb') as f:
+    f.write(struct.pack('<Q', GIB) + b'{"a":"')
+    f.truncate(8 + GIB + 16)
+d = case('config_1gib_string', 'BML_ERR_NOMEM', 'larger than the 1048576-byte limit')
+with open(os.path.join(d, 'config.json'), 'wb') as f:
+    f.write(b'{"hidden_size":"')
+    f.truncate(GIB + 1)
+d = case('st_truncated_in_header', 'BML_ERR_FORMAT', 'runs past the end of the file')
+p = os.path.join(d, 'model.safetensors'); b = open(p, 'rb').read(); open(p, 'wb').write(b[:8 + 100])
+
+# ======================================================================
+# Tokenizer files (OUT/files/NAME: just the tokenizer files of SRC, one
+# thing broken), a few more safetensors headers, and overlay head files
+# (OUT/head/NAME.json), checked by tests/hostile_loader.c with an allocator
+# that records every request and refuses any that would take the process
+# over 192 MiB live (so a case that needs more shows up, cheaply):
+#   expect_files.tsv: name  how(tok|model|st)  status  text
+#   expect_head.tsv:  name  kind(value|policy:K)  status  text
+# 'tok' loads the directory with bml_tokenizer_load; 'model' copies SRC
+# whole and loads it with its tokenizer (the error must come through);
+# 'st' opens NAME/model.safetensors alone (bml__st_open).
+# ======================================================================
+tok_cases, head_cases = [], []
+TOKFILES = ('vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json')
+
+
+def tcase(name, status, text, how='tok', keep_json=True):
+    d = os.path.join(out, 'files', name)
+    if os.path.exists(d):
+        shutil.rmtree(d)
+    if how == 'st':
+        os.makedirs(d)
+    elif how == 'model':
+        shutil.copytree(src, d)
+    else:
+        os.makedirs(d)
+        for fn in TOKFILES:
+            if os.path.exists(os.path.join(src, fn)):
+                shutil.copy(os.path.join(src, fn), d)
+    if not keep_json and how != 'st':
+        os.remove(os.path.join(d, 'tokenizer.json'))
+    tok_cases.append((name, how, status, text))
+    return d
+
+
+vocab = open(os.path.join(src, 'vocab.txt'), encoding='utf-8').read().split('\n')
+if vocab and vocab[-1] == '':
+    vocab.pop()
+tj = json.load(open(os.path.join(src, 'tokenizer.json')))
+
+
+def write_vocab(d, lines, tail='\n'):
+    open(os.path.join(d, 'vocab.txt'), 'w', encoding='utf-8', newline='').write('\n'.join(lines) + tail)
+
+
+def edit_tok(d, fn):
+    t = json.loads(json.dumps(tj))
+    r = fn(t)
+    json.dump(r if r is not None else t, open(os.path.join(d, 'tokenizer.json'), 'w'))
+
+
+# vocab.txt (no tokenizer.json: the directory falls back to vocab.txt)
+i_the = vocab.index('the')
+d = tcase('vocab_duplicate_line', 'BML_ERR_FORMAT', "vocab.txt line 2001: duplicate token 'the' (first at line %d)" % (i_the + 1), keep_json=False)
+write_vocab(d, vocab[:2000] + ['the'] + vocab[2001:])
+d = tcase('vocab_duplicate_via_trailing_space', 'BML_ERR_FORMAT', "vocab.txt line 3001: duplicate token 'the'", keep_json=False)
+write_vocab(d, vocab[:3000] + ['the \t'] + vocab[3001:])
+d = tcase('vocab_empty_line', 'BML_ERR_FORMAT', 'vocab.txt line 1001: empty token', keep_json=False)
+write_vocab(d, vocab[:1000] + [''] + vocab[1001:])
+d = tcase('vocab_blank_line', 'BML_ERR_FORMAT', 'vocab.txt line 1001: empty token', keep_json=False)
+write_vocab(d, vocab[:1000] + ['  \u3000'] + vocab[1001:])
+d = tcase('vocab_two_empty_lines', 'BML_ERR_FORMAT', 'vocab.txt line 501: empty token', keep_json=False)
+write_vocab(d, vocab[:500] + ['', ''] + vocab[502:])
+d = tcase('vocab_crlf', 'OK', 'same:vocab_ok', keep_json=False)
+open(os.path.join(d, 'vocab.txt'), 'w', encoding='utf-8', newline='').write('\r\n'.join(vocab) + '\r\n')
+d = tcase('vocab_ok', 'OK', 'load', keep_json=False)
+d = tcase('vocab_no_trailing_newline', 'OK', 'same:vocab_ok', keep_json=False)
+write_vocab(d, vocab, tail='')
+d = tcase('vocab_invalid_utf8', 'BML_ERR_FORMAT', 'vocab.txt line 5001: invalid UTF-8 at byte 2', keep_json=False)
+p = os.path.join(d, 'vocab.txt')
+bl = open(p, 'rb').read().split(b'\n')
+bl[5000] = b'ab\xff\xfe'
+open(p, 'wb').write(b'\n'.join(bl))
+d = tcase('vocab_no_unk', 'BML_ERR_FORMAT', "unk_token '[UNK]' is not in the vocabulary", keep_json=False)
+write_vocab(d, [w if w != '[UNK]' else '[UNKNOWN]' for w in vocab])
+d = tcase('vocab_empty_file', 'BML_ERR_FORMAT', 'vocab.txt', keep_json=False)
+open(os.path.join(d, 'vocab.txt'), 'w').write('')
+d = tcase('vocab_1gib', 'BML_ERR_NOMEM', 'larger than the', keep_json=False)
+with open(os.path.join(d, 'vocab.txt'), 'wb') as f:
+    f.write('\n'.join(vocab[:200]).encode() + b'\nx')
+    f.truncate(GIB + 1)
+d = tcase('special_map_cls_missing', 'BML_ERR_FORMAT', "cls_token '[NOPE]' is not in the vocabulary", keep_json=False)
+json.dump({"cls_token": "[NOPE]"}, open(os.path.join(d, 'special_tokens_map.json'), 'w'))
+d = tcase('tokenizer_config_truncated', 'BML_ERR_FORMAT', 'tokenizer_config.json: invalid JSON at byte', keep_json=False)
+p = os.path.join(d, 'tokenizer_config.json'); b = open(p, 'rb').read(); open(p, 'wb').write(b[:len(b) // 2])
+d = tcase('tokenizer_config_added_bad_key', 'BML_ERR_FORMAT', "added_tokens_decoder['abc'] is malformed", keep_json=False)
+json.dump({"do_lower_case": True, "added_tokens_decoder": {"abc": {"content": "[X]"}}},
+          open(os.path.join(d, 'tokenizer_config.json'), 'w'))
+d = tcase('model_vocab_duplicate', 'BML_ERR_FORMAT', "vocab.txt line 2001: duplicate token 'the'", how='model', keep_json=False)
+write_vocab(d, vocab[:2000] + ['the'] + vocab[2001:])
+
+# tokenizer.json
+d = tcase('tokjson_ok', 'OK', 'load')
+d = tcase('tokjson_truncated', 'BML_ERR_FORMAT', 'tokenizer.json: invalid JSON at byte')
+p = os.path.join(d, 'tokenizer.json'); b = open(p, 'rb').read(); open(p, 'wb').write(b[:len(b) // 3])
+d = tcase('tokjson_deep_nesting', 'BML_ERR_FORMAT', 'nesting deeper than 256')
+open(os.path.join(d, 'tokenizer.json'), 'w').write('{"model":' + '[' * 100000 + ']' * 100000 + '}')
+d = tcase('tokjson_1gib_string', 'BML_ERR_NOMEM', 'larger than the')
+with open(os.path.join(d, 'tokenizer.json'), 'wb') as f:
+    f.write(b'{"model":{"type":"WordPiece","vocab":{"')
+    f.truncate(GIB + 1)
+d = tcase('tokjson_bpe', 'BML_ERR_UNSUPPORTED', "model.type 'BPE' is not supported")
+edit_tok(d, lambda t: t['model'].update(type='BPE'))
+d = tcase('tokjson_vocab_array', 'BML_ERR_FORMAT', 'model.vocab must be an object')
+edit_tok(d, lambda t: t['model'].update(vocab=list(t['model']['vocab'])))
+d = tcase('tokjson_negative_id', 'BML_ERR_FORMAT', "model.vocab['the'] is not an id")
+edit_tok(d, lambda t: t['model']['vocab'].update({'the': -1}))
+d = tcase('tokjson_fractional_id', 'BML_ERR_FORMAT', "model.vocab['the'] is not an id")
+edit_tok(d, lambda t: t['model']['vocab'].update({'the': 1996.5}))
+d = tcase('tokjson_id_twice', 'BML_ERR_FORMAT', 'is given to two tokens')
+edit_tok(d, lambda t: t['model']['vocab'].update({'the': t['model']['vocab']['a']}))
+d = tcase('tokjson_no_unk', 'BML_ERR_FORMAT', "model.unk_token '[NOPE]' is not in the vocabulary")
+edit_tok(d, lambda t: t['model'].update(unk_token='[NOPE]'))
+d = tcase('tokjson_pre_tokenizer', 'BML_ERR_UNSUPPORTED', 'pre_tokenizer must be BertPreTokenizer')
+edit_tok(d, lambda t: t.update(pre_tokenizer={"type": "Whitespace"}))
+d = tcase('tokjson_normalizer', 'BML_ERR_UNSUPPORTED', "normalizer 'NFKC' is not supported")
+edit_tok(d, lambda t: t.update(normalizer={"type": "NFKC"}))
+d = tcase('tokjson_added_normalized', 'BML_ERR_UNSUPPORTED', 'added tokens are not supported')
+edit_tok(d, lambda t: t['added_tokens'][0].update(normalized=True))
+d = tcase('tokjson_added_fractional_id', 'BML_ERR_FORMAT', 'added_tokens[0] needs a content string and an id')
+edit_tok(d, lambda t: t['added_tokens'][0].update(id=0.5))
+d = tcase('tokjson_template_undefined', 'BML_ERR_FORMAT', "special token '[FOO]' not defined")
+edit_tok(d, lambda t: t['post_processor']['single'][0]['SpecialToken'].update(id='[FOO]'))
+d = tcase('tokjson_template_unknown_id', 'BML_ERR_FORMAT', 'post_processor uses id 999999, which no token has')
+edit_tok(d, lambda t: t['post_processor']['special_tokens']['[CLS]'].update(ids=[999999]))
+d = tcase('tokjson_template_17_items', 'BML_ERR_UNSUPPORTED', 'has more than 16 items')
+edit_tok(d, lambda t: t['post_processor'].update(single=t['post_processor']['single'] * 6))
+d = tcase('tokjson_bertprocessing_huge_id', 'BML_ERR_FORMAT', 'post_processor')
+edit_tok(d, lambda t: t.update(post_processor={"type": "BertProcessing", "sep": ["[SEP]", 1e300], "cls": ["[CLS]", 101]}))
+d = tcase('tokjson_bertprocessing_negative_id', 'BML_ERR_FORMAT', 'post_processor')
+edit_tok(d, lambda t: t.update(post_processor={"type": "BertProcessing", "sep": ["[SEP]", 102], "cls": ["[CLS]", -5]}))
+d = tcase('tokjson_decoder', 'BML_ERR_UNSUPPORTED', "decoder 'ByteLevel' is not supported")
+edit_tok(d, lambda t: t.update(decoder={"type": "ByteLevel"}))
+# millions of tiny values: the reader's DOM costs ~64 bytes per value, so a
+# few MB of "0," must be refused by a value budget, not parsed into GBs
+d = tcase('tokjson_3m_values', 'BML_ERR_FORMAT', 'values')
+open(os.path.join(d, 'tokenizer.json'), 'w').write('{"truncation":[' + '0,' * 3000000 + '0],' + json.dumps(tj)[1:])
+d = tcase('st_header_3m_values', 'BML_ERR_FORMAT', 'values', how='st')
+hb = b'{"a":{"dtype":"F32","shape":[' + b'0,' * 3000000 + b'0],"data_offsets":[0,0]}}'
+open(os.path.join(d, 'model.safetensors'), 'wb').write(struct.pack('<Q', len(hb)) + hb)
+d = tcase('st_ok', 'OK', 'load', how='st')
+shutil.copy(os.path.join(src, 'model.safetensors'), d)
+d = tcase('model_tokjson_bpe', 'BML_ERR_UNSUPPORTED', "model.type 'BPE' is not supported", how='model')
+edit_tok(d, lambda t: t['model'].update(type='BPE'))
+
+# overlay head files (the model is SRC: hidden = hid)
+os.makedirs(os.path.join(out, 'head'), exist_ok=True)
+
+
+def hcase(name, kind, status, text, content):
+    p = os.path.join(out, 'head', name + '.json')
+    if content is not None:
+        open(p, 'w').write(content)
+    head_cases.append((name, kind, status, text))
+
+
+w = [round(0.01 * i, 3) for i in range(hid)]
+hcase('value_ok', 'value', 'OK', 'load', json.dumps({"weight": w, "bias": 0.5}))
+hcase('policy_ok', 'policy:2', 'OK', 'load', json.dumps({"weight": [w, w[::-1], w], "bias": [0, 1, 2]}))
+hcase('value_short', 'value', 'BML_ERR_SHAPE', "weight has %d values, the model's hidden size is %d" % (hid - 1, hid),
+      json.dumps({"weight": w[1:], "bias": 0}))
+hcase('value_inf', 'value', 'BML_ERR_FORMAT', 'weight[3] is not a finite number',
+      '{"weight": [' + ', '.join('1e999' if i == 3 else json.dumps(x) for i, x in enumerate(w)) + '], "bias": 0}')
+hcase('value_string', 'value', 'BML_ERR_FORMAT', 'weight[0] is not a finite number', json.dumps({"weight": ["0"] + w[1:], "bias": 0}))
+hcase('value_no_bias', 'value', 'BML_ERR_FORMAT', 'bias must be a finite number', json.dumps({"weight": w}))
+hcase('value_not_object', 'value', 'BML_ERR_FORMAT', 'weight must be an array', '[1, 2, 3]')
+hcase('value_truncated', 'value', 'BML_ERR_FORMAT', 'invalid JSON at byte', json.dumps({"weight": w, "bias": 0})[:40])
+hcase('value_deep_nesting', 'value', 'BML_ERR_FORMAT', 'nesting deeper than 256', '[' * 5000 + ']' * 5000)
+hcase('value_empty_file', 'value', 'BML_ERR_FORMAT', 'invalid JSON at byte 0', '')
+hcase('policy_k_out_of_range', 'policy:3', 'BML_ERR_OUT_OF_RANGE', 'class K must be an integer in 0..2',
+      json.dumps({"weight": [w, w, w], "bias": [0, 0, 0]}))
+hcase('policy_k_negative', 'policy:-1', 'BML_ERR_OUT_OF_RANGE', 'class K must be an integer in 0..2',
+      json.dumps({"weight": [w, w, w], "bias": [0, 0, 0]}))
+hcase('policy_bias_short', 'policy:0', 'BML_ERR_SHAPE', 'bias must be an array of 3 numbers',
+      json.dumps({"weight": [w, w, w], "bias": [0, 0]}))
+hcase('policy_row_short', 'policy:0', 'BML_ERR_SHAPE', 'weight[1] has %d values' % (hid - 2),
+      json.dumps({"weight": [w, w[2:], w], "bias": [0, 0, 0]}))
+hcase('policy_bias_nan', 'policy:0', 'BML_ERR_FORMAT', 'bias[2] is not a finite number',
+      json.dumps({"weight": [w, w, w], "bias": [0, 0, "x"]}))
+hcase('policy_empty_weight', 'policy:0', 'BML_ERR_FORMAT', 'weight must be an array of C arrays',
+      json.dumps({"weight": [], "bias": []}))
+# 200000 empty rows (1 MB of file): the rows must be checked before
+# C x hidden doubles are allocated for them (the reader's own DOM is ~13 MB)
+hcase('policy_many_empty_rows', 'policy:0', 'BML_ERR_SHAPE', 'weight[0] has 0 values',
+      '{"weight":[' + ','.join(['[]'] * 200000) + '],"bias":[' + ','.join(['0'] * 200000) + ']}')
+hcase('head_1gib_string', 'value', 'BML_ERR_NOMEM', 'larger than the', None)
+p = os.path.join(out, 'head', 'head_1gib_string.json')
+with open(p, 'wb') as f:
+    f.write(b'{"weight":"')
+    f.truncate(GIB + 1)
+
+with open(os.path.join(out, 'expect_files.tsv'), 'w') as f:
+    for c in tok_cases:
+        f.write('\t'.join(c) + '\n')
+with open(os.path.join(out, 'expect_head.tsv'), 'w') as f:
+    for c in head_cases:
+        f.write('\t'.join(c) + '\n')
+print(f'{len(tok_cases)} file cases, {len(head_cases)} head cases', file=sys.stderr)
+
 with open(os.path.join(out, 'expect.tsv'), 'w') as f:
     for c in cases:
         f.write('\t'.join(c) + '\n')

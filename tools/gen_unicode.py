@@ -174,6 +174,12 @@ def main():
         k = ccc[c] if nfd_known(c) else 0
         prop[c] = fl | (k << 8)
 
+    # the tokenizer keeps a character's whitespace/punctuation flags through
+    # lowercasing: check that lowercasing never changes them
+    for c in range(NCP):
+        if lowv[c]:
+            assert (prop[c] ^ prop[c + lowv[c]]) & (F_WS | F_PUNCT) == 0, hex(c)
+
     # ---- value tables
     recs = sorted(set(prop))
     assert len(recs) <= 256, len(recs)
@@ -190,6 +196,13 @@ def main():
             pool.extend(decv[c])
     assert len(pool) < 65536
     assert max(len(v) for v in decv if v) <= 4
+    # the tokenizer sizes its buffers at 2 normalized characters per input
+    # byte: check that the decompositions (and the CJK spaces) fit
+    for c in range(NCP):
+        n = len(decv[c]) if decv[c] else (3 if 0xAC00 <= c <= 0xD7A3 else 1)
+        if prop[c] & F_CJK:
+            n += 2
+        assert n <= 2 * len(chr(c).encode('utf-8', 'surrogatepass')), hex(c)
 
     def two_level(values, limit):
         """Best (shift, stage1, stage2) for values[0:limit]."""

@@ -29,7 +29,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bml_model  # noqa: E402
+import bml_model  # noqa: E402  (first: sets OPENBLAS_CORETYPE)
+if __name__ == '__main__':
+    bml_model.tune_process()
 
 import torch  # noqa: E402
 
