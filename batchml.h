@@ -266,7 +266,9 @@ BMLDEF bml_status bml_embed_ids(bml_model *m, const int32_t *ids, size_t n, floa
 BMLDEF bml_status bml_embed_text(bml_model *m, const char *text, ptrdiff_t len, float *out);
 
 typedef struct bml_batch_desc {
-    size_t batch_size;      /* sequences per forward pass; 0 = 32            */
+    size_t batch_size;      /* sequences per forward pass; 0 = 32;
+                               BML_BATCH_AUTO = chosen per call from `tuning`
+                               (or the heuristic) and the lengths            */
     size_t max_tokens;      /* tokens per forward pass cap; 0 = no cap       */
     int keep_order;         /* 1: batch in input order (default sorts by
                                length within the call; output order is the
@@ -274,6 +276,10 @@ typedef struct bml_batch_desc {
     int measure_single;     /* >0: time this many items one at a time first
                                and report speedup_vs_single                 */
     bml_utf8_policy utf8;   /* text items: invalid UTF-8 handling           */
+    const struct bml_tuning *tuning; /* BML_BATCH_AUTO: the archive to choose
+                               from (bml_tuning_load); NULL = the heuristic   */
+    size_t memory_budget;   /* BML_BATCH_AUTO: activation arena bytes to stay
+                               under (0 = no limit)                          */
 } bml_batch_desc;
 
 /* Embed `count` items into out[count * hidden] (row i = item i). Each item
@@ -1777,6 +1783,11 @@ static bml_status bml__cl_backward(bml__fwd *f);
    (backward: dP [L,L] too). */
 static size_t bml__attn_scratch(size_t maxL, int d) { return bml__align16(2 * maxL * maxL + (size_t)d * maxL); }
 
+/* Floats of the forward-only arena for a batch shape: one formula, defined in
+   parts/tuning_impl.h (bml_activation_bytes and the tuner use it too). */
+static size_t bml__ws_floats(const bml_config *c, size_t threads, size_t T, size_t nseq, size_t maxL,
+                             size_t *scratch_per);
+
 /* Carve the arena for a batch shape (and mode), growing it only when needed.
    Forward only: every layer shares one set of buffers. Grad mode adds what
    each layer's backward needs (bml__saved) and the gradient stream. */
@@ -1787,9 +1798,7 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
     size_t per_layer = 5 * bml__align16(T * H) + bml__align16(f->sumP * A) + 2 * bml__align16(T) + bml__align16(T * I);
     size_t idx_floats = bml__align16((2 * f->nseq * sizeof(size_t) + 3) / 4);
     size_t save_floats = bml__align16((nL * sizeof(bml__saved) + 3) / 4);
-    f->scratch_per = bml__attn_scratch(f->maxL, m->cfg.hidden / m->cfg.heads);
-    if (f->scratch_per < bml__align16(2 * H)) f->scratch_per = bml__align16(2 * H);
-    need = 6 * bml__align16(T * H) + bml__align16(T * I) + th * f->scratch_per + idx_floats;
+    need = bml__ws_floats(&m->cfg, th, T, f->nseq, f->maxL, &f->scratch_per);
     if (grad)
         need += save_floats + nL * per_layer + bml__align16(T * H) + bml__align16(T) + 2 * bml__align16(f->nseq * H) +
                 bml__align16(T * H);
@@ -2459,6 +2468,10 @@ static int bml__cmp_len_idx(const void *a, const void *b) {
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
+/* parts/tuning_impl.h: batch_size/max_tokens/keep_order for BML_BATCH_AUTO. */
+static bml_status bml__tune_apply(const bml_model *m, const struct bml_tuning *t, size_t memory_budget,
+                                  const size_t *lens, size_t n, bml_batch_desc *d);
+
 BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t count, const bml_batch_desc *desc,
                                   float *out, bml_result *res) {
     bml_batch_desc d;
@@ -2478,7 +2491,8 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     memset(&d, 0, sizeof d);
     if (desc) d = *desc;
     bs = d.batch_size ? d.batch_size : 32;
-    if (bs > 4096) return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.batch_size must be 0..4096 (got %zu)", bs);
+    if (bs > 4096 && bs != BML_BATCH_AUTO)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.batch_size must be 0..4096 or BML_BATCH_AUTO (got %zu)", bs);
     maxtok = d.max_tokens;
     H = (size_t)m->cfg.hidden;
     memset(&enc, 0, sizeof enc);
@@ -2489,11 +2503,8 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     ids = (int32_t **)bml__calloc(count + 1, sizeof *ids);
     lens = (size_t *)bml__calloc(count + 1, sizeof *lens);
     order = (bml__len_idx *)bml__calloc(count + 1, sizeof *order);
-    bids = (const int32_t **)bml__calloc(bs, sizeof *bids);
-    blens = (size_t *)bml__calloc(bs, sizeof *blens);
-    bout = (float *)bml__calloc(bs * H, sizeof(float));
     lat = (uint64_t *)bml__calloc(count + 1, sizeof *lat);
-    if (!st || !err || !ids || !lens || !order || !bids || !blens || !bout || !lat) {
+    if (!st || !err || !ids || !lens || !order || !lat) {
         rc = bml__fail(BML_ERR_NOMEM, "out of memory batching %zu items", count);
         goto done;
     }
@@ -2526,6 +2537,20 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
         order[nvalid].len = d.keep_order ? 0 : n;
         order[nvalid].idx = i;
         nvalid++;
+    }
+    /* auto: the batch shape for these lengths (archive cell, else heuristic) */
+    if (d.batch_size == BML_BATCH_AUTO) {
+        if ((rc = bml__tune_apply(m, d.tuning, d.memory_budget, lens, count, &d)) != BML_OK) goto done;
+        bs = d.batch_size;
+        maxtok = d.max_tokens;
+        for (i = 0; i < nvalid; i++) order[i].len = d.keep_order ? 0 : lens[order[i].idx];
+    }
+    bids = (const int32_t **)bml__calloc(bs, sizeof *bids);
+    blens = (size_t *)bml__calloc(bs, sizeof *blens);
+    bout = (float *)bml__calloc(bs * H, sizeof(float));
+    if (!bids || !blens || !bout) {
+        rc = bml__fail(BML_ERR_NOMEM, "out of memory batching %zu items", count);
+        goto done;
     }
     if (!d.keep_order) qsort(order, nvalid, sizeof *order, bml__cmp_len_idx);
     /* 2. optional measured baseline: the first items one at a time */

@@ -5,7 +5,8 @@
 #include <unistd.h>
 
 static const char *help =
-    "usage: batchml embed --model DIR [--input text|ids] [--batch-size N] [--threads N]\n"
+    "usage: batchml embed --model DIR [--input text|ids] [--batch-size N|auto] [--threads N]\n"
+    "                     [--tuning FILE] [--memory-budget MB]\n"
     "                     [--format jsonl|npy|tsv] [-o FILE] [--deterministic]\n"
     "                     [--on-invalid error|replace] [--progress]\n"
     "                     [--device cpu|opencl|opencl:P:D|auto] [--shard I/N]\n"
@@ -17,6 +18,10 @@ static const char *help =
     "A bad line (empty, invalid UTF-8, ids out of range, too long) is reported on\n"
     "stderr as 'line N: ...', gets a row of zeros (null in jsonl), the rest go on,\n"
     "and the exit status is 2.\n"
+    "--batch-size auto: each chunk of input gets the batch shape (batch size, token\n"
+    "cap, order) of the nearest cell of a `batchml tune` archive (--tuning FILE, or\n"
+    "the BATCHML_TUNING environment variable), else the heuristic default; --tuning\n"
+    "alone implies auto. --memory-budget MB caps the activation memory auto picks.\n"
     "--shard I/N: only lines L with (L-1) mod N == I (I in 0..N-1), in order; `batchml\n"
     "merge` interleaves the N outputs (given in shard order) back into input order.\n"
     "--device: where to run (default $BATCHML_DEVICE, else cpu; OpenCL needs\n"
@@ -70,6 +75,9 @@ int cmd_embed(int argc, char **argv) {
     size_t all_n = 0, all_cap = 0;
     bml_result res;
     cli_progress pr;
+    const char *tuning_path = NULL;
+    bml_tuning *tuning = NULL;
+    int explicit_bs = 0;
     cli_shard shard = {0, 0};
     memset(&md, 0, sizeof md);
     memset(&bd, 0, sizeof bd);
@@ -81,7 +89,12 @@ int cmd_embed(int argc, char **argv) {
         else if (cli_opt(argc, argv, &i, "--input", &v)) {
             if (!strcmp(v, "ids")) ids_input = 1;
             else if (strcmp(v, "text")) cli_die("--input: expected text or ids, got '%s'", v);
-        } else if (cli_opt(argc, argv, &i, "--batch-size", &v)) bd.batch_size = (size_t)cli_parse_long("--batch-size", v, 1, 4096);
+        } else if (cli_opt(argc, argv, &i, "--batch-size", &v)) {
+            bd.batch_size = !strcmp(v, "auto") ? BML_BATCH_AUTO : (size_t)cli_parse_long("--batch-size", v, 1, 4096);
+            explicit_bs = 1;
+        } else if (cli_opt(argc, argv, &i, "--tuning", &v)) tuning_path = v;
+        else if (cli_opt(argc, argv, &i, "--memory-budget", &v))
+            bd.memory_budget = (size_t)cli_parse_long("--memory-budget", v, 1, 1L << 30) << 20;
         else if (cli_opt(argc, argv, &i, "--threads", &v)) md.threads = (int)cli_parse_long("--threads", v, 1, 256);
         else if (cli_opt(argc, argv, &i, "--format", &v)) {
             if (!strcmp(v, "jsonl")) fmt = FMT_JSONL;
@@ -99,6 +112,12 @@ int cmd_embed(int argc, char **argv) {
         else cli_die("unknown option '%s' (see --help)", argv[i]);
     }
     if (!model) cli_die("--model DIR is required (see --help)");
+    if (tuning_path && !explicit_bs) bd.batch_size = BML_BATCH_AUTO;
+    if (!tuning_path && bd.batch_size == BML_BATCH_AUTO) tuning_path = getenv("BATCHML_TUNING");
+    if (tuning_path && bd.batch_size == BML_BATCH_AUTO) {
+        if (bml_tuning_load(tuning_path, &tuning) != BML_OK) cli_die("%s", bml_last_error());
+        bd.tuning = tuning;
+    }
     md.path = model;
     md.no_tokenizer = ids_input;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
@@ -184,5 +203,6 @@ int cmd_embed(int argc, char **argv) {
     bml_result_free(&res);
     cli_lines_free(&in);
     bml_model_free(m);
+    bml_tuning_free(tuning);
     return nbad ? 2 : 0;
 }
