@@ -128,7 +128,8 @@ struct bml_json {
 
 typedef struct bml_json_doc bml_json_doc;
 /* Parse a JSON text. `name` is used in error messages (a file name).
-   Limits: nesting depth 256; strings, documents up to the given size. */
+   Limits: nesting depth 256, 1,048,576 values; documents up to the size
+   the caller reads (each loader has its own file-size limit). */
 BMLDEF bml_status bml_json_parse(const char *text, size_t len, const char *name, bml_json_doc **out);
 BMLDEF const bml_json *bml_json_root(const bml_json_doc *doc);
 BMLDEF void bml_json_free(bml_json_doc *doc);
@@ -406,6 +407,7 @@ BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc);
 #include <math.h>
 #include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
 
 #ifndef BML_MALLOC
 #define BML_MALLOC(n) malloc(n)
@@ -520,6 +522,22 @@ static bml_status bml__read_file(const char *path, size_t limit, char **out, siz
     *out = NULL;
     *len = 0;
     if (!f) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    {   /* a regular file's size is known: refuse an oversized one before
+           reading or allocating any of it, and allocate the rest once */
+        struct stat sb;
+        if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+            if ((unsigned long long)sb.st_size > (unsigned long long)limit) {
+                fclose(f);
+                return bml__fail(BML_ERR_NOMEM, "%s: file larger than the %zu-byte limit (%llu bytes)", path, limit,
+                                 (unsigned long long)sb.st_size);
+            }
+            cap = (size_t)sb.st_size + 2;
+            if (!(buf = (char *)BML_MALLOC(cap))) {
+                fclose(f);
+                return bml__fail(BML_ERR_NOMEM, "%s: out of memory reading file", path);
+            }
+        }
+    }
     for (;;) {
         size_t got;
         if (n + 1 >= cap) {
@@ -568,11 +586,17 @@ struct bml_json_doc {
     size_t nblocks, capblocks;
 };
 
+/* The DOM costs about sizeof(bml_json) = 64 bytes a value: a few MB of
+   "0,0,0,..." would take GBs. Real files (a 120k-token vocabulary, a
+   safetensors header) stay far below this budget. */
+#define BML__JSON_MAX_VALUES ((size_t)1 << 20)
+
 typedef struct bml__jp {
     const char *s;
     size_t n, i;
     const char *name;
     bml_json_doc *doc;
+    size_t values;          /* parsed so far, against BML__JSON_MAX_VALUES */
 } bml__jp;
 
 static void *bml__jalloc(bml__jp *p, size_t size) {
@@ -741,6 +765,9 @@ static bml_status bml__jvalue(bml__jp *p, bml_json *v, int depth) {
     bml__jws(p);
     v->offset = p->i;
     if (p->i >= p->n) return bml__jerr(p, "unexpected end of input");
+    if (++p->values > BML__JSON_MAX_VALUES)
+        return bml__fail(BML_ERR_FORMAT, "%s: more than %zu JSON values (at byte %zu): not a file batchml reads", p->name,
+                         BML__JSON_MAX_VALUES, p->i);
     c = p->s[p->i];
     if (c == '{') return bml__jcontainer(p, v, depth, 1);
     if (c == '[') return bml__jcontainer(p, v, depth, 0);
@@ -796,6 +823,7 @@ BMLDEF bml_status bml_json_parse(const char *text, size_t len, const char *name,
     p.i = 0;
     p.name = name ? name : "<json>";
     p.doc = doc;
+    p.values = 0;
     if (p.n >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB && (unsigned char)text[2] == 0xBF)
         p.i = 3; /* UTF-8 byte order mark */
     st = bml__jvalue(&p, &doc->root, 0);
@@ -2710,7 +2738,7 @@ BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **
         } else {
             memcpy(file, rest, flen);
             file[flen] = 0;
-            if ((rc = bml__json_file(file, 256u << 20, &doc)) == BML_OK) {
+            if ((rc = bml__json_file(file, 64u << 20, &doc)) == BML_OK) {
                 const bml_json *root = bml_json_root(doc), *w = bml_json_get(root, "weight"), *b = bml_json_get(root, "bias");
                 if (!policy) {
                     t->w = (double *)bml__calloc((size_t)H, sizeof(double));
@@ -2733,6 +2761,17 @@ BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **
                     } else if (w->len > 1000000) {
                         rc = bml__fail(BML_ERR_FORMAT, "%s: %zu classes is too many", file, w->len);
                     } else {
+                        /* every row's shape before C x H doubles are allocated for them */
+                        for (c = 0; rc == BML_OK && c < w->len; c++) {
+                            const bml_json *row = &w->kids[c];
+                            if (row->type != BML_JSON_ARRAY)
+                                rc = bml__fail(BML_ERR_FORMAT, "%s: weight[%zu] must be an array of %d numbers", file, c, H);
+                            else if (row->len != (size_t)H)
+                                rc = bml__fail(BML_ERR_SHAPE, "%s: weight[%zu] has %zu values, the model's hidden size is %d",
+                                               file, c, row->len, H);
+                        }
+                    }
+                    if (rc == BML_OK) {
                         t->C = (int)w->len;
                         t->k = (int)k;
                         t->w = (double *)bml__calloc(w->len * (size_t)H, sizeof(double));

@@ -220,7 +220,9 @@ void cli_index_open(const char *arg, cli_index *ix) {
 #define GETNUM(key, dst)                                                                              \
     do {                                                                                              \
         v = bml_json_get(r, key);                                                                     \
-        if (!v || v->type != BML_JSON_NUMBER || v->num < 0) cli_die("%s: missing or bad \"%s\"", jpath, key); \
+        if (!v || v->type != BML_JSON_NUMBER || v->num < 0 || v->num > 9007199254740992.0 ||             \
+            v->num != (double)(unsigned long long)v->num)                                             \
+            cli_die("%s: missing or bad \"%s\" (want a non-negative integer)", jpath, key);           \
         dst = v->num;                                                                                 \
     } while (0)
     {
@@ -228,6 +230,7 @@ void cli_index_open(const char *arg, cli_index *ix) {
         GETNUM("dim", d);
         GETNUM("count", c);
         GETNUM("skipped", s);
+        if (d < 1 || d > 65536) cli_die("%s: bad \"dim\" %g (want 1..65536)", jpath, d);
         ix->dim = (int)d;
         ix->count = (size_t)c;
         ix->skipped = (size_t)s;
@@ -242,9 +245,18 @@ void cli_index_open(const char *arg, cli_index *ix) {
     v = bml_json_get(r, "with_ids");
     ix->with_ids = v && v->type == BML_JSON_TRUE;
     v = bml_json_get(r, "shard");
-    if (v && v->type == BML_JSON_ARRAY && v->len == 2 && v->kids[0].type == BML_JSON_NUMBER && v->kids[1].type == BML_JSON_NUMBER) {
-        ix->shard_index = (long)v->kids[0].num;
-        ix->shard_count = (long)v->kids[1].num;
+    if (v && v->type != BML_JSON_NULL) {
+        /* [I, N]: integers with 0 <= I < N (N bounded: it is a modulus below) */
+        double si, sn;
+        if (v->type != BML_JSON_ARRAY || v->len != 2 || v->kids[0].type != BML_JSON_NUMBER ||
+            v->kids[1].type != BML_JSON_NUMBER)
+            cli_die("%s: \"shard\" must be null or [I, N]", jpath);
+        si = v->kids[0].num;
+        sn = v->kids[1].num;
+        if (sn < 1 || sn > 1e6 || sn != (double)(long)sn || si < 0 || si >= sn || si != (double)(long)si)
+            cli_die("%s: bad \"shard\" [%g, %g]: want integers I, N with 0 <= I < N <= 1000000", jpath, si, sn);
+        ix->shard_index = (long)si;
+        ix->shard_count = (long)sn;
     }
     bml_json_free(doc);
     free(buf);

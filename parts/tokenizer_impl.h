@@ -536,7 +536,7 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
     size_t i, added_cap = 0;
     bml_status st;
     memset(&vb, 0, sizeof vb);
-    if ((st = bml__json_file(path, (size_t)1 << 30, &doc)) != BML_OK) return st;
+    if ((st = bml__json_file(path, (size_t)64 << 20, &doc)) != BML_OK) return st;
     root = bml_json_root(doc);
     if (root->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); goto done; }
     model = bml_json_get(root, "model");
@@ -576,7 +576,8 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
         for (i = 0; i < added->len; i++) {
             const bml_json *a = &added->kids[i], *id = bml_json_get(a, "id");
             const char *content = bml__tok_jstr(bml_json_get(a, "content"));
-            if (!content || !id || id->type != BML_JSON_NUMBER || id->num < 0 || id->num > BML__TOK_MAX_ID) {
+            if (!content || !id || id->type != BML_JSON_NUMBER || id->num < 0 || id->num > BML__TOK_MAX_ID ||
+                id->num != (double)(int32_t)id->num) {
                 st = bml__fail(BML_ERR_FORMAT, "%s: added_tokens[%zu] needs a content string and an id", path, i);
                 goto done;
             }
@@ -705,7 +706,7 @@ static bml_status bml__tok_load_vocab_txt(bml_tokenizer *t, const char *path, co
     int32_t role_id[5];
     int r;
     memset(&vb, 0, sizeof vb);
-    if ((st = bml__read_file(path, (size_t)1 << 30, &buf, &len)) != BML_OK) return st;
+    if ((st = bml__read_file(path, (size_t)64 << 20, &buf, &len)) != BML_OK) return st;
     for (i = 0; i < len;) {
         size_t e = i, n;
         size_t bad;
@@ -717,6 +718,10 @@ static bml_status bml__tok_load_vocab_txt(bml_tokenizer *t, const char *path, co
             goto done;
         }
         n = bml__tok_trim_end(buf + i, n);
+        if (n == 0) {   /* HF would make "" (or, after trim_end, a blank line) a token: an id no text maps to */
+            st = bml__fail(BML_ERR_FORMAT, "%s line %zu: empty token (a blank line in the vocabulary)", path, line);
+            goto done;
+        }
         if (line - 1 > BML__TOK_MAX_ID) { st = bml__fail(BML_ERR_FORMAT, "%s: more than %d lines", path, BML__TOK_MAX_ID + 1); goto done; }
         if (!bml__tok_vb_push(t, &vb, buf + i, n, (int32_t)(line - 1), line)) { st = bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); goto done; }
         i = e + 1;
@@ -1313,6 +1318,25 @@ static bml_status bml__tok_words(const bml_tokenizer *t, bml__tok_ws *w, bml__to
     return BML_OK;
 }
 
+/* May the text be cut before byte e (normalized in pieces without changing
+   a token)? Before ASCII whitespace or ASCII punctuation, and before a CJK
+   ideograph when those are isolated: each is a word boundary and a starter
+   (canonical reordering never crosses it). Lines with no space at all (a
+   URL, CJK) are then still normalized a chunk at a time. */
+static int bml__tok_cut_ok(const bml_tokenizer *t, const uint8_t *s, size_t e, size_t b) {
+    uint8_t c = s[e];
+    if (c < 0x80)
+        return c == ' ' || c == '\n' || c == '\t' || c == '\r' || (c >= 33 && c <= 47) || (c >= 58 && c <= 64) ||
+               (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+    if (t->handle_cjk && c >= 0xE3 && c <= 0xF0) {
+        uint32_t cp;
+        int bad;
+        size_t n = bml__utf8_dec(s, b, e, &cp, &bad);
+        return n > 0 && !bad && (bml__tok_prop(cp) & BML__TOK_F_CJK);
+    }
+    return 0;
+}
+
 /* Normalize + tokenize input bytes [a, b) (no added tokens inside). */
 static bml_status bml__tok_text(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s,
                                 size_t a, size_t b, size_t limit, int *stop) {
@@ -1320,9 +1344,8 @@ static bml_status bml__tok_text(const bml_tokenizer *t, bml__tok_ws *w, bml__tok
     while (a < b && !*stop) {
         size_t e = b, k = 0;
         if (b - a > BML__TOK_CHUNK) {
-            /* cut before ASCII whitespace: a word boundary and a starter */
             e = a + BML__TOK_CHUNK;
-            while (e < b && !(s[e] <= ' ' && (s[e] == ' ' || s[e] == '\n' || s[e] == '\t' || s[e] == '\r'))) e++;
+            while (e < b && !bml__tok_cut_ok(t, s, e, b)) e++;
         }
         if ((st = bml__tok_normalize(t, w, s, a, e, &k)) != BML_OK) return st;
         if ((st = bml__tok_words(t, w, l, k, limit, stop)) != BML_OK) return st;
