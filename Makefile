@@ -5,7 +5,7 @@ CFLAGS  ?= -std=c99 -O3 $(ARCH) -g -Wall -Wextra -Wpedantic
 CPPFLAGS += -DBATCHML_ASSETS_DIR=\"$(CURDIR)/assets/minilm-l6-arch\"
 LDLIBS  ?= -lopenblas -lpthread -lm
 PYTHON  ?= /usr/bin/python3
-HDR      = batchml.h $(wildcard parts/*.h)
+HDR      = batchml.h
 
 TEST_SRC  = $(wildcard tests/*.c)
 TEST_BINS = $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))

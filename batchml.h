@@ -139,7 +139,100 @@ BMLDEF const bml_json *bml_json_get(const bml_json *obj, const char *key);
 /* ======================================================================
    API: tokenizer (BERT WordPiece, id-for-id identical to HF tokenizers)
    ====================================================================== */
-#include "parts/tokenizer_api.h"
+typedef struct bml_tokenizer bml_tokenizer;
+
+typedef struct bml_tokenizer_desc {
+    const char *dir;        /* a model directory: tokenizer.json preferred,
+                               else vocab.txt + tokenizer_config.json        */
+    const char *file;       /* or one explicit tokenizer.json / vocab.txt    */
+    int max_len;            /* truncation length incl. specials; 0 = from
+                               sentence_bert_config.json max_seq_length, else
+                               256 (never above max_position_embeddings when
+                               config.json is present); < 0 = no truncation  */
+} bml_tokenizer_desc;
+
+typedef enum bml_utf8_policy {
+    BML_UTF8_ERROR = 0,     /* invalid UTF-8 -> BML_ERR_INVALID_UTF8 with the byte offset */
+    BML_UTF8_REPLACE = 1    /* substitute U+FFFD for each maximal invalid subsequence     */
+} bml_utf8_policy;
+
+/* One encoded text (or pair). Arrays owned by the encoding; reuse one
+   encoding across calls to avoid allocation; release with bml_encoding_free.
+   Zero-initialise before first use. */
+typedef struct bml_encoding {
+    int32_t *ids;           /* n token ids, [CLS] ... [SEP]                    */
+    uint8_t *type_ids;      /* n token type ids (0, or 1 for the 2nd of a pair) */
+    uint32_t *offsets;      /* 2n: byte span [start, end) of each token in the
+                               original UTF-8 input; special tokens 0,0 (for a
+                               pair, the second text's tokens index that text) */
+    size_t n;
+    size_t cap;             /* internal */
+    size_t bad_offset;      /* after BML_ERR_INVALID_UTF8: byte offset of the
+                               first invalid sequence (in the second text of a
+                               pair when bad_in_second is set)                 */
+    int bad_in_second;
+    void *work;             /* internal: scratch kept between calls            */
+} bml_encoding;
+
+/* Load a tokenizer. Errors name the file and the problem ("vocab.txt line 17:
+   duplicate token ..."). A loaded tokenizer is read-only: share it across
+   threads (one bml_encoding per thread). tokenizer.json support: model
+   WordPiece, normalizer BertNormalizer (or none), pre_tokenizer
+   BertPreTokenizer, post_processor TemplateProcessing / BertProcessing (or
+   none), decoder WordPiece (or none), added tokens that are not normalized
+   and have no lstrip/rstrip/single_word (others: BML_ERR_UNSUPPORTED). */
+BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokenizer **out);
+BMLDEF void bml_tokenizer_free(bml_tokenizer *tok);
+/* Size of the id space: highest id + 1 (vocabulary and added tokens). */
+BMLDEF size_t bml_tokenizer_vocab_size(const bml_tokenizer *tok);
+/* Truncation length in tokens, specials included (INT_MAX: none). */
+BMLDEF int bml_tokenizer_max_len(const bml_tokenizer *tok);
+/* The vocabulary string of id (NULL if out of range). */
+BMLDEF const char *bml_tokenizer_id_to_token(const bml_tokenizer *tok, int32_t id);
+/* The id of a vocabulary string (-1 if absent). */
+BMLDEF int32_t bml_tokenizer_token_to_id(const bml_tokenizer *tok, const char *token, size_t len);
+/* Ids of the [CLS]/[SEP]/[PAD]/[UNK]/[MASK]-like tokens (-1 if the tokenizer
+   has none): which = "cls", "sep", "pad", "unk" or "mask". */
+BMLDEF int32_t bml_tokenizer_special_id(const bml_tokenizer *tok, const char *which);
+
+/* 1 if s[0..n) is valid UTF-8; else 0 with *bad_offset (may be NULL) set to
+   the byte offset of the first invalid sequence. */
+BMLDEF int bml_utf8_check(const char *s, size_t n, size_t *bad_offset);
+
+/* Encode one text: [CLS] tokens [SEP], truncated to the max length.
+   len < 0 means NUL-terminated. */
+BMLDEF bml_status bml_tokenize(const bml_tokenizer *tok, const char *text, ptrdiff_t len,
+                               bml_utf8_policy policy, bml_encoding *enc);
+/* Encode a pair: [CLS] a [SEP] b [SEP], type ids 0/1, longest-first truncation. */
+BMLDEF bml_status bml_tokenize_pair(const bml_tokenizer *tok, const char *a, ptrdiff_t alen,
+                                    const char *b, ptrdiff_t blen, bml_utf8_policy policy,
+                                    bml_encoding *enc);
+BMLDEF void bml_encoding_free(bml_encoding *enc);
+
+/* Decode ids to text as HF's WordPiece decoder does (specials skipped,
+   "##" joined, spaces before punctuation cleaned up). *out is allocated
+   with BML_MALLOC, NUL-terminated; free with bml_free. An id outside the
+   vocabulary is BML_ERR_OUT_OF_RANGE (HF skips it silently). */
+BMLDEF bml_status bml_detokenize(const bml_tokenizer *tok, const int32_t *ids, size_t n,
+                                 char **out, size_t *out_len);
+
+/* Encode many texts across `threads` threads (0 = all cores). encs[i] and
+   status[i] (may be NULL) receive each item's result; one bad item fails
+   alone. Returns BML_OK unless the call itself is invalid. lens may be NULL
+   (NUL-terminated texts). */
+BMLDEF bml_status bml_tokenize_batch(const bml_tokenizer *tok, const char *const *texts,
+                                     const size_t *lens, size_t count, bml_utf8_policy policy,
+                                     int threads, bml_encoding *encs, bml_status *status);
+/* The same for pairs (a[i], b[i]), e.g. for a cross-encoder. */
+BMLDEF bml_status bml_tokenize_pair_batch(const bml_tokenizer *tok, const char *const *a,
+                                          const size_t *alens, const char *const *b,
+                                          const size_t *blens, size_t count, bml_utf8_policy policy,
+                                          int threads, bml_encoding *encs, bml_status *status);
+/* Decode many id sequences: outs[i] (free each with bml_free) and out_lens[i]
+   (may be NULL), status[i] (may be NULL). */
+BMLDEF bml_status bml_detokenize_batch(const bml_tokenizer *tok, const int32_t *const *ids,
+                                       const size_t *ns, size_t count, int threads, char **outs,
+                                       size_t *out_lens, bml_status *status);
 
 /* ======================================================================
    API: batch types — items in, responses out, stats, O(1) lookup by id
@@ -292,7 +385,93 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
 /* ======================================================================
    API: devices (OpenCL, with BATCHML_OPENCL)
    ====================================================================== */
-#include "parts/opencl_api.h"
+/* The device API. It declares no OpenCL types: the whole header stays
+   free of OpenCL unless the implementation is compiled with BATCHML_OPENCL.
+
+   DEVICES
+     A model runs on the device named by bml_model_desc.device, else the
+     environment variable BATCHML_DEVICE, else the CPU:
+       "cpu"          the CPU path (OpenBLAS or the built-in GEMM)
+       "opencl"       the first OpenCL GPU, else the first OpenCL device
+       "opencl:P:D"   device D of platform P, as bml_device_list numbers them
+       "auto"         the first OpenCL GPU when there is one, else the CPU path;
+                      any device failure (no platform, a failed build, out of
+                      device memory, also later in a batch) falls back to the
+                      CPU path, said once in the log (bml_set_log)
+     The OpenCL path needs a build with -DBATCHML_OPENCL and -lOpenCL (the
+     ICD loader; `make opencl` builds ./batchml-cl). Weights are uploaded
+     once per model (F32); kernels are compiled once per device and process
+     and shared by the models on it (drivers keep their own on-disk cache:
+     PoCL's ~/.cache/pocl). Per-batch device buffers grow geometrically.
+     Results match the CPU path to float rounding (about 2e-7 max abs on
+     normalized embeddings, 1e-5 relative on overlays, measured on PoCL) and
+     never depend on batch composition: every kernel computes each output
+     element the same way whatever the batch, so batched equals one at a
+     time bitwise on a given device, in every mode (deterministic included).
+     Errors name the device and the OpenCL error (BML_ERR_DEVICE):
+       "OpenCL device opencl:0:0 'NAME' (PLATFORM): clEnqueueNDRangeKernel
+        bml_gemm: CL_OUT_OF_RESOURCES (-5)"
+     Environment (read at model load):
+       BATCHML_OPENCL_BUILD_OPTIONS  extra clBuildProgram options
+       BATCHML_OPENCL_MEM_LIMIT_MB   cap on the device memory a model may use
+                                     (default: the device's global memory)
+       BATCHML_OPENCL_GEMM=tiled|vec the GEMM kernel (default: vec on CPU
+                                     devices such as PoCL, tiled on the rest)
+       BATCHML_OPENCL_AUTO=any       "auto" takes any OpenCL device, not only GPUs
+       BATCHML_OPENCL_PROFILE=1      time each kernel; the totals are logged
+                                     (BML_LOG_INFO) when the model is freed */
+
+/* One OpenCL device as bml_device_list finds it. */
+typedef struct bml_device_info {
+    char id[32];            /* "opencl:P:D", what bml_model_desc.device takes */
+    int platform, device;   /* P and D                                         */
+    char name[128];         /* CL_DEVICE_NAME                                  */
+    char platform_name[128];/* CL_PLATFORM_NAME                                */
+    char vendor[64];        /* CL_DEVICE_VENDOR                                */
+    char version[64];       /* CL_DEVICE_VERSION ("OpenCL 3.0 CUDA", ...)      */
+    char type[16];          /* "GPU", "CPU", "accelerator" or "other"         */
+    uint64_t global_mem;    /* bytes                                           */
+    uint64_t max_alloc;     /* bytes, the largest single buffer                */
+    int compute_units;
+} bml_device_info;
+
+/* Fill out[0..cap) with the OpenCL devices of every platform, in
+   "opencl:P:D" order. Returns how many exist (may exceed cap; 0 when the
+   loader finds no platform), or -1 in a build without BATCHML_OPENCL. */
+BMLDEF int bml_device_list(bml_device_info *out, int cap);
+
+/* The listing `batchml info --devices` prints: a line for "cpu", one per
+   OpenCL device, and what "auto" would pick, or why there is no OpenCL
+   ("no OpenCL in this build", "no OpenCL platform: ..."). Written like
+   snprintf into buf[cap] (always NUL-terminated when cap > 0); returns the
+   full length. */
+BMLDEF size_t bml_device_list_text(char *buf, size_t cap);
+
+/* Where a model runs: "cpu", or "opencl:P:D NAME (PLATFORM)". */
+BMLDEF const char *bml_model_device(const bml_model *m);
+
+/* Without BATCHML_OPENCL the three are trivial and defined here, so that
+   callers (the CLI's `info --devices`) build the same either way. */
+#if defined(BATCHML_IMPLEMENTATION) && !defined(BATCHML_OPENCL) && !defined(BML__DEVICE_STUBS)
+#define BML__DEVICE_STUBS
+#include <stdio.h>
+BMLDEF int bml_device_list(bml_device_info *out, int cap) {
+    (void)out;
+    (void)cap;
+    return -1;
+}
+BMLDEF size_t bml_device_list_text(char *buf, size_t cap) {
+    int n = snprintf(buf, cap,
+                     "cpu          the CPU path (%s)\n"
+                     "no OpenCL in this build (compile with -DBATCHML_OPENCL and link -lOpenCL: make opencl)\n",
+                     bml_blas_info());
+    return n < 0 ? 0 : (size_t)n;
+}
+BMLDEF const char *bml_model_device(const bml_model *m) {
+    (void)m;
+    return "cpu";
+}
+#endif
 
 /* ======================================================================
    API: gradient overlays — per-token attributions from a backward pass
@@ -361,7 +540,205 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
                                             size_t count, bml_overlay *outs);
 BMLDEF void bml_overlay_free(bml_overlay *o);
 
-#include "parts/exporter_api.h"
+/* The buffering overlay exporter (ADR-003): overlay
+   requests made during a long-running loop, computed in batches, appended
+   to one JSON-lines file per method, and never lost.
+
+   WHAT IT DOES
+     bml_exporter_add(id, text) queues one request per method. When a
+     method's queue reaches batch_size, the queue is computed in one
+     batched pass (bml_overlay_compute_batch) and its records are appended
+     to DIR/<name>.jsonl; batch_size 0 computes and appends each request
+     as it comes (sequential). bml_exporter_flush() computes and writes
+     what is queued (partial batches) and makes the records durable;
+     bml_exporter_close() flushes and releases.
+
+   BYTE-IDENTICAL OUTPUT FOR EVERY BATCH SIZE
+     A record is the same line whatever batch it was computed in: the files
+     for batch_size 0 and for each of 1..32 are byte-identical (same
+     records, same order). That needs bit-identical scores, and OpenBLAS's
+     GEMM does not give them: its results depend (in the last bits) on how
+     many rows a call has, so a batched overlay equals the one-at-a-time
+     overlay only to float rounding, which %.9g prints as other digits.
+     The model's deterministic mode (fixed-order GEMM,
+     bml_model_desc.deterministic) gives bitwise the same scores whatever the batch composition, batch
+     size or thread count, in the forward and the backward pass alike.
+     So the exporter computes in deterministic mode BY DEFAULT, whatever
+     mode the model was loaded in: it switches the model to it for its own
+     passes and back (the model is shared with the caller, not copied), so
+     its records also equal `batchml overlay --deterministic` output (a
+     sim: target's reference embedding is computed in that mode too).
+     The cost (bench/exporter.sh, MiniLM-L6 shape, 2 threads, CPU time per
+     1,000 grad_x_input overlays): deterministic 17.0 s sequential, 13.0 s
+     at batch 8 (batching saves ~1.3x: the fixed-order kernel streams the
+     whole weight matrix for every row, so it gains little from more rows);
+     OpenBLAS 11.2 s sequential, 4.8 s at batch 8. So byte identity costs
+     ~1.5x sequential and ~2.7x batched. Set desc.nondeterministic = 1 to
+     compute with the model as loaded instead: faster, and batched records
+     then equal sequential ones only to float rounding (values within
+     ~1e-6; the printed %.9g digits differ). On an OpenCL device (which
+     has no deterministic mode) the exporter needs nondeterministic = 1.
+
+   RECORDS (DIR/<name>.jsonl, one object a line, '\n'-terminated, in add()
+   order per method) — exactly the lines of `batchml overlay`:
+     {"id":N,"method":"grad","target":"sim:...","f":F,"tokens":[..],
+      "offsets":[[s,e],..],"raw":[..],"values":[..]}
+   and for an input that failed (empty, invalid UTF-8, too long...):
+     {"id":N,"error":"why"}
+   Numbers are printed with %.9g (floats round-trip exactly).
+
+   DURABILITY AND FAULTS
+     - Each write appends whole records: the lines are built in memory and
+       written in one write loop. A write that fails part-way (ENOSPC,
+       EIO, ...) is cut back with ftruncate to the last whole record, so no
+       torn line stays and nothing is written twice; the call returns
+       BML_ERR_IO and every record not durably written stays pending in
+       memory. A later flush() (after the fault clears) writes them all, in
+       order.
+     - fsync policy (desc.fsync): BML_EXPORT_FSYNC_FLUSH (the default)
+       fsyncs each file at every flush() and close() that wrote: when
+       flush() returns BML_OK every record added before it is on disk.
+       BML_EXPORT_FSYNC_BATCH also fsyncs after every batch written during
+       add(). BML_EXPORT_FSYNC_NONE never fsyncs (the OS writes back).
+       Records written but not yet fsynced are kept in memory (at most
+       about 16 MiB a method; more forces an early fsync), so a failed
+       fsync cuts the file back to its last synced length and writes them
+       again at the next flush.
+     - A file removed or replaced while open is noticed at the next write
+       (the path no longer names the open file): that write fails, its
+       records stay pending, and the next flush() writes them to a new file
+       at the path (records synced to the removed file went with it).
+     - Opening a file whose last line has no '\n' (a crash mid-write)
+       truncates that torn tail, reports it (log warning and
+       bml_exporter_stats.torn_bytes) and appends after it.
+     - desc.resume = 1 reads the existing records (every line must parse as
+       a JSON object with an "id"), and add() skips an id its method's file
+       already holds (and an id added twice), so an interrupted run
+       completed by a rerun holds exactly one record per (id, method).
+     - Each file is locked (fcntl F_SETLK) while open: an exporter in another
+       process on the same files fails at create instead of interleaving
+       lines. (fcntl locks are per process: within one process, keep one
+       exporter per directory.)
+     - Fault injection: BML_WRITE(fd, buf, n), BML_FSYNC(fd) and
+       BML_FTRUNCATE(fd, len) (defaults write, fsync, ftruncate) may be
+       defined before the implementation is included.
+
+   THREADS
+     An exporter is used from one thread at a time, and the model it
+     computes with must not be used by another thread during its calls.
+
+   EXAMPLE
+       bml_exporter_method meth[1] = {{"grad_x_input", "sim:a happy review", NULL, 0}};
+       bml_exporter_desc d = {0};
+       bml_exporter *ex;
+       d.enabled = 1; d.methods = meth; d.n_methods = 1;
+       d.batch_size = 8; d.dir = "overlays";
+       if (bml_exporter_create(model, &d, &ex) != BML_OK) die(bml_last_error());
+       for (step = 0; step < steps; step++) {
+           train_step(...);
+           if (step % k == 0) bml_exporter_add(ex, step, texts[step], -1);
+       }
+       if (bml_exporter_close(ex) != BML_OK) die(bml_last_error());
+*/
+
+typedef enum bml_export_fsync {
+    BML_EXPORT_FSYNC_FLUSH = 0, /* fsync at every flush()/close() that wrote (default) */
+    BML_EXPORT_FSYNC_BATCH,     /* and after every batch written during add()         */
+    BML_EXPORT_FSYNC_NONE       /* never                                               */
+} bml_export_fsync;
+
+/* One enabled method and its target. */
+typedef struct bml_exporter_method {
+    const char *method;     /* grad, grad_x_input, integrated_gradients, or the
+                               presets policy_grad, value_grad (as in
+                               bml_method_parse); written as the record's "method" */
+    const char *target;     /* sim:TEXT, value:FILE or policy:FILE:K             */
+    const char *name;       /* file name stem: DIR/<name>.jsonl; NULL = method.
+                               Letters, digits, '_', '-', '.'; not starting
+                               with '.'; unique among the methods              */
+    int steps;              /* integrated_gradients steps; 0 = 32               */
+} bml_exporter_method;
+
+typedef struct bml_exporter_desc {
+    int enabled;            /* 0: the exporter accepts add() and does nothing
+                               (no files; the loop can call it unconditionally) */
+    const bml_exporter_method *methods;
+    size_t n_methods;       /* 1..16 when enabled                                */
+    int batch_size;         /* 0 = sequential (the default); 1..32 = requests
+                               per batched pass. Anything else is rejected    */
+    const char *dir;        /* output directory (created if missing)           */
+    bml_export_fsync fsync; /* durability policy (see above)                    */
+    int resume;             /* 1: skip ids already in the files                 */
+    int nondeterministic;   /* 1: compute with the model as loaded (faster; bytes
+                               then depend on the batch size, see above)        */
+    bml_utf8_policy utf8;   /* text inputs: invalid UTF-8 handling              */
+} bml_exporter_desc;
+
+typedef struct bml_exporter bml_exporter;
+
+/* Per-method counters (this exporter's lifetime unless said otherwise). */
+typedef struct bml_exporter_stats {
+    const char *name;       /* file stem                                        */
+    const char *path;       /* DIR/<name>.jsonl                                 */
+    size_t items;           /* requests accepted by add() (skipped ones not)    */
+    size_t skipped;         /* resume: requests whose id the file already had   */
+    size_t batches;         /* compute calls (passes of up to batch_size inputs) */
+    size_t records;         /* records written and durable per the policy (error
+                               records included; under FSYNC_FLUSH they count
+                               from the flush() that fsyncs them)              */
+    size_t errors;          /* of which error records ({"id":N,"error":..})     */
+    size_t pending;         /* requests queued, computed, or written but not yet
+                               fsynced (kept in memory until durable)          */
+    size_t existing;        /* whole records in the file when it was opened     */
+    size_t torn_bytes;      /* bytes of a torn last line truncated at open      */
+    size_t write_failures;  /* failed writes/fsyncs (each kept its records)     */
+    uint64_t bytes;         /* bytes appended                                   */
+    uint64_t compute_ns;    /* time in the overlay passes                       */
+    uint64_t write_ns;      /* formatting lines and write() calls               */
+    uint64_t sync_ns;       /* fsync calls                                      */
+} bml_exporter_stats;
+
+/* Validate desc, parse the targets against m, open (create, repair, lock,
+   and with resume read) DIR/<name>.jsonl for every method. Errors name the
+   field, the valid range and the value given, e.g.
+   "bml_exporter_desc.batch_size must be 0..32 (0 = sequential, 1..32 =
+   batched), got 64". m may be NULL only when the exporter is disabled. */
+BMLDEF bml_status bml_exporter_create(bml_model *m, const bml_exporter_desc *desc, bml_exporter **out);
+/* Queue one text (len < 0: NUL-terminated; copied) under id for every
+   method; computes and appends every method whose queue is full. BML_OK,
+   or the first error of those writes/passes (BML_ERR_IO, BML_ERR_NOMEM):
+   the request is queued either way and nothing is lost. */
+BMLDEF bml_status bml_exporter_add(bml_exporter *ex, uint64_t id, const char *text, ptrdiff_t len);
+/* The same for a bml_item (text, or token ids when item->ids != NULL). */
+BMLDEF bml_status bml_exporter_add_item(bml_exporter *ex, const bml_item *item);
+/* Queue an error record {"id":id,"error":error} for every method (an input
+   the caller could not even form, e.g. an unparsable ids line). */
+BMLDEF bml_status bml_exporter_add_failed(bml_exporter *ex, uint64_t id, const char *error);
+/* Compute every queued request (partial batches), write every pending
+   record, fsync per the policy. BML_OK: all of them are written (and
+   durable under the default policy). Otherwise the first error; whatever
+   could not be written stays pending for the next flush(). */
+BMLDEF bml_status bml_exporter_flush(bml_exporter *ex);
+/* Flush, then release. On failure the exporter is NOT released (nothing
+   pending is dropped): call close() again later, or bml_exporter_free(). */
+BMLDEF bml_status bml_exporter_close(bml_exporter *ex);
+/* Release without flushing: pending requests and records are dropped. */
+BMLDEF void bml_exporter_free(bml_exporter *ex);
+/* Methods (0 when disabled) and their counters. */
+BMLDEF size_t bml_exporter_method_count(const bml_exporter *ex);
+BMLDEF bml_status bml_exporter_stats_get(const bml_exporter *ex, size_t method, bml_exporter_stats *out);
+/* Requests or records of every method not yet durable. */
+BMLDEF size_t bml_exporter_pending(const bml_exporter *ex);
+
+/* One overlay as its JSON line (the record format above, '\n' included)
+   into buf[cap], NUL-terminated when cap > 0. method/target are the
+   strings written (NULL: bml_method_name(o->method) / the key is left
+   out); the model's tokenizer names the tokens ("" for an ids-only model).
+   An overlay with status != BML_OK gives {"id":N,"error":"..."}. Returns
+   the line's length; when that is >= cap the line was cut: call again with
+   a larger buffer. */
+BMLDEF size_t bml_overlay_to_json(const bml_model *m, const bml_overlay *o, const char *method, const char *target,
+                                  char *buf, size_t cap);
 
 /* ======================================================================
    API: random-weight models in Hugging Face layout (tests, demos)
@@ -386,7 +763,271 @@ BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc);
 /* ======================================================================
    API: batch-size tuning (heuristic default, MAP-Elites archive)
    ====================================================================== */
-#include "parts/tuning_api.h"
+/* Batch-size tuning: a heuristic default, an offline
+   MAP-Elites search whose archive is used at run time (ADR-0004).
+
+   HOW A BATCH SHAPE IS CHOSEN
+     bml_embed_batch with batch_size = BML_BATCH_AUTO looks at the lengths
+     of the call's valid items (their "profile": count, mean length, length
+     spread) and takes, in order:
+       1. the archive (bml_tuning) when one is given, it was tuned for this
+          model shape and the profile falls in one of its cells (or within
+          one cell width of a filled one): that cell's best configuration
+          that fits the memory budget;
+       2. otherwise bml_batch_heuristic.
+     bml_tuning_choose does the same and says which one it took and why.
+
+   THE HEURISTIC (bml_batch_heuristic)
+     The forward pass packs every batch into one [tokens, hidden] matrix
+     (no padding), so its cost is set by tokens per pass, not sequences.
+     Each pass streams every weight matrix once (Wl = 4(4H^2 + 2HI) bytes a
+     layer); each token carries a = 4(6H + I) bytes of activations. The
+     token target is T = 4 Wl / a (weight traffic a small share of the
+     activation traffic), at least 64 per thread (GEMM row blocks), at most
+     the tokens whose activations fit the last-level cache (L2 per core x
+     threads, or L3 when it is known and larger) and never above 8192.
+     batch_size = T / mean length (balanced so the last batch is not a
+     runt; never above the item count), max_tokens = 2 T (long outliers do
+     not blow up a pass), sorted by length. A memory budget lowers
+     max_tokens and batch_size until the activation arena fits
+     (bml_batch_peak_bytes). Cache sizes come from
+     /sys/devices/system/cpu/cpu0/cache, else sysconf, else 1 MiB / 8 MiB.
+
+   THE SEARCH (bml_tune, `batchml tune`)
+     Cells are input profiles on a fixed grid: mean length (tokens incl.
+     [CLS]/[SEP]) x length spread (std/mean) x corpus size (items). Each
+     cell drives a generated input: `items` sequences (capped at
+     test_size) whose lengths are log-normal with the cell's mean and
+     spread, ids uniform in [1000, 30000) between 101 and 102. Individuals
+     are (batch_size, max_tokens, policy, threads). Every searched cell is
+     first seeded with the heuristic's individual; each generation then
+     makes `offspring` children: pick a cell, take a parent (the cell's
+     elite, another member of its front, or a random other cell's elite),
+     mutate one or more genes, evaluate on the cell's input. Each cell
+     keeps a Pareto front (items/s up, peak activation bytes down; at most
+     BML_TUNE_FRONT members); its elite is the fastest member. A child
+     equal to a member re-measures it (running mean), which damps lucky
+     timings. The random stream of child k of generation g is derived from
+     (seed, g, k) alone, so the same seed makes the same draws (cells,
+     parents' kinds, mutations) and a resumed run makes the same draws as
+     an uninterrupted one; with a deterministic fitness (BML_TUNE_COST or
+     a fitness_fn) the whole run repeats exactly.
+     Fitness protocol (BML_TUNE_TIME): the model loaded with the
+     individual's thread count (one model per thread count, kept); one
+     warm-up call on the first batch of the input, then `repeats` timed
+     calls of bml_embed_batch over the whole input (CLOCK_MONOTONIC);
+     fitness = items / median seconds.
+     No-regression guard: at the end of every run, each searched cell whose
+     elite is not the heuristic's individual is re-measured side by side
+     with it (alternating, `repeats` each, medians); both members take the
+     guard's figures, so a cell never keeps an elite slower than the
+     heuristic.
+
+   ARCHIVE FILE (JSON, written atomically: temp file + rename)
+     {
+       "format": "batchml-tuning-archive",   required, exactly this
+       "version": 1,                         required, exactly 1
+       "model": {"hidden", "layers", "heads", "intermediate", "vocab",
+                 "max_seq_len"},             ints; must match at use
+       "machine": {"cpus", "l2_bytes", "l3_bytes"},  informative
+       "seed": N, "generations": N, "evaluations": N, "test_size": N,
+       "repeats": N, "memory_budget": BYTES (0 none),
+       "fitness": "time" | "cost",
+       "grid": {"mean_len": [..], "spread": [..], "items": [..]}
+                 cell centres, strictly increasing, 1..16 each; cell index
+                 = (i_len * n_spread + i_spread) * n_items + i_items
+       "cells": [ {"cell": INDEX, "mean_len": X, "spread": X, "items": N,
+                   "elite": INDEX INTO front,
+                   "guard": null | {"heuristic_items_per_s": X,
+                                     "elite_items_per_s": X,
+                                     "kept": "elite" | "heuristic"},
+                   "front": [ {"batch_size": N (1..4096),
+                               "max_tokens": N (0 = no cap),
+                               "policy": "sorted" | "input_order",
+                               "threads": N (1..256),
+                               "items_per_s": X (> 0),
+                               "peak_bytes": N, "samples": N (>= 1),
+                               "origin": "heuristic" | "search",
+                               "generation": N} ] } ]
+     }
+     Every field is required, unknown fields are errors, numbers are
+     range-checked; bml_tuning_load rejects the whole file with a message
+     naming the file and the field ("archive.json: cells[3].front[0].
+     batch_size: expected an integer in 1..4096").
+
+   RESULTS FILE (JSON, one per `bml_tune` run, rewritten at every save)
+     { "format": "batchml-tuning-results", "version": 1,
+       "model": {..}, "machine": {..}, "seed": N,
+       "protocol": {"fitness", "warmup", "timed", "repeats", "statistic",
+                    "clock", "unit", "test_size", "items_per_cell"},
+       "generations_from": N, "generations_to": N, "complete": bool,
+       "elapsed_s": X,
+       "evaluations": [ {"generation": N (0 = seeding), "child": N,
+                         "cell": N, "parent": "heuristic" | "elite" |
+                         "front" | "migrant", "batch_size", "max_tokens",
+                         "policy", "threads", "items_per_s", "peak_bytes",
+                         "outcome": "elite" | "front" | "remeasured" |
+                                    "dominated" | "over_budget"} ],
+       "cells": [ {"cell", "mean_len", "spread", "items",
+                   "heuristic": {individual + "items_per_s"},
+                   "elite": {individual + "items_per_s", "peak_bytes"},
+                   "guard": null | {..as in the archive..}} ] }
+*/
+
+/* batch_size value that makes bml_embed_batch choose the batch shape
+   itself (archive, else heuristic). */
+#define BML_BATCH_AUTO ((size_t)-1)
+
+/* Most members a cell's Pareto front keeps. */
+#define BML_TUNE_FRONT 8
+
+/* The length profile of an input. */
+typedef struct bml_batch_profile {
+    size_t n;               /* items with a length > 0                      */
+    size_t tokens, max_len;
+    double mean_len;        /* tokens per item                              */
+    double spread;          /* coefficient of variation: std / mean         */
+} bml_batch_profile;
+
+/* One batch shape: what bml_embed_batch takes from bml_batch_desc. */
+typedef struct bml_batch_choice {
+    size_t batch_size;      /* sequences per forward pass (1..4096)         */
+    size_t max_tokens;      /* tokens per pass cap (0: none)                */
+    int keep_order;         /* policy: 0 sorted by length, 1 input order    */
+    int threads;            /* threads it was tuned with (the model's for
+                               the heuristic); bml_embed_batch cannot change
+                               a loaded model's threads: advisory           */
+    int from_archive;       /* 1: an archive cell, 0: the heuristic         */
+    int cell;               /* archive cell index (-1: none)                */
+    double distance;        /* profile distance to that cell, in cell widths */
+    double items_per_s;     /* archive: the cell member's measured rate     */
+    size_t peak_bytes;      /* activation arena bytes this input needs      */
+    int over_budget;        /* 1: the memory budget cannot be met (one
+                               sequence alone needs more)                   */
+    const char *why;        /* static text: why this choice                 */
+} bml_batch_choice;
+
+/* Profile of lengths (zeros are skipped: invalid items). */
+BMLDEF void bml_batch_profile_of(const size_t *lens, size_t n, bml_batch_profile *out);
+/* Activation arena bytes one forward pass of `nseq` sequences, `tokens`
+   tokens in all and the longest `max_len`, needs on this model (the
+   arena's own formula). */
+BMLDEF size_t bml_activation_bytes(const bml_model *m, size_t tokens, size_t nseq, size_t max_len);
+/* The largest arena a call with these settings needs for these lengths
+   (batches formed exactly as bml_embed_batch forms them). */
+BMLDEF size_t bml_batch_peak_bytes(const bml_model *m, const size_t *lens, size_t n, size_t batch_size,
+                                   size_t max_tokens, int keep_order);
+/* The heuristic default for these lengths (memory_budget bytes, 0 = none). */
+BMLDEF bml_status bml_batch_heuristic(const bml_model *m, const size_t *lens, size_t n, size_t memory_budget,
+                                      bml_batch_choice *out);
+/* Cache sizes the heuristic uses (bytes; detected once). */
+BMLDEF void bml_cache_sizes(size_t *l2, size_t *l3);
+
+/* ---- the archive ---------------------------------------------------- */
+
+typedef struct bml_tuning bml_tuning;
+
+typedef struct bml_tuning_info {
+    int version;
+    uint64_t seed;
+    size_t generations, evaluations, test_size, memory_budget;
+    int repeats;
+    const char *fitness;    /* "time" or "cost"                             */
+    int hidden, layers, heads, intermediate, vocab, max_seq_len;
+    size_t cells_total, cells_filled;
+} bml_tuning_info;
+
+/* One filled cell and its elite. */
+typedef struct bml_tuning_cell {
+    int cell;
+    double mean_len, spread;
+    size_t items;
+    size_t front_size;
+    bml_batch_choice elite; /* from_archive = 1, peak_bytes on the cell's input */
+} bml_tuning_cell;
+
+/* Load and validate an archive; nothing is kept unless all of it is valid. */
+BMLDEF bml_status bml_tuning_load(const char *path, bml_tuning **out);
+/* Write it (temp file + rename: never a half-written archive). */
+BMLDEF bml_status bml_tuning_save(const bml_tuning *t, const char *path);
+BMLDEF void bml_tuning_free(bml_tuning *t);
+BMLDEF void bml_tuning_get_info(const bml_tuning *t, bml_tuning_info *out);
+/* Filled cells, i in [0, info.cells_filled). */
+BMLDEF bml_status bml_tuning_get_cell(const bml_tuning *t, size_t i, bml_tuning_cell *out);
+/* The batch shape for these lengths: the archive cell nearest the profile
+   (fastest front member under memory_budget, preferring the model's thread
+   count), else the heuristic; t may be NULL. out->from_archive and
+   out->why say which. */
+BMLDEF bml_status bml_tuning_choose(const bml_tuning *t, const bml_model *m, const size_t *lens, size_t n,
+                                    size_t memory_budget, bml_batch_choice *out);
+
+/* ---- the search ----------------------------------------------------- */
+
+typedef struct bml_tune_individual {
+    size_t batch_size, max_tokens;
+    int keep_order, threads;
+} bml_tune_individual;
+
+typedef enum bml_tune_fitness {
+    BML_TUNE_TIME = 0,      /* measured items/s (the real thing)            */
+    BML_TUNE_COST           /* a deterministic analytic cost model: for
+                               tests and dry runs, not a tune               */
+} bml_tune_fitness;
+
+/* Custom fitness (items/s, > 0) replacing both; for tests. */
+typedef double (*bml_tune_fitness_fn)(void *user, const bml_tune_individual *ind, const size_t *lens, size_t n);
+
+typedef enum bml_tune_event_kind {
+    BML_TUNE_EV_EVAL,       /* one evaluation done                         */
+    BML_TUNE_EV_GENERATION, /* a generation done                           */
+    BML_TUNE_EV_GUARD,      /* one cell's no-regression check done         */
+    BML_TUNE_EV_SAVE        /* archive (and results) written               */
+} bml_tune_event_kind;
+
+typedef struct bml_tune_event {
+    bml_tune_event_kind kind;
+    size_t generation;      /* current (0 = seeding)                        */
+    size_t generation_end;  /* last generation of this run                  */
+    size_t done, total;     /* evaluations of this run, done / planned      */
+    double elapsed_s, eta_s;
+    int cell, child;
+    const char *parent, *outcome;
+    bml_tune_individual ind;
+    double items_per_s, heuristic_items_per_s;
+    size_t peak_bytes;
+    size_t cells_filled, cells_searched;
+    double best_gain;       /* generation: mean elite / heuristic over cells */
+    const char *path;       /* save                                        */
+} bml_tune_event;
+
+typedef void (*bml_tune_progress_fn)(const bml_tune_event *ev, void *user);
+
+typedef struct bml_tune_desc {
+    const char *model_path;     /* model directory (ids only: no tokenizer)  */
+    const char *archive_path;   /* resumed from when it exists (unless
+                                   fresh); saved every save_every generations */
+    const char *results_path;   /* NULL: no results file                    */
+    size_t generations;         /* generations to add; 0 = 10               */
+    size_t offspring;           /* children per generation; 0 = 8           */
+    size_t test_size;           /* most items per evaluation; 0 = 256        */
+    size_t save_every;          /* 0 = 1                                     */
+    uint64_t seed;              /* 0 = the archive's, else 1                  */
+    int repeats;                /* timed calls per evaluation; 0 = 3          */
+    size_t memory_budget;       /* bytes; candidates above are infeasible     */
+    int threads_max;            /* thread gene 1..threads_max; 0 = every core */
+    double max_mean_len;        /* search cells with mean_len <= this; 0 all  */
+    size_t max_items;           /* search cells with items <= this; 0 all     */
+    int fresh;                  /* 1: ignore an existing archive (overwrite)  */
+    int no_guard;               /* 1: skip the no-regression check            */
+    bml_tune_fitness fitness;
+    bml_tune_fitness_fn fitness_fn; /* overrides `fitness`                    */
+    void *fitness_user;
+    bml_tune_progress_fn progress;
+    void *progress_user;
+} bml_tune_desc;
+
+/* Run (or resume) the search; writes the archive and the results file. */
+BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 
 #ifdef __cplusplus
 }
@@ -990,7 +1631,4041 @@ static void bml__pool_destroy(bml__pool *p) {
 /* ======================================================================
    Tokenizer
    ====================================================================== */
-#include "parts/tokenizer_impl.h"
+/* Tokenizer implementation: BERT WordPiece, id-for-id and offset-for-
+   offset identical to Hugging Face `tokenizers` (0.23):
+
+     text ─┬─ split on added tokens ([CLS], [SEP], ... matched in the raw text)
+           └─ each piece: normalize (BertNormalizer: clean_text, CJK isolation,
+              NFD + strip Mn, lowercase) keeping each character's byte span in
+              the input ─ pre-tokenize (whitespace, every punctuation character
+              alone) ─ WordPiece (greedy longest match, "##" continuation)
+     then template ([CLS] A [SEP] / [CLS] A [SEP] B [SEP]) and truncation.
+
+   Pieces are processed in chunks cut at ASCII whitespace, so memory stays
+   bounded and a single text stops early once it has max_len tokens. Nothing
+   is allocated per token: the scratch (normalized characters, the current
+   word) lives in the encoding and is reused across calls. The vocabulary is
+   an open-addressing hash table keyed by (is "##" continuation, bytes), so a
+   candidate piece is looked up without building the "##..." string; the
+   hashes of all prefixes of a piece come from one forward pass.
+
+   Unicode rules (which version of what) are documented in
+   tools/gen_unicode.py, which generates the Unicode tables block below
+   (`python3 tools/gen_unicode.py --update batchml.h`). */
+
+#include <unistd.h>
+/* ---- BEGIN Unicode tables: GENERATED by tools/gen_unicode.py (do not edit) ---- */
+/* Source: /usr/share/unicode (UCD 15.0.0); categories as of Unicode 8.0, NFD as of 9.0,
+   lowercase as of 17.0: the versions HF tokenizers' Rust crates use.
+   Two-level tables: stage1[cp >> SHIFT] is a block, stage2[(block << SHIFT) | (cp & MASK)]
+   the value. */
+#define BML__TOK_F_DROP   1  /* removed by clean_text: NUL, U+FFFD, Cc (not \t\n\r), Cf, Co */
+#define BML__TOK_F_WS     2  /* White_Space (Rust char::is_whitespace)            */
+#define BML__TOK_F_PUNCT  4  /* ASCII punctuation or Unicode P* (8.0)              */
+#define BML__TOK_F_MN     8  /* nonspacing mark Mn (8.0): removed by strip_accents  */
+#define BML__TOK_F_CJK    16 /* HF "chinese character" ranges                     */
+#define BML__TOK_F_DECOMP 32 /* has a canonical decomposition (9.0; Hangul too)   */
+#define BML__TOK_F_LOWER  64 /* has a lowercase mapping (17.0)                    */
+
+/* property records: flags | canonical combining class << 8 */
+static const uint16_t bml__tok_prop_rec[73] = {
+    0,1,2,3,4,8,16,32,34,36,40,48,64,96,264,1792,
+    1800,2056,2304,2312,2568,2824,3080,3336,3592,3848,4104,4360,4616,4872,5128,5384,
+    5640,5896,6152,6408,6664,6920,7176,7432,7688,7944,8200,8456,8712,8968,9224,21512,
+    23304,26376,27400,30216,31240,33032,33288,33800,51720,54792,55296,55304,55816,56328,56840,57344,
+    57856,58376,58880,58888,58920,59400,59656,59912,61448,
+};
+/* properties: 1114112 code points, shift 7, 157 blocks, 28800 bytes */
+#define BML__TOK_PROP_LIMIT 0x110000
+#define BML__TOK_PROP_SHIFT 7
+static const uint8_t bml__tok_prop_stage1[8704] = {
+    0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,
+    24,25,26,27,28,29,30,31,32,33,5,5,5,5,34,35,36,5,5,5,37,38,39,40,
+    41,42,43,5,44,45,46,47,48,49,5,50,51,52,53,54,55,56,57,58,59,60,61,5,
+    5,62,5,5,5,5,63,64,5,5,5,65,5,66,5,5,67,68,69,70,71,5,5,5,
+    72,73,5,5,5,5,5,5,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,75,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,5,5,5,5,5,5,5,5,5,76,5,5,77,78,79,80,
+    81,82,83,84,85,86,5,87,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,
+    88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,
+    88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,
+    88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,88,89,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,91,91,92,93,94,5,
+    5,5,95,5,96,97,98,99,5,5,100,101,5,102,103,104,105,106,107,108,5,5,5,5,
+    109,5,110,5,111,112,113,114,5,115,116,5,5,5,5,5,117,118,119,120,121,122,123,5,
+    124,125,5,126,127,128,129,5,5,130,5,5,5,5,5,5,131,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,132,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,133,134,135,5,5,5,5,5,136,137,5,138,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,139,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,140,141,142,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,143,144,5,5,5,5,5,5,5,5,5,5,
+    145,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,146,147,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,148,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    149,5,150,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,
+    74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,74,151,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,91,91,91,91,152,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,153,5,154,155,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,156,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,
+    90,90,90,90,90,90,90,90,90,90,90,90,90,90,90,156,
+};
+static const uint8_t bml__tok_prop_stage2[20096] = {
+    1,1,1,1,1,1,1,1,1,2,2,3,3,2,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,2,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    0,0,0,0,0,0,0,0,0,0,4,4,4,4,4,4,4,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,4,4,4,4,4,
+    4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,4,4,4,4,1,1,1,1,1,1,3,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,2,4,0,0,0,0,0,4,
+    0,0,0,4,0,1,0,0,0,0,0,0,0,0,4,4,0,0,0,4,0,0,0,4,
+    13,13,13,13,13,13,12,13,13,13,13,13,13,13,13,13,12,13,13,13,13,13,13,0,
+    12,13,13,13,13,13,12,0,7,7,7,7,7,7,0,7,7,7,7,7,7,7,7,7,
+    0,7,7,7,7,7,7,0,0,7,7,7,7,7,0,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,12,0,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,12,0,13,7,13,7,13,7,13,7,13,0,12,0,13,7,13,7,
+    0,13,7,13,7,13,7,12,0,12,0,13,7,13,7,13,7,0,12,0,13,7,13,7,
+    13,7,12,0,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,12,0,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,13,7,13,7,13,7,0,
+    0,12,12,0,12,0,12,12,0,12,12,12,0,0,12,12,12,12,0,12,12,0,12,12,
+    12,0,0,0,12,12,0,12,13,7,12,0,12,0,12,12,0,12,0,0,12,0,12,13,
+    7,12,12,12,0,12,0,12,12,0,0,0,12,0,0,0,0,0,0,0,12,12,0,12,
+    12,0,12,12,0,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,0,13,7,
+    13,7,13,7,12,0,13,7,13,7,13,7,13,7,13,7,7,12,12,0,13,7,12,12,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,12,0,13,7,12,0,12,0,12,0,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,0,0,0,0,0,0,12,12,0,12,12,0,
+    0,12,0,12,12,12,12,0,12,0,12,0,12,0,12,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,69,61,61,
+    61,61,69,59,61,61,61,61,61,56,56,61,61,61,61,56,56,61,61,61,61,61,61,61,
+    61,61,61,61,14,14,14,14,14,61,61,61,61,67,67,67,68,68,67,68,68,72,67,61,
+    61,61,67,67,67,61,61,5,67,67,67,61,61,61,61,67,69,61,61,67,70,71,71,70,
+    71,71,70,67,67,67,67,67,67,67,67,67,67,67,67,67,12,0,12,0,7,0,12,0,
+    0,0,0,0,0,0,9,12,0,0,0,0,0,7,13,9,13,13,13,0,13,0,13,13,
+    7,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,12,12,12,12,12,
+    12,12,13,13,7,7,7,7,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,7,7,7,7,7,12,0,0,0,7,7,0,0,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    0,0,0,0,12,0,0,12,0,12,12,0,0,12,12,12,13,13,12,13,12,12,12,13,
+    12,12,12,12,13,13,13,12,12,12,12,12,12,12,12,12,12,13,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,0,0,0,0,0,0,0,
+    0,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    7,7,0,7,0,0,0,7,0,0,0,0,7,7,7,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,13,7,12,0,12,0,12,0,12,0,
+    12,0,0,67,67,67,67,67,0,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,13,7,12,0,12,0,12,
+    0,12,0,12,0,12,0,0,13,7,13,7,12,0,13,7,12,0,13,7,13,7,13,7,
+    12,0,13,7,13,7,13,7,12,0,13,7,13,7,13,7,13,7,13,7,13,7,12,0,
+    13,7,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,0,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,
+    0,0,4,4,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,4,4,0,0,0,0,0,0,61,67,67,67,67,61,67,67,67,62,61,67,67,67,67,
+    67,67,61,61,61,61,61,61,67,67,61,67,67,62,65,67,20,21,22,23,24,25,26,27,
+    28,29,29,30,31,32,4,33,4,34,35,4,67,61,4,28,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,4,4,0,0,0,0,0,0,0,0,0,0,0,
+    1,1,1,1,1,1,0,0,0,4,4,0,4,4,0,0,67,67,67,67,67,67,67,67,
+    40,41,42,4,1,0,4,4,0,0,7,7,7,7,7,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,37,38,39,40,41,42,43,44,67,67,61,61,67,67,67,67,67,61,67,67,61,
+    0,0,0,0,0,0,0,0,0,0,4,4,4,4,0,0,45,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    7,0,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,7,4,0,67,67,
+    67,67,67,67,67,1,0,67,67,67,67,61,67,0,0,67,67,0,61,67,67,61,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,0,1,0,46,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,67,61,67,67,61,67,67,61,
+    61,61,67,61,61,67,61,67,67,67,61,67,61,67,61,67,61,67,67,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,5,5,5,5,5,5,5,5,
+    5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,67,67,67,67,67,67,67,61,67,0,0,0,4,
+    4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,67,67,67,67,0,67,67,67,67,67,67,67,67,67,0,67,67,67,
+    0,67,67,67,67,67,0,0,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,61,61,61,0,0,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,66,66,66,66,66,66,66,66,66,66,66,66,66,66,0,61,67,67,61,67,
+    67,61,67,67,67,61,61,61,37,38,39,67,67,67,61,67,67,61,61,67,67,67,67,67,
+    5,5,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,7,0,0,0,0,0,0,
+    0,7,0,0,7,0,0,0,0,0,5,0,16,0,0,0,0,5,5,5,5,5,5,5,
+    5,0,0,0,0,19,0,0,0,67,61,67,67,5,5,5,7,7,7,7,7,7,7,7,
+    0,0,5,5,4,4,0,0,0,0,0,0,0,0,0,0,4,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,16,0,0,0,
+    0,5,5,5,5,0,0,0,0,0,0,7,7,19,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,7,7,0,7,0,0,5,5,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,7,0,0,7,0,
+    0,0,0,0,16,0,0,0,0,5,5,0,0,0,0,5,5,0,0,5,5,19,0,0,
+    0,5,0,0,0,0,0,0,0,7,7,7,0,0,7,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,5,5,0,0,0,5,0,0,0,0,0,0,0,0,0,0,
+    0,5,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,16,0,0,0,0,5,5,5,5,5,0,5,
+    5,0,0,0,0,19,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,5,5,0,0,0,0,0,0,0,0,0,0,0,0,4,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,16,0,0,5,
+    0,5,5,5,5,0,0,0,7,0,0,7,7,19,0,0,0,0,0,0,0,0,5,0,
+    0,0,0,0,7,7,0,0,0,0,5,5,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,7,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,5,0,0,0,0,0,0,0,0,0,7,7,7,19,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,5,0,0,0,0,0,5,5,
+    10,0,5,5,5,19,0,0,0,0,0,0,0,47,48,0,0,0,0,0,0,0,0,0,
+    0,0,5,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,16,0,0,5,
+    7,0,0,0,0,0,5,7,7,0,7,7,5,19,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,5,5,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,5,5,5,5,0,0,0,0,0,7,7,7,19,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,19,0,0,0,0,0,0,0,5,5,5,0,5,0,0,0,7,0,7,7,7,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,5,0,0,5,5,5,5,49,49,19,0,0,0,0,0,
+    0,0,0,0,0,0,0,5,50,50,50,50,5,5,5,4,0,0,0,0,0,0,0,0,
+    0,0,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,0,0,5,5,5,5,
+    51,51,0,5,5,0,0,0,0,0,0,0,0,0,0,0,52,52,52,52,5,5,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,0,4,0,0,0,
+    61,61,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,61,0,61,0,59,4,4,4,4,0,0,0,0,0,7,0,0,0,0,
+    0,0,0,0,0,7,0,0,0,0,7,0,0,0,0,7,0,0,0,0,7,0,0,0,
+    0,0,0,0,0,0,0,0,0,7,0,0,0,0,0,0,0,53,54,10,55,10,10,5,
+    10,5,54,54,54,54,5,0,54,10,67,67,19,4,67,67,0,0,0,0,0,5,5,5,
+    5,5,5,10,5,5,5,5,0,5,5,5,5,10,5,5,5,5,10,5,5,5,5,10,
+    5,5,5,5,10,5,5,5,5,5,5,5,5,5,5,5,5,10,5,5,5,0,0,0,
+    0,0,0,0,0,0,61,0,0,0,0,0,0,0,0,0,4,4,4,4,4,0,0,0,
+    0,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,7,0,0,0,0,0,0,5,5,5,5,0,5,5,5,5,5,16,
+    0,19,19,0,0,5,5,0,0,0,0,0,0,0,0,0,0,0,4,4,4,4,4,4,
+    0,0,0,0,0,0,0,0,5,5,0,0,0,0,5,5,5,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,5,5,5,5,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,5,0,0,5,5,0,0,0,0,0,0,61,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,5,0,0,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,12,
+    0,0,0,0,0,12,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,67,67,67,4,4,4,4,4,4,4,4,4,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,0,0,0,0,0,0,0,0,0,
+    4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,19,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,5,5,19,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,5,5,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,5,5,0,5,5,5,5,5,5,5,0,0,
+    0,0,0,0,0,0,5,0,0,5,5,5,5,5,5,5,5,5,19,5,4,4,4,0,
+    4,4,4,0,0,67,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,4,4,4,4,4,4,
+    4,4,4,5,5,5,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,65,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,5,0,0,0,0,5,
+    5,0,0,0,0,0,0,0,0,0,5,0,0,0,0,0,0,62,67,61,0,0,0,0,
+    0,0,0,0,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,67,61,0,0,5,0,0,4,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,5,0,5,5,5,5,5,5,5,0,19,0,5,0,0,5,5,5,
+    5,5,5,5,5,0,0,0,0,0,0,5,5,67,67,67,67,67,67,67,67,0,0,61,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,4,4,4,4,4,4,4,0,4,4,4,4,4,4,0,0,
+    67,67,67,67,67,61,61,61,61,61,61,67,67,61,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,5,5,5,5,0,0,7,0,7,0,7,0,7,0,7,0,
+    0,0,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,16,0,5,5,5,5,5,7,5,7,0,0,
+    7,7,5,7,18,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,4,4,4,4,4,4,4,0,0,0,0,0,0,0,0,0,0,67,61,67,67,67,
+    67,67,67,67,0,0,0,0,0,0,0,0,0,0,0,0,5,5,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,5,5,5,5,0,0,5,5,18,19,5,5,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,16,0,
+    5,5,0,0,0,5,0,5,5,5,18,18,0,0,0,0,0,0,0,0,4,4,4,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,5,5,
+    5,5,5,5,0,0,5,16,0,0,0,4,4,4,4,4,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,4,4,0,0,0,0,0,0,0,0,0,12,0,0,0,0,0,0,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,0,12,12,12,
+    4,4,4,4,4,4,4,4,0,0,0,0,0,0,0,0,67,67,67,4,14,61,61,61,
+    61,61,67,67,61,61,61,61,67,0,14,14,14,14,14,14,14,0,0,0,0,61,0,0,
+    0,0,0,0,67,0,0,0,67,67,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,67,67,61,67,67,67,67,67,67,67,61,67,67,71,57,61,
+    56,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,
+    67,67,67,67,67,67,67,67,67,67,67,67,67,67,0,0,0,0,0,66,70,61,67,61,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,7,7,7,7,0,7,0,0,12,0,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,13,7,
+    13,7,13,7,13,7,13,7,13,7,12,0,12,0,12,0,7,7,7,7,7,7,7,7,
+    13,13,13,13,13,13,13,13,7,7,7,7,7,7,0,0,13,13,13,13,13,13,0,0,
+    7,7,7,7,7,7,7,7,13,13,13,13,13,13,13,13,7,7,7,7,7,7,7,7,
+    13,13,13,13,13,13,13,13,7,7,7,7,7,7,0,0,13,13,13,13,13,13,0,0,
+    7,7,7,7,7,7,7,7,0,13,0,13,0,13,0,13,7,7,7,7,7,7,7,7,
+    13,13,13,13,13,13,13,13,7,7,7,7,7,7,7,7,7,7,7,7,7,7,0,0,
+    7,7,7,7,7,7,7,7,13,13,13,13,13,13,13,13,7,7,7,7,7,7,7,7,
+    13,13,13,13,13,13,13,13,7,7,7,7,7,7,7,7,13,13,13,13,13,13,13,13,
+    7,7,7,7,7,0,7,7,13,13,13,13,13,0,7,0,0,7,7,7,7,0,7,7,
+    13,13,13,13,13,7,7,7,7,7,7,7,0,0,7,7,13,13,13,13,0,7,7,7,
+    7,7,7,7,7,7,7,7,13,13,13,13,13,7,7,7,0,0,7,7,7,0,7,7,
+    13,13,13,13,13,7,0,0,8,8,2,2,2,2,2,2,2,2,2,1,1,1,1,1,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    2,2,1,1,1,1,1,2,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,0,4,4,4,4,4,4,4,4,4,4,4,4,4,0,4,4,4,4,4,
+    4,4,4,4,4,4,4,2,1,1,1,1,1,0,1,1,1,1,1,1,1,1,1,1,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    67,67,14,14,67,67,67,67,14,14,14,67,67,0,0,0,0,67,0,0,0,14,14,67,
+    61,67,14,14,61,61,61,61,67,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,13,0,0,0,13,13,0,0,0,0,
+    0,0,12,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,12,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,7,7,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,7,7,7,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,7,0,0,0,
+    0,7,0,0,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,7,0,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,7,0,0,7,0,0,7,0,7,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,7,0,7,0,0,0,0,0,
+    0,0,0,0,0,7,7,7,7,7,0,0,7,7,0,0,7,7,0,0,0,0,0,0,
+    7,7,0,0,7,7,0,0,7,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,7,7,7,7,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    7,7,7,7,0,0,0,0,0,0,7,7,7,7,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,4,4,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,9,9,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,4,4,4,4,4,4,4,4,4,4,4,4,4,4,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,4,4,4,4,4,4,4,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,7,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,12,0,12,12,12,0,0,12,0,12,0,12,0,12,12,12,
+    12,0,12,0,0,12,0,0,0,0,0,0,0,0,12,12,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,0,0,0,0,
+    0,0,0,12,0,12,0,67,67,67,12,0,0,0,0,0,0,4,4,4,4,0,4,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,19,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,
+    67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,0,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    2,4,4,4,0,0,0,0,4,4,4,4,4,4,4,4,4,4,0,0,4,4,4,4,
+    4,4,4,4,4,4,4,4,0,0,0,0,0,0,0,0,0,0,60,65,69,62,63,63,
+    4,0,0,0,0,0,0,0,0,0,0,0,0,4,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,7,0,7,0,7,0,7,0,7,0,7,0,7,0,7,0,7,0,7,0,
+    7,0,7,0,0,7,0,7,0,7,0,0,0,0,0,0,7,7,0,7,7,0,7,7,
+    0,7,7,0,7,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,7,0,0,0,0,17,17,0,0,0,7,0,4,0,0,0,0,0,0,0,
+    0,0,0,0,7,0,7,0,7,0,7,0,7,0,7,0,7,0,7,0,7,0,7,0,
+    7,0,7,0,0,7,0,7,0,7,0,0,0,0,0,0,7,7,0,7,7,0,7,7,
+    0,7,7,0,7,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,7,0,0,7,7,7,7,4,0,0,7,0,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,0,67,0,0,0,4,67,67,67,67,67,67,67,67,67,67,4,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,0,0,67,67,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,67,67,4,4,4,4,4,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,0,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,12,0,
+    0,0,0,0,0,0,0,0,0,12,0,12,0,12,12,0,12,0,12,0,12,0,12,0,
+    0,0,0,12,0,12,0,0,12,0,12,0,0,0,12,0,12,0,12,0,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,12,12,12,12,0,12,12,12,12,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,12,12,12,0,12,0,12,12,0,12,0,
+    12,0,12,0,12,0,12,0,12,0,12,0,12,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,12,0,0,0,0,0,0,0,0,0,0,
+    0,0,5,0,0,0,19,0,0,0,0,5,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,4,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,19,0,0,0,0,0,0,0,0,0,4,4,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,67,
+    67,67,0,0,0,0,0,0,4,4,4,0,4,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,5,5,5,5,5,61,61,61,4,4,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,5,5,5,5,5,5,5,
+    5,5,0,18,0,0,0,0,0,0,0,0,0,0,0,4,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    5,5,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,16,0,0,5,5,5,5,0,0,5,0,0,0,18,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,
+    0,0,0,0,0,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,5,5,5,5,5,5,0,0,5,5,0,0,5,5,0,0,0,0,0,0,0,0,0,
+    0,0,0,5,0,0,0,0,0,0,0,0,5,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,5,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,67,0,67,67,61,0,0,67,
+    67,0,0,0,0,0,67,67,0,67,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,0,0,0,0,0,0,0,0,
+    0,0,0,0,5,5,0,0,4,4,0,0,0,0,19,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,5,0,0,5,0,0,4,0,19,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,
+    7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,
+    7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,
+    7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,
+    7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,
+    7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,
+    7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,
+    7,7,7,7,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,6,6,11,6,11,6,6,11,11,11,11,11,11,11,11,11,11,6,
+    11,6,11,6,6,11,11,6,6,6,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,6,6,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,7,36,7,0,0,0,0,0,0,0,0,
+    0,0,7,7,7,7,7,7,7,7,7,7,7,7,7,0,7,7,7,7,7,0,7,0,
+    7,7,0,7,7,0,7,7,7,7,7,7,7,7,7,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,4,4,4,4,4,4,4,4,
+    4,4,0,0,0,0,0,0,67,67,67,67,67,67,67,61,61,61,61,61,61,61,67,67,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,0,4,4,4,4,4,4,4,4,4,4,4,4,
+    4,4,0,4,0,0,0,0,4,0,4,4,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,4,4,4,0,4,4,4,
+    4,4,4,0,4,4,4,4,0,0,0,0,0,0,0,0,0,0,4,4,0,0,0,4,
+    4,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,4,4,4,0,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,4,0,4,0,4,4,4,4,4,4,4,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,1,1,1,0,1,0,0,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,61,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    61,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,67,67,67,67,67,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,4,12,12,12,12,12,12,12,12,12,12,12,0,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,0,12,12,12,12,12,12,12,0,12,12,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,5,5,5,0,5,5,0,0,0,0,0,5,61,5,67,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,67,14,61,0,0,0,0,19,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,4,4,4,4,4,4,4,4,4,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,67,61,0,0,0,0,0,0,0,0,0,
+    4,4,4,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,4,4,4,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,5,5,5,5,5,5,5,5,5,5,5,5,5,5,19,4,
+    4,4,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,19,5,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,7,0,7,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,7,0,0,0,0,0,0,0,5,5,5,5,0,0,19,16,4,4,1,4,4,
+    4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,67,67,67,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,5,5,5,5,5,0,5,10,10,5,5,5,19,19,0,0,0,
+    0,0,0,0,0,0,0,0,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,16,4,4,0,0,0,0,0,0,0,0,0,0,
+    5,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,5,5,5,5,5,5,5,5,5,0,18,0,0,0,0,4,4,4,
+    4,4,16,5,5,4,0,0,0,0,0,0,0,0,0,0,0,0,0,4,0,4,4,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,5,5,5,0,0,5,18,16,5,4,4,4,4,4,4,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,0,0,0,5,5,5,5,5,
+    5,16,19,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    5,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,16,0,0,0,5,0,0,0,0,0,0,0,
+    0,0,0,7,7,18,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,67,67,67,67,67,67,67,0,0,0,67,67,67,67,67,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,18,0,0,0,15,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,5,5,5,
+    5,0,5,7,7,0,7,5,5,0,19,16,0,0,4,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,5,5,5,5,0,0,0,0,7,7,5,5,0,19,16,4,4,4,4,4,4,4,
+    4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,0,0,0,0,5,5,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,5,5,5,5,5,5,5,5,0,0,5,0,19,
+    5,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,5,0,5,0,0,5,5,5,5,5,5,18,16,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,5,5,5,0,0,5,5,5,5,0,5,5,5,5,19,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,4,4,4,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,18,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,4,4,4,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,4,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,14,14,14,14,14,4,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    67,67,67,67,67,67,67,4,4,4,4,4,0,0,0,0,0,0,0,0,4,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,5,5,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,5,14,4,1,1,1,1,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,7,7,7,7,7,7,7,58,58,14,
+    14,14,0,0,0,64,58,58,58,58,58,1,1,1,1,1,1,1,1,61,61,61,61,61,
+    61,61,61,0,0,67,67,67,67,67,61,61,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,67,67,67,67,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,7,7,7,7,7,7,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,67,67,67,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,0,
+    0,0,0,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,0,0,0,0,0,0,0,0,5,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,5,0,0,4,4,4,4,4,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,5,5,5,5,5,0,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,66,66,66,66,66,66,66,0,66,66,66,66,66,66,66,66,
+    66,66,66,66,66,66,66,66,66,0,0,66,66,66,66,66,66,66,0,66,66,0,66,66,
+    66,66,66,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    61,61,61,61,61,61,61,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,12,
+    12,12,12,12,12,12,12,12,12,12,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,66,66,66,66,
+    66,66,15,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,
+    6,6,6,6,6,6,6,6,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,11,11,11,11,11,11,11,11,
+    11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,11,6,6,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,
+    5,5,5,5,5,5,5,5,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+    1,1,1,1,1,1,0,0,
+};
+
+/* lowercase: cp + bml__tok_lower_delta[i]; U+0130 lowercases to U+0069 U+0307 */
+static const int32_t bml__tok_lower_delta[85] = {
+    0,-42561,-42343,-42319,-42315,-42308,-42307,-42305,-42282,-42280,-42261,-42258,
+    -35384,-35332,-10815,-10783,-10782,-10780,-10749,-10743,-10727,-8383,-8262,-7615,
+    -7517,-3814,-3008,-199,-195,-163,-130,-128,-126,-121,-112,-100,
+    -97,-86,-74,-60,-56,-48,-9,-8,-7,1,2,8,
+    15,16,26,27,28,32,34,37,38,39,40,48,
+    63,64,69,71,79,80,116,202,203,205,206,207,
+    209,210,211,213,214,217,218,219,928,7264,10792,10795,
+    38864,
+};
+/* lowercase: 125952 code points, shift 6, 55 blocks, 5488 bytes */
+#define BML__TOK_LOWER_LIMIT 0x1EC00
+#define BML__TOK_LOWER_SHIFT 6
+static const uint8_t bml__tok_lower_stage1[1968] = {
+    0,1,0,2,3,4,5,6,7,8,0,0,0,9,10,11,12,13,14,15,16,17,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,18,19,0,0,0,0,
+    0,0,0,0,0,0,20,21,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,22,0,0,0,0,0,
+    23,23,24,23,25,26,27,28,0,0,0,0,29,30,31,0,0,0,0,0,0,0,0,0,
+    0,0,32,33,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,34,35,23,36,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,37,38,0,39,40,41,42,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,43,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,44,0,45,46,0,47,48,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,49,0,0,50,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,51,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,52,53,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,54,0,0,0,0,0,0,0,0,0,0,0,
+};
+static const uint8_t bml__tok_lower_stage2[3520] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,53,53,53,53,53,53,53,
+    53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,
+    53,53,53,53,53,53,53,0,53,53,53,53,53,53,53,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    27,0,45,0,45,0,45,0,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,
+    0,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    33,45,0,45,0,45,0,0,0,73,45,0,45,0,70,45,0,69,69,45,0,0,64,67,
+    68,45,0,69,71,0,74,72,45,0,0,0,74,75,0,76,45,0,45,0,45,0,78,45,
+    0,78,0,0,45,0,78,45,0,77,77,45,0,45,0,79,45,0,0,0,45,0,0,0,
+    0,0,0,0,46,45,0,46,45,0,46,45,0,45,0,45,0,45,0,45,0,45,0,45,
+    0,45,0,45,0,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    0,46,45,0,45,0,36,40,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    30,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,0,0,0,0,
+    0,0,83,45,0,29,82,0,0,45,0,28,62,63,45,0,45,0,45,0,45,0,45,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    45,0,45,0,0,0,45,0,0,0,0,0,0,0,0,66,0,0,0,0,0,0,56,0,
+    55,55,55,0,61,0,60,60,0,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,
+    53,53,0,53,53,53,53,53,53,53,53,53,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,47,
+    0,0,0,0,0,0,0,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,0,0,0,0,39,0,0,45,0,44,45,0,0,30,30,30,
+    65,65,65,65,65,65,65,65,65,65,65,65,65,65,65,65,53,53,53,53,53,53,53,53,
+    53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,0,0,0,0,0,0,0,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    48,45,0,45,0,45,0,45,0,45,0,45,0,45,0,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,0,59,59,59,59,59,59,59,
+    59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,
+    59,59,59,59,59,59,59,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,
+    81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,81,0,81,
+    0,0,0,0,0,81,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,84,84,84,84,84,84,84,84,
+    84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,
+    84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,
+    84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,84,
+    47,47,47,47,47,47,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,45,0,0,0,0,0,0,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,
+    26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,26,
+    26,26,26,0,0,26,26,26,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,0,0,
+    0,0,0,0,0,0,23,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,0,0,0,0,0,0,0,0,
+    43,43,43,43,43,43,43,43,0,0,0,0,0,0,0,0,43,43,43,43,43,43,0,0,
+    0,0,0,0,0,0,0,0,43,43,43,43,43,43,43,43,0,0,0,0,0,0,0,0,
+    43,43,43,43,43,43,43,43,0,0,0,0,0,0,0,0,43,43,43,43,43,43,0,0,
+    0,0,0,0,0,0,0,0,0,43,0,43,0,43,0,43,0,0,0,0,0,0,0,0,
+    43,43,43,43,43,43,43,43,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,43,43,43,43,43,43,43,43,0,0,0,0,0,0,0,0,
+    43,43,43,43,43,43,43,43,0,0,0,0,0,0,0,0,43,43,43,43,43,43,43,43,
+    0,0,0,0,0,0,0,0,43,43,38,38,42,0,0,0,0,0,0,0,0,0,0,0,
+    37,37,37,37,42,0,0,0,0,0,0,0,0,0,0,0,43,43,35,35,0,0,0,0,
+    0,0,0,0,0,0,0,0,43,43,34,34,44,0,0,0,0,0,0,0,0,0,0,0,
+    31,31,32,32,42,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,24,0,
+    0,0,21,22,0,0,0,0,0,0,52,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,49,49,49,49,49,49,49,49,49,49,49,49,49,49,49,49,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,45,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,50,50,50,50,50,50,50,50,50,50,
+    50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,59,59,59,59,59,59,59,59,
+    59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,
+    59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,59,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,45,0,19,25,20,0,0,45,
+    0,45,0,45,0,17,18,15,16,0,45,0,0,45,0,0,0,0,0,0,0,0,14,14,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,0,0,0,0,0,0,0,45,0,45,0,0,
+    0,0,45,0,0,0,0,0,0,0,0,0,0,0,0,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    0,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,0,0,0,0,0,0,0,0,
+    0,45,0,45,0,13,45,0,45,0,45,0,45,0,45,0,0,0,0,45,0,9,0,0,
+    45,0,45,0,0,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,5,3,4,7,5,0,11,8,10,80,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,41,6,12,45,0,45,0,2,45,0,45,0,45,0,45,0,45,0,45,0,
+    45,0,45,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,45,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,
+    53,53,53,0,0,0,0,0,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,
+    58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,58,
+    58,58,58,58,58,58,58,58,58,58,58,58,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,57,57,57,57,57,57,57,57,57,57,57,0,57,57,57,57,
+    57,57,57,57,57,57,57,57,57,57,57,0,57,57,57,57,57,57,57,0,57,57,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,61,61,61,61,61,61,61,61,
+    61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,
+    61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,61,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,
+    53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,
+    53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,53,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,51,51,51,51,51,51,51,51,
+    51,51,51,51,51,51,51,51,51,51,51,51,51,51,51,51,51,0,0,0,0,0,0,0,
+    54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,54,
+    54,54,54,54,54,54,54,54,54,54,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+};
+
+/* full canonical decompositions: pool[i] = length, then the code points */
+static const uint32_t bml__tok_decomp_pool[5465] = {
+    0,2,65,768,2,65,769,2,65,770,2,65,
+    771,2,65,776,2,65,778,2,67,807,2,69,
+    768,2,69,769,2,69,770,2,69,776,2,73,
+    768,2,73,769,2,73,770,2,73,776,2,78,
+    771,2,79,768,2,79,769,2,79,770,2,79,
+    771,2,79,776,2,85,768,2,85,769,2,85,
+    770,2,85,776,2,89,769,2,97,768,2,97,
+    769,2,97,770,2,97,771,2,97,776,2,97,
+    778,2,99,807,2,101,768,2,101,769,2,101,
+    770,2,101,776,2,105,768,2,105,769,2,105,
+    770,2,105,776,2,110,771,2,111,768,2,111,
+    769,2,111,770,2,111,771,2,111,776,2,117,
+    768,2,117,769,2,117,770,2,117,776,2,121,
+    769,2,121,776,2,65,772,2,97,772,2,65,
+    774,2,97,774,2,65,808,2,97,808,2,67,
+    769,2,99,769,2,67,770,2,99,770,2,67,
+    775,2,99,775,2,67,780,2,99,780,2,68,
+    780,2,100,780,2,69,772,2,101,772,2,69,
+    774,2,101,774,2,69,775,2,101,775,2,69,
+    808,2,101,808,2,69,780,2,101,780,2,71,
+    770,2,103,770,2,71,774,2,103,774,2,71,
+    775,2,103,775,2,71,807,2,103,807,2,72,
+    770,2,104,770,2,73,771,2,105,771,2,73,
+    772,2,105,772,2,73,774,2,105,774,2,73,
+    808,2,105,808,2,73,775,2,74,770,2,106,
+    770,2,75,807,2,107,807,2,76,769,2,108,
+    769,2,76,807,2,108,807,2,76,780,2,108,
+    780,2,78,769,2,110,769,2,78,807,2,110,
+    807,2,78,780,2,110,780,2,79,772,2,111,
+    772,2,79,774,2,111,774,2,79,779,2,111,
+    779,2,82,769,2,114,769,2,82,807,2,114,
+    807,2,82,780,2,114,780,2,83,769,2,115,
+    769,2,83,770,2,115,770,2,83,807,2,115,
+    807,2,83,780,2,115,780,2,84,807,2,116,
+    807,2,84,780,2,116,780,2,85,771,2,117,
+    771,2,85,772,2,117,772,2,85,774,2,117,
+    774,2,85,778,2,117,778,2,85,779,2,117,
+    779,2,85,808,2,117,808,2,87,770,2,119,
+    770,2,89,770,2,121,770,2,89,776,2,90,
+    769,2,122,769,2,90,775,2,122,775,2,90,
+    780,2,122,780,2,79,795,2,111,795,2,85,
+    795,2,117,795,2,65,780,2,97,780,2,73,
+    780,2,105,780,2,79,780,2,111,780,2,85,
+    780,2,117,780,3,85,776,772,3,117,776,772,
+    3,85,776,769,3,117,776,769,3,85,776,780,
+    3,117,776,780,3,85,776,768,3,117,776,768,
+    3,65,776,772,3,97,776,772,3,65,775,772,
+    3,97,775,772,2,198,772,2,230,772,2,71,
+    780,2,103,780,2,75,780,2,107,780,2,79,
+    808,2,111,808,3,79,808,772,3,111,808,772,
+    2,439,780,2,658,780,2,106,780,2,71,769,
+    2,103,769,2,78,768,2,110,768,3,65,778,
+    769,3,97,778,769,2,198,769,2,230,769,2,
+    216,769,2,248,769,2,65,783,2,97,783,2,
+    65,785,2,97,785,2,69,783,2,101,783,2,
+    69,785,2,101,785,2,73,783,2,105,783,2,
+    73,785,2,105,785,2,79,783,2,111,783,2,
+    79,785,2,111,785,2,82,783,2,114,783,2,
+    82,785,2,114,785,2,85,783,2,117,783,2,
+    85,785,2,117,785,2,83,806,2,115,806,2,
+    84,806,2,116,806,2,72,780,2,104,780,2,
+    65,775,2,97,775,2,69,807,2,101,807,3,
+    79,776,772,3,111,776,772,3,79,771,772,3,
+    111,771,772,2,79,775,2,111,775,3,79,775,
+    772,3,111,775,772,2,89,772,2,121,772,1,
+    768,1,769,1,787,2,776,769,1,697,1,59,
+    2,168,769,2,913,769,1,183,2,917,769,2,
+    919,769,2,921,769,2,927,769,2,933,769,2,
+    937,769,3,953,776,769,2,921,776,2,933,776,
+    2,945,769,2,949,769,2,951,769,2,953,769,
+    3,965,776,769,2,953,776,2,965,776,2,959,
+    769,2,965,769,2,969,769,2,978,769,2,978,
+    776,2,1045,768,2,1045,776,2,1043,769,2,1030,
+    776,2,1050,769,2,1048,768,2,1059,774,2,1048,
+    774,2,1080,774,2,1077,768,2,1077,776,2,1075,
+    769,2,1110,776,2,1082,769,2,1080,768,2,1091,
+    774,2,1140,783,2,1141,783,2,1046,774,2,1078,
+    774,2,1040,774,2,1072,774,2,1040,776,2,1072,
+    776,2,1045,774,2,1077,774,2,1240,776,2,1241,
+    776,2,1046,776,2,1078,776,2,1047,776,2,1079,
+    776,2,1048,772,2,1080,772,2,1048,776,2,1080,
+    776,2,1054,776,2,1086,776,2,1256,776,2,1257,
+    776,2,1069,776,2,1101,776,2,1059,772,2,1091,
+    772,2,1059,776,2,1091,776,2,1059,779,2,1091,
+    779,2,1063,776,2,1095,776,2,1067,776,2,1099,
+    776,2,1575,1619,2,1575,1620,2,1608,1620,2,1575,
+    1621,2,1610,1620,2,1749,1620,2,1729,1620,2,1746,
+    1620,2,2344,2364,2,2352,2364,2,2355,2364,2,2325,
+    2364,2,2326,2364,2,2327,2364,2,2332,2364,2,2337,
+    2364,2,2338,2364,2,2347,2364,2,2351,2364,2,2503,
+    2494,2,2503,2519,2,2465,2492,2,2466,2492,2,2479,
+    2492,2,2610,2620,2,2616,2620,2,2582,2620,2,2583,
+    2620,2,2588,2620,2,2603,2620,2,2887,2902,2,2887,
+    2878,2,2887,2903,2,2849,2876,2,2850,2876,2,2962,
+    3031,2,3014,3006,2,3015,3006,2,3014,3031,2,3142,
+    3158,2,3263,3285,2,3270,3285,2,3270,3286,2,3270,
+    3266,3,3270,3266,3285,2,3398,3390,2,3399,3390,2,
+    3398,3415,2,3545,3530,2,3545,3535,3,3545,3535,3530,
+    2,3545,3551,2,3906,4023,2,3916,4023,2,3921,4023,
+    2,3926,4023,2,3931,4023,2,3904,4021,2,3953,3954,
+    2,3953,3956,2,4018,3968,2,4019,3968,2,3953,3968,
+    2,3986,4023,2,3996,4023,2,4001,4023,2,4006,4023,
+    2,4011,4023,2,3984,4021,2,4133,4142,2,6917,6965,
+    2,6919,6965,2,6921,6965,2,6923,6965,2,6925,6965,
+    2,6929,6965,2,6970,6965,2,6972,6965,2,6974,6965,
+    2,6975,6965,2,6978,6965,2,65,805,2,97,805,
+    2,66,775,2,98,775,2,66,803,2,98,803,
+    2,66,817,2,98,817,3,67,807,769,3,99,
+    807,769,2,68,775,2,100,775,2,68,803,2,
+    100,803,2,68,817,2,100,817,2,68,807,2,
+    100,807,2,68,813,2,100,813,3,69,772,768,
+    3,101,772,768,3,69,772,769,3,101,772,769,
+    2,69,813,2,101,813,2,69,816,2,101,816,
+    3,69,807,774,3,101,807,774,2,70,775,2,
+    102,775,2,71,772,2,103,772,2,72,775,2,
+    104,775,2,72,803,2,104,803,2,72,776,2,
+    104,776,2,72,807,2,104,807,2,72,814,2,
+    104,814,2,73,816,2,105,816,3,73,776,769,
+    3,105,776,769,2,75,769,2,107,769,2,75,
+    803,2,107,803,2,75,817,2,107,817,2,76,
+    803,2,108,803,3,76,803,772,3,108,803,772,
+    2,76,817,2,108,817,2,76,813,2,108,813,
+    2,77,769,2,109,769,2,77,775,2,109,775,
+    2,77,803,2,109,803,2,78,775,2,110,775,
+    2,78,803,2,110,803,2,78,817,2,110,817,
+    2,78,813,2,110,813,3,79,771,769,3,111,
+    771,769,3,79,771,776,3,111,771,776,3,79,
+    772,768,3,111,772,768,3,79,772,769,3,111,
+    772,769,2,80,769,2,112,769,2,80,775,2,
+    112,775,2,82,775,2,114,775,2,82,803,2,
+    114,803,3,82,803,772,3,114,803,772,2,82,
+    817,2,114,817,2,83,775,2,115,775,2,83,
+    803,2,115,803,3,83,769,775,3,115,769,775,
+    3,83,780,775,3,115,780,775,3,83,803,775,
+    3,115,803,775,2,84,775,2,116,775,2,84,
+    803,2,116,803,2,84,817,2,116,817,2,84,
+    813,2,116,813,2,85,804,2,117,804,2,85,
+    816,2,117,816,2,85,813,2,117,813,3,85,
+    771,769,3,117,771,769,3,85,772,776,3,117,
+    772,776,2,86,771,2,118,771,2,86,803,2,
+    118,803,2,87,768,2,119,768,2,87,769,2,
+    119,769,2,87,776,2,119,776,2,87,775,2,
+    119,775,2,87,803,2,119,803,2,88,775,2,
+    120,775,2,88,776,2,120,776,2,89,775,2,
+    121,775,2,90,770,2,122,770,2,90,803,2,
+    122,803,2,90,817,2,122,817,2,104,817,2,
+    116,776,2,119,778,2,121,778,2,383,775,2,
+    65,803,2,97,803,2,65,777,2,97,777,3,
+    65,770,769,3,97,770,769,3,65,770,768,3,
+    97,770,768,3,65,770,777,3,97,770,777,3,
+    65,770,771,3,97,770,771,3,65,803,770,3,
+    97,803,770,3,65,774,769,3,97,774,769,3,
+    65,774,768,3,97,774,768,3,65,774,777,3,
+    97,774,777,3,65,774,771,3,97,774,771,3,
+    65,803,774,3,97,803,774,2,69,803,2,101,
+    803,2,69,777,2,101,777,2,69,771,2,101,
+    771,3,69,770,769,3,101,770,769,3,69,770,
+    768,3,101,770,768,3,69,770,777,3,101,770,
+    777,3,69,770,771,3,101,770,771,3,69,803,
+    770,3,101,803,770,2,73,777,2,105,777,2,
+    73,803,2,105,803,2,79,803,2,111,803,2,
+    79,777,2,111,777,3,79,770,769,3,111,770,
+    769,3,79,770,768,3,111,770,768,3,79,770,
+    777,3,111,770,777,3,79,770,771,3,111,770,
+    771,3,79,803,770,3,111,803,770,3,79,795,
+    769,3,111,795,769,3,79,795,768,3,111,795,
+    768,3,79,795,777,3,111,795,777,3,79,795,
+    771,3,111,795,771,3,79,795,803,3,111,795,
+    803,2,85,803,2,117,803,2,85,777,2,117,
+    777,3,85,795,769,3,117,795,769,3,85,795,
+    768,3,117,795,768,3,85,795,777,3,117,795,
+    777,3,85,795,771,3,117,795,771,3,85,795,
+    803,3,117,795,803,2,89,768,2,121,768,2,
+    89,803,2,121,803,2,89,777,2,121,777,2,
+    89,771,2,121,771,2,945,787,2,945,788,3,
+    945,787,768,3,945,788,768,3,945,787,769,3,
+    945,788,769,3,945,787,834,3,945,788,834,2,
+    913,787,2,913,788,3,913,787,768,3,913,788,
+    768,3,913,787,769,3,913,788,769,3,913,787,
+    834,3,913,788,834,2,949,787,2,949,788,3,
+    949,787,768,3,949,788,768,3,949,787,769,3,
+    949,788,769,2,917,787,2,917,788,3,917,787,
+    768,3,917,788,768,3,917,787,769,3,917,788,
+    769,2,951,787,2,951,788,3,951,787,768,3,
+    951,788,768,3,951,787,769,3,951,788,769,3,
+    951,787,834,3,951,788,834,2,919,787,2,919,
+    788,3,919,787,768,3,919,788,768,3,919,787,
+    769,3,919,788,769,3,919,787,834,3,919,788,
+    834,2,953,787,2,953,788,3,953,787,768,3,
+    953,788,768,3,953,787,769,3,953,788,769,3,
+    953,787,834,3,953,788,834,2,921,787,2,921,
+    788,3,921,787,768,3,921,788,768,3,921,787,
+    769,3,921,788,769,3,921,787,834,3,921,788,
+    834,2,959,787,2,959,788,3,959,787,768,3,
+    959,788,768,3,959,787,769,3,959,788,769,2,
+    927,787,2,927,788,3,927,787,768,3,927,788,
+    768,3,927,787,769,3,927,788,769,2,965,787,
+    2,965,788,3,965,787,768,3,965,788,768,3,
+    965,787,769,3,965,788,769,3,965,787,834,3,
+    965,788,834,2,933,788,3,933,788,768,3,933,
+    788,769,3,933,788,834,2,969,787,2,969,788,
+    3,969,787,768,3,969,788,768,3,969,787,769,
+    3,969,788,769,3,969,787,834,3,969,788,834,
+    2,937,787,2,937,788,3,937,787,768,3,937,
+    788,768,3,937,787,769,3,937,788,769,3,937,
+    787,834,3,937,788,834,2,945,768,2,945,769,
+    2,949,768,2,949,769,2,951,768,2,951,769,
+    2,953,768,2,953,769,2,959,768,2,959,769,
+    2,965,768,2,965,769,2,969,768,2,969,769,
+    3,945,787,837,3,945,788,837,4,945,787,768,
+    837,4,945,788,768,837,4,945,787,769,837,4,
+    945,788,769,837,4,945,787,834,837,4,945,788,
+    834,837,3,913,787,837,3,913,788,837,4,913,
+    787,768,837,4,913,788,768,837,4,913,787,769,
+    837,4,913,788,769,837,4,913,787,834,837,4,
+    913,788,834,837,3,951,787,837,3,951,788,837,
+    4,951,787,768,837,4,951,788,768,837,4,951,
+    787,769,837,4,951,788,769,837,4,951,787,834,
+    837,4,951,788,834,837,3,919,787,837,3,919,
+    788,837,4,919,787,768,837,4,919,788,768,837,
+    4,919,787,769,837,4,919,788,769,837,4,919,
+    787,834,837,4,919,788,834,837,3,969,787,837,
+    3,969,788,837,4,969,787,768,837,4,969,788,
+    768,837,4,969,787,769,837,4,969,788,769,837,
+    4,969,787,834,837,4,969,788,834,837,3,937,
+    787,837,3,937,788,837,4,937,787,768,837,4,
+    937,788,768,837,4,937,787,769,837,4,937,788,
+    769,837,4,937,787,834,837,4,937,788,834,837,
+    2,945,774,2,945,772,3,945,768,837,2,945,
+    837,3,945,769,837,2,945,834,3,945,834,837,
+    2,913,774,2,913,772,2,913,768,2,913,769,
+    2,913,837,1,953,2,168,834,3,951,768,837,
+    2,951,837,3,951,769,837,2,951,834,3,951,
+    834,837,2,917,768,2,917,769,2,919,768,2,
+    919,769,2,919,837,2,8127,768,2,8127,769,2,
+    8127,834,2,953,774,2,953,772,3,953,776,768,
+    3,953,776,769,2,953,834,3,953,776,834,2,
+    921,774,2,921,772,2,921,768,2,921,769,2,
+    8190,768,2,8190,769,2,8190,834,2,965,774,2,
+    965,772,3,965,776,768,3,965,776,769,2,961,
+    787,2,961,788,2,965,834,3,965,776,834,2,
+    933,774,2,933,772,2,933,768,2,933,769,2,
+    929,788,2,168,768,2,168,769,1,96,3,969,
+    768,837,2,969,837,3,969,769,837,2,969,834,
+    3,969,834,837,2,927,768,2,927,769,2,937,
+    768,2,937,769,2,937,837,1,180,1,8194,1,
+    8195,1,937,1,75,2,65,778,2,8592,824,2,
+    8594,824,2,8596,824,2,8656,824,2,8660,824,2,
+    8658,824,2,8707,824,2,8712,824,2,8715,824,2,
+    8739,824,2,8741,824,2,8764,824,2,8771,824,2,
+    8773,824,2,8776,824,2,61,824,2,8801,824,2,
+    8781,824,2,60,824,2,62,824,2,8804,824,2,
+    8805,824,2,8818,824,2,8819,824,2,8822,824,2,
+    8823,824,2,8826,824,2,8827,824,2,8834,824,2,
+    8835,824,2,8838,824,2,8839,824,2,8866,824,2,
+    8872,824,2,8873,824,2,8875,824,2,8828,824,2,
+    8829,824,2,8849,824,2,8850,824,2,8882,824,2,
+    8883,824,2,8884,824,2,8885,824,1,12296,1,12297,
+    2,10973,824,2,12363,12441,2,12365,12441,2,12367,12441,
+    2,12369,12441,2,12371,12441,2,12373,12441,2,12375,12441,
+    2,12377,12441,2,12379,12441,2,12381,12441,2,12383,12441,
+    2,12385,12441,2,12388,12441,2,12390,12441,2,12392,12441,
+    2,12399,12441,2,12399,12442,2,12402,12441,2,12402,12442,
+    2,12405,12441,2,12405,12442,2,12408,12441,2,12408,12442,
+    2,12411,12441,2,12411,12442,2,12358,12441,2,12445,12441,
+    2,12459,12441,2,12461,12441,2,12463,12441,2,12465,12441,
+    2,12467,12441,2,12469,12441,2,12471,12441,2,12473,12441,
+    2,12475,12441,2,12477,12441,2,12479,12441,2,12481,12441,
+    2,12484,12441,2,12486,12441,2,12488,12441,2,12495,12441,
+    2,12495,12442,2,12498,12441,2,12498,12442,2,12501,12441,
+    2,12501,12442,2,12504,12441,2,12504,12442,2,12507,12441,
+    2,12507,12442,2,12454,12441,2,12527,12441,2,12528,12441,
+    2,12529,12441,2,12530,12441,2,12541,12441,1,35912,1,
+    26356,1,36554,1,36040,1,28369,1,20018,1,21477,1,
+    40860,1,40860,1,22865,1,37329,1,21895,1,22856,1,
+    25078,1,30313,1,32645,1,34367,1,34746,1,35064,1,
+    37007,1,27138,1,27931,1,28889,1,29662,1,33853,1,
+    37226,1,39409,1,20098,1,21365,1,27396,1,29211,1,
+    34349,1,40478,1,23888,1,28651,1,34253,1,35172,1,
+    25289,1,33240,1,34847,1,24266,1,26391,1,28010,1,
+    29436,1,37070,1,20358,1,20919,1,21214,1,25796,1,
+    27347,1,29200,1,30439,1,32769,1,34310,1,34396,1,
+    36335,1,38706,1,39791,1,40442,1,30860,1,31103,1,
+    32160,1,33737,1,37636,1,40575,1,35542,1,22751,1,
+    24324,1,31840,1,32894,1,29282,1,30922,1,36034,1,
+    38647,1,22744,1,23650,1,27155,1,28122,1,28431,1,
+    32047,1,32311,1,38475,1,21202,1,32907,1,20956,1,
+    20940,1,31260,1,32190,1,33777,1,38517,1,35712,1,
+    25295,1,27138,1,35582,1,20025,1,23527,1,24594,1,
+    29575,1,30064,1,21271,1,30971,1,20415,1,24489,1,
+    19981,1,27852,1,25976,1,32034,1,21443,1,22622,1,
+    30465,1,33865,1,35498,1,27578,1,36784,1,27784,1,
+    25342,1,33509,1,25504,1,30053,1,20142,1,20841,1,
+    20937,1,26753,1,31975,1,33391,1,35538,1,37327,1,
+    21237,1,21570,1,22899,1,24300,1,26053,1,28670,1,
+    31018,1,38317,1,39530,1,40599,1,40654,1,21147,1,
+    26310,1,27511,1,36706,1,24180,1,24976,1,25088,1,
+    25754,1,28451,1,29001,1,29833,1,31178,1,32244,1,
+    32879,1,36646,1,34030,1,36899,1,37706,1,21015,1,
+    21155,1,21693,1,28872,1,35010,1,35498,1,24265,1,
+    24565,1,25467,1,27566,1,31806,1,29557,1,20196,1,
+    22265,1,23527,1,23994,1,24604,1,29618,1,29801,1,
+    32666,1,32838,1,37428,1,38646,1,38728,1,38936,1,
+    20363,1,31150,1,37300,1,38584,1,24801,1,20102,1,
+    20698,1,23534,1,23615,1,26009,1,27138,1,29134,1,
+    30274,1,34044,1,36988,1,40845,1,26248,1,38446,1,
+    21129,1,26491,1,26611,1,27969,1,28316,1,29705,1,
+    30041,1,30827,1,32016,1,39006,1,20845,1,25134,1,
+    38520,1,20523,1,23833,1,28138,1,36650,1,24459,1,
+    24900,1,26647,1,29575,1,38534,1,21033,1,21519,1,
+    23653,1,26131,1,26446,1,26792,1,27877,1,29702,1,
+    30178,1,32633,1,35023,1,35041,1,37324,1,38626,1,
+    21311,1,28346,1,21533,1,29136,1,29848,1,34298,1,
+    38563,1,40023,1,40607,1,26519,1,28107,1,33256,1,
+    31435,1,31520,1,31890,1,29376,1,28825,1,35672,1,
+    20160,1,33590,1,21050,1,20999,1,24230,1,25299,1,
+    31958,1,23429,1,27934,1,26292,1,36667,1,34892,1,
+    38477,1,35211,1,24275,1,20800,1,21952,1,22618,1,
+    26228,1,20958,1,29482,1,30410,1,31036,1,31070,1,
+    31077,1,31119,1,38742,1,31934,1,32701,1,34322,1,
+    35576,1,36920,1,37117,1,39151,1,39164,1,39208,1,
+    40372,1,37086,1,38583,1,20398,1,20711,1,20813,1,
+    21193,1,21220,1,21329,1,21917,1,22022,1,22120,1,
+    22592,1,22696,1,23652,1,23662,1,24724,1,24936,1,
+    24974,1,25074,1,25935,1,26082,1,26257,1,26757,1,
+    28023,1,28186,1,28450,1,29038,1,29227,1,29730,1,
+    30865,1,31038,1,31049,1,31048,1,31056,1,31062,1,
+    31069,1,31117,1,31118,1,31296,1,31361,1,31680,1,
+    32244,1,32265,1,32321,1,32626,1,32773,1,33261,1,
+    33401,1,33401,1,33879,1,35088,1,35222,1,35585,1,
+    35641,1,36051,1,36104,1,36790,1,36920,1,38627,1,
+    38911,1,38971,1,24693,1,148206,1,33304,1,20006,1,
+    20917,1,20840,1,20352,1,20805,1,20864,1,21191,1,
+    21242,1,21917,1,21845,1,21913,1,21986,1,22618,1,
+    22707,1,22852,1,22868,1,23138,1,23336,1,24274,1,
+    24281,1,24425,1,24493,1,24792,1,24910,1,24840,1,
+    24974,1,24928,1,25074,1,25140,1,25540,1,25628,1,
+    25682,1,25942,1,26228,1,26391,1,26395,1,26454,1,
+    27513,1,27578,1,27969,1,28379,1,28363,1,28450,1,
+    28702,1,29038,1,30631,1,29237,1,29359,1,29482,1,
+    29809,1,29958,1,30011,1,30237,1,30239,1,30410,1,
+    30427,1,30452,1,30538,1,30528,1,30924,1,31409,1,
+    31680,1,31867,1,32091,1,32244,1,32574,1,32773,1,
+    33618,1,33775,1,34681,1,35137,1,35206,1,35222,1,
+    35519,1,35576,1,35531,1,35585,1,35582,1,35565,1,
+    35641,1,35722,1,36104,1,36664,1,36978,1,37273,1,
+    37494,1,38524,1,38627,1,38742,1,38875,1,38911,1,
+    38923,1,38971,1,39698,1,40860,1,141386,1,141380,1,
+    144341,1,15261,1,16408,1,16441,1,152137,1,154832,1,
+    163539,1,40771,1,40846,2,1497,1460,2,1522,1463,2,
+    1513,1473,2,1513,1474,3,1513,1468,1473,3,1513,1468,
+    1474,2,1488,1463,2,1488,1464,2,1488,1468,2,1489,
+    1468,2,1490,1468,2,1491,1468,2,1492,1468,2,1493,
+    1468,2,1494,1468,2,1496,1468,2,1497,1468,2,1498,
+    1468,2,1499,1468,2,1500,1468,2,1502,1468,2,1504,
+    1468,2,1505,1468,2,1507,1468,2,1508,1468,2,1510,
+    1468,2,1511,1468,2,1512,1468,2,1513,1468,2,1514,
+    1468,2,1493,1465,2,1489,1471,2,1499,1471,2,1508,
+    1471,2,69785,69818,2,69787,69818,2,69797,69818,2,69937,
+    69927,2,69938,69927,2,70471,70462,2,70471,70487,2,70841,
+    70842,2,70841,70832,2,70841,70845,2,71096,71087,2,71097,
+    71087,2,119127,119141,2,119128,119141,3,119128,119141,119150,3,
+    119128,119141,119151,3,119128,119141,119152,3,119128,119141,119153,3,
+    119128,119141,119154,2,119225,119141,2,119226,119141,3,119225,119141,
+    119150,3,119226,119141,119150,3,119225,119141,119151,3,119226,119141,
+    119151,1,20029,1,20024,1,20033,1,131362,1,20320,1,
+    20398,1,20411,1,20482,1,20602,1,20633,1,20711,1,
+    20687,1,13470,1,132666,1,20813,1,20820,1,20836,1,
+    20855,1,132380,1,13497,1,20839,1,20877,1,132427,1,
+    20887,1,20900,1,20172,1,20908,1,20917,1,168415,1,
+    20981,1,20995,1,13535,1,21051,1,21062,1,21106,1,
+    21111,1,13589,1,21191,1,21193,1,21220,1,21242,1,
+    21253,1,21254,1,21271,1,21321,1,21329,1,21338,1,
+    21363,1,21373,1,21375,1,21375,1,21375,1,133676,1,
+    28784,1,21450,1,21471,1,133987,1,21483,1,21489,1,
+    21510,1,21662,1,21560,1,21576,1,21608,1,21666,1,
+    21750,1,21776,1,21843,1,21859,1,21892,1,21892,1,
+    21913,1,21931,1,21939,1,21954,1,22294,1,22022,1,
+    22295,1,22097,1,22132,1,20999,1,22766,1,22478,1,
+    22516,1,22541,1,22411,1,22578,1,22577,1,22700,1,
+    136420,1,22770,1,22775,1,22790,1,22810,1,22818,1,
+    22882,1,136872,1,136938,1,23020,1,23067,1,23079,1,
+    23000,1,23142,1,14062,1,14076,1,23304,1,23358,1,
+    23358,1,137672,1,23491,1,23512,1,23527,1,23539,1,
+    138008,1,23551,1,23558,1,24403,1,23586,1,14209,1,
+    23648,1,23662,1,23744,1,23693,1,138724,1,23875,1,
+    138726,1,23918,1,23915,1,23932,1,24033,1,24034,1,
+    14383,1,24061,1,24104,1,24125,1,24169,1,14434,1,
+    139651,1,14460,1,24240,1,24243,1,24246,1,24266,1,
+    172946,1,24318,1,140081,1,140081,1,33281,1,24354,1,
+    24354,1,14535,1,144056,1,156122,1,24418,1,24427,1,
+    14563,1,24474,1,24525,1,24535,1,24569,1,24705,1,
+    14650,1,14620,1,24724,1,141012,1,24775,1,24904,1,
+    24908,1,24910,1,24908,1,24954,1,24974,1,25010,1,
+    24996,1,25007,1,25054,1,25074,1,25078,1,25104,1,
+    25115,1,25181,1,25265,1,25300,1,25424,1,142092,1,
+    25405,1,25340,1,25448,1,25475,1,25572,1,142321,1,
+    25634,1,25541,1,25513,1,14894,1,25705,1,25726,1,
+    25757,1,25719,1,14956,1,25935,1,25964,1,143370,1,
+    26083,1,26360,1,26185,1,15129,1,26257,1,15112,1,
+    15076,1,20882,1,20885,1,26368,1,26268,1,32941,1,
+    17369,1,26391,1,26395,1,26401,1,26462,1,26451,1,
+    144323,1,15177,1,26618,1,26501,1,26706,1,26757,1,
+    144493,1,26766,1,26655,1,26900,1,15261,1,26946,1,
+    27043,1,27114,1,27304,1,145059,1,27355,1,15384,1,
+    27425,1,145575,1,27476,1,15438,1,27506,1,27551,1,
+    27578,1,27579,1,146061,1,138507,1,146170,1,27726,1,
+    146620,1,27839,1,27853,1,27751,1,27926,1,27966,1,
+    28023,1,27969,1,28009,1,28024,1,28037,1,146718,1,
+    27956,1,28207,1,28270,1,15667,1,28363,1,28359,1,
+    147153,1,28153,1,28526,1,147294,1,147342,1,28614,1,
+    28729,1,28702,1,28699,1,15766,1,28746,1,28797,1,
+    28791,1,28845,1,132389,1,28997,1,148067,1,29084,1,
+    148395,1,29224,1,29237,1,29264,1,149000,1,29312,1,
+    29333,1,149301,1,149524,1,29562,1,29579,1,16044,1,
+    29605,1,16056,1,16056,1,29767,1,29788,1,29809,1,
+    29829,1,29898,1,16155,1,29988,1,150582,1,30014,1,
+    150674,1,30064,1,139679,1,30224,1,151457,1,151480,1,
+    151620,1,16380,1,16392,1,30452,1,151795,1,151794,1,
+    151833,1,151859,1,30494,1,30495,1,30495,1,30538,1,
+    16441,1,30603,1,16454,1,16534,1,152605,1,30798,1,
+    30860,1,30924,1,16611,1,153126,1,31062,1,153242,1,
+    153285,1,31119,1,31211,1,16687,1,31296,1,31306,1,
+    31311,1,153980,1,154279,1,154279,1,31470,1,16898,1,
+    154539,1,31686,1,31689,1,16935,1,154752,1,31954,1,
+    17056,1,31976,1,31971,1,32000,1,155526,1,32099,1,
+    17153,1,32199,1,32258,1,32325,1,17204,1,156200,1,
+    156231,1,17241,1,156377,1,32634,1,156478,1,32661,1,
+    32762,1,32773,1,156890,1,156963,1,32864,1,157096,1,
+    32880,1,144223,1,17365,1,32946,1,33027,1,17419,1,
+    33086,1,23221,1,157607,1,157621,1,144275,1,144284,1,
+    33281,1,33284,1,36766,1,17515,1,33425,1,33419,1,
+    33437,1,21171,1,33457,1,33459,1,33469,1,33510,1,
+    158524,1,33509,1,33565,1,33635,1,33709,1,33571,1,
+    33725,1,33767,1,33879,1,33619,1,33738,1,33740,1,
+    33756,1,158774,1,159083,1,158933,1,17707,1,34033,1,
+    34035,1,34070,1,160714,1,34148,1,159532,1,17757,1,
+    17761,1,159665,1,159954,1,17771,1,34384,1,34396,1,
+    34407,1,34409,1,34473,1,34440,1,34574,1,34530,1,
+    34681,1,34600,1,34667,1,34694,1,17879,1,34785,1,
+    34817,1,17913,1,34912,1,34915,1,161383,1,35031,1,
+    35038,1,17973,1,35066,1,13499,1,161966,1,162150,1,
+    18110,1,18119,1,35488,1,35565,1,35722,1,35925,1,
+    162984,1,36011,1,36033,1,36123,1,36215,1,163631,1,
+    133124,1,36299,1,36284,1,36336,1,133342,1,36564,1,
+    36664,1,165330,1,165357,1,37012,1,37105,1,37137,1,
+    165678,1,37147,1,37432,1,37591,1,37592,1,37500,1,
+    37881,1,37909,1,166906,1,38283,1,18837,1,38327,1,
+    167287,1,18918,1,38595,1,23986,1,38691,1,168261,1,
+    168474,1,19054,1,19062,1,38880,1,168970,1,19122,1,
+    169110,1,38923,1,38923,1,38953,1,169398,1,39138,1,
+    19251,1,39209,1,39335,1,39362,1,39422,1,19406,1,
+    170800,1,39698,1,40000,1,40189,1,19662,1,19693,1,
+    40295,1,172238,1,19704,1,172293,1,172558,1,172689,1,
+    40635,1,19798,1,40697,1,40702,1,40709,1,40719,1,
+    40726,1,40763,1,173568,
+};
+/* decompositions: 195584 code points, shift 6, 80 blocks, 13296 bytes */
+#define BML__TOK_DECOMP_LIMIT 0x2FC00
+#define BML__TOK_DECOMP_SHIFT 6
+static const uint8_t bml__tok_decomp_stage1[3056] = {
+    0,0,0,1,2,3,4,5,6,0,0,0,0,7,8,9,10,11,0,12,0,0,0,0,
+    13,0,0,14,0,0,0,0,0,0,0,0,15,16,0,17,18,19,0,0,0,20,21,22,
+    0,23,0,24,0,25,0,26,0,0,0,0,0,27,28,0,29,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,30,31,0,0,0,0,0,0,0,0,0,0,
+    32,33,34,35,36,37,38,39,40,0,0,0,41,0,42,43,44,45,46,47,48,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,49,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,50,51,52,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,53,54,55,56,57,58,59,60,61,62,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,63,0,64,0,0,0,0,0,0,0,0,65,0,0,
+    0,0,66,0,0,0,67,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,68,69,70,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,71,72,73,74,75,76,77,78,
+    79,0,0,0,0,0,0,0,
+};
+static const uint16_t bml__tok_decomp_stage2[5120] = {
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,4,7,10,13,16,0,19,
+    22,25,28,31,34,37,40,43,0,46,49,52,55,58,61,0,0,64,67,70,73,76,0,0,
+    79,82,85,88,91,94,0,97,100,103,106,109,112,115,118,121,0,124,127,130,133,136,139,0,
+    0,142,145,148,151,154,0,157,160,163,166,169,172,175,178,181,184,187,190,193,196,199,202,205,
+    0,0,208,211,214,217,220,223,226,229,232,235,238,241,244,247,250,253,256,259,262,265,0,0,
+    268,271,274,277,280,283,286,289,292,0,0,0,295,298,301,304,0,307,310,313,316,319,322,0,
+    0,0,0,325,328,331,334,337,340,0,0,0,343,346,349,352,355,358,0,0,361,364,367,370,
+    373,376,379,382,385,388,391,394,397,400,403,406,409,412,0,0,415,418,421,424,427,430,433,436,
+    439,442,445,448,451,454,457,460,463,466,469,472,475,478,481,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    484,487,0,0,0,0,0,0,0,0,0,0,0,0,0,490,493,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,496,499,502,
+    505,508,511,514,517,520,524,528,532,536,540,544,548,0,552,556,560,564,568,571,0,0,574,577,
+    580,583,586,589,592,596,600,603,606,0,0,0,609,612,0,0,615,618,621,625,629,632,635,638,
+    641,644,647,650,653,656,659,662,665,668,671,674,677,680,683,686,689,692,695,698,701,704,707,710,
+    713,716,719,722,0,0,725,728,0,0,0,0,0,0,731,734,737,740,743,747,751,755,759,762,
+    765,769,773,776,0,0,0,0,0,0,0,0,0,0,0,0,779,781,0,783,785,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,788,0,0,0,
+    0,0,0,0,0,0,790,0,0,0,0,0,0,792,795,798,800,803,806,0,809,0,812,815,
+    818,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,822,825,828,831,834,837,840,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,844,847,850,853,856,0,0,0,0,859,862,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,865,868,0,871,0,0,0,874,
+    0,0,0,0,877,880,883,0,0,0,0,0,0,0,0,0,0,886,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,889,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    892,895,0,898,0,0,0,901,0,0,0,0,904,907,910,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,913,916,0,0,0,0,0,0,0,0,
+    0,919,922,0,0,0,0,0,0,0,0,0,0,0,0,0,925,928,931,934,0,0,937,940,
+    0,0,943,946,949,952,955,958,0,0,961,964,967,970,973,976,0,0,979,982,985,988,991,994,
+    997,1000,1003,1006,1009,1012,0,0,1015,1018,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,1021,1024,1027,1030,1033,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,1036,0,1039,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,1042,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1045,0,0,0,0,0,0,
+    0,1048,0,0,1051,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1054,1057,1060,1063,1066,1069,1072,1075,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1078,1081,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,1084,1087,0,1090,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,1093,0,0,1096,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1099,1102,1105,0,0,1108,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1111,0,0,1114,1117,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,1120,1123,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1126,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,1129,1132,1135,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1138,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    1141,0,0,0,0,0,0,1144,1147,0,1150,1153,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,1157,1160,1163,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,1166,0,1169,1172,1176,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,1179,0,0,0,0,0,0,0,0,0,1182,0,0,0,0,1185,0,0,0,0,1188,
+    0,0,0,0,1191,0,0,0,0,0,0,0,0,0,0,0,0,1194,0,0,0,0,0,0,
+    0,0,0,1197,0,1200,1203,0,1206,0,0,0,0,0,0,0,0,1209,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,1212,0,0,0,0,0,0,0,0,0,1215,0,0,
+    0,0,1218,0,0,0,0,1221,0,0,0,0,1224,0,0,0,0,0,0,0,0,0,0,0,
+    0,1227,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1230,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,1233,0,1236,0,1239,0,1242,0,1245,0,0,0,1248,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,1251,0,1254,0,0,1257,1260,0,1263,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,1266,1269,1272,1275,1278,1281,1284,1287,1290,1294,1298,1301,1304,1307,1310,1313,
+    1316,1319,1322,1325,1328,1332,1336,1340,1344,1347,1350,1353,1356,1360,1364,1367,1370,1373,1376,1379,1382,1385,1388,1391,
+    1394,1397,1400,1403,1406,1409,1412,1416,1420,1423,1426,1429,1432,1435,1438,1441,1444,1448,1452,1455,1458,1461,1464,1467,
+    1470,1473,1476,1479,1482,1485,1488,1491,1494,1497,1500,1503,1506,1510,1514,1518,1522,1526,1530,1534,1538,1541,1544,1547,
+    1550,1553,1556,1559,1562,1566,1570,1573,1576,1579,1582,1585,1588,1592,1596,1600,1604,1608,1612,1615,1618,1621,1624,1627,
+    1630,1633,1636,1639,1642,1645,1648,1651,1654,1658,1662,1666,1670,1673,1676,1679,1682,1685,1688,1691,1694,1697,1700,1703,
+    1706,1709,1712,1715,1718,1721,1724,1727,1730,1733,1736,1739,1742,1745,1748,1751,1754,1757,0,1760,0,0,0,0,
+    1763,1766,1769,1772,1775,1779,1783,1787,1791,1795,1799,1803,1807,1811,1815,1819,1823,1827,1831,1835,1839,1843,1847,1851,
+    1855,1858,1861,1864,1867,1870,1873,1877,1881,1885,1889,1893,1897,1901,1905,1909,1913,1916,1919,1922,1925,1928,1931,1934,
+    1937,1941,1945,1949,1953,1957,1961,1965,1969,1973,1977,1981,1985,1989,1993,1997,2001,2005,2009,2013,2017,2020,2023,2026,
+    2029,2033,2037,2041,2045,2049,2053,2057,2061,2065,2069,2072,2075,2078,2081,2084,2087,2090,0,0,0,0,0,0,
+    2093,2096,2099,2103,2107,2111,2115,2119,2123,2126,2129,2133,2137,2141,2145,2149,2153,2156,2159,2163,2167,2171,0,0,
+    2175,2178,2181,2185,2189,2193,0,0,2197,2200,2203,2207,2211,2215,2219,2223,2227,2230,2233,2237,2241,2245,2249,2253,
+    2257,2260,2263,2267,2271,2275,2279,2283,2287,2290,2293,2297,2301,2305,2309,2313,2317,2320,2323,2327,2331,2335,0,0,
+    2339,2342,2345,2349,2353,2357,0,0,2361,2364,2367,2371,2375,2379,2383,2387,0,2391,0,2394,0,2398,0,2402,
+    2406,2409,2412,2416,2420,2424,2428,2432,2436,2439,2442,2446,2450,2454,2458,2462,2466,2469,2472,2475,2478,2481,2484,2487,
+    2490,2493,2496,2499,2502,2505,0,0,2508,2512,2516,2521,2526,2531,2536,2541,2546,2550,2554,2559,2564,2569,2574,2579,
+    2584,2588,2592,2597,2602,2607,2612,2617,2622,2626,2630,2635,2640,2645,2650,2655,2660,2664,2668,2673,2678,2683,2688,2693,
+    2698,2702,2706,2711,2716,2721,2726,2731,2736,2739,2742,2746,2749,0,2753,2756,2760,2763,2766,2769,2772,0,2775,0,
+    0,2777,2780,2784,2787,0,2791,2794,2798,2801,2804,2807,2810,2813,2816,2819,2822,2825,2828,2832,0,0,2836,2839,
+    2843,2846,2849,2852,0,2855,2858,2861,2864,2867,2870,2874,2878,2881,2884,2887,2891,2894,2897,2900,2903,2906,2909,2912,
+    0,0,2914,2918,2921,0,2925,2928,2932,2935,2938,2941,2944,2947,0,0,2949,2951,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2953,0,
+    0,0,2955,2957,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,2960,2963,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2966,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,2969,2972,2975,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,2978,0,0,0,0,2981,0,0,2984,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2987,0,2990,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,2993,0,0,2996,0,0,2999,0,3002,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,3005,0,3008,0,0,0,0,0,0,0,0,0,0,3011,3014,3017,
+    3020,3023,0,0,3026,3029,0,0,3032,3035,0,0,0,0,0,0,3038,3041,0,0,3044,3047,0,0,
+    3050,3053,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,3056,3059,3062,3065,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,3068,3071,3074,3077,0,0,0,0,
+    0,0,3080,3083,3086,3089,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,3092,3094,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,3096,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,3099,0,3102,0,
+    3105,0,3108,0,3111,0,3114,0,3117,0,3120,0,3123,0,3126,0,3129,0,3132,0,0,3135,0,3138,
+    0,3141,0,0,0,0,0,0,3144,3147,0,3150,3153,0,3156,3159,0,3162,3165,0,3168,3171,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,3174,0,0,0,
+    0,0,0,0,0,0,3177,0,0,0,0,0,0,0,0,0,0,0,0,0,3180,0,3183,0,
+    3186,0,3189,0,3192,0,3195,0,3198,0,3201,0,3204,0,3207,0,3210,0,3213,0,0,3216,0,3219,
+    0,3222,0,0,0,0,0,0,3225,3228,0,3231,3234,0,3237,3240,0,3243,3246,0,3249,3252,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,3255,0,0,3258,
+    3261,3264,3267,0,0,0,3270,0,3273,3275,3277,3279,3281,3283,3285,3287,3289,3291,3293,3295,3297,3299,3301,3303,
+    3305,3307,3309,3311,3313,3315,3317,3319,3321,3323,3325,3327,3329,3331,3333,3335,3337,3339,3341,3343,3345,3347,3349,3351,
+    3353,3355,3357,3359,3361,3363,3365,3367,3369,3371,3373,3375,3377,3379,3381,3383,3385,3387,3389,3391,3393,3395,3397,3399,
+    3401,3403,3405,3407,3409,3411,3413,3415,3417,3419,3421,3423,3425,3427,3429,3431,3433,3435,3437,3439,3441,3443,3445,3447,
+    3449,3451,3453,3455,3457,3459,3461,3463,3465,3467,3469,3471,3473,3475,3477,3479,3481,3483,3485,3487,3489,3491,3493,3495,
+    3497,3499,3501,3503,3505,3507,3509,3511,3513,3515,3517,3519,3521,3523,3525,3527,3529,3531,3533,3535,3537,3539,3541,3543,
+    3545,3547,3549,3551,3553,3555,3557,3559,3561,3563,3565,3567,3569,3571,3573,3575,3577,3579,3581,3583,3585,3587,3589,3591,
+    3593,3595,3597,3599,3601,3603,3605,3607,3609,3611,3613,3615,3617,3619,3621,3623,3625,3627,3629,3631,3633,3635,3637,3639,
+    3641,3643,3645,3647,3649,3651,3653,3655,3657,3659,3661,3663,3665,3667,3669,3671,3673,3675,3677,3679,3681,3683,3685,3687,
+    3689,3691,3693,3695,3697,3699,3701,3703,3705,3707,3709,3711,3713,3715,3717,3719,3721,3723,3725,3727,3729,3731,3733,3735,
+    3737,3739,3741,3743,3745,3747,3749,3751,3753,3755,3757,3759,3761,3763,3765,3767,3769,3771,3773,3775,3777,3779,3781,3783,
+    3785,3787,3789,3791,3793,3795,3797,3799,3801,3803,3805,3807,3809,3811,0,0,3813,0,3815,0,0,3817,3819,3821,
+    3823,3825,3827,3829,3831,3833,3835,0,3837,0,3839,0,0,3841,3843,0,0,0,3845,3847,3849,3851,3853,3855,
+    3857,3859,3861,3863,3865,3867,3869,3871,3873,3875,3877,3879,3881,3883,3885,3887,3889,3891,3893,3895,3897,3899,3901,3903,
+    3905,3907,3909,3911,3913,3915,3917,3919,3921,3923,3925,3927,3929,3931,3933,3935,3937,3939,3941,3943,3945,3947,3949,3951,
+    3953,3955,3957,3959,3961,3963,3965,3967,3969,3971,3973,3975,3977,3979,0,0,3981,3983,3985,3987,3989,3991,3993,3995,
+    3997,3999,4001,4003,4005,4007,4009,4011,4013,4015,4017,4019,4021,4023,4025,4027,4029,4031,4033,4035,4037,4039,4041,4043,
+    4045,4047,4049,4051,4053,4055,4057,4059,4061,4063,4065,4067,4069,4071,4073,4075,4077,4079,4081,4083,4085,4087,4089,4091,
+    4093,4095,4097,4099,4101,4103,4105,4107,4109,4111,4113,4115,4117,4119,4121,4123,4125,4127,4129,4131,4133,4135,4137,4139,
+    4141,4143,4145,4147,4149,4151,4153,4155,4157,4159,4161,4163,4165,4167,4169,4171,4173,4175,4177,4179,4181,4183,4185,4187,
+    4189,4191,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4193,0,4196,
+    0,0,0,0,0,0,0,0,0,0,4199,4202,4205,4209,4213,4216,4219,4222,4225,4228,4231,4234,4237,0,
+    4240,4243,4246,4249,4252,0,4255,0,4258,4261,0,4264,4267,0,4270,4273,4276,4279,4282,4285,4288,4291,4294,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,4297,0,4300,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4303,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,4306,4309,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4312,4315,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,4318,4321,0,4324,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,4327,4330,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,4333,4336,4339,4343,4347,4351,4355,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,4359,4362,4365,4369,4373,4377,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,4381,4383,4385,4387,4389,4391,4393,4395,4397,4399,4401,4403,4405,4407,4409,4411,
+    4413,4415,4417,4419,4421,4423,4425,4427,4429,4431,4433,4435,4437,4439,4441,4443,4445,4447,4449,4451,4453,4455,4457,4459,
+    4461,4463,4465,4467,4469,4471,4473,4475,4477,4479,4481,4483,4485,4487,4489,4491,4493,4495,4497,4499,4501,4503,4505,4507,
+    4509,4511,4513,4515,4517,4519,4521,4523,4525,4527,4529,4531,4533,4535,4537,4539,4541,4543,4545,4547,4549,4551,4553,4555,
+    4557,4559,4561,4563,4565,4567,4569,4571,4573,4575,4577,4579,4581,4583,4585,4587,4589,4591,4593,4595,4597,4599,4601,4603,
+    4605,4607,4609,4611,4613,4615,4617,4619,4621,4623,4625,4627,4629,4631,4633,4635,4637,4639,4641,4643,4645,4647,4649,4651,
+    4653,4655,4657,4659,4661,4663,4665,4667,4669,4671,4673,4675,4677,4679,4681,4683,4685,4687,4689,4691,4693,4695,4697,4699,
+    4701,4703,4705,4707,4709,4711,4713,4715,4717,4719,4721,4723,4725,4727,4729,4731,4733,4735,4737,4739,4741,4743,4745,4747,
+    4749,4751,4753,4755,4757,4759,4761,4763,4765,4767,4769,4771,4773,4775,4777,4779,4781,4783,4785,4787,4789,4791,4793,4795,
+    4797,4799,4801,4803,4805,4807,4809,4811,4813,4815,4817,4819,4821,4823,4825,4827,4829,4831,4833,4835,4837,4839,4841,4843,
+    4845,4847,4849,4851,4853,4855,4857,4859,4861,4863,4865,4867,4869,4871,4873,4875,4877,4879,4881,4883,4885,4887,4889,4891,
+    4893,4895,4897,4899,4901,4903,4905,4907,4909,4911,4913,4915,4917,4919,4921,4923,4925,4927,4929,4931,4933,4935,4937,4939,
+    4941,4943,4945,4947,4949,4951,4953,4955,4957,4959,4961,4963,4965,4967,4969,4971,4973,4975,4977,4979,4981,4983,4985,4987,
+    4989,4991,4993,4995,4997,4999,5001,5003,5005,5007,5009,5011,5013,5015,5017,5019,5021,5023,5025,5027,5029,5031,5033,5035,
+    5037,5039,5041,5043,5045,5047,5049,5051,5053,5055,5057,5059,5061,5063,5065,5067,5069,5071,5073,5075,5077,5079,5081,5083,
+    5085,5087,5089,5091,5093,5095,5097,5099,5101,5103,5105,5107,5109,5111,5113,5115,5117,5119,5121,5123,5125,5127,5129,5131,
+    5133,5135,5137,5139,5141,5143,5145,5147,5149,5151,5153,5155,5157,5159,5161,5163,5165,5167,5169,5171,5173,5175,5177,5179,
+    5181,5183,5185,5187,5189,5191,5193,5195,5197,5199,5201,5203,5205,5207,5209,5211,5213,5215,5217,5219,5221,5223,5225,5227,
+    5229,5231,5233,5235,5237,5239,5241,5243,5245,5247,5249,5251,5253,5255,5257,5259,5261,5263,5265,5267,5269,5271,5273,5275,
+    5277,5279,5281,5283,5285,5287,5289,5291,5293,5295,5297,5299,5301,5303,5305,5307,5309,5311,5313,5315,5317,5319,5321,5323,
+    5325,5327,5329,5331,5333,5335,5337,5339,5341,5343,5345,5347,5349,5351,5353,5355,5357,5359,5361,5363,5365,5367,5369,5371,
+    5373,5375,5377,5379,5381,5383,5385,5387,5389,5391,5393,5395,5397,5399,5401,5403,5405,5407,5409,5411,5413,5415,5417,5419,
+    5421,5423,5425,5427,5429,5431,5433,5435,5437,5439,5441,5443,5445,5447,5449,5451,5453,5455,5457,5459,5461,5463,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,
+};
+
+/* ---- END Unicode tables ---- */
+
+/* ======================================================================
+   Unicode lookups
+   ====================================================================== */
+
+/* flags | ccc << 8 for any value (invalid code points: 0). */
+static unsigned bml__tok_prop(uint32_t cp) {
+    unsigned blk;
+    if (cp >= BML__TOK_PROP_LIMIT) return 0;
+    blk = bml__tok_prop_stage1[cp >> BML__TOK_PROP_SHIFT];
+    return bml__tok_prop_rec[bml__tok_prop_stage2[(blk << BML__TOK_PROP_SHIFT) |
+                                                  (cp & ((1u << BML__TOK_PROP_SHIFT) - 1))]];
+}
+
+/* Simple lowercase (the caller handles U+0130). */
+static uint32_t bml__tok_lower1(uint32_t cp) {
+    unsigned blk;
+    if (cp >= BML__TOK_LOWER_LIMIT) return cp;
+    blk = bml__tok_lower_stage1[cp >> BML__TOK_LOWER_SHIFT];
+    return (uint32_t)((int32_t)cp + bml__tok_lower_delta[bml__tok_lower_stage2[
+        (blk << BML__TOK_LOWER_SHIFT) | (cp & ((1u << BML__TOK_LOWER_SHIFT) - 1))]]);
+}
+
+/* Full canonical decomposition of cp into out[0..4); returns the count (1 if none). */
+static int bml__tok_decompose(uint32_t cp, uint32_t *out) {
+    unsigned blk, idx;
+    int n, k;
+    if (cp >= 0xAC00 && cp <= 0xD7A3) { /* Hangul syllable */
+        uint32_t si = cp - 0xAC00;
+        out[0] = 0x1100 + si / 588;
+        out[1] = 0x1161 + (si % 588) / 28;
+        if (si % 28) { out[2] = 0x11A7 + si % 28; return 3; }
+        return 2;
+    }
+    if (cp >= BML__TOK_DECOMP_LIMIT) { out[0] = cp; return 1; }
+    blk = bml__tok_decomp_stage1[cp >> BML__TOK_DECOMP_SHIFT];
+    idx = bml__tok_decomp_stage2[(blk << BML__TOK_DECOMP_SHIFT) | (cp & ((1u << BML__TOK_DECOMP_SHIFT) - 1))];
+    if (!idx) { out[0] = cp; return 1; }
+    n = (int)bml__tok_decomp_pool[idx];
+    for (k = 0; k < n; k++) out[k] = bml__tok_decomp_pool[idx + 1 + k];
+    return n;
+}
+
+/* ======================================================================
+   UTF-8
+   ====================================================================== */
+
+/* Decode the character at s[i] (i < n). Returns its length in bytes; for an
+   invalid sequence, *cp = U+FFFD, *bad = 1 and the length of the maximal
+   subpart (Unicode 15 section 3.9, "U+FFFD substitution of maximal subparts",
+   what Rust's from_utf8_lossy and WHATWG decoders do). */
+static size_t bml__utf8_dec(const uint8_t *s, size_t n, size_t i, uint32_t *cp, int *bad) {
+    unsigned c = s[i], lo = 0x80, hi = 0xBF;
+    size_t need, k;
+    uint32_t v;
+    *bad = 0;
+    if (c < 0x80) { *cp = c; return 1; }
+    if (c >= 0xC2 && c <= 0xDF) { need = 1; v = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2; v = c & 0x0F;
+        if (c == 0xE0) lo = 0xA0;
+        else if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3; v = c & 0x07;
+        if (c == 0xF0) lo = 0x90;
+        else if (c == 0xF4) hi = 0x8F;
+    } else {
+        *cp = 0xFFFD; *bad = 1; return 1;
+    }
+    for (k = 1; k <= need; k++) {
+        unsigned d;
+        if (i + k >= n) { *cp = 0xFFFD; *bad = 1; return k; }
+        d = s[i + k];
+        if (d < lo || d > hi) { *cp = 0xFFFD; *bad = 1; return k; }
+        lo = 0x80; hi = 0xBF;
+        v = (v << 6) | (d & 0x3F);
+    }
+    *cp = v;
+    return need + 1;
+}
+
+BMLDEF int bml_utf8_check(const char *text, size_t n, size_t *bad_offset) {
+    const uint8_t *s = (const uint8_t *)text;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        int bad;
+        /* ASCII runs, 8 bytes at a time */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull) break;
+            i += 8;
+        }
+        if (i >= n) break;
+        if (s[i] < 0x80) { i++; continue; }
+        if (s[i] >= 0xE1 && s[i] <= 0xEC && i + 2 < n && (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+            i += 3;
+            continue;
+        }
+        if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+            continue;
+        }
+        {
+            size_t start = i;
+            i += bml__utf8_dec(s, n, i, &cp, &bad);
+            if (bad) {
+                if (bad_offset) *bad_offset = start;
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* ======================================================================
+   The tokenizer object
+   ====================================================================== */
+
+#define BML__TOK_CHUNK 65536        /* bytes normalized at a time (cut at ASCII whitespace) */
+#define BML__TOK_MAX_TEMPLATE 16
+#define BML__TOK_MAX_SPECIAL_IDS 8
+#define BML__TOK_MAX_ID 16777215    /* ids beyond this are a malformed file */
+
+typedef struct bml__tok_slot {
+    uint32_t h;         /* high bits of the key hash                     */
+    int32_t id;         /* -1: empty                                     */
+    uint32_t off;       /* key bytes in the string pool                  */
+    uint32_t len;       /* key length | 0x80000000 for "##" continuation */
+} bml__tok_slot;
+
+typedef struct bml__tok_added {
+    int32_t id;
+    uint32_t off, len;  /* content in the string pool */
+    int special;
+} bml__tok_added;
+
+typedef struct bml__tok_titem {
+    int kind;           /* 0: special tokens, 1: sequence A, 2: sequence B */
+    int type_id;
+    int nids;
+    int32_t ids[BML__TOK_MAX_SPECIAL_IDS];
+} bml__tok_titem;
+
+struct bml_tokenizer {
+    /* normalizer */
+    int clean_text, handle_cjk, strip_accents, lowercase;
+    /* strings: every token and added token, NUL-terminated */
+    char *pool;
+    size_t pool_len, pool_cap;
+    /* id -> string (UINT32_MAX: no string) */
+    uint32_t *id_off;
+    uint8_t *id_special;
+    size_t id_count;
+    /* vocabulary hash */
+    bml__tok_slot *slots;
+    size_t mask;
+    uint32_t max_key[2];
+    /* WordPiece */
+    int32_t unk_id;
+    char prefix[64];
+    size_t prefix_len;
+    size_t max_chars;
+    /* added tokens matched in the raw text, longest first per first byte */
+    bml__tok_added *added;
+    size_t n_added;
+    uint32_t added_first[256][2];   /* [start, count) into added_order */
+    int added_one_first;            /* the first byte of every added token, or -1 */
+    uint32_t *added_order;
+    /* post-processor */
+    bml__tok_titem single[BML__TOK_MAX_TEMPLATE], pair[BML__TOK_MAX_TEMPLATE];
+    int n_single, n_pair;
+    size_t added_single, added_pair;
+    /* decoder */
+    int dec_wordpiece, dec_cleanup;
+    char dec_prefix[64];
+    size_t dec_prefix_len;
+    /* special ids by role */
+    int32_t cls_id, sep_id, pad_id, mask_id;
+    /* truncation */
+    size_t max_len;                 /* SIZE_MAX: none */
+    /* ASCII fast path: mapped byte or -1 (dropped), class bits */
+    int16_t ascii_map[128];
+    uint8_t ascii_cls[128];
+    int32_t ascii_id[128];          /* id of the one-character word, -1: none */
+};
+
+/* ---- string pool ---------------------------------------------------- */
+
+static int bml__tok_pool_add(bml_tokenizer *t, const char *s, size_t n, uint32_t *off) {
+    if (n > 0x7FFFFFF0u || t->pool_len + n + 1 > 0xFFFFFFF0u) return 0;
+    if (t->pool_len + n + 1 > t->pool_cap) {
+        size_t nc = t->pool_cap ? t->pool_cap * 2 : 65536;
+        char *np;
+        while (nc < t->pool_len + n + 1) nc *= 2;
+        np = (char *)BML_REALLOC(t->pool, nc);
+        if (!np) return 0;
+        t->pool = np;
+        t->pool_cap = nc;
+    }
+    memcpy(t->pool + t->pool_len, s, n);
+    t->pool[t->pool_len + n] = 0;
+    *off = (uint32_t)t->pool_len;
+    t->pool_len += n + 1;
+    return 1;
+}
+
+/* ---- vocabulary hash (FNV-1a 64 over the key bytes, seeded by kind) ---- */
+
+#define BML__TOK_FNV_PRIME 0x100000001b3ull
+static const uint64_t bml__tok_seed[2] = {0xcbf29ce484222325ull, 0x9ae16a3b2f90404full};
+
+static uint64_t bml__tok_hash(int cont, const uint8_t *s, size_t n) {
+    uint64_t h = bml__tok_seed[cont];
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ s[i]) * BML__TOK_FNV_PRIME;
+    return h;
+}
+
+static size_t bml__tok_slot_of(uint64_t h, size_t mask) { return (size_t)(h ^ (h >> 29)) & mask; }
+
+static int bml__tok_same(const char *a, const uint8_t *b, size_t n) {
+    size_t i;
+    if (n > 16) return !memcmp(a, b, n);
+    for (i = 0; i < n; i++)
+        if ((uint8_t)a[i] != b[i]) return 0;
+    return 1;
+}
+
+static int32_t bml__tok_find(const bml_tokenizer *t, uint64_t h, const uint8_t *s, size_t n, int cont) {
+    size_t i = bml__tok_slot_of(h, t->mask);
+    uint32_t hh = (uint32_t)(h >> 32), key = (uint32_t)n | (cont ? 0x80000000u : 0);
+    for (;;) {
+        const bml__tok_slot *sl = &t->slots[i];
+        if (sl->id < 0) return -1;
+        if (sl->h == hh && sl->len == key && bml__tok_same(t->pool + sl->off, s, n)) return sl->id;
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* Insert (cont, bytes at pool offset off, n) -> id; 0 if the key exists. */
+static int bml__tok_insert(bml_tokenizer *t, uint32_t off, size_t n, int cont, int32_t id) {
+    const uint8_t *s = (const uint8_t *)t->pool + off;
+    uint64_t h = bml__tok_hash(cont, s, n);
+    size_t i = bml__tok_slot_of(h, t->mask);
+    uint32_t hh = (uint32_t)(h >> 32), key = (uint32_t)n | (cont ? 0x80000000u : 0);
+    for (;;) {
+        bml__tok_slot *sl = &t->slots[i];
+        if (sl->id < 0) break;
+        if (sl->h == hh && sl->len == key && !memcmp(t->pool + sl->off, s, n)) return 0;
+        i = (i + 1) & t->mask;
+    }
+    t->slots[i].h = hh;
+    t->slots[i].id = id;
+    t->slots[i].off = off;
+    t->slots[i].len = key;
+    if (n > t->max_key[cont]) t->max_key[cont] = (uint32_t)n;
+    return 1;
+}
+
+/* ======================================================================
+   Loading
+   ====================================================================== */
+
+/* A vocabulary being built: (string, id) pairs in file order. */
+typedef struct bml__tok_vb {
+    uint32_t *off, *len;
+    int32_t *id;
+    size_t *line;           /* source line (vocab.txt) or 0 */
+    size_t n, cap;
+} bml__tok_vb;
+
+static int bml__tok_vb_push(bml_tokenizer *t, bml__tok_vb *v, const char *s, size_t n, int32_t id, size_t line) {
+    uint32_t off;
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? v->cap * 2 : 32768;
+        uint32_t *no = (uint32_t *)BML_REALLOC(v->off, nc * sizeof *no);
+        uint32_t *nl;
+        int32_t *ni;
+        size_t *nline;
+        if (!no) return 0;
+        v->off = no;
+        nl = (uint32_t *)BML_REALLOC(v->len, nc * sizeof *nl);
+        if (!nl) return 0;
+        v->len = nl;
+        ni = (int32_t *)BML_REALLOC(v->id, nc * sizeof *ni);
+        if (!ni) return 0;
+        v->id = ni;
+        nline = (size_t *)BML_REALLOC(v->line, nc * sizeof *nline);
+        if (!nline) return 0;
+        v->line = nline;
+        v->cap = nc;
+    }
+    if (!bml__tok_pool_add(t, s, n, &off)) return 0;
+    v->off[v->n] = off;
+    v->len[v->n] = (uint32_t)n;
+    v->id[v->n] = id;
+    v->line[v->n] = line;
+    v->n++;
+    return 1;
+}
+
+static void bml__tok_vb_free(bml__tok_vb *v) {
+    BML_FREE(v->off);
+    BML_FREE(v->len);
+    BML_FREE(v->id);
+    BML_FREE(v->line);
+    memset(v, 0, sizeof *v);
+}
+
+/* Build the id table and the hash from the vocabulary and the added tokens. */
+static bml_status bml__tok_build(bml_tokenizer *t, bml__tok_vb *v, const char *src) {
+    size_t i, n_slots = 64, max_id = 0, nkeys;
+    for (i = 0; i < v->n; i++)
+        if ((size_t)v->id[i] > max_id) max_id = (size_t)v->id[i];
+    for (i = 0; i < t->n_added; i++)
+        if ((size_t)t->added[i].id > max_id) max_id = (size_t)t->added[i].id;
+    if (v->n == 0) return bml__fail(BML_ERR_FORMAT, "%s: empty vocabulary", src);
+    t->id_count = max_id + 1;
+    t->id_off = (uint32_t *)BML_MALLOC(t->id_count * sizeof(uint32_t));
+    t->id_special = (uint8_t *)bml__calloc(t->id_count, 1);
+    if (!t->id_off || !t->id_special) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", src);
+    memset(t->id_off, 0xFF, t->id_count * sizeof(uint32_t));
+    nkeys = v->n * 2;
+    while (n_slots < nkeys + nkeys / 2) n_slots *= 2;
+    t->slots = (bml__tok_slot *)BML_MALLOC(n_slots * sizeof(bml__tok_slot));
+    if (!t->slots) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", src);
+    for (i = 0; i < n_slots; i++) t->slots[i].id = -1;
+    t->mask = n_slots - 1;
+    for (i = 0; i < v->n; i++) {
+        uint32_t off = v->off[i], len = v->len[i];
+        int32_t id = v->id[i];
+        if (t->id_off[id] != UINT32_MAX) {
+            if (v->line[i])
+                return bml__fail(BML_ERR_FORMAT, "%s line %zu: id %d already used", src, v->line[i], (int)id);
+            return bml__fail(BML_ERR_FORMAT, "%s: model.vocab: id %d is given to two tokens ('%s' and '%s')", src,
+                             (int)id, t->pool + t->id_off[id], t->pool + off);
+        }
+        t->id_off[id] = off;
+        if (!bml__tok_insert(t, off, len, 0, id)) {
+            if (v->line[i]) {
+                int32_t first = bml__tok_find(t, bml__tok_hash(0, (const uint8_t *)t->pool + off, len),
+                                              (const uint8_t *)t->pool + off, len, 0);
+                return bml__fail(BML_ERR_FORMAT, "%s line %zu: duplicate token '%.40s' (first at line %d)", src,
+                                 v->line[i], t->pool + off, (int)first + 1);
+            }
+            return bml__fail(BML_ERR_FORMAT, "%s: model.vocab: duplicate token '%.40s'", src, t->pool + off);
+        }
+        if (t->prefix_len && len >= t->prefix_len && !memcmp(t->pool + off, t->prefix, t->prefix_len))
+            bml__tok_insert(t, off + (uint32_t)t->prefix_len, len - t->prefix_len, 1, id);
+    }
+    /* added tokens: their strings (HF prefers them to the model's for the
+       same id) and special flags */
+    for (i = 0; i < t->n_added; i++) {
+        bml__tok_added *a = &t->added[i];
+        t->id_off[a->id] = a->off;
+        if (a->special) t->id_special[a->id] = 1;
+    }
+    return BML_OK;
+}
+
+/* Order added tokens by first byte, longest first (leftmost-longest match). */
+static bml_status bml__tok_index_added(bml_tokenizer *t) {
+    size_t i, j, pos = 0;
+    int b;
+    t->added_order = (uint32_t *)bml__calloc(t->n_added + 1, sizeof(uint32_t));
+    if (!t->added_order) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (b = 0; b < 256; b++) {
+        size_t start = pos;
+        for (i = 0; i < t->n_added; i++)
+            if (t->added[i].len && (uint8_t)t->pool[t->added[i].off] == b) t->added_order[pos++] = (uint32_t)i;
+        /* insertion sort by length, descending */
+        for (i = start + 1; i < pos; i++) {
+            uint32_t x = t->added_order[i];
+            for (j = i; j > start && t->added[t->added_order[j - 1]].len < t->added[x].len; j--)
+                t->added_order[j] = t->added_order[j - 1];
+            t->added_order[j] = x;
+        }
+        t->added_first[b][0] = (uint32_t)start;
+        t->added_first[b][1] = (uint32_t)(pos - start);
+    }
+    t->added_one_first = -1;
+    for (b = 0; b < 256; b++)
+        if (t->added_first[b][1]) {
+            if (t->added_first[b][1] == pos) t->added_one_first = b;
+            break;
+        }
+    return BML_OK;
+}
+
+static bml_status bml__tok_add_added(bml_tokenizer *t, const char *s, size_t n, int32_t id, int special, size_t *cap) {
+    size_t i;
+    for (i = 0; i < t->n_added; i++)
+        if (t->added[i].len == n && !memcmp(t->pool + t->added[i].off, s, n)) return BML_OK;
+    if (t->n_added == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        bml__tok_added *na = (bml__tok_added *)BML_REALLOC(t->added, nc * sizeof *na);
+        if (!na) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        t->added = na;
+        *cap = nc;
+    }
+    if (!bml__tok_pool_add(t, s, n, &t->added[t->n_added].off)) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    t->added[t->n_added].len = (uint32_t)n;
+    t->added[t->n_added].id = id;
+    t->added[t->n_added].special = special;
+    t->n_added++;
+    return BML_OK;
+}
+
+static void bml__tok_ascii_tables(bml_tokenizer *t) {
+    int c;
+    for (c = 0; c < 128; c++) {
+        unsigned p = bml__tok_prop((uint32_t)c);
+        int m = c;
+        if (t->clean_text) {
+            if (p & BML__TOK_F_DROP) m = -1;
+            else if (p & BML__TOK_F_WS) m = ' ';
+        }
+        if (m >= 'A' && m <= 'Z' && t->lowercase) m += 32;
+        t->ascii_map[c] = (int16_t)m;
+        t->ascii_cls[c] = (uint8_t)(p & (BML__TOK_F_WS | BML__TOK_F_PUNCT));
+        {
+            char ch = (char)c;
+            t->ascii_id[c] = bml__tok_find(t, bml__tok_hash(0, (const uint8_t *)&ch, 1), (const uint8_t *)&ch, 1, 0);
+            if (t->max_chars < 1) t->ascii_id[c] = -1;
+        }
+    }
+}
+
+/* Default template: [CLS] $A [SEP] / [CLS] $A [SEP] $B:1 [SEP]:1 */
+static void bml__tok_bert_template(bml_tokenizer *t, int32_t cls, int32_t sep) {
+    bml__tok_titem *s = t->single, *p = t->pair;
+    memset(t->single, 0, sizeof t->single);
+    memset(t->pair, 0, sizeof t->pair);
+    s[0].kind = 0; s[0].nids = 1; s[0].ids[0] = cls;
+    s[1].kind = 1;
+    s[2].kind = 0; s[2].nids = 1; s[2].ids[0] = sep;
+    t->n_single = 3;
+    p[0] = s[0]; p[1] = s[1]; p[2] = s[2];
+    p[3].kind = 2; p[3].type_id = 1;
+    p[4].kind = 0; p[4].nids = 1; p[4].ids[0] = sep; p[4].type_id = 1;
+    t->n_pair = 5;
+}
+
+static const char *bml__tok_jstr(const bml_json *v) {
+    return v && v->type == BML_JSON_STRING ? v->str : NULL;
+}
+
+static int bml__tok_jbool(const bml_json *v, int dflt) {
+    if (!v || v->type == BML_JSON_NULL) return dflt;
+    if (v->type == BML_JSON_TRUE) return 1;
+    if (v->type == BML_JSON_FALSE) return 0;
+    return dflt;
+}
+
+/* A special token given as "str" or {"content": "str", ...}. */
+static const char *bml__tok_jtoken(const bml_json *v) {
+    if (!v) return NULL;
+    if (v->type == BML_JSON_STRING) return v->str;
+    if (v->type == BML_JSON_OBJECT) return bml__tok_jstr(bml_json_get(v, "content"));
+    return NULL;
+}
+
+static bml_status bml__tok_parse_template(bml_tokenizer *t, const bml_json *arr, const bml_json *specials,
+                                          bml__tok_titem *items, int *n_items, const char *src, const char *what) {
+    size_t i;
+    if (!arr || arr->type != BML_JSON_ARRAY)
+        return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s must be an array", src, what);
+    if (arr->len > BML__TOK_MAX_TEMPLATE)
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: post_processor.%s has more than %d items", src, what, BML__TOK_MAX_TEMPLATE);
+    for (i = 0; i < arr->len; i++) {
+        const bml_json *it = &arr->kids[i], *sp = bml_json_get(it, "SpecialToken"), *sq = bml_json_get(it, "Sequence");
+        bml__tok_titem *ti = &items[i];
+        const bml_json *tid;
+        memset(ti, 0, sizeof *ti);
+        if (sp) {
+            const char *name = bml__tok_jstr(bml_json_get(sp, "id"));
+            const bml_json *def = name ? bml_json_get(specials, name) : NULL, *ids = bml_json_get(def, "ids");
+            size_t k;
+            if (!ids || ids->type != BML_JSON_ARRAY || ids->len > BML__TOK_MAX_SPECIAL_IDS)
+                return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: special token '%s' not defined", src, what,
+                                 i, name ? name : "?");
+            ti->kind = 0;
+            ti->nids = (int)ids->len;
+            for (k = 0; k < ids->len; k++) {
+                double d = ids->kids[k].num;
+                if (ids->kids[k].type != BML_JSON_NUMBER || d < 0 || d > BML__TOK_MAX_ID || d != (double)(int32_t)d)
+                    return bml__fail(BML_ERR_FORMAT, "%s: post_processor: bad id for '%s'", src, name);
+                ti->ids[k] = (int32_t)d;
+            }
+            tid = bml_json_get(sp, "type_id");
+        } else if (sq) {
+            const char *which = bml__tok_jstr(bml_json_get(sq, "id"));
+            if (!which || (strcmp(which, "A") && strcmp(which, "B")))
+                return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: Sequence id must be A or B", src, what, i);
+            ti->kind = which[0] == 'A' ? 1 : 2;
+            tid = bml_json_get(sq, "type_id");
+        } else {
+            return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: expected SpecialToken or Sequence", src, what, i);
+        }
+        if (tid && tid->type == BML_JSON_NUMBER && tid->num >= 0 && tid->num < 256) ti->type_id = (int)tid->num;
+    }
+    *n_items = (int)arr->len;
+    (void)t;
+    return BML_OK;
+}
+
+static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
+    bml_json_doc *doc = NULL;
+    const bml_json *root, *model, *vocab, *norm, *pre, *post, *dec, *added, *v;
+    bml__tok_vb vb;
+    size_t i, added_cap = 0;
+    bml_status st;
+    memset(&vb, 0, sizeof vb);
+    if ((st = bml__json_file(path, (size_t)64 << 20, &doc)) != BML_OK) return st;
+    root = bml_json_root(doc);
+    if (root->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); goto done; }
+    model = bml_json_get(root, "model");
+    if (!model || model->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: no \"model\" object", path); goto done; }
+    v = bml_json_get(model, "type");
+    if (v && (!bml__tok_jstr(v) || strcmp(v->str, "WordPiece"))) {
+        st = bml__fail(BML_ERR_UNSUPPORTED, "%s: model.type '%s' is not supported (only WordPiece)", path,
+                       bml__tok_jstr(v) ? v->str : "?");
+        goto done;
+    }
+    /* WordPiece parameters */
+    v = bml_json_get(model, "continuing_subword_prefix");
+    if (bml__tok_jstr(v)) {
+        if (v->len >= sizeof t->prefix) { st = bml__fail(BML_ERR_UNSUPPORTED, "%s: continuing_subword_prefix too long", path); goto done; }
+        memcpy(t->prefix, v->str, v->len + 1);
+        t->prefix_len = v->len;
+    }
+    v = bml_json_get(model, "max_input_chars_per_word");
+    if (v && v->type == BML_JSON_NUMBER) {
+        if (v->num < 0) { st = bml__fail(BML_ERR_FORMAT, "%s: model.max_input_chars_per_word is negative", path); goto done; }
+        t->max_chars = v->num > 1e15 ? (size_t)1e15 : (size_t)v->num;
+    }
+    /* vocabulary */
+    vocab = bml_json_get(model, "vocab");
+    if (!vocab || vocab->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: model.vocab must be an object", path); goto done; }
+    for (i = 0; i < vocab->len; i++) {
+        const bml_json *e = &vocab->kids[i];
+        if (e->type != BML_JSON_NUMBER || e->num < 0 || e->num > BML__TOK_MAX_ID || e->num != (double)(int32_t)e->num) {
+            st = bml__fail(BML_ERR_FORMAT, "%s: model.vocab['%.40s'] is not an id in 0..%d", path, e->key, BML__TOK_MAX_ID);
+            goto done;
+        }
+        if (!bml__tok_vb_push(t, &vb, e->key, e->key_len, (int32_t)e->num, 0)) { st = bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); goto done; }
+    }
+    /* added tokens (matched in the raw text when not normalized) */
+    added = bml_json_get(root, "added_tokens");
+    if (added && added->type == BML_JSON_ARRAY) {
+        for (i = 0; i < added->len; i++) {
+            const bml_json *a = &added->kids[i], *id = bml_json_get(a, "id");
+            const char *content = bml__tok_jstr(bml_json_get(a, "content"));
+            if (!content || !id || id->type != BML_JSON_NUMBER || id->num < 0 || id->num > BML__TOK_MAX_ID ||
+                id->num != (double)(int32_t)id->num) {
+                st = bml__fail(BML_ERR_FORMAT, "%s: added_tokens[%zu] needs a content string and an id", path, i);
+                goto done;
+            }
+            if (bml__tok_jbool(bml_json_get(a, "normalized"), 0) || bml__tok_jbool(bml_json_get(a, "lstrip"), 0) ||
+                bml__tok_jbool(bml_json_get(a, "rstrip"), 0) || bml__tok_jbool(bml_json_get(a, "single_word"), 0)) {
+                st = bml__fail(BML_ERR_UNSUPPORTED, "%s: added_tokens[%zu] ('%.40s'): normalized, lstrip, rstrip and "
+                               "single_word added tokens are not supported", path, i, content);
+                goto done;
+            }
+            if ((st = bml__tok_add_added(t, bml_json_get(a, "content")->str, bml_json_get(a, "content")->len,
+                                         (int32_t)id->num, bml__tok_jbool(bml_json_get(a, "special"), 0), &added_cap)) != BML_OK)
+                goto done;
+        }
+    }
+    v = bml_json_get(model, "unk_token");
+    {
+        const char *unk = bml__tok_jstr(v) ? v->str : "[UNK]";
+        size_t j;
+        t->unk_id = -1;
+        for (j = 0; j < vb.n; j++)
+            if (vb.len[j] == strlen(unk) && !memcmp(t->pool + vb.off[j], unk, vb.len[j])) { t->unk_id = vb.id[j]; break; }
+        if (t->unk_id < 0) { st = bml__fail(BML_ERR_FORMAT, "%s: model.unk_token '%s' is not in the vocabulary", path, unk); goto done; }
+    }
+    /* normalizer */
+    norm = bml_json_get(root, "normalizer");
+    if (norm && norm->type == BML_JSON_OBJECT) {
+        const char *type = bml__tok_jstr(bml_json_get(norm, "type"));
+        const bml_json *sa;
+        if (!type || strcmp(type, "BertNormalizer")) {
+            st = bml__fail(BML_ERR_UNSUPPORTED, "%s: normalizer '%s' is not supported (only BertNormalizer)", path, type ? type : "?");
+            goto done;
+        }
+        t->clean_text = bml__tok_jbool(bml_json_get(norm, "clean_text"), 1);
+        t->handle_cjk = bml__tok_jbool(bml_json_get(norm, "handle_chinese_chars"), 1);
+        t->lowercase = bml__tok_jbool(bml_json_get(norm, "lowercase"), 1);
+        sa = bml_json_get(norm, "strip_accents");
+        t->strip_accents = (!sa || sa->type == BML_JSON_NULL) ? t->lowercase : bml__tok_jbool(sa, t->lowercase);
+    } else {
+        t->clean_text = t->handle_cjk = t->lowercase = t->strip_accents = 0;
+    }
+    pre = bml_json_get(root, "pre_tokenizer");
+    if (!pre || pre->type != BML_JSON_OBJECT || !bml__tok_jstr(bml_json_get(pre, "type")) ||
+        strcmp(bml_json_get(pre, "type")->str, "BertPreTokenizer")) {
+        st = bml__fail(BML_ERR_UNSUPPORTED, "%s: pre_tokenizer must be BertPreTokenizer", path);
+        goto done;
+    }
+    if ((st = bml__tok_build(t, &vb, path)) != BML_OK) goto done;
+    /* post-processor */
+    post = bml_json_get(root, "post_processor");
+    t->n_single = t->n_pair = 0;
+    if (post && post->type == BML_JSON_OBJECT) {
+        const char *type = bml__tok_jstr(bml_json_get(post, "type"));
+        if (type && !strcmp(type, "TemplateProcessing")) {
+            const bml_json *sp = bml_json_get(post, "special_tokens");
+            if ((st = bml__tok_parse_template(t, bml_json_get(post, "single"), sp, t->single, &t->n_single, path, "single")) != BML_OK ||
+                (st = bml__tok_parse_template(t, bml_json_get(post, "pair"), sp, t->pair, &t->n_pair, path, "pair")) != BML_OK)
+                goto done;
+        } else if (type && !strcmp(type, "BertProcessing")) {
+            const bml_json *cls = bml_json_get(post, "cls"), *sep = bml_json_get(post, "sep");
+            if (!cls || cls->type != BML_JSON_ARRAY || cls->len != 2 || cls->kids[1].type != BML_JSON_NUMBER ||
+                !sep || sep->type != BML_JSON_ARRAY || sep->len != 2 || sep->kids[1].type != BML_JSON_NUMBER) {
+                st = bml__fail(BML_ERR_FORMAT, "%s: post_processor BertProcessing needs cls and sep [token, id]", path);
+                goto done;
+            }
+            bml__tok_bert_template(t, (int32_t)cls->kids[1].num, (int32_t)sep->kids[1].num);
+        } else {
+            st = bml__fail(BML_ERR_UNSUPPORTED, "%s: post_processor '%s' is not supported", path, type ? type : "?");
+            goto done;
+        }
+    } else {
+        t->single[0].kind = 1;
+        t->n_single = 1;
+        t->pair[0].kind = 1;
+        t->pair[1].kind = 2;
+        t->pair[1].type_id = 1;
+        t->n_pair = 2;
+    }
+    /* decoder */
+    dec = bml_json_get(root, "decoder");
+    if (dec && dec->type == BML_JSON_OBJECT) {
+        const char *type = bml__tok_jstr(bml_json_get(dec, "type"));
+        const char *pfx = bml__tok_jstr(bml_json_get(dec, "prefix"));
+        if (!type || strcmp(type, "WordPiece")) {
+            st = bml__fail(BML_ERR_UNSUPPORTED, "%s: decoder '%s' is not supported (only WordPiece)", path, type ? type : "?");
+            goto done;
+        }
+        t->dec_wordpiece = 1;
+        t->dec_cleanup = bml__tok_jbool(bml_json_get(dec, "cleanup"), 1);
+        if (!pfx) pfx = "##";
+        if (strlen(pfx) >= sizeof t->dec_prefix) { st = bml__fail(BML_ERR_UNSUPPORTED, "%s: decoder.prefix too long", path); goto done; }
+        strcpy(t->dec_prefix, pfx);
+        t->dec_prefix_len = strlen(pfx);
+    }
+    st = BML_OK;
+done:
+    bml__tok_vb_free(&vb);
+    bml_json_free(doc);
+    return st;
+}
+
+/* Trailing White_Space of a vocab.txt line (Rust's str::trim_end). */
+static size_t bml__tok_trim_end(const char *s, size_t n) {
+    while (n > 0) {
+        size_t k = n - 1;
+        uint32_t cp;
+        int bad;
+        while (k > 0 && ((uint8_t)s[k] & 0xC0) == 0x80 && n - k < 4) k--;
+        if (bml__utf8_dec((const uint8_t *)s, n, k, &cp, &bad) != n - k || bad) return n;
+        if (!(bml__tok_prop(cp) & BML__TOK_F_WS)) return n;
+        n = k;
+    }
+    return n;
+}
+
+/* Special tokens of a vocab.txt model: tokenizer_config.json (+ its
+   added_tokens_decoder) and special_tokens_map.json, else BERT's defaults. */
+static bml_status bml__tok_load_vocab_txt(bml_tokenizer *t, const char *path, const char *dir) {
+    char *buf = NULL, cfgpath[4096];
+    size_t len, i, line = 0, added_cap = 0;
+    bml__tok_vb vb;
+    bml_json_doc *cfg = NULL, *map = NULL;
+    const bml_json *c = NULL, *m = NULL;
+    bml_status st;
+    static const char *roles[] = {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token"};
+    static const char *dflt[] = {"[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"};
+    int32_t role_id[5];
+    int r;
+    memset(&vb, 0, sizeof vb);
+    if ((st = bml__read_file(path, (size_t)64 << 20, &buf, &len)) != BML_OK) return st;
+    for (i = 0; i < len;) {
+        size_t e = i, n;
+        size_t bad;
+        while (e < len && buf[e] != '\n') e++;
+        line++;
+        n = e - i;
+        if (!bml_utf8_check(buf + i, n, &bad)) {
+            st = bml__fail(BML_ERR_FORMAT, "%s line %zu: invalid UTF-8 at byte %zu of the line", path, line, bad);
+            goto done;
+        }
+        n = bml__tok_trim_end(buf + i, n);
+        if (n == 0) {   /* HF would make "" (or, after trim_end, a blank line) a token: an id no text maps to */
+            st = bml__fail(BML_ERR_FORMAT, "%s line %zu: empty token (a blank line in the vocabulary)", path, line);
+            goto done;
+        }
+        if (line - 1 > BML__TOK_MAX_ID) { st = bml__fail(BML_ERR_FORMAT, "%s: more than %d lines", path, BML__TOK_MAX_ID + 1); goto done; }
+        if (!bml__tok_vb_push(t, &vb, buf + i, n, (int32_t)(line - 1), line)) { st = bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); goto done; }
+        i = e + 1;
+    }
+    /* configuration */
+    if (dir) {
+        bml__join(cfgpath, sizeof cfgpath, dir, "tokenizer_config.json");
+        if (access(cfgpath, R_OK) == 0) {
+            if ((st = bml__json_file(cfgpath, (size_t)64 << 20, &cfg)) != BML_OK) goto done;
+            c = bml_json_root(cfg);
+        }
+        bml__join(cfgpath, sizeof cfgpath, dir, "special_tokens_map.json");
+        if (access(cfgpath, R_OK) == 0) {
+            if ((st = bml__json_file(cfgpath, (size_t)64 << 20, &map)) != BML_OK) goto done;
+            m = bml_json_root(map);
+        }
+    }
+    t->lowercase = bml__tok_jbool(bml_json_get(c, "do_lower_case"), 1);
+    t->clean_text = 1;
+    t->handle_cjk = bml__tok_jbool(bml_json_get(c, "tokenize_chinese_chars"), 1);
+    {
+        const bml_json *sa = bml_json_get(c, "strip_accents");
+        t->strip_accents = (!sa || sa->type == BML_JSON_NULL) ? t->lowercase : bml__tok_jbool(sa, t->lowercase);
+    }
+    t->prefix_len = 2;
+    strcpy(t->prefix, "##");
+    for (r = 0; r < 5; r++) {
+        const char *name = bml__tok_jtoken(bml_json_get(m, roles[r]));
+        size_t j, nl;
+        if (!name) name = bml__tok_jtoken(bml_json_get(c, roles[r]));
+        if (!name) name = dflt[r];
+        nl = strlen(name);
+        role_id[r] = -1;
+        for (j = 0; j < vb.n; j++)
+            if (vb.len[j] == nl && !memcmp(t->pool + vb.off[j], name, nl)) { role_id[r] = vb.id[j]; break; }
+        if (role_id[r] < 0 && r != 2 && r != 4) {
+            st = bml__fail(BML_ERR_FORMAT, "%s: %s '%s' is not in the vocabulary", path, roles[r], name);
+            goto done;
+        }
+        if (role_id[r] >= 0 && (st = bml__tok_add_added(t, name, nl, role_id[r], 1, &added_cap)) != BML_OK) goto done;
+    }
+    /* added_tokens_decoder: {"100": {"content": "[UNK]", "special": true, ...}} */
+    {
+        const bml_json *atd = bml_json_get(c, "added_tokens_decoder");
+        if (atd && atd->type == BML_JSON_OBJECT) {
+            for (i = 0; i < atd->len; i++) {
+                const bml_json *a = &atd->kids[i];
+                const char *content = bml__tok_jstr(bml_json_get(a, "content"));
+                char *endp;
+                long id = strtol(a->key, &endp, 10);
+                if (!content || *endp || id < 0 || id > BML__TOK_MAX_ID) {
+                    st = bml__fail(BML_ERR_FORMAT, "%s/tokenizer_config.json: added_tokens_decoder['%.20s'] is malformed", dir, a->key);
+                    goto done;
+                }
+                if (bml__tok_jbool(bml_json_get(a, "normalized"), 0) || bml__tok_jbool(bml_json_get(a, "lstrip"), 0) ||
+                    bml__tok_jbool(bml_json_get(a, "rstrip"), 0) || bml__tok_jbool(bml_json_get(a, "single_word"), 0)) {
+                    st = bml__fail(BML_ERR_UNSUPPORTED, "%s/tokenizer_config.json: added token '%.40s': normalized, lstrip, "
+                                   "rstrip and single_word added tokens are not supported", dir, content);
+                    goto done;
+                }
+                if ((st = bml__tok_add_added(t, content, bml_json_get(a, "content")->len, (int32_t)id,
+                                             bml__tok_jbool(bml_json_get(a, "special"), 0), &added_cap)) != BML_OK)
+                    goto done;
+            }
+        }
+    }
+    t->unk_id = role_id[0];
+    if ((st = bml__tok_build(t, &vb, path)) != BML_OK) goto done;
+    bml__tok_bert_template(t, role_id[3], role_id[1]);
+    t->dec_wordpiece = 1;
+    t->dec_cleanup = bml__tok_jbool(bml_json_get(c, "clean_up_tokenization_spaces"), 1);
+    strcpy(t->dec_prefix, "##");
+    t->dec_prefix_len = 2;
+    st = BML_OK;
+done:
+    bml__tok_vb_free(&vb);
+    bml_json_free(cfg);
+    bml_json_free(map);
+    BML_FREE(buf);
+    return st;
+}
+
+/* max_len: desc value, else sentence_bert_config.json max_seq_length, else
+   256; never above config.json max_position_embeddings. */
+static bml_status bml__tok_max_len(bml_tokenizer *t, const bml_tokenizer_desc *d, const char *dir) {
+    char p[4096];
+    long want = d->max_len, maxpos = -1;
+    bml_json_doc *doc = NULL;
+    bml_status st;
+    if (want < 0) { t->max_len = SIZE_MAX; return BML_OK; }
+    if (dir) {
+        const bml_json *v;
+        bml__join(p, sizeof p, dir, "sentence_bert_config.json");
+        if (want == 0 && access(p, R_OK) == 0) {
+            if ((st = bml__json_file(p, (size_t)1 << 20, &doc)) != BML_OK) return st;
+            v = bml_json_get(bml_json_root(doc), "max_seq_length");
+            if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) want = (long)v->num;
+            bml_json_free(doc);
+            doc = NULL;
+        }
+        bml__join(p, sizeof p, dir, "config.json");
+        if (access(p, R_OK) == 0) {
+            if ((st = bml__json_file(p, (size_t)16 << 20, &doc)) != BML_OK) return st;
+            v = bml_json_get(bml_json_root(doc), "max_position_embeddings");
+            if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) maxpos = (long)v->num;
+            bml_json_free(doc);
+        }
+    }
+    if (want == 0) want = 256;
+    if (maxpos > 0 && want > maxpos) want = maxpos;
+    t->max_len = (size_t)want;
+    return BML_OK;
+}
+
+BMLDEF void bml_tokenizer_free(bml_tokenizer *t) {
+    if (!t) return;
+    BML_FREE(t->pool);
+    BML_FREE(t->id_off);
+    BML_FREE(t->id_special);
+    BML_FREE(t->slots);
+    BML_FREE(t->added);
+    BML_FREE(t->added_order);
+    BML_FREE(t);
+}
+
+static int bml__tok_exists(const char *p) { return access(p, R_OK) == 0; }
+
+BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokenizer **out) {
+    bml_tokenizer *t;
+    bml_status st;
+    char path[4096], dirbuf[4096];
+    const char *dir = NULL, *file = NULL;
+    int is_json;
+    size_t k;
+    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: NULL out");
+    *out = NULL;
+    if (!desc || (!desc->dir && !desc->file)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: set desc.dir or desc.file");
+    if (desc->file) {
+        const char *slash = strrchr(desc->file, '/');
+        file = desc->file;
+        if (strlen(file) >= sizeof path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: path too long");
+        if (slash) {
+            size_t n = (size_t)(slash - file);
+            memcpy(dirbuf, file, n);
+            dirbuf[n] = 0;
+            if (n == 0) strcpy(dirbuf, "/");
+        } else {
+            strcpy(dirbuf, ".");
+        }
+        dir = dirbuf;
+        snprintf(path, sizeof path, "%s", file);
+        k = strlen(path);
+        is_json = k >= 5 && !strcmp(path + k - 5, ".json");
+        if (!bml__tok_exists(path)) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    } else {
+        dir = desc->dir;
+        if (strlen(dir) + 32 >= sizeof path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: path too long");
+        bml__join(path, sizeof path, dir, "tokenizer.json");
+        is_json = 1;
+        if (!bml__tok_exists(path)) {
+            bml__join(path, sizeof path, dir, "vocab.txt");
+            is_json = 0;
+            if (!bml__tok_exists(path))
+                return bml__fail(BML_ERR_IO, "%s: neither tokenizer.json nor vocab.txt is readable there", dir);
+        }
+    }
+    t = (bml_tokenizer *)bml__calloc(1, sizeof *t);
+    if (!t) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    t->prefix_len = 2;
+    strcpy(t->prefix, "##");
+    t->max_chars = 100;
+    t->cls_id = t->sep_id = t->pad_id = t->mask_id = -1;
+    st = is_json ? bml__tok_load_json(t, path) : bml__tok_load_vocab_txt(t, path, dir);
+    if (st == BML_OK) st = bml__tok_index_added(t);
+    if (st == BML_OK) st = bml__tok_max_len(t, desc, dir);
+    if (st != BML_OK) { bml_tokenizer_free(t); return st; }
+    /* template sanity, counts of added tokens */
+    {
+        int i, k2;
+        for (i = 0; i < t->n_single + t->n_pair; i++) {
+            const bml__tok_titem *it = i < t->n_single ? &t->single[i] : &t->pair[i - t->n_single];
+            for (k2 = 0; k2 < it->nids; k2++)
+                if (it->ids[k2] < 0 || (size_t)it->ids[k2] >= t->id_count || t->id_off[it->ids[k2]] == UINT32_MAX) {
+                    bml__fail(BML_ERR_FORMAT, "%s: post_processor uses id %d, which no token has", path, (int)it->ids[k2]);
+                    bml_tokenizer_free(t);
+                    return BML_ERR_FORMAT;
+                }
+            if (i < t->n_single) t->added_single += (size_t)it->nids;
+            else t->added_pair += (size_t)it->nids;
+        }
+    }
+    {
+        /* role ids for bml_tokenizer_special_id */
+        const char *names[4] = {"[CLS]", "[SEP]", "[PAD]", "[MASK]"};
+        int32_t *ids[4];
+        int i;
+        ids[0] = &t->cls_id; ids[1] = &t->sep_id; ids[2] = &t->pad_id; ids[3] = &t->mask_id;
+        for (i = 0; i < 4; i++) *ids[i] = bml_tokenizer_token_to_id(t, names[i], strlen(names[i]));
+        if (t->n_single >= 3 && t->single[0].kind == 0 && t->single[0].nids == 1) t->cls_id = t->single[0].ids[0];
+        if (t->n_single >= 3 && t->single[t->n_single - 1].kind == 0 && t->single[t->n_single - 1].nids == 1)
+            t->sep_id = t->single[t->n_single - 1].ids[0];
+    }
+    bml__tok_ascii_tables(t);
+    *out = t;
+    return BML_OK;
+}
+
+BMLDEF size_t bml_tokenizer_vocab_size(const bml_tokenizer *t) { return t ? t->id_count : 0; }
+
+BMLDEF int bml_tokenizer_max_len(const bml_tokenizer *t) {
+    if (!t) return 0;
+    return t->max_len > (size_t)INT_MAX ? INT_MAX : (int)t->max_len;
+}
+
+BMLDEF const char *bml_tokenizer_id_to_token(const bml_tokenizer *t, int32_t id) {
+    if (!t || id < 0 || (size_t)id >= t->id_count || t->id_off[id] == UINT32_MAX) return NULL;
+    return t->pool + t->id_off[id];
+}
+
+BMLDEF int32_t bml_tokenizer_token_to_id(const bml_tokenizer *t, const char *s, size_t n) {
+    size_t i;
+    if (!t || !s) return -1;
+    for (i = 0; i < t->n_added; i++)
+        if (t->added[i].len == n && !memcmp(t->pool + t->added[i].off, s, n)) return t->added[i].id;
+    return bml__tok_find(t, bml__tok_hash(0, (const uint8_t *)s, n), (const uint8_t *)s, n, 0);
+}
+
+BMLDEF int32_t bml_tokenizer_special_id(const bml_tokenizer *t, const char *which) {
+    if (!t || !which) return -1;
+    if (!strcmp(which, "cls")) return t->cls_id;
+    if (!strcmp(which, "sep")) return t->sep_id;
+    if (!strcmp(which, "pad")) return t->pad_id;
+    if (!strcmp(which, "unk")) return t->unk_id;
+    if (!strcmp(which, "mask")) return t->mask_id;
+    return -1;
+}
+
+/* ======================================================================
+   Encoding: scratch
+   ====================================================================== */
+
+typedef struct bml__tok_list {
+    int32_t *id;
+    uint32_t *off;          /* 2 per token */
+    size_t n, cap;
+} bml__tok_list;
+
+typedef struct bml__tok_ws {
+    /* normalized characters of the current chunk and their input spans */
+    uint32_t *cp, *st, *en;
+    uint8_t *cc, *fl;       /* canonical combining class; flags (see BML__TOK_ADDED) */
+    size_t ncap;
+    /* the current word: UTF-8, char boundaries, prefix hashes */
+    uint8_t *wb;
+    uint32_t *wpos;
+    uint64_t *wh;
+    size_t wcap, wbcap;
+    /* reordering scratch */
+    uint32_t *tmp;
+    size_t tmpcap;
+    bml__tok_list a, b;
+} bml__tok_ws;
+
+static void bml__tok_ws_free(bml__tok_ws *w) {
+    if (!w) return;
+    BML_FREE(w->cp); BML_FREE(w->st); BML_FREE(w->en); BML_FREE(w->cc); BML_FREE(w->fl);
+    BML_FREE(w->wb); BML_FREE(w->wpos); BML_FREE(w->wh); BML_FREE(w->tmp);
+    BML_FREE(w->a.id); BML_FREE(w->a.off); BML_FREE(w->b.id); BML_FREE(w->b.off);
+    BML_FREE(w);
+}
+
+static int bml__tok_grow(void **p, size_t n, size_t size) {
+    void *np = BML_REALLOC(*p, n * size);
+    if (!np) return 0;
+    *p = np;
+    return 1;
+}
+
+static int bml__tok_ws_chars(bml__tok_ws *w, size_t n) {
+    size_t nc;
+    if (n <= w->ncap) return 1;
+    nc = w->ncap ? w->ncap : 1024;
+    while (nc < n) nc *= 2;
+    if (!bml__tok_grow((void **)&w->cp, nc, 4) || !bml__tok_grow((void **)&w->st, nc, 4) ||
+        !bml__tok_grow((void **)&w->en, nc, 4) || !bml__tok_grow((void **)&w->cc, nc, 1) ||
+        !bml__tok_grow((void **)&w->fl, nc, 1))
+        return 0;
+    w->ncap = nc;
+    return 1;
+}
+
+static int bml__tok_list_reserve(bml__tok_list *l, size_t n) {
+    size_t nc;
+    if (n <= l->cap) return 1;
+    nc = l->cap ? l->cap : 256;
+    while (nc < n) nc *= 2;
+    if (!bml__tok_grow((void **)&l->id, nc, 4) || !bml__tok_grow((void **)&l->off, nc, 8)) return 0;
+    l->cap = nc;
+    return 1;
+}
+
+/* ======================================================================
+   Normalizer: input bytes [a, b) -> ws->cp/st/en[0..n)
+   ====================================================================== */
+
+/* fl[] of a normalized character: its property flags (BML__TOK_F_*, bits
+   0-6) and BML__TOK_ADDED when NFD added it after the first character of a
+   decomposition. */
+#define BML__TOK_ADDED 0x80
+
+/* Stable sort of a run of non-starters by ccc (canonical reordering), the
+   NFD "added" marks moving with their characters; then the spans are
+   assigned by position, as HF's NormalizedString::transform does: a first
+   character takes the next input character's span, an added one repeats the
+   span taken last. */
+static int bml__tok_reorder(bml__tok_ws *w, size_t r0, size_t r1) {
+    size_t n = r1 - r0, i, j, q = 0;
+    uint32_t last_s = 0, last_e = 0;
+    if (w->tmpcap < 4 * n) {
+        size_t nc = w->tmpcap ? w->tmpcap : 256;
+        while (nc < 4 * n) nc *= 2;
+        if (!bml__tok_grow((void **)&w->tmp, nc, 4)) return 0;
+        w->tmpcap = nc;
+    }
+    /* spans of the first characters, in input order */
+    for (i = r0; i < r1; i++)
+        if (!(w->fl[i] & BML__TOK_ADDED)) { w->tmp[2 * q] = w->st[i]; w->tmp[2 * q + 1] = w->en[i]; q++; }
+    /* stable sort (cp, cc, fl) by cc */
+    if (n <= 32) {
+        for (i = r0 + 1; i < r1; i++) {
+            uint32_t c = w->cp[i];
+            uint8_t k = w->cc[i], f = w->fl[i];
+            for (j = i; j > r0 && w->cc[j - 1] > k; j--) {
+                w->cp[j] = w->cp[j - 1]; w->cc[j] = w->cc[j - 1]; w->fl[j] = w->fl[j - 1];
+            }
+            w->cp[j] = c; w->cc[j] = k; w->fl[j] = f;
+        }
+    } else {
+        /* counting sort through tmp[2n .. 4n): (cp, cc | fl << 8) */
+        size_t count[257];
+        uint32_t *t2 = w->tmp + 2 * n;
+        memset(count, 0, sizeof count);
+        for (i = r0; i < r1; i++) count[w->cc[i] + 1]++;
+        for (i = 1; i < 257; i++) count[i] += count[i - 1];
+        for (i = r0; i < r1; i++) {
+            size_t d = count[w->cc[i]]++;
+            t2[2 * d] = w->cp[i];
+            t2[2 * d + 1] = (uint32_t)w->cc[i] | ((uint32_t)w->fl[i] << 8);
+        }
+        for (i = 0; i < n; i++) {
+            w->cp[r0 + i] = t2[2 * i];
+            w->cc[r0 + i] = (uint8_t)(t2[2 * i + 1] & 0xFF);
+            w->fl[r0 + i] = (uint8_t)(t2[2 * i + 1] >> 8);
+        }
+    }
+    if (r0 > 0) { last_s = w->st[r0 - 1]; last_e = w->en[r0 - 1]; }
+    q = 0;
+    for (i = r0; i < r1; i++) {
+        if (!(w->fl[i] & BML__TOK_ADDED)) { last_s = w->tmp[2 * q]; last_e = w->tmp[2 * q + 1]; q++; }
+        w->st[i] = last_s;
+        w->en[i] = last_e;
+    }
+    return 1;
+}
+
+#define BML__TOK_PUT(c, f, ccc)                                                        \
+    do {                                                                                \
+        cp[k] = (c); st[k] = (uint32_t)i; en[k] = (uint32_t)(i + len);                 \
+        fl[k] = (uint8_t)(f); cc[k] = (uint8_t)(ccc); k++;                             \
+    } while (0)
+
+/* Normalize input bytes [a, b) into w->cp/st/en/fl[0..*nout): BertNormalizer
+   step by step as HF applies them to the whole string (clean_text, CJK
+   spaces, NFD + reordering, strip Mn, lowercase), each character keeping the
+   byte span of the input character it came from. */
+static bml_status bml__tok_normalize(const bml_tokenizer *t, bml__tok_ws *w, const uint8_t *s, size_t a, size_t b,
+                                     size_t *nout) {
+    size_t i = a, k = 0, len = 1;
+    int reorder = 0;
+    unsigned seen = 0;      /* flags of the characters NFD produced */
+    uint32_t *cp, *st, *en;
+    uint8_t *cc, *fl;
+    const unsigned keep = 0x7F & ~(BML__TOK_F_DECOMP | BML__TOK_F_CJK | BML__TOK_F_DROP);
+    /* each input byte yields at most 2 characters (NFD, CJK spaces, U+0130;
+       tools/gen_unicode.py checks) */
+    if (!bml__tok_ws_chars(w, 2 * (b - a) + 8)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    cp = w->cp; st = w->st; en = w->en; cc = w->cc; fl = w->fl;
+    while (i < b) {
+        uint32_t u, d[4];
+        unsigned p;
+        int bad, nd, j;
+        if (s[i] < 0x80) {
+            int m = t->ascii_map[s[i]];
+            if (m >= 0) {
+                cp[k] = (uint32_t)m; st[k] = (uint32_t)i; en[k] = (uint32_t)i + 1;
+                fl[k] = t->ascii_cls[m]; cc[k] = 0; k++;
+            }
+            i++;
+            continue;
+        }
+        if (s[i] >= 0xE1 && s[i] <= 0xEC && i + 2 < b && (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+            /* the common 3-byte case (CJK, Hangul, most scripts) inline */
+            u = ((uint32_t)(s[i] & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
+            len = 3;
+        } else if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < b && (s[i + 1] & 0xC0) == 0x80) {
+            u = ((uint32_t)(s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);
+            len = 2;
+        } else {
+            len = bml__utf8_dec(s, b, i, &u, &bad);
+        }
+        p = bml__tok_prop(u);
+        if (t->clean_text) {
+            if (p & BML__TOK_F_DROP) { i += len; continue; }
+            if (p & BML__TOK_F_WS) { u = ' '; p = BML__TOK_F_WS; }
+        }
+        if (t->handle_cjk && (p & BML__TOK_F_CJK)) BML__TOK_PUT(' ', BML__TOK_F_WS, 0);
+        if (t->strip_accents) {
+            if (p & BML__TOK_F_DECOMP) {
+                nd = bml__tok_decompose(u, d);
+                for (j = 0; j < nd; j++) {
+                    unsigned q = bml__tok_prop(d[j]), c2 = q >> 8;
+                    seen |= q;
+                    BML__TOK_PUT(d[j], (q & keep) | (j ? BML__TOK_ADDED : 0), c2);
+                    if (c2 && k > 1 && cc[k - 2] > c2) reorder = 1;
+                }
+            } else {
+                unsigned c2 = p >> 8;
+                seen |= p;
+                BML__TOK_PUT(u, p & keep, c2);
+                if (c2 && k > 1 && cc[k - 2] > c2) reorder = 1;
+            }
+        } else {
+            /* no NFD: lowercase now (lowercasing keeps WS/PUNCT: checked
+               by tools/gen_unicode.py) */
+            if (t->lowercase && (p & BML__TOK_F_LOWER)) {
+                if (u == 0x130) {
+                    BML__TOK_PUT('i', 0, 0);
+                    BML__TOK_PUT(0x307, bml__tok_prop(0x307) & keep & ~BML__TOK_F_LOWER, 0);
+                    i += len;
+                    continue;
+                }
+                u = bml__tok_lower1(u);
+            }
+            BML__TOK_PUT(u, p & keep & ~BML__TOK_F_LOWER, 0);
+        }
+        if (t->handle_cjk && (p & BML__TOK_F_CJK)) BML__TOK_PUT(' ', BML__TOK_F_WS, 0);
+        i += len;
+    }
+    if (reorder) {
+        size_t r0 = 0;
+        while (r0 < k) {
+            size_t r1;
+            int sorted = 1;
+            if (!cc[r0]) { r0++; continue; }
+            for (r1 = r0 + 1; r1 < k && cc[r1]; r1++)
+                if (cc[r1 - 1] > cc[r1]) sorted = 0;
+            if (!sorted && !bml__tok_reorder(w, r0, r1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+            r0 = r1;
+        }
+    }
+    if (t->strip_accents && (seen & (BML__TOK_F_MN | BML__TOK_F_LOWER))) {
+        /* strip Mn, then lowercase (never expands: U+0130 was decomposed) */
+        size_t j, o;
+        for (j = 0; j < k && !(fl[j] & (BML__TOK_F_MN | BML__TOK_F_LOWER)); j++) {}
+        for (o = j; j < k; j++) {
+            uint32_t u = cp[j];
+            unsigned f = fl[j];
+            if (f & BML__TOK_F_MN) continue;
+            if (t->lowercase && (f & BML__TOK_F_LOWER)) {
+                /* (ASCII capitals here came from a decomposition: U+0130 -> I U+0307) */
+                u = u < 0x80 ? u + 32 : bml__tok_lower1(u);
+            }
+            cp[o] = u; st[o] = st[j]; en[o] = en[j]; fl[o] = (uint8_t)f; o++;
+        }
+        k = o;
+    }
+    *nout = k;
+    return BML_OK;
+}
+
+#undef BML__TOK_PUT
+
+/* ======================================================================
+   Pre-tokenizer + WordPiece over the normalized characters
+   ====================================================================== */
+
+static int bml__tok_ws_word(bml__tok_ws *w, size_t nch) {
+    if (nch + 1 > w->wcap) {
+        size_t nc = w->wcap ? w->wcap : 128;
+        while (nc < nch + 1) nc *= 2;
+        if (!bml__tok_grow((void **)&w->wpos, nc, 4) || !bml__tok_grow((void **)&w->wh, nc, 8)) return 0;
+        w->wcap = nc;
+    }
+    if (4 * nch + 8 > w->wbcap) {
+        size_t nc = w->wbcap ? w->wbcap : 512;
+        while (nc < 4 * nch + 8) nc *= 2;
+        if (!bml__tok_grow((void **)&w->wb, nc, 1)) return 0;
+        w->wbcap = nc;
+    }
+    return 1;
+}
+
+static void bml__tok_push(bml__tok_list *l, int32_t id, uint32_t s, uint32_t e) {
+    l->id[l->n] = id;
+    l->off[2 * l->n] = s;
+    l->off[2 * l->n + 1] = e;
+    l->n++;
+}
+
+/* WordPiece on normalized characters [i0, i1) (the list has room). */
+static bml_status bml__tok_word(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, size_t i0, size_t i1) {
+    size_t nch = i1 - i0, j, start, n0 = l->n;
+    uint8_t *wb;
+    uint32_t *wp;
+    uint64_t *wh;
+    if (nch == 1 && t->max_chars >= 1) {
+        /* one character (punctuation, CJK): its own token or [UNK] */
+        uint32_t u = w->cp[i0];
+        int32_t id;
+        if (u < 0x80) {
+            id = t->ascii_id[u];
+        } else {
+            uint8_t b4[4];
+            size_t bl = bml__utf8_put((char *)b4, u);
+            id = bml__tok_find(t, bml__tok_hash(0, b4, bl), b4, bl, 0);
+        }
+        bml__tok_push(l, id >= 0 ? id : t->unk_id, w->st[i0], w->en[i0]);
+        return BML_OK;
+    }
+    if (nch > t->max_chars) {
+        bml__tok_push(l, t->unk_id, w->st[i0], w->en[i1 - 1]);
+        return BML_OK;
+    }
+    if (!bml__tok_ws_word(w, nch)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    wb = w->wb; wp = w->wpos; wh = w->wh;
+    {
+        size_t o = 0;
+        for (j = 0; j < nch; j++) {
+            uint32_t u = w->cp[i0 + j];
+            wp[j] = (uint32_t)o;
+            if (u < 0x80) wb[o++] = (uint8_t)u;
+            else o += bml__utf8_put((char *)wb + o, u);
+        }
+        wp[nch] = (uint32_t)o;
+    }
+    start = 0;
+    while (start < nch) {
+        int cont = start > 0;
+        size_t maxb = t->max_key[cont], base = wp[start], end, last = start;
+        uint64_t h = bml__tok_seed[cont];
+        int32_t id = -1;
+        for (j = start; j < nch; j++) {
+            size_t q;
+            if (wp[j + 1] - base > maxb) break;
+            for (q = wp[j]; q < wp[j + 1]; q++) h = (h ^ wb[q]) * BML__TOK_FNV_PRIME;
+            wh[j + 1] = h;
+            last = j + 1;
+        }
+        for (end = last; end > start; end--) {
+            id = bml__tok_find(t, wh[end], wb + base, wp[end] - base, cont);
+            if (id >= 0) break;
+        }
+        if (id < 0) {
+            l->n = n0;
+            bml__tok_push(l, t->unk_id, w->st[i0], w->en[i1 - 1]);
+            return BML_OK;
+        }
+        bml__tok_push(l, id, w->st[i0 + start], w->en[i0 + end - 1]);
+        start = end;
+    }
+    return BML_OK;
+}
+
+static bml_status bml__tok_words(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, size_t k, size_t limit,
+                                 int *stop) {
+    size_t j = 0;
+    const uint8_t *fl = w->fl;
+    bml_status st;
+    if (!bml__tok_list_reserve(l, l->n + k + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    while (j < k) {
+        unsigned c = fl[j];
+        size_t e;
+        if (c & BML__TOK_F_WS) { j++; continue; }
+        if (c & BML__TOK_F_PUNCT) {
+            e = j + 1;
+        } else {
+            for (e = j + 1; e < k; e++)
+                if (fl[e] & (BML__TOK_F_WS | BML__TOK_F_PUNCT)) break;
+        }
+        if ((st = bml__tok_word(t, w, l, j, e)) != BML_OK) return st;
+        j = e;
+        if (l->n >= limit) { *stop = 1; break; }
+    }
+    return BML_OK;
+}
+
+/* May the text be cut before byte e (normalized in pieces without changing
+   a token)? Before ASCII whitespace or ASCII punctuation, and before a CJK
+   ideograph when those are isolated: each is a word boundary and a starter
+   (canonical reordering never crosses it). Lines with no space at all (a
+   URL, CJK) are then still normalized a chunk at a time. */
+static int bml__tok_cut_ok(const bml_tokenizer *t, const uint8_t *s, size_t e, size_t b) {
+    uint8_t c = s[e];
+    if (c < 0x80)
+        return c == ' ' || c == '\n' || c == '\t' || c == '\r' || (c >= 33 && c <= 47) || (c >= 58 && c <= 64) ||
+               (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+    if (t->handle_cjk && c >= 0xE3 && c <= 0xF0) {
+        uint32_t cp;
+        int bad;
+        size_t n = bml__utf8_dec(s, b, e, &cp, &bad);
+        return n > 0 && !bad && (bml__tok_prop(cp) & BML__TOK_F_CJK);
+    }
+    return 0;
+}
+
+/* Normalize + tokenize input bytes [a, b) (no added tokens inside). */
+static bml_status bml__tok_text(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s,
+                                size_t a, size_t b, size_t limit, int *stop) {
+    bml_status st;
+    while (a < b && !*stop) {
+        size_t e = b, k = 0;
+        if (b - a > BML__TOK_CHUNK) {
+            e = a + BML__TOK_CHUNK;
+            while (e < b && !bml__tok_cut_ok(t, s, e, b)) e++;
+        }
+        if ((st = bml__tok_normalize(t, w, s, a, e, &k)) != BML_OK) return st;
+        if ((st = bml__tok_words(t, w, l, k, limit, stop)) != BML_OK) return st;
+        a = e;
+    }
+    return BML_OK;
+}
+
+/* One sequence: split on added tokens, tokenize the text between them.
+   With a limit, stops after the word that brings the list to `limit` tokens
+   or more (an added token does not stop it), as HF 0.23 does when
+   truncation is on; the caller truncates. */
+static bml_status bml__tok_seq(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s, size_t n,
+                               size_t limit) {
+    size_t pos = 0, i = 0;
+    int stop = 0;
+    bml_status st;
+    l->n = 0;
+    if (!bml__tok_list_reserve(l, 16)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    while (pos < n) {
+        size_t mstart = n, mlen = 0;
+        int32_t mid = -1;
+        if (t->n_added) {
+            for (i = pos; i < n; i++) {
+                const uint32_t *fb;
+                uint32_t q;
+                if (t->added_one_first >= 0) {
+                    /* all added tokens start with the same byte ('[') */
+                    const uint8_t *hit = (const uint8_t *)memchr(s + i, t->added_one_first, n - i);
+                    if (!hit) break;
+                    i = (size_t)(hit - s);
+                }
+                fb = t->added_first[s[i]];
+                for (q = 0; q < fb[1]; q++) {
+                    const bml__tok_added *ad = &t->added[t->added_order[fb[0] + q]];
+                    if (ad->len <= n - i && !memcmp(s + i, t->pool + ad->off, ad->len)) {
+                        mstart = i; mlen = ad->len; mid = ad->id;
+                        break;
+                    }
+                }
+                if (mid >= 0) break;
+            }
+        }
+        if ((st = bml__tok_text(t, w, l, s, pos, mstart, limit, &stop)) != BML_OK) return st;
+        if (mid < 0 || stop) break;
+        if (!bml__tok_list_reserve(l, l->n + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+        bml__tok_push(l, mid, (uint32_t)mstart, (uint32_t)(mstart + mlen));
+        pos = mstart + mlen;
+    }
+    return BML_OK;
+}
+
+/* ======================================================================
+   Public encode
+   ====================================================================== */
+
+static int bml__tok_enc_reserve(bml_encoding *e, size_t n) {
+    size_t nc;
+    if (n <= e->cap && e->ids) return 1;
+    nc = e->cap ? e->cap : 64;
+    while (nc < n) nc *= 2;
+    if (!bml__tok_grow((void **)&e->ids, nc, 4) || !bml__tok_grow((void **)&e->type_ids, nc, 1) ||
+        !bml__tok_grow((void **)&e->offsets, nc, 8))
+        return 0;
+    e->cap = nc;
+    return 1;
+}
+
+static bml__tok_ws *bml__tok_ws_of(bml_encoding *e) {
+    if (!e->work) e->work = bml__calloc(1, sizeof(bml__tok_ws));
+    return (bml__tok_ws *)e->work;
+}
+
+/* Lay out the template with the two lists truncated to na, nb tokens. */
+static bml_status bml__tok_assemble(const bml_tokenizer *t, const bml__tok_titem *items, int nitems,
+                                    const bml__tok_list *la, size_t na, const bml__tok_list *lb, size_t nb,
+                                    bml_encoding *e) {
+    size_t total = 0, o = 0, j;
+    int i;
+    for (i = 0; i < nitems; i++)
+        total += items[i].kind == 0 ? (size_t)items[i].nids : items[i].kind == 1 ? na : nb;
+    if (!bml__tok_enc_reserve(e, total + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    for (i = 0; i < nitems; i++) {
+        const bml__tok_titem *it = &items[i];
+        if (it->kind == 0) {
+            int q;
+            for (q = 0; q < it->nids; q++) {
+                e->ids[o] = it->ids[q];
+                e->type_ids[o] = (uint8_t)it->type_id;
+                e->offsets[2 * o] = e->offsets[2 * o + 1] = 0;
+                o++;
+            }
+        } else {
+            const bml__tok_list *l = it->kind == 1 ? la : lb;
+            size_t n = it->kind == 1 ? na : nb;
+            if (n) {
+                memcpy(e->ids + o, l->id, n * sizeof(int32_t));
+                memcpy(e->offsets + 2 * o, l->off, 2 * n * sizeof(uint32_t));
+                for (j = 0; j < n; j++) e->type_ids[o + j] = (uint8_t)it->type_id;
+            }
+            o += n;
+        }
+    }
+    e->n = o;
+    (void)t;
+    return BML_OK;
+}
+
+static bml_status bml__tok_check_text(const char *text, ptrdiff_t *len, bml_utf8_policy policy, bml_encoding *e,
+                                      int second) {
+    size_t bad;
+    if (*len < 0) *len = (ptrdiff_t)strlen(text);
+    if ((size_t)*len > 0xFFFFFFF0u) return bml__fail(BML_ERR_TOO_LONG, "text of %zu bytes: the tokenizer takes up to 4 GiB", (size_t)*len);
+    if (policy != BML_UTF8_REPLACE && !bml_utf8_check(text, (size_t)*len, &bad)) {
+        e->bad_offset = bad;
+        e->bad_in_second = second;
+        return bml__fail(BML_ERR_INVALID_UTF8, "invalid UTF-8 at byte %zu%s", bad, second ? " of the second text" : "");
+    }
+    return BML_OK;
+}
+
+static bml_status bml__tok_encode1(const bml_tokenizer *t, bml__tok_ws *w, const char *text, ptrdiff_t len,
+                                   bml_utf8_policy policy, bml_encoding *e) {
+    bml_status st;
+    size_t budget;
+    e->n = 0;
+    if ((st = bml__tok_check_text(text, &len, policy, e, 0)) != BML_OK) return st;
+    if ((st = bml__tok_seq(t, w, &w->a, (const uint8_t *)text, (size_t)len, t->max_len)) != BML_OK) return st;
+    /* room left by the specials (HF: a max_len below their count wraps
+       around and truncates nothing more) */
+    budget = t->max_len >= t->added_single ? t->max_len - t->added_single : SIZE_MAX;
+    return bml__tok_assemble(t, t->single, t->n_single, &w->a, w->a.n < budget ? w->a.n : budget, NULL, 0, e);
+}
+
+static bml_status bml__tok_encode2(const bml_tokenizer *t, bml__tok_ws *w, const char *a, ptrdiff_t alen, const char *b,
+                                   ptrdiff_t blen, bml_utf8_policy policy, bml_encoding *e) {
+    bml_status st;
+    size_t n1, n2;
+    e->n = 0;
+    if ((st = bml__tok_check_text(a, &alen, policy, e, 0)) != BML_OK) return st;
+    if ((st = bml__tok_check_text(b, &blen, policy, e, 1)) != BML_OK) return st;
+    /* HF (0.23) stops tokenizing each sequence after the word that reaches
+       max_len tokens; the pair truncation below sees those counts (it shows
+       when both are long: the longer gets the odd token) */
+    if ((st = bml__tok_seq(t, w, &w->a, (const uint8_t *)a, (size_t)alen, t->max_len)) != BML_OK) return st;
+    if ((st = bml__tok_seq(t, w, &w->b, (const uint8_t *)b, (size_t)blen, t->max_len)) != BML_OK) return st;
+    n1 = w->a.n;
+    n2 = w->b.n;
+    if (t->max_len != SIZE_MAX && t->max_len >= t->added_pair) {
+        /* HF truncate_encodings, LongestFirst, on the budget left by the specials */
+        size_t max = t->max_len - t->added_pair;
+        if (n1 + n2 > max) {
+            int swap = n1 > n2;
+            size_t x = swap ? n2 : n1, y;
+            if (x > max) y = x;
+            else y = x > max - x ? x : max - x;
+            if (x + y > max) { x = max / 2; y = x + max % 2; }
+            if (swap) { n1 = y; n2 = x; }
+            else { n1 = x; n2 = y; }
+            if (n1 > w->a.n) n1 = w->a.n;
+            if (n2 > w->b.n) n2 = w->b.n;
+        }
+    }
+    return bml__tok_assemble(t, t->pair, t->n_pair, &w->a, n1, &w->b, n2, e);
+}
+
+BMLDEF bml_status bml_tokenize(const bml_tokenizer *t, const char *text, ptrdiff_t len, bml_utf8_policy policy,
+                               bml_encoding *e) {
+    bml__tok_ws *w;
+    if (!t || !e || (!text && len != 0)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize: NULL argument");
+    if (!text) text = "";
+    if (!(w = bml__tok_ws_of(e))) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    return bml__tok_encode1(t, w, text, len, policy, e);
+}
+
+BMLDEF bml_status bml_tokenize_pair(const bml_tokenizer *t, const char *a, ptrdiff_t alen, const char *b,
+                                    ptrdiff_t blen, bml_utf8_policy policy, bml_encoding *e) {
+    bml__tok_ws *w;
+    if (!t || !e || (!a && alen != 0) || (!b && blen != 0)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize_pair: NULL argument");
+    if (!a) a = "";
+    if (!b) b = "";
+    if (!(w = bml__tok_ws_of(e))) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    return bml__tok_encode2(t, w, a, alen, b, blen, policy, e);
+}
+
+BMLDEF void bml_encoding_free(bml_encoding *e) {
+    if (!e) return;
+    BML_FREE(e->ids);
+    BML_FREE(e->type_ids);
+    BML_FREE(e->offsets);
+    bml__tok_ws_free((bml__tok_ws *)e->work);
+    memset(e, 0, sizeof *e);
+}
+
+/* ======================================================================
+   Decode (HF WordPiece decoder)
+   ====================================================================== */
+
+typedef struct bml__tok_buf { char *p; size_t n, cap; } bml__tok_buf;
+
+static int bml__tok_buf_add(bml__tok_buf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 256;
+        while (nc < b->n + n + 1) nc *= 2;
+        if (!bml__tok_grow((void **)&b->p, nc, 1)) return 0;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+    return 1;
+}
+
+/* In place: replace every `from` by `to` (to is never longer). */
+static size_t bml__tok_replace(char *s, size_t n, const char *from, const char *to) {
+    size_t fl = strlen(from), tl = strlen(to), i = 0, o = 0;
+    while (i < n) {
+        if (i + fl <= n && !memcmp(s + i, from, fl)) {
+            memmove(s + o, to, tl);
+            o += tl;
+            i += fl;
+        } else {
+            s[o++] = s[i++];
+        }
+    }
+    return o;
+}
+
+static bml_status bml__tok_decode(const bml_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *out_len) {
+    static const char *rules[][2] = {{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
+                                     {" n't", "n't"}, {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"},
+                                     {" 've", "'ve"}, {" 're", "'re"}};
+    bml__tok_buf b;
+    size_t i, kept = 0;
+    memset(&b, 0, sizeof b);
+    *out = NULL;
+    if (out_len) *out_len = 0;
+    if (!bml__tok_buf_add(&b, "", 0)) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        int32_t id = ids[i];
+        const char *tok;
+        size_t tl, start;
+        if (id < 0 || (size_t)id >= t->id_count || t->id_off[id] == UINT32_MAX) {
+            BML_FREE(b.p);
+            return bml__fail(BML_ERR_OUT_OF_RANGE, "id %d at position %zu is not in the vocabulary (0..%zu)", (int)id, i,
+                             t->id_count - 1);
+        }
+        if (t->id_special[id]) continue;
+        tok = t->pool + t->id_off[id];
+        tl = strlen(tok);
+        start = b.n;
+        if (!t->dec_wordpiece) {
+            if (kept && !bml__tok_buf_add(&b, " ", 1)) goto nomem;
+            if (!bml__tok_buf_add(&b, tok, tl)) goto nomem;
+        } else {
+            if (kept) {
+                if (tl >= t->dec_prefix_len && !memcmp(tok, t->dec_prefix, t->dec_prefix_len)) {
+                    tok += t->dec_prefix_len;
+                    tl -= t->dec_prefix_len;
+                } else if (!bml__tok_buf_add(&b, " ", 1)) {
+                    goto nomem;
+                }
+            }
+            if (!bml__tok_buf_add(&b, tok, tl)) goto nomem;
+            if (t->dec_cleanup) {
+                size_t r, m = b.n - start;
+                for (r = 0; r < sizeof rules / sizeof rules[0]; r++)
+                    if (memchr(b.p + start, ' ', m)) m = bml__tok_replace(b.p + start, m, rules[r][0], rules[r][1]);
+                    else break;
+                b.n = start + m;
+                b.p[b.n] = 0;
+            }
+        }
+        kept++;
+    }
+    *out = b.p;
+    if (out_len) *out_len = b.n;
+    return BML_OK;
+nomem:
+    BML_FREE(b.p);
+    return bml__fail(BML_ERR_NOMEM, "out of memory decoding");
+}
+
+BMLDEF bml_status bml_detokenize(const bml_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *out_len) {
+    if (!t || !out || (!ids && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_detokenize: NULL argument");
+    return bml__tok_decode(t, ids, n, out, out_len);
+}
+
+/* ======================================================================
+   Batches across threads
+   ====================================================================== */
+
+typedef struct bml__tok_job {
+    const bml_tokenizer *t;
+    int kind;                       /* 0 encode, 1 pair, 2 decode */
+    const char *const *a;
+    const size_t *alens;
+    const char *const *b;
+    const size_t *blens;
+    const int32_t *const *ids;
+    const size_t *ns;
+    char **outs;
+    size_t *out_lens;
+    bml_utf8_policy policy;
+    bml_encoding *encs;
+    bml_status *status;
+    size_t count, per_task;
+    bml__tok_ws **ws;               /* one per worker */
+} bml__tok_job;
+
+static void bml__tok_job_run(void *ctx, size_t task, int worker) {
+    bml__tok_job *j = (bml__tok_job *)ctx;
+    size_t i, lo = task * j->per_task, hi = lo + j->per_task;
+    bml__tok_ws *w;
+    if (hi > j->count) hi = j->count;
+    if (!j->ws[worker]) j->ws[worker] = (bml__tok_ws *)bml__calloc(1, sizeof(bml__tok_ws));
+    w = j->ws[worker];
+    for (i = lo; i < hi; i++) {
+        bml_status st;
+        if (j->kind == 2) {
+            size_t ol = 0;
+            if (!j->ids[i] && j->ns[i]) st = bml__fail(BML_ERR_INVALID_ARG, "NULL ids");
+            else st = bml__tok_decode(j->t, j->ids[i], j->ns[i], &j->outs[i], &ol);
+            if (j->out_lens) j->out_lens[i] = ol;
+        } else if (!w) {
+            st = bml__fail(BML_ERR_NOMEM, "out of memory");
+        } else if (j->kind == 0) {
+            const char *x = j->a[i] ? j->a[i] : "";
+            ptrdiff_t xl = j->alens ? (ptrdiff_t)j->alens[i] : -1;
+            if (!j->a[i] && xl > 0) st = bml__fail(BML_ERR_INVALID_ARG, "NULL text");
+            else st = bml__tok_encode1(j->t, w, x, xl, j->policy, &j->encs[i]);
+        } else {
+            const char *x = j->a[i] ? j->a[i] : "", *y = j->b[i] ? j->b[i] : "";
+            ptrdiff_t xl = j->alens ? (ptrdiff_t)j->alens[i] : -1, yl = j->blens ? (ptrdiff_t)j->blens[i] : -1;
+            if ((!j->a[i] && xl > 0) || (!j->b[i] && yl > 0)) st = bml__fail(BML_ERR_INVALID_ARG, "NULL text");
+            else st = bml__tok_encode2(j->t, w, x, xl, y, yl, j->policy, &j->encs[i]);
+        }
+        if (st != BML_OK && j->kind != 2) j->encs[i].n = 0;
+        if (j->status) j->status[i] = st;
+    }
+}
+
+static int bml__tok_ncpu(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+static bml_status bml__tok_batch(bml__tok_job *j, int threads) {
+    bml__pool *pool = NULL;
+    size_t ntasks, i;
+    int nw;
+    if (threads <= 0) threads = bml__tok_ncpu();
+    if ((size_t)threads > j->count) threads = j->count ? (int)j->count : 1;
+    j->per_task = j->count / ((size_t)threads * 8);
+    if (j->per_task < 16) j->per_task = 16;
+    if (j->per_task > 1024) j->per_task = 1024;
+    ntasks = (j->count + j->per_task - 1) / j->per_task;
+    if (threads > 1 && ntasks > 1) {
+        if (bml__pool_create(threads, &pool) != BML_OK) pool = NULL;
+    }
+    nw = pool ? pool->nthreads : 1;
+    j->ws = (bml__tok_ws **)bml__calloc((size_t)nw, sizeof(bml__tok_ws *));
+    if (!j->ws) { bml__pool_destroy(pool); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    if (pool) bml__pool_run(pool, ntasks, bml__tok_job_run, j);
+    else for (i = 0; i < ntasks; i++) bml__tok_job_run(j, i, 0);
+    bml__pool_destroy(pool);
+    for (i = 0; i < (size_t)nw; i++) bml__tok_ws_free(j->ws[i]);
+    BML_FREE(j->ws);
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_tokenize_batch(const bml_tokenizer *t, const char *const *texts, const size_t *lens, size_t count,
+                                     bml_utf8_policy policy, int threads, bml_encoding *encs, bml_status *status) {
+    bml__tok_job j;
+    if (!t || (count && (!texts || !encs))) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize_batch: NULL argument");
+    memset(&j, 0, sizeof j);
+    j.t = t; j.kind = 0; j.a = texts; j.alens = lens; j.count = count; j.policy = policy; j.encs = encs; j.status = status;
+    return bml__tok_batch(&j, threads);
+}
+
+BMLDEF bml_status bml_tokenize_pair_batch(const bml_tokenizer *t, const char *const *a, const size_t *alens,
+                                          const char *const *b, const size_t *blens, size_t count,
+                                          bml_utf8_policy policy, int threads, bml_encoding *encs, bml_status *status) {
+    bml__tok_job j;
+    if (!t || (count && (!a || !b || !encs))) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize_pair_batch: NULL argument");
+    memset(&j, 0, sizeof j);
+    j.t = t; j.kind = 1; j.a = a; j.alens = alens; j.b = b; j.blens = blens; j.count = count; j.policy = policy;
+    j.encs = encs; j.status = status;
+    return bml__tok_batch(&j, threads);
+}
+
+BMLDEF bml_status bml_detokenize_batch(const bml_tokenizer *t, const int32_t *const *ids, const size_t *ns, size_t count,
+                                       int threads, char **outs, size_t *out_lens, bml_status *status) {
+    bml__tok_job j;
+    if (!t || (count && (!ids || !ns || !outs))) return bml__fail(BML_ERR_INVALID_ARG, "bml_detokenize_batch: NULL argument");
+    memset(&j, 0, sizeof j);
+    j.t = t; j.kind = 2; j.ids = ids; j.ns = ns; j.count = count; j.outs = outs; j.out_lens = out_lens; j.status = status;
+    return bml__tok_batch(&j, threads);
+}
 
 /* ======================================================================
    Batch types: responses, stats, id index
@@ -1797,7 +6472,7 @@ typedef struct bml__fwd {
 static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 #ifdef BATCHML_OPENCL
-/* The device path (parts/opencl_impl.h): the same job on an OpenCL device.
+/* The device path (the OpenCL section below): the same job on an OpenCL device.
    bml__cl_forward_job fills f->out (and keeps what backward needs on the
    device); bml__cl_backward reads df/de from f->tmp [nseq,H] and fills
    f->dx [T,H] on the host, exactly like the CPU path. */
@@ -1812,7 +6487,7 @@ static bml_status bml__cl_backward(bml__fwd *f);
 static size_t bml__attn_scratch(size_t maxL, int d) { return bml__align16(2 * maxL * maxL + (size_t)d * maxL); }
 
 /* Floats of the forward-only arena for a batch shape: one formula, defined in
-   parts/tuning_impl.h (bml_activation_bytes and the tuner use it too). */
+   the tuning section (bml_activation_bytes and the tuner use it too). */
 static size_t bml__ws_floats(const bml_config *c, size_t threads, size_t T, size_t nseq, size_t maxL,
                              size_t *scratch_per);
 
@@ -2344,7 +7019,1310 @@ static bml_status bml__backward(bml__fwd *f) {
 /* ======================================================================
    OpenCL device path (same packed batches, same results)
    ====================================================================== */
-#include "parts/opencl_impl.h"
+/* The OpenCL device path (compiled under BATCHML_OPENCL, after the CPU
+   forward and backward passes).
+
+   The same job as the CPU path on an OpenCL device: the packed batch
+   (tokens of all sequences one after another, no padding), the same
+   layers, the same math, own kernels:
+     bml_gemm        Y = X W^T + b (or X W, += for the backward), tiled in
+                     local memory (GPUs), with the bias, GELU, GELU' and
+                     residual accumulation fused into its epilogue
+     bml_gemm_vec    the same on CPU devices (PoCL): 8 rows x 16 columns of
+                     float16 registers per work-item, weights pre-transposed
+                     for the forward (PoCL runs the tiled kernel ~5x slower)
+     bml_embed_ln    x = LN0(alpha word[id] + pos[p] + type[0]), per token
+     bml_add_ln      x = LN(x + y), per token (keeps xhat, 1/std for grads)
+     bml_attn        softmax(q k^T / sqrt d) v per (head, token) on its own
+                     sequence (keeps P)
+     bml_pool        mean / cls / max / mean_sqrt_len + L2 normalize, per sequence
+     backward: bml_pool_bwd, bml_ln_bwd, bml_attn_bwd_q, bml_attn_bwd_kv and
+     the GEMMs (input gradients only, as bml__backward)
+   Q, K and V are one GEMM with the three weights stacked ([3H, H]), so the
+   backward's dq Wq + dk Wk + dv Wv is one GEMM too.
+
+   Batch independence: every kernel computes each output element from its
+   own row (token, sequence, (head, token)) with a fixed operation order
+   (the GEMM accumulates k = 0..K-1 in order, reductions use a fixed tree
+   over a fixed work-group size), so results never depend on which batch a
+   sequence is in or where: batched == one at a time, bitwise, in every
+   mode (m->deterministic needs nothing more on the device).
+
+   State: one bml__cldev per device and process (context, program: the
+   kernels compiled once), one bml__cl per model (queue, kernels, weights,
+   per-batch buffers that grow geometrically). */
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#ifndef CL_USE_DEPRECATED_OPENCL_1_2_APIS
+#define CL_USE_DEPRECATED_OPENCL_1_2_APIS /* clCreateCommandQueue, for 1.2 devices */
+#endif
+#ifdef __APPLE__
+#include <OpenCL/opencl.h>
+#else
+#include <CL/cl.h>
+#endif
+
+/* ----------------------------------------------------------------------
+   Kernels (OpenCL C 1.2). Compile-time constants from the build options:
+   BML_RW   work-group size of the row kernels (a power of two)
+   BML_RTS  GEMM work-group side; BML_WPT outputs per work-item and side;
+   BML_TK   GEMM k-tile (the same in every configuration)
+   ---------------------------------------------------------------------- */
+static const char *const bml__cl_src[] = {
+    "#ifdef cl_khr_fp64\n"
+    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+    "#define BML_ACC double\n"
+    "#else\n"
+    "#define BML_ACC float\n"
+    "#endif\n"
+    "#define BML_TS (BML_RTS * BML_WPT)\n"
+    /* sum over the work-group (fixed tree) */
+    "float bml_wsum(float v, __local float *red) {\n"
+    "    int l = get_local_id(0), s;\n"
+    "    red[l] = v;\n"
+    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    for (s = BML_RW / 2; s > 0; s >>= 1) {\n"
+    "        if (l < s) red[l] += red[l + s];\n"
+    "        barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    }\n"
+    "    v = red[0];\n"
+    "    barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    return v;\n"
+    "}\n"
+    /* LayerNorm of one row in place; xhat, rstd may be 0 */
+    "void bml_ln_row(__global float *x, __global const float *g, __global const float *b,\n"
+    "                __global float *xhat, __global float *rstd, int H, float eps, __local float *red) {\n"
+    "    int l = get_local_id(0), i;\n"
+    "    float s = 0.0f, mean, r;\n"
+    "    for (i = l; i < H; i += BML_RW) s += x[i];\n"
+    "    mean = bml_wsum(s, red) / (float)H;\n"
+    "    s = 0.0f;\n"
+    "    for (i = l; i < H; i += BML_RW) { float d = x[i] - mean; s += d * d; }\n"
+    "    r = 1.0f / sqrt(bml_wsum(s, red) / (float)H + eps);\n"
+    "    for (i = l; i < H; i += BML_RW) {\n"
+    "        float xh = (x[i] - mean) * r;\n"
+    "        if (xhat) xhat[i] = xh;\n"
+    "        x[i] = xh * g[i] + b[i];\n"
+    "    }\n"
+    "    if (rstd && l == 0) *rstd = r;\n"
+    "}\n"
+    "float bml_gelu(float u) { return 0.5f * u * (1.0f + erf(u * 0.70710678118654752f)); }\n"
+    "float bml_dgelu(float u) {\n"
+    "    return 0.5f * (1.0f + erf(u * 0.70710678118654752f)) + u * 0.39894228040143268f * exp(-0.5f * u * u);\n"
+    "}\n"
+    /* the GEMM epilogue: v = acc (+ bias[n]) (+ C) (* gelu'(U)); C = v if C; G = gelu(v) if G */
+    "void bml_epi(float v, size_t o, int n, __global const float *bias, __global const float *U, int accum,\n"
+    "             __global float *C, __global float *G) {\n"
+    "    if (bias) v += bias[n];\n"
+    "    if (accum) v = C[o] + v;\n"
+    "    if (U) v *= bml_dgelu(U[o]);\n"
+    "    if (C) C[o] = v;\n"
+    "    if (G) G[o] = bml_gelu(v);\n"
+    "}\n",
+
+    /* meta (int): ids[T], seq of each token[T], start[S], len[S] */
+    "__kernel void bml_embed_ln(__global const int *meta, int T, __global const float *alpha,\n"
+    "        __global const float *word, __global const float *pos, __global const float *type,\n"
+    "        __global const float *g, __global const float *b, __global float *x,\n"
+    "        __global float *xhat, __global float *rstd, int H, float eps) {\n"
+    "    __local float red[BML_RW];\n"
+    "    int t = get_group_id(0), l = get_local_id(0), i;\n"
+    "    int id = meta[t], s = meta[T + t], p = t - meta[2 * T + s];\n"
+    "    float a = alpha ? alpha[s] : 1.0f;\n"
+    "    __global float *xr = x + (size_t)t * H;\n"
+    "    __global const float *w = word + (size_t)id * H, *ps = pos + (size_t)p * H;\n"
+    "    for (i = l; i < H; i += BML_RW) xr[i] = a * w[i] + ps[i] + type[i];\n"
+    "    bml_ln_row(xr, g, b, xhat ? xhat + (size_t)t * H : 0, rstd ? rstd + t : 0, H, eps, red);\n"
+    "}\n"
+    /* x = LN(x + y) */
+    "__kernel void bml_add_ln(__global float *x, __global const float *y, __global const float *g,\n"
+    "        __global const float *b, __global float *xhat, __global float *rstd, int H, float eps) {\n"
+    "    __local float red[BML_RW];\n"
+    "    int t = get_group_id(0), l = get_local_id(0), i;\n"
+    "    __global float *xr = x + (size_t)t * H;\n"
+    "    __global const float *yr = y + (size_t)t * H;\n"
+    "    for (i = l; i < H; i += BML_RW) xr[i] += yr[i];\n"
+    "    bml_ln_row(xr, g, b, xhat ? xhat + (size_t)t * H : 0, rstd ? rstd + t : 0, H, eps, red);\n"
+    "}\n"
+    /* dy -> dx through LN, in place: dx = rstd (dy g - mean(dy g) - xhat mean(dy g xhat)) */
+    "__kernel void bml_ln_bwd(__global float *dx, __global const float *g, __global const float *xhat,\n"
+    "        __global const float *rstd, int H) {\n"
+    "    __local float red[BML_RW];\n"
+    "    int t = get_group_id(0), l = get_local_id(0), i;\n"
+    "    __global float *d = dx + (size_t)t * H;\n"
+    "    __global const float *xh = xhat + (size_t)t * H;\n"
+    "    float s1 = 0.0f, s2 = 0.0f, m1, m2, r = rstd[t];\n"
+    "    for (i = l; i < H; i += BML_RW) s1 += d[i] * g[i];\n"
+    "    for (i = l; i < H; i += BML_RW) s2 += d[i] * g[i] * xh[i];\n"
+    "    m1 = bml_wsum(s1, red) / (float)H;\n"
+    "    m2 = bml_wsum(s2, red) / (float)H;\n"
+    "    for (i = l; i < H; i += BML_RW) d[i] = r * (d[i] * g[i] - m1 - xh[i] * m2);\n"
+    "}\n",
+
+    /* C[M,N] (+)= A[M,K] . op(B) with op(B) = B^T for B [N,K] (transB), B for
+       B [K,N]; epilogue v = acc (+ bias[n]) (+ C) (* gelu'(U)); C = v if C;
+       G = gelu(v) if G. Each output: acc over k = 0..K-1 in order. */
+    "__kernel __attribute__((reqd_work_group_size(BML_RTS, BML_RTS, 1)))\n"
+    "void bml_gemm(int M, int N, int K, __global const float *A, __global const float *B, int transB,\n"
+    "        __global const float *bias, __global const float *U, int accum,\n"
+    "        __global float *C, __global float *G) {\n"
+    "    __local float As[BML_TK][BML_TS + 1];\n"
+    "    __local float Bs[BML_TK][BML_TS + 1];\n"
+    "    float acc[BML_WPT][BML_WPT], a[BML_WPT], bb[BML_WPT];\n"
+    "    int tx = get_local_id(0), ty = get_local_id(1), tid = ty * BML_RTS + tx;\n"
+    "    int n0 = get_group_id(0) * BML_TS, m0 = get_group_id(1) * BML_TS;\n"
+    "    int i, j, k, k0, e;\n"
+    "    for (i = 0; i < BML_WPT; i++) for (j = 0; j < BML_WPT; j++) acc[i][j] = 0.0f;\n"
+    "    for (k0 = 0; k0 < K; k0 += BML_TK) {\n"
+    "        for (e = tid; e < BML_TS * BML_TK; e += BML_RTS * BML_RTS) {\n"
+    "            int r = e / BML_TK, c = e % BML_TK, gk = k0 + c, gm = m0 + r, gn = n0 + r;\n"
+    "            As[c][r] = gm < M && gk < K ? A[(size_t)gm * K + gk] : 0.0f;\n"
+    "            if (transB) {\n"
+    "                Bs[c][r] = gn < N && gk < K ? B[(size_t)gn * K + gk] : 0.0f;\n"
+    "            } else {\n"
+    "                int c2 = e / BML_TS, r2 = e % BML_TS, gk2 = k0 + c2, gn2 = n0 + r2;\n"
+    "                Bs[c2][r2] = gn2 < N && gk2 < K ? B[(size_t)gk2 * N + gn2] : 0.0f;\n"
+    "            }\n"
+    "        }\n"
+    "        barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "        for (k = 0; k < BML_TK; k++) {\n"
+    "            for (i = 0; i < BML_WPT; i++) a[i] = As[k][ty + i * BML_RTS];\n"
+    "            for (j = 0; j < BML_WPT; j++) bb[j] = Bs[k][tx + j * BML_RTS];\n"
+    "            for (i = 0; i < BML_WPT; i++)\n"
+    "                for (j = 0; j < BML_WPT; j++) acc[i][j] = a[i] * bb[j] + acc[i][j];\n"
+    "        }\n"
+    "        barrier(CLK_LOCAL_MEM_FENCE);\n"
+    "    }\n"
+    "    for (i = 0; i < BML_WPT; i++) {\n"
+    "        int m = m0 + ty + i * BML_RTS;\n"
+    "        if (m >= M) continue;\n"
+    "        for (j = 0; j < BML_WPT; j++) {\n"
+    "            int n = n0 + tx + j * BML_RTS;\n"
+    "            if (n < N) bml_epi(acc[i][j], (size_t)m * N + n, n, bias, U, accum, C, G);\n"
+    "        }\n"
+    "    }\n"
+    "}\n"
+    /* The same product for CPU devices, B always [K,N]: each work-item 8 rows
+       x 16 columns in float16 registers (PoCL vectorizes this well, the
+       tiled kernel badly). Each output: acc over k = 0..K-1 in order. */
+    "__kernel void bml_gemm_vec(int M, int N, int K, __global const float *A, __global const float *B,\n"
+    "        __global const float *bias, __global const float *U, int accum,\n"
+    "        __global float *C, __global float *G) {\n"
+    "    int n0 = get_global_id(0) * 16, m0 = get_global_id(1) * 8, r, k, j;\n"
+    "    float16 acc[8];\n"
+    "    __global const float *a[8];\n"
+    "    for (r = 0; r < 8; r++) { a[r] = A + (size_t)min(m0 + r, M - 1) * K; acc[r] = (float16)(0.0f); }\n"
+    "    if (n0 >= N) return;\n"
+    "    if (n0 + 16 <= N) {\n"
+    "        for (k = 0; k < K; k++) {\n"
+    "            float16 bv = vload16(0, B + (size_t)k * N + n0);\n"
+    "            for (r = 0; r < 8; r++) acc[r] = (float16)(a[r][k]) * bv + acc[r];\n"
+    "        }\n"
+    "        for (r = 0; r < 8 && m0 + r < M; r++) {\n"
+    "            float v[16];\n"
+    "            vstore16(acc[r], 0, v);\n"
+    "            for (j = 0; j < 16; j++) bml_epi(v[j], (size_t)(m0 + r) * N + n0 + j, n0 + j, bias, U, accum, C, G);\n"
+    "        }\n"
+    "    } else {\n"
+    "        for (j = n0; j < N; j++)\n"
+    "            for (r = 0; r < 8 && m0 + r < M; r++) {\n"
+    "                float s = 0.0f;\n"
+    "                for (k = 0; k < K; k++) s = a[r][k] * B[(size_t)k * N + j] + s;\n"
+    "                bml_epi(s, (size_t)(m0 + r) * N + j, j, bias, U, accum, C, G);\n"
+    "            }\n"
+    "    }\n"
+    "}\n",
+
+    /* Attention of one (head h, token t) row on its sequence. qkv [T, 3H]
+       (q | k | v), ctx [T,H]; P of sequence s, head h at poff[s] + h L L. */
+    "__kernel void bml_attn(__global const int *meta, int T, int S, __global const long *poff,\n"
+    "        __global const float *qkv, __global float *ctx, __global float *P, int H, int A, float scale) {\n"
+    "    int gid = get_global_id(0), h, t, s, t0, L, i, j, c, d = H / A, H3 = 3 * H;\n"
+    "    __global const float *q, *kb, *vb;\n"
+    "    __global float *pr;\n"
+    "    float mx = -INFINITY, sum = 0.0f;\n"
+    "    if (gid >= A * T) return;\n"
+    "    h = gid / T; t = gid % T; s = meta[T + t]; t0 = meta[2 * T + s]; L = meta[2 * T + S + s]; i = t - t0;\n"
+    "    q = qkv + (size_t)t * H3 + h * d;\n"
+    "    kb = qkv + (size_t)t0 * H3 + H + h * d;\n"
+    "    vb = qkv + (size_t)t0 * H3 + 2 * H + h * d;\n"
+    "    pr = P + poff[s] + ((long)h * L + i) * L;\n"
+    "    for (j = 0; j < L; j++) {\n"
+    "        __global const float *k = kb + (size_t)j * H3;\n"
+    "        float acc = 0.0f;\n"
+    "        for (c = 0; c < d; c++) acc = q[c] * k[c] + acc;\n"
+    "        acc *= scale;\n"
+    "        pr[j] = acc;\n"
+    "        mx = fmax(mx, acc);\n"
+    "    }\n"
+    "    for (j = 0; j < L; j++) { float e = exp(pr[j] - mx); pr[j] = e; sum += e; }\n"
+    "    sum = 1.0f / sum;\n"
+    "    for (j = 0; j < L; j++) pr[j] *= sum;\n"
+    "    for (c = 0; c < d; c++) {\n"
+    "        float acc = 0.0f;\n"
+    "        for (j = 0; j < L; j++) acc = pr[j] * vb[(size_t)j * H3 + c] + acc;\n"
+    "        ctx[(size_t)t * H + h * d + c] = acc;\n"
+    "    }\n"
+    "}\n"
+    /* Backward, per query row i: dP = dctx v^T, dS = P (dP - rowsum(dP P)) scale
+       (into dS, P's layout), dq = dS k (into dqkv [T,3H]). */
+    "__kernel void bml_attn_bwd_q(__global const int *meta, int T, int S, __global const long *poff,\n"
+    "        __global const float *qkv, __global const float *dctx, __global const float *P,\n"
+    "        __global float *dS, __global float *dqkv, int H, int A, float scale) {\n"
+    "    int gid = get_global_id(0), h, t, s, t0, L, i, j, c, d = H / A, H3 = 3 * H;\n"
+    "    __global const float *dc, *kb, *vb, *pr;\n"
+    "    __global float *ds;\n"
+    "    float dot = 0.0f;\n"
+    "    if (gid >= A * T) return;\n"
+    "    h = gid / T; t = gid % T; s = meta[T + t]; t0 = meta[2 * T + s]; L = meta[2 * T + S + s]; i = t - t0;\n"
+    "    dc = dctx + (size_t)t * H + h * d;\n"
+    "    kb = qkv + (size_t)t0 * H3 + H + h * d;\n"
+    "    vb = qkv + (size_t)t0 * H3 + 2 * H + h * d;\n"
+    "    pr = P + poff[s] + ((long)h * L + i) * L;\n"
+    "    ds = dS + poff[s] + ((long)h * L + i) * L;\n"
+    "    for (j = 0; j < L; j++) {\n"
+    "        __global const float *v = vb + (size_t)j * H3;\n"
+    "        float acc = 0.0f;\n"
+    "        for (c = 0; c < d; c++) acc = dc[c] * v[c] + acc;\n"
+    "        ds[j] = acc;\n"
+    "        dot = acc * pr[j] + dot;\n"
+    "    }\n"
+    "    for (j = 0; j < L; j++) ds[j] = pr[j] * (ds[j] - dot) * scale;\n"
+    "    for (c = 0; c < d; c++) {\n"
+    "        float acc = 0.0f;\n"
+    "        for (j = 0; j < L; j++) acc = ds[j] * kb[(size_t)j * H3 + c] + acc;\n"
+    "        dqkv[(size_t)t * H3 + h * d + c] = acc;\n"
+    "    }\n"
+    "}\n",
+
+    /* Backward, per key row j: dk = dS^T q, dv = P^T dctx (into dqkv). */
+    "__kernel void bml_attn_bwd_kv(__global const int *meta, int T, int S, __global const long *poff,\n"
+    "        __global const float *qkv, __global const float *dctx, __global const float *P,\n"
+    "        __global const float *dS, __global float *dqkv, int H, int A) {\n"
+    "    int gid = get_global_id(0), h, t, s, t0, L, i, j, c, d = H / A, H3 = 3 * H;\n"
+    "    __global const float *pc, *dsc;\n"
+    "    if (gid >= A * T) return;\n"
+    "    h = gid / T; t = gid % T; s = meta[T + t]; t0 = meta[2 * T + s]; L = meta[2 * T + S + s]; j = t - t0;\n"
+    "    pc = P + poff[s] + (long)h * L * L + j;\n"
+    "    dsc = dS + poff[s] + (long)h * L * L + j;\n"
+    "    for (c = 0; c < d; c++) {\n"
+    "        float ak = 0.0f, av = 0.0f;\n"
+    "        for (i = 0; i < L; i++) {\n"
+    "            size_t r = (size_t)(t0 + i) * H3 + h * d + c;\n"
+    "            ak = dsc[(long)i * L] * qkv[r] + ak;\n"
+    "            av = pc[(long)i * L] * dctx[(size_t)(t0 + i) * H + h * d + c] + av;\n"
+    "        }\n"
+    "        dqkv[(size_t)t * H3 + H + h * d + c] = ak;\n"
+    "        dqkv[(size_t)t * H3 + 2 * H + h * d + c] = av;\n"
+    "    }\n"
+    "}\n",
+
+    /* Pool sequence s (a work-group) into out[s] (and pooled[s] before the
+       normalization). mode: 0 mean, 1 cls, 2 max, 3 mean_sqrt_len. (No
+       barrier under a condition, even a uniform one: PoCL 3.1 crashes.) */
+    "__kernel void bml_pool(__global const int *meta, int T, int S, __global const float *x,\n"
+    "        __global float *out, __global float *pooled, int H, int mode, int normalize) {\n"
+    "    __local float red[BML_RW];\n"
+    "    int s = get_group_id(0), l = get_local_id(0), t0 = meta[2 * T + s], L = meta[2 * T + S + s], i, p;\n"
+    "    __global const float *xs = x + (size_t)t0 * H;\n"
+    "    __global float *o = out + (size_t)s * H;\n"
+    "    float n2 = 0.0f;\n"
+    "    for (i = l; i < H; i += BML_RW) {\n"
+    "        float v = xs[i];\n"
+    "        if (mode == 2) {\n"
+    "            for (p = 1; p < L; p++) { float w = xs[(size_t)p * H + i]; v = w > v ? w : v; }\n"
+    "        } else if (mode != 1) {\n"
+    "            BML_ACC acc = 0;\n"
+    "            for (p = 0; p < L; p++) acc += xs[(size_t)p * H + i];\n"
+    "            v = (float)(acc * (mode == 0 ? (BML_ACC)1 / (BML_ACC)L : (BML_ACC)1 / sqrt((BML_ACC)L)));\n"
+    "        }\n"
+    "        if (pooled) pooled[(size_t)s * H + i] = v;\n"
+    "        o[i] = v;\n"
+    "        n2 += v * v;\n"
+    "    }\n"
+    "    n2 = sqrt(bml_wsum(n2, red));\n"
+    "    n2 = 1.0f / (n2 > 1e-12f ? n2 : 1e-12f);\n"
+    "    if (normalize) for (i = l; i < H; i += BML_RW) o[i] *= n2;\n"
+    "}\n"
+    /* df/de (de[s]) back through normalize and pooling into dx rows of s. */
+    "__kernel void bml_pool_bwd(__global const int *meta, int T, int S, __global const float *x,\n"
+    "        __global const float *out, __global const float *pooled, __global const float *de,\n"
+    "        __global float *dx, int H, int mode, int normalize) {\n"
+    "    __local float red[BML_RW];\n"
+    "    int s = get_group_id(0), l = get_local_id(0), t0 = meta[2 * T + s], L = meta[2 * T + S + s], i, p;\n"
+    "    __global const float *e = out + (size_t)s * H, *u = pooled + (size_t)s * H, *g = de + (size_t)s * H;\n"
+    "    __global const float *xs = x + (size_t)t0 * H;\n"
+    "    __global float *d = dx + (size_t)t0 * H;\n"
+    "    float n2 = 0.0f, dot = 0.0f;\n"
+    "    for (i = l; i < H; i += BML_RW) { n2 += u[i] * u[i]; dot += e[i] * g[i]; }\n"
+    "    n2 = sqrt(bml_wsum(n2, red));\n"
+    "    dot = bml_wsum(dot, red);\n"
+    "    for (i = l; i < H; i += BML_RW) {\n"
+    "        float du = g[i], sc;\n"
+    "        int arg = 0;\n"
+    "        if (normalize) du = n2 > 1e-12f ? (g[i] - e[i] * dot) / n2 : g[i] / 1e-12f;\n"
+    "        if (mode == 2)\n"
+    "            for (p = 1; p < L; p++) if (xs[(size_t)p * H + i] > xs[(size_t)arg * H + i]) arg = p;\n"
+    "        sc = mode == 0 ? 1.0f / (float)L : 1.0f / sqrt((float)L);\n"
+    "        for (p = 0; p < L; p++) {\n"
+    "            float v = mode == 1 || mode == 2 ? (p == arg ? du : 0.0f) : du * sc;\n"
+    "            d[(size_t)p * H + i] = v;\n"
+    "        }\n"
+    "    }\n"
+    "}\n",
+};
+
+enum {
+    BML__K_EMBED_LN, BML__K_ADD_LN, BML__K_LN_BWD, BML__K_GEMM, BML__K_ATTN, BML__K_ATTN_BWD_Q, BML__K_ATTN_BWD_KV,
+    BML__K_POOL, BML__K_POOL_BWD, BML__K_GEMM_VEC, BML__K_COUNT
+};
+static const char *const bml__cl_knames[BML__K_COUNT] = {
+    "bml_embed_ln", "bml_add_ln", "bml_ln_bwd", "bml_gemm", "bml_attn", "bml_attn_bwd_q", "bml_attn_bwd_kv",
+    "bml_pool", "bml_pool_bwd", "bml_gemm_vec"};
+
+/* ----------------------------------------------------------------------
+   Errors
+   ---------------------------------------------------------------------- */
+
+static const char *bml__cl_errname(cl_int e) {
+    switch (e) {
+#define BML__E(x) case x: return #x;
+    BML__E(CL_SUCCESS) BML__E(CL_DEVICE_NOT_FOUND) BML__E(CL_DEVICE_NOT_AVAILABLE) BML__E(CL_COMPILER_NOT_AVAILABLE)
+    BML__E(CL_MEM_OBJECT_ALLOCATION_FAILURE) BML__E(CL_OUT_OF_RESOURCES) BML__E(CL_OUT_OF_HOST_MEMORY)
+    BML__E(CL_PROFILING_INFO_NOT_AVAILABLE) BML__E(CL_MEM_COPY_OVERLAP) BML__E(CL_IMAGE_FORMAT_MISMATCH)
+    BML__E(CL_IMAGE_FORMAT_NOT_SUPPORTED) BML__E(CL_BUILD_PROGRAM_FAILURE) BML__E(CL_MAP_FAILURE)
+    BML__E(CL_MISALIGNED_SUB_BUFFER_OFFSET) BML__E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
+    BML__E(CL_COMPILE_PROGRAM_FAILURE) BML__E(CL_LINKER_NOT_AVAILABLE) BML__E(CL_LINK_PROGRAM_FAILURE)
+    BML__E(CL_DEVICE_PARTITION_FAILED) BML__E(CL_KERNEL_ARG_INFO_NOT_AVAILABLE)
+    BML__E(CL_INVALID_VALUE) BML__E(CL_INVALID_DEVICE_TYPE) BML__E(CL_INVALID_PLATFORM) BML__E(CL_INVALID_DEVICE)
+    BML__E(CL_INVALID_CONTEXT) BML__E(CL_INVALID_QUEUE_PROPERTIES) BML__E(CL_INVALID_COMMAND_QUEUE)
+    BML__E(CL_INVALID_HOST_PTR) BML__E(CL_INVALID_MEM_OBJECT) BML__E(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR)
+    BML__E(CL_INVALID_IMAGE_SIZE) BML__E(CL_INVALID_SAMPLER) BML__E(CL_INVALID_BINARY) BML__E(CL_INVALID_BUILD_OPTIONS)
+    BML__E(CL_INVALID_PROGRAM) BML__E(CL_INVALID_PROGRAM_EXECUTABLE) BML__E(CL_INVALID_KERNEL_NAME)
+    BML__E(CL_INVALID_KERNEL_DEFINITION) BML__E(CL_INVALID_KERNEL) BML__E(CL_INVALID_ARG_INDEX)
+    BML__E(CL_INVALID_ARG_VALUE) BML__E(CL_INVALID_ARG_SIZE) BML__E(CL_INVALID_KERNEL_ARGS)
+    BML__E(CL_INVALID_WORK_DIMENSION) BML__E(CL_INVALID_WORK_GROUP_SIZE) BML__E(CL_INVALID_WORK_ITEM_SIZE)
+    BML__E(CL_INVALID_GLOBAL_OFFSET) BML__E(CL_INVALID_EVENT_WAIT_LIST) BML__E(CL_INVALID_EVENT)
+    BML__E(CL_INVALID_OPERATION) BML__E(CL_INVALID_GL_OBJECT) BML__E(CL_INVALID_BUFFER_SIZE)
+    BML__E(CL_INVALID_MIP_LEVEL) BML__E(CL_INVALID_GLOBAL_WORK_SIZE) BML__E(CL_INVALID_PROPERTY)
+    BML__E(CL_INVALID_IMAGE_DESCRIPTOR) BML__E(CL_INVALID_COMPILER_OPTIONS) BML__E(CL_INVALID_LINKER_OPTIONS)
+    BML__E(CL_INVALID_DEVICE_PARTITION_COUNT)
+#undef BML__E
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
+    default: return "CL_UNKNOWN_ERROR";
+    }
+}
+
+/* One OpenCL device of this process: its context and compiled program. */
+typedef struct bml__cldev {
+    struct bml__cldev *next;
+    cl_platform_id plat;
+    cl_device_id dev;
+    cl_context ctx;
+    cl_program prog;
+    char opts[512];         /* the build options it was compiled with      */
+    char extra[256];        /* BATCHML_OPENCL_BUILD_OPTIONS then            */
+    char label[320];        /* "opencl:P:D 'NAME' (PLATFORM)"              */
+    char desc[320];         /* "opencl:P:D NAME (PLATFORM)"                */
+    int rw, rts, wpt, tk;   /* kernel shape constants                      */
+    cl_ulong global_mem, max_alloc;
+} bml__cldev;
+
+static bml__cldev *bml__cl_devs;                 /* never freed: the cache */
+static pthread_mutex_t bml__cl_lock = PTHREAD_MUTEX_INITIALIZER;
+static int bml__cl_fallback_said;
+
+typedef struct bml__clbuf { cl_mem mem; size_t cap; } bml__clbuf; /* cap in bytes */
+
+/* One layer's weights as stored ([out, in]; Q, K, V stacked), and for the
+   vec GEMM (CPU devices) the forward's transposed copies ([in, out]). */
+typedef struct bml__cllayer {
+    cl_mem wqkv, bqkv, wo, bo, ln1_g, ln1_b, w1, b1, w2, b2, ln2_g, ln2_b;
+    cl_mem wqkv_t, wo_t, w1_t, w2_t;
+} bml__cllayer;
+
+/* What one layer's backward needs, kept on the device in grad mode. */
+typedef struct bml__clsave { bml__clbuf qkv, P, xhat1, rstd1, u, xhat2, rstd2; } bml__clsave;
+
+typedef struct bml__cl {
+    bml__cldev *d;
+    cl_command_queue q;
+    cl_kernel k[BML__K_COUNT];
+    int is_auto;
+    int vec;                        /* GEMMs by bml_gemm_vec (CPU devices)  */
+    size_t mem_used, mem_limit;     /* bytes of device memory held / allowed */
+    cl_mem word, pos, type, ln0_g, ln0_b;
+    bml__cllayer *layer;
+    /* per batch */
+    bml__clbuf meta, poff, alpha, x, qkv, ctx, tmp, ffn, P, out, pooled, de, dx, xhat0, rstd0;
+    bml__clsave *save;
+    int *hmeta;                     /* host staging                        */
+    cl_long *hpoff;
+    size_t hcap_meta, hcap_poff;
+    int grad_ready;                 /* the last forward kept what backward needs */
+    int prof;                       /* BATCHML_OPENCL_PROFILE: time each kernel */
+    double prof_ns[BML__K_COUNT], gemm_flops;
+    size_t prof_n[BML__K_COUNT];
+} bml__cl;
+
+/* An error naming the device and the OpenCL error. */
+static bml_status bml__cl_err(const bml__cldev *d, cl_int e, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static bml_status bml__cl_err(const bml__cldev *d, cl_int e, const char *fmt, ...) {
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (e == CL_SUCCESS) return bml__fail(BML_ERR_DEVICE, "OpenCL device %s: %s", d ? d->label : "?", what);
+    return bml__fail(BML_ERR_DEVICE, "OpenCL device %s: %s: %s (%d)", d ? d->label : "?", what, bml__cl_errname(e), (int)e);
+}
+
+/* ----------------------------------------------------------------------
+   Platforms and devices
+   ---------------------------------------------------------------------- */
+
+#define BML__CL_MAXP 16
+#define BML__CL_MAXD 64
+
+/* Every platform (none is not an error: the ICD loader's
+   CL_PLATFORM_NOT_FOUND_KHR gives *np = 0). */
+static cl_int bml__cl_platforms(cl_platform_id *plats, cl_uint *np) {
+    cl_int e = clGetPlatformIDs(BML__CL_MAXP, plats, np);
+    if (e == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: the ICD loader found none */) { *np = 0; return CL_SUCCESS; }
+    if (e != CL_SUCCESS) *np = 0;
+    if (*np > BML__CL_MAXP) *np = BML__CL_MAXP;
+    return e;
+}
+
+static cl_uint bml__cl_devices(cl_platform_id p, cl_device_id *devs) {
+    cl_uint nd = 0;
+    if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, BML__CL_MAXD, devs, &nd) != CL_SUCCESS) return 0;
+    return nd > BML__CL_MAXD ? BML__CL_MAXD : nd;
+}
+
+/* A string property, cut to fit (the call fails outright on a short buffer). */
+static void bml__cl_str(cl_platform_id p, cl_device_id dv, cl_uint what, char *out, size_t cap) {
+    char buf[1024];
+    size_t n = 0;
+    cl_int e = p ? clGetPlatformInfo(p, what, sizeof buf - 1, buf, &n) : clGetDeviceInfo(dv, what, sizeof buf - 1, buf, &n);
+    if (e != CL_SUCCESS) n = 0;
+    buf[n < sizeof buf ? n : sizeof buf - 1] = 0;
+    n = strlen(buf);
+    while (n && buf[n - 1] == ' ') buf[--n] = 0;
+    snprintf(out, cap, "%s", buf);
+}
+
+static void bml__cl_info(cl_platform_id p, cl_device_id dv, int pi, int di, bml_device_info *o) {
+    cl_device_type t = 0;
+    cl_ulong u = 0;
+    cl_uint cu = 0;
+    memset(o, 0, sizeof *o);
+    snprintf(o->id, sizeof o->id, "opencl:%d:%d", pi, di);
+    o->platform = pi;
+    o->device = di;
+    bml__cl_str(NULL, dv, CL_DEVICE_NAME, o->name, sizeof o->name);
+    bml__cl_str(p, NULL, CL_PLATFORM_NAME, o->platform_name, sizeof o->platform_name);
+    bml__cl_str(NULL, dv, CL_DEVICE_VENDOR, o->vendor, sizeof o->vendor);
+    bml__cl_str(NULL, dv, CL_DEVICE_VERSION, o->version, sizeof o->version);
+    clGetDeviceInfo(dv, CL_DEVICE_TYPE, sizeof t, &t, NULL);
+    snprintf(o->type, sizeof o->type, "%s", (t & CL_DEVICE_TYPE_GPU) ? "GPU" : (t & CL_DEVICE_TYPE_CPU) ? "CPU"
+                                            : (t & CL_DEVICE_TYPE_ACCELERATOR) ? "accelerator" : "other");
+    if (clGetDeviceInfo(dv, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof u, &u, NULL) == CL_SUCCESS) o->global_mem = u;
+    if (clGetDeviceInfo(dv, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof u, &u, NULL) == CL_SUCCESS) o->max_alloc = u;
+    if (clGetDeviceInfo(dv, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL) == CL_SUCCESS) o->compute_units = (int)cu;
+}
+
+BMLDEF int bml_device_list(bml_device_info *out, int cap) {
+    cl_platform_id plats[BML__CL_MAXP];
+    cl_device_id devs[BML__CL_MAXD];
+    cl_uint np = 0, pi, di, nd;
+    int n = 0;
+    if (bml__cl_platforms(plats, &np) != CL_SUCCESS) return 0;
+    for (pi = 0; pi < np; pi++) {
+        nd = bml__cl_devices(plats[pi], devs);
+        for (di = 0; di < nd; di++, n++)
+            if (out && n < cap) bml__cl_info(plats[pi], devs[di], (int)pi, (int)di, &out[n]);
+    }
+    return n;
+}
+
+/* Append to a snprintf-style buffer. */
+static void bml__cl_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static void bml__cl_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(*len < cap ? buf + *len : NULL, *len < cap ? cap - *len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) *len += (size_t)n;
+}
+
+BMLDEF size_t bml_device_list_text(char *buf, size_t cap) {
+    cl_platform_id plats[BML__CL_MAXP];
+    cl_uint np = 0;
+    cl_int e;
+    bml_device_info info[BML__CL_MAXD];
+    int n, i, gpu = -1;
+    size_t len = 0;
+    if (buf && cap) buf[0] = 0;
+    if (!buf) cap = 0;
+    bml__cl_cat(buf, cap, &len, "cpu          the CPU path (%s)\n", bml_blas_info());
+    e = bml__cl_platforms(plats, &np);
+    if (e != CL_SUCCESS || np == 0) {
+        bml__cl_cat(buf, cap, &len, "no OpenCL platform (clGetPlatformIDs: %s; is an ICD installed in /etc/OpenCL/vendors?)\n",
+                    e != CL_SUCCESS ? bml__cl_errname(e) : "CL_PLATFORM_NOT_FOUND_KHR");
+        bml__cl_cat(buf, cap, &len, "auto      -> cpu\n");
+        return len;
+    }
+    n = bml_device_list(info, BML__CL_MAXD);
+    if (n > BML__CL_MAXD) n = BML__CL_MAXD;
+    for (i = 0; i < n; i++) {
+        const bml_device_info *d = &info[i];
+        bml__cl_cat(buf, cap, &len, "%-12s %-4s %s  [%s; %s; %d compute units; %.1f GiB, max buffer %.1f GiB]\n", d->id,
+                    d->type, d->name, d->platform_name, d->version, d->compute_units, (double)d->global_mem / 1073741824.0,
+                    (double)d->max_alloc / 1073741824.0);
+        if (gpu < 0 && !strcmp(d->type, "GPU")) gpu = i;
+    }
+    if (n == 0) bml__cl_cat(buf, cap, &len, "no OpenCL device (%u platform%s, none with a device)\n", np, np == 1 ? "" : "s");
+    if (gpu >= 0) bml__cl_cat(buf, cap, &len, "auto      -> %s\n", info[gpu].id);
+    else bml__cl_cat(buf, cap, &len, "auto      -> cpu (no OpenCL GPU)\n");
+    return len;
+}
+
+BMLDEF const char *bml_model_device(const bml_model *m) {
+    const bml__cl *c = m ? (const bml__cl *)m->cl : NULL;
+    return c ? c->d->desc : "cpu";
+}
+
+/* ----------------------------------------------------------------------
+   The per-device cache: context and program, built once
+   ---------------------------------------------------------------------- */
+
+static bml_status bml__cl_build(bml__cldev *d, const char *extra, int quiet) {
+    cl_int e;
+    size_t sz = 0;
+    const size_t nsrc = sizeof bml__cl_src / sizeof bml__cl_src[0];
+    snprintf(d->opts, sizeof d->opts, "-DBML_RW=%d -DBML_RTS=%d -DBML_WPT=%d -DBML_TK=%d%s%s", d->rw, d->rts, d->wpt,
+             d->tk, extra && extra[0] ? " " : "", extra ? extra : "");
+    d->prog = clCreateProgramWithSource(d->ctx, (cl_uint)nsrc, (const char **)bml__cl_src, NULL, &e);
+    if (e != CL_SUCCESS) return bml__cl_err(d, e, "clCreateProgramWithSource");
+    e = clBuildProgram(d->prog, 1, &d->dev, d->opts, NULL, NULL);
+    if (e != CL_SUCCESS) {
+        char *log = NULL, first[200];
+        size_t i;
+        first[0] = 0;
+        if (clGetProgramBuildInfo(d->prog, d->dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &sz) == CL_SUCCESS && sz > 1 &&
+            (log = (char *)BML_MALLOC(sz + 1)) != NULL &&
+            clGetProgramBuildInfo(d->prog, d->dev, CL_PROGRAM_BUILD_LOG, sz, log, NULL) == CL_SUCCESS) {
+            log[sz] = 0;
+            bml__log(quiet ? BML_LOG_DEBUG : BML_LOG_ERROR, "OpenCL device %s: build log (options '%s'):\n%s", d->label, d->opts, log);
+            for (i = 0; log[i] && i + 1 < sizeof first; i++) first[i] = log[i] == '\n' ? ' ' : log[i];
+            first[i] = 0;
+        }
+        BML_FREE(log);
+        clReleaseProgram(d->prog);
+        d->prog = NULL;
+        return bml__cl_err(d, e, "building the kernels failed (options '%s')%s%s", d->opts, first[0] ? ": " : "", first);
+    }
+    return BML_OK;
+}
+
+/* The cached device entry for (platform P, device D), created and built on
+   first use. Called with bml__cl_lock held. */
+static bml_status bml__cl_dev_get(cl_platform_id plat, cl_device_id dev, int pi, int di, int quiet, bml__cldev **out) {
+    bml__cldev *d;
+    bml_device_info info;
+    const char *extra = getenv("BATCHML_OPENCL_BUILD_OPTIONS");
+    cl_int e;
+    size_t maxwg = 0, lmem = 0;
+    cl_ulong lm = 0;
+    cl_context_properties props[3];
+    bml_status rc;
+    if (!extra) extra = "";
+    for (d = bml__cl_devs; d; d = d->next)
+        if (d->dev == dev && !strcmp(d->extra, extra)) {
+            *out = d;
+            return BML_OK;
+        }
+    d = (bml__cldev *)bml__calloc(1, sizeof *d);
+    if (!d) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    d->plat = plat;
+    d->dev = dev;
+    snprintf(d->extra, sizeof d->extra, "%s", extra);
+    bml__cl_info(plat, dev, pi, di, &info);
+    snprintf(d->label, sizeof d->label, "%s '%s' (%s)", info.id, info.name, info.platform_name);
+    snprintf(d->desc, sizeof d->desc, "%s %s (%s)", info.id, info.name, info.platform_name);
+    d->global_mem = info.global_mem;
+    d->max_alloc = info.max_alloc;
+    clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof maxwg, &maxwg, NULL);
+    if (clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof lm, &lm, NULL) == CL_SUCCESS) lmem = (size_t)lm;
+    d->rw = 64;
+    while (d->rw > 1 && (size_t)d->rw > maxwg) d->rw /= 2;
+    d->tk = 16;
+    d->wpt = 4;
+    d->rts = 16;
+    /* 2 tiles of TK x (RTS WPT + 1) floats in local memory, RTS^2 work-items */
+    while (d->rts > 2 && ((size_t)d->rts * d->rts > maxwg || 2 * (size_t)d->tk * (d->rts * d->wpt + 1) * 4 > lmem))
+        d->rts /= 2;
+    props[0] = CL_CONTEXT_PLATFORM;
+    props[1] = (cl_context_properties)plat;
+    props[2] = 0;
+    d->ctx = clCreateContext(props, 1, &dev, NULL, NULL, &e);
+    if (e != CL_SUCCESS) {
+        rc = bml__cl_err(d, e, "clCreateContext");
+        BML_FREE(d);
+        return rc;
+    }
+    if ((rc = bml__cl_build(d, extra, quiet)) != BML_OK) {
+        clReleaseContext(d->ctx);
+        BML_FREE(d);
+        return rc;
+    }
+    d->next = bml__cl_devs;
+    bml__cl_devs = d;
+    *out = d;
+    return BML_OK;
+}
+
+/* ----------------------------------------------------------------------
+   Buffers
+   ---------------------------------------------------------------------- */
+
+static void bml__cl_release(bml__cl *c, bml__clbuf *b) {
+    if (b->mem) {
+        clReleaseMemObject(b->mem);
+        c->mem_used -= b->cap;
+    }
+    b->mem = NULL;
+    b->cap = 0;
+}
+
+static bml_status bml__cl_alloc(bml__cl *c, cl_mem *mem, size_t bytes, const void *host, const char *what) {
+    cl_int e;
+    if (bytes == 0) bytes = 4;
+    if (bytes > c->d->max_alloc)
+        return bml__cl_err(c->d, CL_MEM_OBJECT_ALLOCATION_FAILURE,
+                           "out of device memory: %s needs one %.1f MiB buffer, the device's largest is %.1f MiB "
+                           "(CL_DEVICE_MAX_MEM_ALLOC_SIZE)", what, (double)bytes / 1048576.0,
+                           (double)c->d->max_alloc / 1048576.0);
+    if (c->mem_used + bytes > c->mem_limit)
+        return bml__cl_err(c->d, CL_MEM_OBJECT_ALLOCATION_FAILURE,
+                           "out of device memory: %s needs %.3g MiB more, %.3g MiB in use of %.3g MiB%s", what,
+                           (double)bytes / 1048576.0, (double)c->mem_used / 1048576.0, (double)c->mem_limit / 1048576.0,
+                           getenv("BATCHML_OPENCL_MEM_LIMIT_MB") ? " (BATCHML_OPENCL_MEM_LIMIT_MB)" : "");
+    *mem = clCreateBuffer(c->d->ctx, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes, (void *)host, &e);
+    if (e != CL_SUCCESS) {
+        *mem = NULL;
+        return bml__cl_err(c->d, e, "clCreateBuffer %s (%.1f MiB)", what, (double)bytes / 1048576.0);
+    }
+    c->mem_used += bytes;
+    return BML_OK;
+}
+
+/* Make b hold at least `bytes`, growing by half again at least (contents
+   are not kept). */
+static bml_status bml__cl_need(bml__cl *c, bml__clbuf *b, size_t bytes, const char *what) {
+    size_t cap;
+    bml_status rc;
+    if (bytes == 0) bytes = 4;
+    if (b->mem && b->cap >= bytes) return BML_OK;
+    cap = b->cap + b->cap / 2;
+    if (cap < bytes) cap = bytes;
+    cap = (cap + 255) & ~(size_t)255;
+    bml__cl_release(c, b);
+    if (cap > c->d->max_alloc && bytes <= c->d->max_alloc) cap = bytes;
+    if ((rc = bml__cl_alloc(c, &b->mem, cap, NULL, what)) != BML_OK) {
+        /* the geometric growth may be what does not fit: try the exact size */
+        if (cap == bytes || bml__cl_alloc(c, &b->mem, bytes, NULL, what) != BML_OK) return rc;
+        cap = bytes;
+    }
+    b->cap = cap;
+    return BML_OK;
+}
+
+/* ----------------------------------------------------------------------
+   Model: queue, kernels, weights
+   ---------------------------------------------------------------------- */
+
+static void bml__cl_free(bml_model *m) {
+    bml__cl *c = (bml__cl *)m->cl;
+    int l, i;
+    if (!c) return;
+    if (c->q) clFinish(c->q);
+    if (c->prof) {
+        double tot = 0;
+        for (i = 0; i < BML__K_COUNT; i++) tot += c->prof_ns[i];
+        for (i = 0; i < BML__K_COUNT; i++)
+            if (c->prof_n[i])
+                bml__log(BML_LOG_INFO, "profile %-16s %6zu launches %9.1f ms %5.1f%%%s", bml__cl_knames[i], c->prof_n[i],
+                         c->prof_ns[i] / 1e6, 100.0 * c->prof_ns[i] / (tot > 0 ? tot : 1), "");
+        if (c->prof_ns[BML__K_GEMM] + c->prof_ns[BML__K_GEMM_VEC] > 0)
+            bml__log(BML_LOG_INFO, "profile GEMMs %.1f GFLOP/s",
+                     c->gemm_flops / (c->prof_ns[BML__K_GEMM] + c->prof_ns[BML__K_GEMM_VEC]));
+    }
+    for (i = 0; i < BML__K_COUNT; i++)
+        if (c->k[i]) clReleaseKernel(c->k[i]);
+#define BML__REL(x) do { if (x) clReleaseMemObject(x); } while (0)
+    BML__REL(c->word); BML__REL(c->pos); BML__REL(c->type); BML__REL(c->ln0_g); BML__REL(c->ln0_b);
+    if (c->layer)
+        for (l = 0; l < m->cfg.layers; l++) {
+            bml__cllayer *L = &c->layer[l];
+            BML__REL(L->wqkv); BML__REL(L->bqkv); BML__REL(L->wo); BML__REL(L->bo); BML__REL(L->ln1_g);
+            BML__REL(L->ln1_b); BML__REL(L->w1); BML__REL(L->b1); BML__REL(L->w2); BML__REL(L->b2);
+            BML__REL(L->ln2_g); BML__REL(L->ln2_b); BML__REL(L->wqkv_t); BML__REL(L->wo_t); BML__REL(L->w1_t);
+            BML__REL(L->w2_t);
+        }
+#undef BML__REL
+    bml__cl_release(c, &c->meta); bml__cl_release(c, &c->poff); bml__cl_release(c, &c->alpha);
+    bml__cl_release(c, &c->x); bml__cl_release(c, &c->qkv); bml__cl_release(c, &c->ctx);
+    bml__cl_release(c, &c->tmp); bml__cl_release(c, &c->ffn); bml__cl_release(c, &c->P);
+    bml__cl_release(c, &c->out); bml__cl_release(c, &c->pooled); bml__cl_release(c, &c->de);
+    bml__cl_release(c, &c->dx); bml__cl_release(c, &c->xhat0); bml__cl_release(c, &c->rstd0);
+    if (c->save)
+        for (l = 0; l < m->cfg.layers; l++) {
+            bml__clsave *s = &c->save[l];
+            bml__cl_release(c, &s->qkv); bml__cl_release(c, &s->P); bml__cl_release(c, &s->xhat1);
+            bml__cl_release(c, &s->rstd1); bml__cl_release(c, &s->u); bml__cl_release(c, &s->xhat2);
+            bml__cl_release(c, &s->rstd2);
+        }
+    if (c->q) clReleaseCommandQueue(c->q);
+    BML_FREE(c->layer);
+    BML_FREE(c->save);
+    BML_FREE(c->hmeta);
+    BML_FREE(c->hpoff);
+    BML_FREE(c);
+    m->cl = NULL;
+}
+
+/* Upload a weight (n floats); rows of several tensors may be stacked.
+   cols > 0: upload the transpose of the stacked [rows, cols] matrix. */
+static bml_status bml__cl_weight(bml__cl *c, cl_mem *mem, const float *const *parts, const size_t *n, int nparts,
+                                 size_t cols, const char *what) {
+    size_t total = 0, off = 0, r, k, rows;
+    int i;
+    float *tmp, *tr;
+    bml_status rc;
+    if (nparts == 1 && !cols) return bml__cl_alloc(c, mem, n[0] * sizeof(float), parts[0], what);
+    for (i = 0; i < nparts; i++) total += n[i];
+    tmp = (float *)BML_MALLOC(total * sizeof(float));
+    if (!tmp) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (i = 0; i < nparts; i++) {
+        memcpy(tmp + off, parts[i], n[i] * sizeof(float));
+        off += n[i];
+    }
+    if (cols) {
+        rows = total / cols;
+        tr = (float *)BML_MALLOC(total * sizeof(float));
+        if (!tr) { BML_FREE(tmp); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+        for (r = 0; r < rows; r++)
+            for (k = 0; k < cols; k++) tr[k * rows + r] = tmp[r * cols + k];
+        BML_FREE(tmp);
+        tmp = tr;
+    }
+    rc = bml__cl_alloc(c, mem, total * sizeof(float), tmp, what);
+    BML_FREE(tmp);
+    return rc;
+}
+
+static bml_status bml__cl_upload(bml_model *m, bml__cl *c) {
+    const bml_config *cf = &m->cfg;
+    size_t H = (size_t)cf->hidden, I = (size_t)cf->intermediate, n[3];
+    const float *p[3];
+    char what[64];
+    int l;
+    bml_status rc;
+#define BML__UP1(dst, src, count, name)                                                    \
+    do {                                                                                   \
+        p[0] = (src);                                                                      \
+        n[0] = (count);                                                                    \
+        if ((rc = bml__cl_weight(c, &(dst), p, n, 1, 0, (name))) != BML_OK) return rc;      \
+    } while (0)
+    BML__UP1(c->word, m->word, (size_t)cf->vocab * H, "word embeddings");
+    BML__UP1(c->pos, m->pos, (size_t)cf->max_position * H, "position embeddings");
+    BML__UP1(c->type, m->type, H, "token type embeddings");
+    BML__UP1(c->ln0_g, m->ln0_g, H, "embedding LayerNorm");
+    BML__UP1(c->ln0_b, m->ln0_b, H, "embedding LayerNorm");
+    c->layer = (bml__cllayer *)bml__calloc((size_t)cf->layers, sizeof *c->layer);
+    c->save = (bml__clsave *)bml__calloc((size_t)cf->layers, sizeof *c->save);
+    if (!c->layer || !c->save) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (l = 0; l < cf->layers; l++) {
+        const bml__layer *L = &m->layer[l];
+        bml__cllayer *D = &c->layer[l];
+        snprintf(what, sizeof what, "layer %d weights", l);
+        p[0] = L->wq; p[1] = L->wk; p[2] = L->wv;
+        n[0] = n[1] = n[2] = H * H;
+        if ((rc = bml__cl_weight(c, &D->wqkv, p, n, 3, 0, what)) != BML_OK) return rc;
+        if (c->vec && (rc = bml__cl_weight(c, &D->wqkv_t, p, n, 3, H, what)) != BML_OK) return rc;
+        p[0] = L->bq; p[1] = L->bk; p[2] = L->bv;
+        n[0] = n[1] = n[2] = H;
+        if ((rc = bml__cl_weight(c, &D->bqkv, p, n, 3, 0, what)) != BML_OK) return rc;
+        if (c->vec) {
+            p[0] = L->wo; n[0] = H * H;
+            if ((rc = bml__cl_weight(c, &D->wo_t, p, n, 1, H, what)) != BML_OK) return rc;
+            p[0] = L->w1; n[0] = I * H;
+            if ((rc = bml__cl_weight(c, &D->w1_t, p, n, 1, H, what)) != BML_OK) return rc;
+            p[0] = L->w2; n[0] = H * I;
+            if ((rc = bml__cl_weight(c, &D->w2_t, p, n, 1, I, what)) != BML_OK) return rc;
+        }
+        BML__UP1(D->wo, L->wo, H * H, what);
+        BML__UP1(D->bo, L->bo, H, what);
+        BML__UP1(D->ln1_g, L->ln1_g, H, what);
+        BML__UP1(D->ln1_b, L->ln1_b, H, what);
+        BML__UP1(D->w1, L->w1, I * H, what);
+        BML__UP1(D->b1, L->b1, I, what);
+        BML__UP1(D->w2, L->w2, H * I, what);
+        BML__UP1(D->b2, L->b2, H, what);
+        BML__UP1(D->ln2_g, L->ln2_g, H, what);
+        BML__UP1(D->ln2_b, L->ln2_b, H, what);
+    }
+#undef BML__UP1
+    return BML_OK;
+}
+
+/* Open the device for a model: the cached program, a queue, the kernels,
+   the weights. */
+static bml_status bml__cl_open(bml_model *m, cl_platform_id plat, cl_device_id dev, int pi, int di, int is_auto) {
+    bml__cl *c;
+    bml__cldev *d = NULL;
+    bml_status rc;
+    cl_int e;
+    int i;
+    const char *lim = getenv("BATCHML_OPENCL_MEM_LIMIT_MB");
+    size_t wg = 0;
+    pthread_mutex_lock(&bml__cl_lock);
+    rc = bml__cl_dev_get(plat, dev, pi, di, is_auto, &d);
+    pthread_mutex_unlock(&bml__cl_lock);
+    if (rc != BML_OK) return rc;
+    c = (bml__cl *)bml__calloc(1, sizeof *c);
+    if (!c) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    c->d = d;
+    c->is_auto = is_auto;
+    c->mem_limit = (size_t)d->global_mem;
+    if (lim && lim[0]) {
+        char *end;
+        double mb = strtod(lim, &end);
+        if (end != lim && mb > 0) c->mem_limit = (size_t)(mb * 1048576.0);
+    }
+    {   /* the GEMM kernel: vec on CPU devices, tiled elsewhere; BATCHML_OPENCL_GEMM=tiled|vec forces one */
+        const char *g = getenv("BATCHML_OPENCL_GEMM");
+        cl_device_type t = 0;
+        clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof t, &t, NULL);
+        c->vec = (t & CL_DEVICE_TYPE_CPU) != 0;
+        if (g && !strcmp(g, "tiled")) c->vec = 0;
+        else if (g && !strcmp(g, "vec")) c->vec = 1;
+    }
+    m->cl = c;
+    {
+        const char *pv = getenv("BATCHML_OPENCL_PROFILE");
+        c->prof = pv && pv[0] && strcmp(pv, "0") != 0;
+    }
+    c->q = clCreateCommandQueue(d->ctx, d->dev, c->prof ? CL_QUEUE_PROFILING_ENABLE : 0, &e);
+    if (e != CL_SUCCESS) {
+        c->q = NULL;
+        return bml__cl_err(d, e, "clCreateCommandQueue");
+    }
+    for (i = 0; i < BML__K_COUNT; i++) {
+        c->k[i] = clCreateKernel(d->prog, bml__cl_knames[i], &e);
+        if (e != CL_SUCCESS) {
+            c->k[i] = NULL;
+            return bml__cl_err(d, e, "clCreateKernel %s", bml__cl_knames[i]);
+        }
+    }
+    e = clGetKernelWorkGroupInfo(c->k[BML__K_GEMM], d->dev, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+    if (e == CL_SUCCESS && wg < (size_t)d->rts * (size_t)d->rts)
+        return bml__cl_err(d, CL_INVALID_WORK_GROUP_SIZE, "bml_gemm runs at most %zu work-items a group, it needs %d",
+                           wg, d->rts * d->rts);
+    if ((rc = bml__cl_upload(m, c)) != BML_OK) return rc;
+    if ((e = clFinish(c->q)) != CL_SUCCESS) return bml__cl_err(d, e, "clFinish (weights)");
+    bml__log(BML_LOG_INFO, "device %s: %.1f MiB of weights uploaded", d->desc, (double)c->mem_used / 1048576.0);
+    return BML_OK;
+}
+
+static void bml__cl_fallback(const char *why) {
+    int first;
+    pthread_mutex_lock(&bml__cl_lock);
+    first = !bml__cl_fallback_said;
+    bml__cl_fallback_said = 1;
+    pthread_mutex_unlock(&bml__cl_lock);
+    bml__log(first ? BML_LOG_WARN : BML_LOG_DEBUG, "device auto: %s; using the CPU path", why);
+}
+
+static bml_status bml__cl_init(bml_model *m, const char *device) {
+    cl_platform_id plats[BML__CL_MAXP];
+    cl_device_id devs[BML__CL_MAXD];
+    cl_uint np = 0, nd, pi;
+    cl_int e;
+    int is_auto = !strcmp(device, "auto"), P = -1, D = -1, found = 0, gpi = -1, gdi = -1, api = -1, adi = -1;
+    cl_platform_id gp = NULL, ap = NULL;
+    cl_device_id gd = NULL, ad = NULL;
+    bml_status rc;
+    char tail;
+    if (!is_auto && strcmp(device, "opencl") &&
+        !(sscanf(device, "opencl:%d:%d%c", &P, &D, &tail) == 2 && P >= 0 && D >= 0))
+        return bml__fail(BML_ERR_INVALID_ARG, "device '%s': expected cpu, opencl, opencl:P:D or auto", device);
+    e = bml__cl_platforms(plats, &np);
+    if (e != CL_SUCCESS || np == 0) {
+        char why[200];
+        snprintf(why, sizeof why, "no OpenCL platform (clGetPlatformIDs: %s%s)",
+                 e != CL_SUCCESS ? bml__cl_errname(e) : "CL_PLATFORM_NOT_FOUND_KHR",
+                 e != CL_SUCCESS ? "" : "; is an ICD installed in /etc/OpenCL/vendors?");
+        if (is_auto) { bml__cl_fallback(why); return BML_OK; }
+        return bml__fail(BML_ERR_DEVICE, "device '%s': %s", device, why);
+    }
+    for (pi = 0; pi < np && !found; pi++) {
+        cl_uint di;
+        nd = bml__cl_devices(plats[pi], devs);
+        for (di = 0; di < nd; di++) {
+            cl_device_type t = 0;
+            clGetDeviceInfo(devs[di], CL_DEVICE_TYPE, sizeof t, &t, NULL);
+            if (P >= 0 && (int)pi == P && (int)di == D) {
+                ap = plats[pi]; ad = devs[di]; api = (int)pi; adi = (int)di;
+                found = 1;
+                break;
+            }
+            if (gd == NULL && (t & CL_DEVICE_TYPE_GPU)) { gp = plats[pi]; gd = devs[di]; gpi = (int)pi; gdi = (int)di; }
+            if (ad == NULL && P < 0) { ap = plats[pi]; ad = devs[di]; api = (int)pi; adi = (int)di; }
+        }
+    }
+    if (P >= 0 && !found)
+        return bml__fail(BML_ERR_DEVICE, "device '%s': no such OpenCL device (batchml info --devices lists them)", device);
+    if (is_auto) {
+        /* BATCHML_OPENCL_AUTO=any: auto takes any OpenCL device (tests on
+           PoCL; accelerators that do not call themselves GPUs) */
+        const char *any = getenv("BATCHML_OPENCL_AUTO");
+        if (!gd && !(any && !strcmp(any, "any") && ad)) { bml__cl_fallback("no OpenCL GPU"); return BML_OK; }
+        if (gd) { ap = gp; ad = gd; api = gpi; adi = gdi; }
+    } else if (P < 0) {
+        if (gd) { ap = gp; ad = gd; api = gpi; adi = gdi; }
+        if (!ad) return bml__fail(BML_ERR_DEVICE, "device '%s': the OpenCL platforms have no device", device);
+    }
+    rc = bml__cl_open(m, ap, ad, api, adi, is_auto);
+    if (rc != BML_OK) {
+        bml__cl_free(m);
+        if (is_auto) { bml__cl_fallback(bml_last_error()); return BML_OK; }
+        return rc;
+    }
+    return BML_OK;
+}
+
+/* ----------------------------------------------------------------------
+   Launches
+   ---------------------------------------------------------------------- */
+
+typedef struct { size_t size; const void *ptr; } bml__clarg;
+#define BML__AM(x) {sizeof(cl_mem), &(x)}
+#define BML__AI(x) {sizeof(int), &(x)}
+#define BML__AF(x) {sizeof(float), &(x)}
+
+static bml_status bml__cl_run(bml__cl *c, int k, const bml__clarg *args, int nargs, cl_uint dim, const size_t *gws,
+                              const size_t *lws) {
+    cl_int e;
+    cl_event ev = NULL;
+    int i;
+    for (i = 0; i < nargs; i++)
+        if ((e = clSetKernelArg(c->k[k], (cl_uint)i, args[i].size, args[i].ptr)) != CL_SUCCESS)
+            return bml__cl_err(c->d, e, "clSetKernelArg %s #%d", bml__cl_knames[k], i);
+    e = clEnqueueNDRangeKernel(c->q, c->k[k], dim, NULL, gws, lws, 0, NULL, c->prof ? &ev : NULL);
+    if (e != CL_SUCCESS) return bml__cl_err(c->d, e, "clEnqueueNDRangeKernel %s", bml__cl_knames[k]);
+    if (c->prof) {
+        cl_ulong t0 = 0, t1 = 0;
+        clWaitForEvents(1, &ev);
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        clReleaseEvent(ev);
+        c->prof_ns[k] += (double)(t1 - t0);
+        c->prof_n[k]++;
+    }
+    return BML_OK;
+}
+
+/* C[M,N] (+)= A[M,K] . (transB ? B[N,K]^T : B[K,N]), epilogue as bml_gemm
+   (the vec kernel takes only transB = 0). */
+static bml_status bml__cl_gemm(bml__cl *c, int M, int N, int K, cl_mem A, cl_mem B, int transB, cl_mem bias, cl_mem U,
+                               int accum, cl_mem C, cl_mem G) {
+    size_t ts = (size_t)c->d->rts * (size_t)c->d->wpt, lws[2], gws[2];
+    bml__clarg a[11] = {BML__AI(M), BML__AI(N), BML__AI(K), BML__AM(A), BML__AM(B), BML__AI(transB), BML__AM(bias),
+                        BML__AM(U), BML__AI(accum), BML__AM(C), BML__AM(G)};
+    c->gemm_flops += 2.0 * M * N * K;
+    if (c->vec) {
+        BML_ASSERT(!transB);
+        memmove(&a[5], &a[6], 5 * sizeof a[0]);
+        /* a fixed work-group shape: PoCL compiles a kernel once per shape
+           (items past N return at once) */
+        lws[0] = 8;
+        lws[1] = 1;
+        gws[0] = ((size_t)N + 16 * 8 - 1) / (16 * 8) * 8;
+        gws[1] = ((size_t)M + 7) / 8;
+        return bml__cl_run(c, BML__K_GEMM_VEC, a, 10, 2, gws, lws);
+    }
+    lws[0] = lws[1] = (size_t)c->d->rts;
+    gws[0] = ((size_t)N + ts - 1) / ts * lws[0];
+    gws[1] = ((size_t)M + ts - 1) / ts * lws[1];
+    return bml__cl_run(c, BML__K_GEMM, a, 11, 2, gws, lws);
+}
+
+/* Y[M,N] = X[M,K] . W^T + bias for a weight W stored [N,K] (W_t: its
+   transpose, uploaded for the vec kernel); C and/or G as bml_gemm. */
+static bml_status bml__cl_linear(bml__cl *c, int M, int N, int K, cl_mem X, cl_mem W, cl_mem W_t, cl_mem bias, cl_mem C,
+                                 cl_mem G) {
+    return bml__cl_gemm(c, M, N, K, X, c->vec ? W_t : W, !c->vec, bias, NULL, 0, C, G);
+}
+
+/* One work-group of BML_RW per row. */
+static bml_status bml__cl_rows(bml__cl *c, int k, const bml__clarg *args, int nargs, size_t rows) {
+    size_t lws = (size_t)c->d->rw, gws = rows * lws;
+    return bml__cl_run(c, k, args, nargs, 1, &gws, &lws);
+}
+
+/* One work-item per (head, token), in groups of BML_RW (items past n return). */
+static bml_status bml__cl_heads(bml__cl *c, int k, const bml__clarg *args, int nargs, size_t n) {
+    size_t lws = (size_t)c->d->rw, gws = (n + lws - 1) / lws * lws;
+    return bml__cl_run(c, k, args, nargs, 1, &gws, &lws);
+}
+
+/* ----------------------------------------------------------------------
+   Forward and backward on the device
+   ---------------------------------------------------------------------- */
+
+static bml_status bml__cl_forward_run(bml__fwd *f, int grad) {
+    bml_model *m = f->m;
+    bml__cl *c = (bml__cl *)m->cl;
+    const bml_config *cf = &m->cfg;
+    int H = cf->hidden, I = cf->intermediate, A = cf->heads, Ti = (int)f->T, S = (int)f->nseq, l;
+    int mode = (int)cf->pooling, norm = cf->normalize != 0;
+    size_t T = f->T, nS = f->nseq, s, p, t, Hs = (size_t)H, Is = (size_t)I, sumPA = f->sumP * (size_t)A;
+    float eps = cf->layer_norm_eps, scale = 1.0f / sqrtf((float)(H / A));
+    cl_mem nul = NULL, alpha_mem;
+    cl_int e;
+    bml_status rc;
+    c->grad_ready = 0;
+    if (T == 0 || nS == 0) return BML_OK;
+    if (T * 3 * Hs > (size_t)INT_MAX || T * Is > (size_t)INT_MAX || 2 * T + 2 * nS > (size_t)INT_MAX)
+        return bml__cl_err(c->d, CL_SUCCESS, "a batch of %zu tokens is too large for the device path", T);
+    /* buffers for this batch shape */
+#define BML__NEED(buf, bytes, name) if ((rc = bml__cl_need(c, &(buf), (bytes), (name))) != BML_OK) return rc
+    BML__NEED(c->meta, (2 * T + 2 * nS) * sizeof(int), "the batch layout");
+    BML__NEED(c->poff, nS * sizeof(cl_long), "the batch layout");
+    if (f->alpha) BML__NEED(c->alpha, nS * sizeof(float), "the batch layout");
+    BML__NEED(c->x, T * Hs * 4, "activations");
+    BML__NEED(c->qkv, 3 * T * Hs * 4, "activations");
+    BML__NEED(c->ctx, T * Hs * 4, "activations");
+    BML__NEED(c->tmp, T * Hs * 4, "activations");
+    BML__NEED(c->ffn, T * Is * 4, "activations");
+    BML__NEED(c->P, sumPA * 4, "attention probabilities");
+    BML__NEED(c->out, nS * Hs * 4, "the embeddings");
+    if (grad || f->pooled) BML__NEED(c->pooled, nS * Hs * 4, "the embeddings");
+    if (grad) {
+        BML__NEED(c->de, nS * Hs * 4, "gradients");
+        BML__NEED(c->dx, T * Hs * 4, "gradients");
+        BML__NEED(c->xhat0, T * Hs * 4, "saved activations");
+        BML__NEED(c->rstd0, T * 4, "saved activations");
+        for (l = 0; l < cf->layers; l++) {
+            bml__clsave *sv = &c->save[l];
+            BML__NEED(sv->qkv, 3 * T * Hs * 4, "saved activations");
+            BML__NEED(sv->P, sumPA * 4, "saved attention probabilities");
+            BML__NEED(sv->xhat1, T * Hs * 4, "saved activations");
+            BML__NEED(sv->rstd1, T * 4, "saved activations");
+            BML__NEED(sv->u, T * Is * 4, "saved activations");
+            BML__NEED(sv->xhat2, T * Hs * 4, "saved activations");
+            BML__NEED(sv->rstd2, T * 4, "saved activations");
+        }
+    }
+#undef BML__NEED
+    /* the packed layout: ids, sequence of each token, starts, lengths; P offsets */
+    if (2 * T + 2 * nS > c->hcap_meta) {
+        size_t cap = (2 * T + 2 * nS) * 3 / 2;
+        BML_FREE(c->hmeta);
+        c->hcap_meta = 0;
+        if (!(c->hmeta = (int *)BML_MALLOC(cap * sizeof(int)))) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        c->hcap_meta = cap;
+    }
+    if (nS > c->hcap_poff) {
+        size_t cap = nS * 3 / 2 + 1;
+        BML_FREE(c->hpoff);
+        c->hcap_poff = 0;
+        if (!(c->hpoff = (cl_long *)BML_MALLOC(cap * sizeof(cl_long)))) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        c->hcap_poff = cap;
+    }
+    for (s = 0; s < nS; s++) {
+        for (p = 0; p < f->len[s]; p++) {
+            int32_t id = f->ids[s][p];
+            t = f->start[s] + p;
+            if (id < 0 || id >= cf->vocab)
+                return bml__fail(BML_ERR_OUT_OF_RANGE, "token id %ld is outside the vocabulary", (long)id);
+            c->hmeta[t] = (int)id;
+            c->hmeta[T + t] = (int)s;
+        }
+        c->hmeta[2 * T + s] = (int)f->start[s];
+        c->hmeta[2 * T + nS + s] = (int)f->len[s];
+        c->hpoff[s] = (cl_long)(f->poff[s]);
+    }
+    if ((e = clEnqueueWriteBuffer(c->q, c->meta.mem, CL_FALSE, 0, (2 * T + 2 * nS) * sizeof(int), c->hmeta, 0, NULL,
+                                  NULL)) != CL_SUCCESS ||
+        (e = clEnqueueWriteBuffer(c->q, c->poff.mem, CL_FALSE, 0, nS * sizeof(cl_long), c->hpoff, 0, NULL, NULL)) !=
+            CL_SUCCESS ||
+        (f->alpha && (e = clEnqueueWriteBuffer(c->q, c->alpha.mem, CL_FALSE, 0, nS * sizeof(float), f->alpha, 0, NULL,
+                                               NULL)) != CL_SUCCESS))
+        return bml__cl_err(c->d, e, "clEnqueueWriteBuffer (the batch layout)");
+    alpha_mem = f->alpha ? c->alpha.mem : NULL;
+    {   /* x = LN0(alpha word[id] + pos + type)                            [T,H] */
+        cl_mem xh = grad ? c->xhat0.mem : NULL, rs = grad ? c->rstd0.mem : NULL;
+        bml__clarg a[13] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AM(alpha_mem), BML__AM(c->word), BML__AM(c->pos),
+                            BML__AM(c->type), BML__AM(c->ln0_g), BML__AM(c->ln0_b), BML__AM(c->x.mem), BML__AM(xh),
+                            BML__AM(rs), BML__AI(H), BML__AF(eps)};
+        if ((rc = bml__cl_rows(c, BML__K_EMBED_LN, a, 13, T)) != BML_OK) return rc;
+    }
+    for (l = 0; l < cf->layers; l++) {
+        const bml__cllayer *L = &c->layer[l];
+        bml__clsave *sv = grad ? &c->save[l] : NULL;
+        cl_mem qkv = sv ? sv->qkv.mem : c->qkv.mem, P = sv ? sv->P.mem : c->P.mem, u = sv ? sv->u.mem : NULL;
+        cl_mem xh1 = sv ? sv->xhat1.mem : NULL, rs1 = sv ? sv->rstd1.mem : NULL;
+        cl_mem xh2 = sv ? sv->xhat2.mem : NULL, rs2 = sv ? sv->rstd2.mem : NULL;
+        if ((rc = bml__cl_linear(c, Ti, 3 * H, H, c->x.mem, L->wqkv, L->wqkv_t, L->bqkv, qkv, nul)) != BML_OK)
+            return rc;                                                          /* qkv = x Wqkv^T + b  [T,3H] */
+        {
+            bml__clarg a[11] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->poff.mem), BML__AM(qkv),
+                                BML__AM(c->ctx.mem), BML__AM(P), BML__AI(H), BML__AI(A), BML__AF(scale)};
+            if ((rc = bml__cl_heads(c, BML__K_ATTN, a, 10, (size_t)A * T)) != BML_OK) return rc; /* ctx      [T,H] */
+        }
+        if ((rc = bml__cl_linear(c, Ti, H, H, c->ctx.mem, L->wo, L->wo_t, L->bo, c->tmp.mem, nul)) != BML_OK)
+            return rc;                                                          /* a = ctx Wo^T + bo   [T,H] */
+        {
+            bml__clarg a[8] = {BML__AM(c->x.mem), BML__AM(c->tmp.mem), BML__AM(L->ln1_g), BML__AM(L->ln1_b),
+                               BML__AM(xh1), BML__AM(rs1), BML__AI(H), BML__AF(eps)};
+            if ((rc = bml__cl_rows(c, BML__K_ADD_LN, a, 8, T)) != BML_OK) return rc; /* x = LN1(x + a)       */
+        }
+        if ((rc = bml__cl_linear(c, Ti, I, H, c->x.mem, L->w1, L->w1_t, L->b1, u, c->ffn.mem)) != BML_OK)
+            return rc;                                                          /* g = gelu(x W1^T + b1) [T,I] */
+        if ((rc = bml__cl_linear(c, Ti, H, I, c->ffn.mem, L->w2, L->w2_t, L->b2, c->tmp.mem, nul)) != BML_OK)
+            return rc;                                                          /* o = g W2^T + b2     [T,H] */
+        {
+            bml__clarg a[8] = {BML__AM(c->x.mem), BML__AM(c->tmp.mem), BML__AM(L->ln2_g), BML__AM(L->ln2_b),
+                               BML__AM(xh2), BML__AM(rs2), BML__AI(H), BML__AF(eps)};
+            if ((rc = bml__cl_rows(c, BML__K_ADD_LN, a, 8, T)) != BML_OK) return rc; /* x = LN2(x + o)       */
+        }
+    }
+    {   /* out = normalize(pool(x))                                          [S,H] */
+        cl_mem pooled = grad || f->pooled ? c->pooled.mem : NULL;
+        bml__clarg a[9] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->x.mem), BML__AM(c->out.mem),
+                           BML__AM(pooled), BML__AI(H), BML__AI(mode), BML__AI(norm)};
+        if ((rc = bml__cl_rows(c, BML__K_POOL, a, 9, nS)) != BML_OK) return rc;
+    }
+    if ((e = clEnqueueReadBuffer(c->q, c->out.mem, CL_TRUE, 0, nS * Hs * 4, f->out, 0, NULL, NULL)) != CL_SUCCESS)
+        return bml__cl_err(c->d, e, "reading the embeddings back (clEnqueueReadBuffer)");
+    if (f->pooled &&
+        (e = clEnqueueReadBuffer(c->q, c->pooled.mem, CL_TRUE, 0, nS * Hs * 4, f->pooled, 0, NULL, NULL)) != CL_SUCCESS)
+        return bml__cl_err(c->d, e, "reading the embeddings back (clEnqueueReadBuffer)");
+    c->grad_ready = grad;
+    return BML_OK;
+}
+
+static bml_status bml__cl_backward_run(bml__fwd *f) {
+    bml_model *m = f->m;
+    bml__cl *c = (bml__cl *)m->cl;
+    const bml_config *cf = &m->cfg;
+    int H = cf->hidden, I = cf->intermediate, A = cf->heads, Ti = (int)f->T, S = (int)f->nseq, l, acc = 1;
+    int mode = (int)cf->pooling, norm = cf->normalize != 0;
+    size_t T = f->T, nS = f->nseq, Hs = (size_t)H;
+    float scale = 1.0f / sqrtf((float)(H / A));
+    cl_mem nul = NULL;
+    cl_int e;
+    bml_status rc;
+    if (T == 0 || nS == 0) return BML_OK;
+    if (!c->grad_ready) return bml__cl_err(c->d, CL_SUCCESS, "backward without a forward pass in grad mode");
+    if ((e = clEnqueueWriteBuffer(c->q, c->de.mem, CL_FALSE, 0, nS * Hs * 4, f->tmp, 0, NULL, NULL)) != CL_SUCCESS)
+        return bml__cl_err(c->d, e, "clEnqueueWriteBuffer (df/de)");
+    {   /* dx = pool^T(normalize^T(de))                                     [T,H] */
+        bml__clarg a[11] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->x.mem), BML__AM(c->out.mem),
+                            BML__AM(c->pooled.mem), BML__AM(c->de.mem), BML__AM(c->dx.mem), BML__AI(H),
+                            BML__AI(mode), BML__AI(norm)};
+        if ((rc = bml__cl_rows(c, BML__K_POOL_BWD, a, 11, nS)) != BML_OK) return rc;
+    }
+    for (l = cf->layers - 1; l >= 0; l--) {
+        const bml__cllayer *L = &c->layer[l];
+        bml__clsave *sv = &c->save[l];
+        {
+            bml__clarg a[5] = {BML__AM(c->dx.mem), BML__AM(L->ln2_g), BML__AM(sv->xhat2.mem), BML__AM(sv->rstd2.mem),
+                               BML__AI(H)};
+            if ((rc = bml__cl_rows(c, BML__K_LN_BWD, a, 5, T)) != BML_OK) return rc; /* dr2 = LN2^T(dx)      */
+        }
+        if ((rc = bml__cl_gemm(c, Ti, I, H, c->dx.mem, L->w2, 0, nul, sv->u.mem, 0, c->ffn.mem, nul)) != BML_OK)
+            return rc;                                                          /* du = dr2 W2 gelu'(u) [T,I] */
+        if ((rc = bml__cl_gemm(c, Ti, H, I, c->ffn.mem, L->w1, 0, nul, nul, acc, c->dx.mem, nul)) != BML_OK)
+            return rc;                                                          /* dh1 = dr2 + du W1   [T,H] */
+        {
+            bml__clarg a[5] = {BML__AM(c->dx.mem), BML__AM(L->ln1_g), BML__AM(sv->xhat1.mem), BML__AM(sv->rstd1.mem),
+                               BML__AI(H)};
+            if ((rc = bml__cl_rows(c, BML__K_LN_BWD, a, 5, T)) != BML_OK) return rc; /* dr1 = LN1^T(dh1)     */
+        }
+        if ((rc = bml__cl_gemm(c, Ti, H, H, c->dx.mem, L->wo, 0, nul, nul, 0, c->ctx.mem, nul)) != BML_OK)
+            return rc;                                                          /* dctx = dr1 Wo       [T,H] */
+        {
+            bml__clarg a[12] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->poff.mem),
+                                BML__AM(sv->qkv.mem), BML__AM(c->ctx.mem), BML__AM(sv->P.mem), BML__AM(c->P.mem),
+                                BML__AM(c->qkv.mem), BML__AI(H), BML__AI(A), BML__AF(scale)};
+            if ((rc = bml__cl_heads(c, BML__K_ATTN_BWD_Q, a, 12, (size_t)A * T)) != BML_OK) return rc; /* dS, dq */
+            if ((rc = bml__cl_heads(c, BML__K_ATTN_BWD_KV, a, 11, (size_t)A * T)) != BML_OK) return rc; /* dk, dv */
+        }
+        if ((rc = bml__cl_gemm(c, Ti, H, 3 * H, c->qkv.mem, L->wqkv, 0, nul, nul, acc, c->dx.mem, nul)) != BML_OK)
+            return rc;                                                          /* dh0 = dr1 + dqkv Wqkv [T,H] */
+    }
+    {
+        bml__clarg a[5] = {BML__AM(c->dx.mem), BML__AM(c->ln0_g), BML__AM(c->xhat0.mem), BML__AM(c->rstd0.mem),
+                           BML__AI(H)};
+        if ((rc = bml__cl_rows(c, BML__K_LN_BWD, a, 5, T)) != BML_OK) return rc; /* d(emb sum) = LN0^T(dx) */
+    }
+    if ((e = clEnqueueReadBuffer(c->q, c->dx.mem, CL_TRUE, 0, T * Hs * 4, f->dx, 0, NULL, NULL)) != CL_SUCCESS)
+        return bml__cl_err(c->d, e, "reading the gradients back (clEnqueueReadBuffer)");
+    return BML_OK;
+}
+
+/* The hooks bml__forward_job / bml__backward call when m->cl is set. With
+   device "auto" a failure here also falls back to the CPU path (for good:
+   the device state is freed) and the job is redone there. */
+static bml_status bml__cl_forward_job(bml__fwd *f, int grad) {
+    bml_model *m = f->m;
+    bml__cl *c = (bml__cl *)m->cl;
+    bml_status rc = bml__cl_forward_run(f, grad);
+    if (rc == BML_OK || rc == BML_ERR_OUT_OF_RANGE || !c->is_auto) return rc;
+    bml__cl_fallback(bml_last_error());
+    bml__cl_free(m);
+    return bml__forward_job(f, grad);
+}
+
+static bml_status bml__cl_backward(bml__fwd *f) {
+    bml_model *m = f->m;
+    bml__cl *c = (bml__cl *)m->cl;
+    size_t n;
+    float *de;
+    bml_status rc = bml__cl_backward_run(f);
+    if (rc == BML_OK) return BML_OK;
+    n = f->nseq * (size_t)m->cfg.hidden;
+    if (c->is_auto && (de = (float *)BML_MALLOC(n * sizeof(float) + 1)) != NULL) {
+        /* redo the job on the CPU: forward in grad mode (it reuses f->tmp,
+           so df/de is kept aside), then the CPU backward */
+        bml__cl_fallback(bml_last_error());
+        memcpy(de, f->tmp, n * sizeof(float));
+        bml__cl_free(m);
+        if ((rc = bml__forward_job(f, 1)) == BML_OK) {
+            memcpy(f->tmp, de, n * sizeof(float));
+            BML_FREE(de);
+            return bml__backward(f);
+        }
+        BML_FREE(de);
+    }
+    return rc;
+}
 #endif
 
 /* ======================================================================
@@ -2496,7 +8474,7 @@ static int bml__cmp_len_idx(const void *a, const void *b) {
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-/* parts/tuning_impl.h: batch_size/max_tokens/keep_order for BML_BATCH_AUTO. */
+/* The tuning section: batch_size/max_tokens/keep_order for BML_BATCH_AUTO. */
 static bml_status bml__tune_apply(const bml_model *m, const struct bml_tuning *t, size_t memory_budget,
                                   const size_t *lens, size_t n, bml_batch_desc *d);
 
@@ -3029,7 +9007,932 @@ BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc
     return BML_OK;
 }
 
-#include "parts/exporter_impl.h"
+/* The buffering overlay exporter (API above). Sections: the record formatter; id sets; files
+   (open, repair, lock, scan, write, sync); queues and batches; the API. */
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Fault-injection seams (tests define them to fail at chosen calls). */
+#ifndef BML_WRITE
+#define BML_WRITE(fd, buf, n) write((fd), (buf), (n))
+#endif
+#ifndef BML_FSYNC
+#define BML_FSYNC(fd) fsync(fd)
+#endif
+#ifndef BML_FTRUNCATE
+#define BML_FTRUNCATE(fd, len) ftruncate((fd), (len))
+#endif
+
+#define BML__EXP_MAX_BATCH 32
+#define BML__EXP_MAX_METHODS 16
+#define BML__EXP_UNSYNCED_MAX ((size_t)16 << 20) /* written, not fsynced: at most this, then fsync */
+
+/* ======================================================================
+   The record formatter (shared by the exporter and `batchml overlay`)
+   ====================================================================== */
+
+/* A cursor over a caller buffer that keeps counting past its end. */
+typedef struct bml__exp_out { char *buf; size_t cap, n; } bml__exp_out;
+
+static void bml__exp_put(bml__exp_out *o, const char *s, size_t n) {
+    if (o->n < o->cap) {
+        size_t room = o->cap - o->n;
+        memcpy(o->buf + o->n, s, n < room ? n : room);
+    }
+    o->n += n;
+}
+
+static void bml__exp_puts(bml__exp_out *o, const char *s) { bml__exp_put(o, s, strlen(s)); }
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void bml__exp_printf(bml__exp_out *o, const char *fmt, ...) {
+    char tmp[64];
+    int k;
+    va_list ap;
+    va_start(ap, fmt);
+    k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k > 0) bml__exp_put(o, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+/* A JSON string: '"' and '\\' escaped, bytes below 0x20 as \u00XX, the
+   rest as is (UTF-8 passes through). */
+static void bml__exp_jstr(bml__exp_out *o, const char *s, size_t n) {
+    size_t i, run = 0;
+    bml__exp_put(o, "\"", 1);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c != '"' && c != '\\' && c >= 0x20) continue;
+        bml__exp_put(o, s + run, i - run);
+        if (c == '"' || c == '\\') { char e[2]; e[0] = '\\'; e[1] = (char)c; bml__exp_put(o, e, 2); }
+        else bml__exp_printf(o, "\\u%04x", c);
+        run = i + 1;
+    }
+    bml__exp_put(o, s + run, n - run);
+    bml__exp_put(o, "\"", 1);
+}
+
+BMLDEF size_t bml_overlay_to_json(const bml_model *m, const bml_overlay *o, const char *method, const char *target,
+                                  char *buf, size_t cap) {
+    bml__exp_out w;
+    size_t t;
+    w.buf = buf;
+    w.cap = buf ? cap : 0;
+    w.n = 0;
+    if (!o) return 0;
+    bml__exp_printf(&w, "{\"id\":%llu,", (unsigned long long)o->id);
+    if (o->status != BML_OK) {
+        bml__exp_puts(&w, "\"error\":");
+        bml__exp_jstr(&w, o->error, strnlen(o->error, sizeof o->error));
+        bml__exp_puts(&w, "}\n");
+    } else {
+        const bml_tokenizer *tok = m ? m->tok : NULL;
+        if (!method) method = bml_method_name(o->method);
+        bml__exp_puts(&w, "\"method\":");
+        bml__exp_jstr(&w, method, strlen(method));
+        if (target) {
+            bml__exp_puts(&w, ",\"target\":");
+            bml__exp_jstr(&w, target, strlen(target));
+        }
+        bml__exp_printf(&w, ",\"f\":%.9g,\"tokens\":[", o->f);
+        for (t = 0; t < o->n; t++) {
+            const char *s = tok ? bml_tokenizer_id_to_token(tok, o->ids[t]) : NULL;
+            if (!s) s = "";
+            if (t) bml__exp_put(&w, ",", 1);
+            bml__exp_jstr(&w, s, strlen(s));
+        }
+        bml__exp_puts(&w, "],\"offsets\":[");
+        for (t = 0; t < o->n; t++)
+            bml__exp_printf(&w, "%s[%u,%u]", t ? "," : "", (unsigned)o->offsets[2 * t], (unsigned)o->offsets[2 * t + 1]);
+        bml__exp_puts(&w, "],\"raw\":[");
+        for (t = 0; t < o->n; t++) bml__exp_printf(&w, "%s%.9g", t ? "," : "", (double)o->raw[t]);
+        bml__exp_puts(&w, "],\"values\":[");
+        for (t = 0; t < o->n; t++) bml__exp_printf(&w, "%s%.9g", t ? "," : "", (double)o->values[t]);
+        bml__exp_puts(&w, "]}\n");
+    }
+    if (w.cap) w.buf[w.n < w.cap ? w.n : w.cap - 1] = 0;
+    return w.n;
+}
+
+/* Fail with a prefix before the current error message (copied first: the
+   message buffer is also the destination). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static bml_status bml__exp_wrap(bml_status rc, const char *fmt, ...) {
+    char prev[512], pre[1024];
+    va_list ap;
+    snprintf(prev, sizeof prev, "%s", bml_last_error());
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    return bml__fail(rc, "%s%s", pre, prev);
+}
+
+/* ======================================================================
+   Id sets (resume): open addressing on uint64 ids
+   ====================================================================== */
+
+typedef struct bml__exp_idset { uint64_t *keys; unsigned char *used; size_t cap, count; } bml__exp_idset;
+
+static void bml__exp_idset_free(bml__exp_idset *s) {
+    BML_FREE(s->keys);
+    BML_FREE(s->used);
+    memset(s, 0, sizeof *s);
+}
+
+static int bml__exp_idset_has(const bml__exp_idset *s, uint64_t id) {
+    size_t i;
+    if (!s->cap) return 0;
+    for (i = (size_t)bml__hash64(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+        if (s->keys[i] == id) return 1;
+    return 0;
+}
+
+/* Insert id; returns 0 on success (present already or added), -1 out of memory. */
+static int bml__exp_idset_add(bml__exp_idset *s, uint64_t id) {
+    size_t i;
+    if ((s->count + 1) * 4 > s->cap * 3) {
+        bml__exp_idset ns;
+        size_t k;
+        ns.cap = s->cap ? s->cap * 2 : 1024;
+        ns.count = 0;
+        ns.keys = (uint64_t *)bml__calloc(ns.cap, sizeof *ns.keys);
+        ns.used = (unsigned char *)bml__calloc(ns.cap, 1);
+        if (!ns.keys || !ns.used) { BML_FREE(ns.keys); BML_FREE(ns.used); return -1; }
+        for (k = 0; k < s->cap; k++)
+            if (s->used[k]) {
+                for (i = (size_t)bml__hash64(s->keys[k]) & (ns.cap - 1); ns.used[i]; i = (i + 1) & (ns.cap - 1)) {}
+                ns.used[i] = 1;
+                ns.keys[i] = s->keys[k];
+                ns.count++;
+            }
+        bml__exp_idset_free(s);
+        *s = ns;
+    }
+    for (i = (size_t)bml__hash64(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+        if (s->keys[i] == id) return 0;
+    s->used[i] = 1;
+    s->keys[i] = id;
+    s->count++;
+    return 0;
+}
+
+/* ======================================================================
+   Exporter state
+   ====================================================================== */
+
+/* One queued request: a text, token ids, or a pre-failed input. */
+typedef struct bml__exp_req {
+    uint64_t id;
+    char *text;             /* owned; NULL for ids or failed                 */
+    size_t len;
+    int32_t *ids;           /* owned; NULL for text or failed                */
+    size_t n_ids;
+    int is_ids;
+    char *err;              /* owned: a pre-failed input's message           */
+} bml__exp_req;
+
+typedef struct bml__exp_meth {
+    char *name, *method_s, *target_s, *path;
+    bml_target *target;
+    bml_overlay_desc od;
+    int fd;                 /* -1: not open (reopened at the next write)     */
+    dev_t dev;
+    ino_t ino;
+    uint64_t good;          /* file length of the whole records it holds     */
+    uint64_t synced;        /* of which fsynced                              */
+    int dirty;              /* the file may be longer than good: cut first   */
+    int dir_unsynced;       /* created: its directory entry is not fsynced   */
+    bml__exp_req *q;        /* queued requests [qn]                          */
+    size_t qn, qcap;
+    char *lines;            /* record lines: [0, lw) written, not yet fsynced;
+                               [lw, ln) computed, not yet written           */
+    size_t lw, ln, lcap;
+    size_t rec_total, rec_w;   /* records in lines / in [0, lw)             */
+    size_t err_total, err_w;   /* of which error records                    */
+    bml__exp_idset seen;    /* resume: ids in the file or added             */
+    bml_exporter_stats st;
+} bml__exp_meth;
+
+struct bml_exporter {
+    bml_model *m;
+    int enabled, resume, nondet;
+    size_t bs;              /* 0 = sequential                                */
+    bml_export_fsync fsync;
+    char *dir;
+    bml__exp_meth *meth;
+    size_t nm;
+};
+
+/* ======================================================================
+   Files: open (create, lock, repair a torn tail, scan), write, fsync
+   ====================================================================== */
+
+static bml_status bml__exp_mkdirs(const char *dir) {
+    char buf[4096];
+    size_t i, n = strlen(dir);
+    if (n >= sizeof buf) return bml__fail(BML_ERR_INVALID_ARG, "path too long: %s", dir);
+    memcpy(buf, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return bml__fail(BML_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+            buf[i] = c;
+        }
+    }
+    return BML_OK;
+}
+
+/* fsync the directory holding the files (a new file's entry). EINVAL
+   (a file system without directory fsync) counts as done. */
+static int bml__exp_sync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_CLOEXEC), r, e;
+    if (fd < 0) return -1;
+    r = BML_FSYNC(fd);
+    e = errno;
+    close(fd);
+    if (r != 0 && e == EINVAL) r = 0;
+    errno = e;
+    return r;
+}
+
+/* Read the records of an open file [0, size): count them and, with
+   resume, collect their ids (every line must be a JSON object with an
+   integer "id"). */
+static bml_status bml__exp_scan(bml_exporter *ex, bml__exp_meth *mm, uint64_t size, size_t *count) {
+    char *chunk = NULL, *line = NULL;
+    size_t lcap = 0, ll = 0, lineno = 0;
+    uint64_t pos = 0;
+    bml_status rc = BML_OK;
+    *count = 0;
+    chunk = (char *)BML_MALLOC(1 << 16);
+    if (!chunk) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    while (pos < size && rc == BML_OK) {
+        size_t want = size - pos < (1 << 16) ? (size_t)(size - pos) : (1 << 16), i, from = 0;
+        ssize_t got = pread(mm->fd, chunk, want, (off_t)pos);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) { rc = bml__fail(BML_ERR_IO, "%s: read failed: %s", mm->path, got < 0 ? strerror(errno) : "unexpected end of file"); break; }
+        for (i = 0; i < (size_t)got && rc == BML_OK; i++) {
+            if (chunk[i] != '\n') continue;
+            lineno++;
+            (*count)++;
+            if (ex->resume) {
+                size_t n = i - from;
+                bml_json_doc *doc = NULL;
+                const bml_json *root, *id;
+                char *end;
+                unsigned long long v;
+                if (ll + n + 1 > lcap) {
+                    size_t nc = (ll + n + 1) * 2;
+                    char *nb = (char *)BML_REALLOC(line, nc);
+                    if (!nb) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+                    line = nb;
+                    lcap = nc;
+                }
+                memcpy(line + ll, chunk + from, n);
+                ll += n;
+                line[ll] = 0;
+                if (bml_json_parse(line, ll, "record", &doc) != BML_OK) {
+                    rc = bml__exp_wrap(BML_ERR_FORMAT, "%s:%zu: not a JSON record, refusing to append to it: ", mm->path, lineno);
+                    break;
+                }
+                root = bml_json_root(doc);
+                id = bml_json_get(root, "id");
+                errno = 0;
+                v = id && id->type == BML_JSON_NUMBER ? strtoull(line + id->offset, &end, 10) : 0;
+                if (!id || id->type != BML_JSON_NUMBER || errno || !*end || !strchr(",} \t\r\n", *end) ||
+                    line[id->offset] == '-') {
+                    bml_json_free(doc);
+                    rc = bml__fail(BML_ERR_FORMAT, "%s:%zu: a record needs a non-negative integer \"id\"; refusing to append to it",
+                                   mm->path, lineno);
+                    break;
+                }
+                bml_json_free(doc);
+                if (bml__exp_idset_add(&mm->seen, (uint64_t)v) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+                ll = 0;
+            }
+            from = i + 1;
+        }
+        if (rc == BML_OK && ex->resume && from < (size_t)got) { /* a line continues in the next chunk */
+            size_t n = (size_t)got - from;
+            if (ll + n + 1 > lcap) {
+                size_t nc = (ll + n + 1) * 2;
+                char *nb = (char *)BML_REALLOC(line, nc);
+                if (!nb) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+                line = nb;
+                lcap = nc;
+            }
+            memcpy(line + ll, chunk + from, n);
+            ll += n;
+        }
+        pos += (uint64_t)got;
+    }
+    BML_FREE(chunk);
+    BML_FREE(line);
+    return rc;
+}
+
+/* Length of the file's whole lines: up to and including its last '\n'. */
+static bml_status bml__exp_whole_len(bml__exp_meth *mm, uint64_t size, uint64_t *keep) {
+    char chunk[4096];
+    uint64_t end = size;
+    *keep = 0;
+    while (end > 0) {
+        size_t n = end < sizeof chunk ? (size_t)end : sizeof chunk, i;
+        ssize_t got = pread(mm->fd, chunk, n, (off_t)(end - n));
+        if (got < 0 && errno == EINTR) continue;
+        if (got != (ssize_t)n) return bml__fail(BML_ERR_IO, "%s: read failed: %s", mm->path, got < 0 ? strerror(errno) : "short read");
+        for (i = n; i > 0; i--)
+            if (chunk[i - 1] == '\n') { *keep = end - n + i; return BML_OK; }
+        end -= n;
+    }
+    return BML_OK;
+}
+
+/* Open (or reopen) a method's file: create it and the directory if
+   missing, lock it, cut a torn last line, count (and with resume read) its
+   records. */
+static bml_status bml__exp_open(bml_exporter *ex, bml__exp_meth *mm, int first) {
+    struct stat sb;
+    struct flock fl;
+    uint64_t keep;
+    size_t count = 0;
+    int existed, fd;
+    bml_status rc;
+    if ((rc = bml__exp_mkdirs(ex->dir)) != BML_OK) return rc;
+    existed = stat(mm->path, &sb) == 0;
+    fd = open(mm->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return bml__fail(BML_ERR_IO, "%s: cannot open for appending: %s", mm->path, strerror(errno));
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+        int e = errno;
+        long pid = -1;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) pid = (long)fl.l_pid;
+        close(fd);
+        if (e == EACCES || e == EAGAIN)
+            return bml__fail(BML_ERR_IO, "%s is in use by another exporter (process %ld)", mm->path, pid);
+        return bml__fail(BML_ERR_IO, "%s: cannot lock: %s", mm->path, strerror(e));
+    }
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return bml__fail(BML_ERR_IO, "%s: stat failed: %s", mm->path, strerror(e));
+    }
+    mm->fd = fd;
+    mm->dev = sb.st_dev;
+    mm->ino = sb.st_ino;
+    if ((rc = bml__exp_whole_len(mm, (uint64_t)sb.st_size, &keep)) != BML_OK) goto fail;
+    if (keep < (uint64_t)sb.st_size) {
+        size_t torn = (size_t)((uint64_t)sb.st_size - keep);
+        if (BML_FTRUNCATE(fd, (off_t)keep) != 0) {
+            rc = bml__fail(BML_ERR_IO, "%s: cannot truncate a torn last line (%zu bytes): %s", mm->path, torn, strerror(errno));
+            goto fail;
+        }
+        mm->st.torn_bytes += torn;
+        bml__log(BML_LOG_WARN, "%s: truncated a torn last line (%zu bytes) left by an interrupted write", mm->path, torn);
+        if (ex->fsync != BML_EXPORT_FSYNC_NONE && BML_FSYNC(fd) != 0) {
+            rc = bml__fail(BML_ERR_IO, "%s: fsync failed: %s", mm->path, strerror(errno));
+            goto fail;
+        }
+    }
+    if ((rc = bml__exp_scan(ex, mm, keep, &count)) != BML_OK) goto fail;
+    if (first) mm->st.existing = count;
+    mm->good = mm->synced = keep;
+    mm->dirty = 0;
+    mm->dir_unsynced = !existed;
+    return BML_OK;
+fail:
+    close(fd);
+    mm->fd = -1;
+    return rc;
+}
+
+static void bml__exp_close_fd(bml__exp_meth *mm) {
+    if (mm->fd >= 0) close(mm->fd);
+    mm->fd = -1;
+}
+
+/* The written lines [0, lw) are durable now: drop them, count them. */
+static void bml__exp_settle(bml__exp_meth *mm) {
+    mm->st.records += mm->rec_w;
+    mm->st.errors += mm->err_w;
+    mm->rec_total -= mm->rec_w;
+    mm->err_total -= mm->err_w;
+    mm->rec_w = mm->err_w = 0;
+    memmove(mm->lines, mm->lines + mm->lw, mm->ln - mm->lw);
+    mm->ln -= mm->lw;
+    mm->lw = 0;
+    mm->synced = mm->good;
+}
+
+/* The lines written since the last fsync are not known durable (fsync
+   failed, or the file went away): they go back to unwritten. */
+static void bml__exp_unwrite(bml__exp_meth *mm) {
+    mm->lw = 0;
+    mm->rec_w = mm->err_w = 0;
+}
+
+/* fsync the file (and a new file's directory); on failure cut the file
+   back to its synced length so the lines are written again. */
+static bml_status bml__exp_sync(bml_exporter *ex, bml__exp_meth *mm) {
+    uint64_t t0 = bml_now_ns();
+    int r = 0, e = 0;
+    if (mm->fd < 0) return BML_OK;
+    if (mm->lw > 0 || mm->good != mm->synced) {
+        r = BML_FSYNC(mm->fd);
+        e = errno;
+    }
+    if (r == 0 && mm->dir_unsynced) {
+        if (bml__exp_sync_dir(ex->dir) != 0) { r = -1; e = errno; }
+        else mm->dir_unsynced = 0;
+    }
+    mm->st.sync_ns += bml_now_ns() - t0;
+    if (r != 0) {
+        mm->st.write_failures++;
+        if (BML_FTRUNCATE(mm->fd, (off_t)mm->synced) == 0) mm->good = mm->synced;
+        else { mm->dirty = 1; mm->good = mm->synced; }
+        bml__exp_unwrite(mm);
+        return bml__fail(BML_ERR_IO, "%s: fsync failed: %s; %zu records kept pending", mm->path, strerror(e),
+                         mm->rec_total + mm->qn);
+    }
+    bml__exp_settle(mm);
+    return BML_OK;
+}
+
+/* Append the unwritten lines [lw, ln) in one write loop; a failure cuts
+   the file back to its last whole record and keeps the lines. Then fsync
+   when asked (or when too much is unsynced). */
+static bml_status bml__exp_write(bml_exporter *ex, bml__exp_meth *mm, int sync) {
+    uint64_t t0;
+    struct stat sb;
+    size_t len = mm->ln - mm->lw, done = 0;
+    int gone = 0;
+    bml_status rc;
+    if (mm->fd < 0 && (rc = bml__exp_open(ex, mm, 0)) != BML_OK) {
+        mm->st.write_failures++;
+        return bml__exp_wrap(rc, "%zu records kept pending: ", mm->rec_total + mm->qn);
+    }
+    if (mm->dirty) {
+        if (BML_FTRUNCATE(mm->fd, (off_t)mm->good) != 0) {
+            mm->st.write_failures++;
+            return bml__fail(BML_ERR_IO, "%s: cannot cut back a failed write: %s; %zu records kept pending", mm->path,
+                             strerror(errno), mm->rec_total + mm->qn);
+        }
+        mm->dirty = 0;
+    }
+    t0 = bml_now_ns();
+    while (done < len) {
+        ssize_t n = BML_WRITE(mm->fd, mm->lines + mm->lw + done, len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : ENOSPC;
+            mm->st.write_failures++;
+            if (BML_FTRUNCATE(mm->fd, (off_t)mm->good) != 0) mm->dirty = 1;
+            mm->st.write_ns += bml_now_ns() - t0;
+            return bml__fail(BML_ERR_IO, "%s: write failed after %zu of %zu bytes: %s; %zu records kept pending", mm->path,
+                             done, len, strerror(e), mm->rec_total + mm->qn);
+        }
+        done += (size_t)n;
+    }
+    mm->good += len;
+    mm->st.bytes += len;
+    mm->lw = mm->ln;
+    mm->rec_w = mm->rec_total;
+    mm->err_w = mm->err_total;
+    /* the path must still name this file (not removed or replaced) */
+    if (stat(mm->path, &sb) != 0 ? (gone = 1) : (sb.st_dev != mm->dev || sb.st_ino != mm->ino)) {
+        mm->st.write_failures++;
+        mm->st.write_ns += bml_now_ns() - t0;
+        bml__exp_close_fd(mm);
+        bml__exp_unwrite(mm);
+        return bml__fail(BML_ERR_IO, "%s was %s while open; %zu records kept pending for a new file at the next flush",
+                         mm->path, gone ? "removed" : "replaced", mm->rec_total + mm->qn);
+    }
+    mm->st.write_ns += bml_now_ns() - t0;
+    if (ex->fsync == BML_EXPORT_FSYNC_NONE) { bml__exp_settle(mm); return BML_OK; }
+    if (sync || ex->fsync == BML_EXPORT_FSYNC_BATCH || mm->lw > BML__EXP_UNSYNCED_MAX) return bml__exp_sync(ex, mm);
+    return BML_OK;
+}
+
+/* ======================================================================
+   Queues and batches
+   ====================================================================== */
+
+static void bml__exp_req_free(bml__exp_req *r) {
+    BML_FREE(r->text);
+    BML_FREE(r->ids);
+    BML_FREE(r->err);
+    memset(r, 0, sizeof *r);
+}
+
+static int bml__exp_lines_reserve(bml__exp_meth *mm, size_t more) {
+    if (mm->ln + more + 1 > mm->lcap) {
+        size_t nc = mm->lcap ? mm->lcap : 4096;
+        char *nb;
+        while (nc < mm->ln + more + 1) nc *= 2;
+        nb = (char *)BML_REALLOC(mm->lines, nc);
+        if (!nb) return -1;
+        mm->lines = nb;
+        mm->lcap = nc;
+    }
+    return 0;
+}
+
+/* Compute the first `count` queued requests in one batched call and
+   append their record lines (in queue order); on failure the requests
+   stay queued. */
+static bml_status bml__exp_compute(bml_exporter *ex, bml__exp_meth *mm, size_t count) {
+    bml_item items[BML__EXP_MAX_BATCH];
+    bml_overlay outs[BML__EXP_MAX_BATCH], done[BML__EXP_MAX_BATCH];
+    size_t i, n = 0, k = 0;
+    bml_overlay_desc od = mm->od;
+    bml_status rc = BML_OK;
+    size_t ln0 = mm->ln, rec0 = mm->rec_total, err0 = mm->err_total;
+    uint64_t t0;
+    BML_ASSERT(count >= 1 && count <= BML__EXP_MAX_BATCH && count <= mm->qn);
+    for (i = 0; i < count; i++) {
+        bml__exp_req *r = &mm->q[i];
+        if (r->err) continue;
+        memset(&items[n], 0, sizeof items[n]);
+        items[n].id = r->id;
+        if (r->is_ids) {
+            items[n].ids = r->ids ? r->ids : (const int32_t *)(const void *)&r->n_ids; /* non-NULL even when empty */
+            items[n].n_ids = r->n_ids;
+        } else {
+            items[n].text = r->text;
+            items[n].len = (ptrdiff_t)r->len;
+        }
+        n++;
+    }
+    t0 = bml_now_ns();
+    if (n) {
+        int saved = ex->m->deterministic;
+        od.batch_size = n;
+        if (!ex->nondet) ex->m->deterministic = 1;
+        rc = bml_overlay_compute_batch(ex->m, &od, items, n, outs);
+        ex->m->deterministic = saved;
+        mm->st.batches++;
+    }
+    mm->st.compute_ns += bml_now_ns() - t0;
+    if (rc != BML_OK)
+        return bml__exp_wrap(rc, "%s: overlay pass failed (%zu requests kept queued): ", mm->path, mm->qn);
+    t0 = bml_now_ns();
+    /* in queue order: computed overlays and pre-failed inputs */
+    for (i = 0; i < count; i++) {
+        bml__exp_req *r = &mm->q[i];
+        bml_overlay *o = &done[i];
+        if (r->err) {
+            memset(o, 0, sizeof *o);
+            o->id = r->id;
+            o->status = BML_ERR_FORMAT;
+            snprintf(o->error, sizeof o->error, "%s", r->err);
+        } else {
+            *o = outs[k++];
+        }
+    }
+    for (i = 0; i < count && rc == BML_OK; i++) {
+        size_t room, len;
+        if (bml__exp_lines_reserve(mm, 4096) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+        room = mm->lcap - mm->ln;
+        len = bml_overlay_to_json(ex->m, &done[i], mm->method_s, mm->target_s, mm->lines + mm->ln, room);
+        if (len >= room) {
+            if (bml__exp_lines_reserve(mm, len + 1) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+            bml_overlay_to_json(ex->m, &done[i], mm->method_s, mm->target_s, mm->lines + mm->ln, mm->lcap - mm->ln);
+        }
+        mm->ln += len;
+        mm->rec_total++;
+        if (done[i].status != BML_OK) mm->err_total++;
+    }
+    for (k = 0; k < count; k++) bml_overlay_free(&done[k]);
+    if (rc != BML_OK) {
+        /* out of memory formatting: drop this batch's lines, keep its requests */
+        mm->ln = ln0;
+        mm->rec_total = rec0;
+        mm->err_total = err0;
+        return rc;
+    }
+    for (i = 0; i < count; i++) bml__exp_req_free(&mm->q[i]);
+    memmove(mm->q, mm->q + count, (mm->qn - count) * sizeof *mm->q);
+    mm->qn -= count;
+    mm->st.write_ns += bml_now_ns() - t0;
+    return BML_OK;
+}
+
+/* Write what is computed, compute full batches (every queued request when
+   at_flush), write each as it is done; fsync per the policy. */
+static bml_status bml__exp_drain(bml_exporter *ex, bml__exp_meth *mm, int at_flush) {
+    size_t per = ex->bs ? ex->bs : 1;
+    int sync_each = ex->fsync == BML_EXPORT_FSYNC_BATCH;
+    bml_status rc;
+    if (mm->ln > mm->lw && (rc = bml__exp_write(ex, mm, sync_each)) != BML_OK) return rc;
+    while (mm->qn >= per || (at_flush && mm->qn > 0)) {
+        if ((rc = bml__exp_compute(ex, mm, mm->qn < per ? mm->qn : per)) != BML_OK) return rc;
+        if ((rc = bml__exp_write(ex, mm, sync_each)) != BML_OK) return rc;
+    }
+    if (at_flush && mm->fd >= 0) {
+        if (mm->dirty) {
+            if (BML_FTRUNCATE(mm->fd, (off_t)mm->good) != 0)
+                return bml__fail(BML_ERR_IO, "%s: cannot cut back a failed write: %s", mm->path, strerror(errno));
+            mm->dirty = 0;
+        }
+        if (ex->fsync != BML_EXPORT_FSYNC_NONE) return bml__exp_sync(ex, mm);
+    }
+    return BML_OK;
+}
+
+/* ======================================================================
+   API
+   ====================================================================== */
+
+static void bml__exp_meth_free(bml__exp_meth *mm) {
+    size_t i;
+    bml__exp_close_fd(mm);
+    for (i = 0; i < mm->qn; i++) bml__exp_req_free(&mm->q[i]);
+    BML_FREE(mm->q);
+    BML_FREE(mm->lines);
+    bml__exp_idset_free(&mm->seen);
+    bml_target_free(mm->target);
+    BML_FREE(mm->name);
+    BML_FREE(mm->method_s);
+    BML_FREE(mm->target_s);
+    BML_FREE(mm->path);
+}
+
+BMLDEF void bml_exporter_free(bml_exporter *ex) {
+    size_t i;
+    if (!ex) return;
+    for (i = 0; i < ex->nm; i++) bml__exp_meth_free(&ex->meth[i]);
+    BML_FREE(ex->meth);
+    BML_FREE(ex->dir);
+    BML_FREE(ex);
+}
+
+static int bml__exp_name_ok(const char *s) {
+    size_t i, n = strlen(s);
+    if (n == 0 || n > 200 || s[0] == '.') return 0;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Every field of the desc, in one place (also when disabled, so a typo in
+   a disabled configuration still surfaces). */
+static bml_status bml__exp_validate(const bml_exporter_desc *d) {
+    size_t i, j;
+    if (d->batch_size < 0 || d->batch_size > BML__EXP_MAX_BATCH)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.batch_size must be 0..%d (0 = sequential, 1..%d = batched), got %d",
+                         BML__EXP_MAX_BATCH, BML__EXP_MAX_BATCH, d->batch_size);
+    if ((unsigned)d->fsync > BML_EXPORT_FSYNC_NONE)
+        return bml__fail(BML_ERR_INVALID_ARG,
+                         "bml_exporter_desc.fsync must be 0..2 (BML_EXPORT_FSYNC_FLUSH, _BATCH or _NONE), got %d", (int)d->fsync);
+    if ((unsigned)d->utf8 > BML_UTF8_REPLACE)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.utf8 must be 0..1 (BML_UTF8_ERROR or _REPLACE), got %d", (int)d->utf8);
+    if (d->n_methods > BML__EXP_MAX_METHODS || (d->enabled && d->n_methods < 1))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.n_methods must be 1..%d, got %zu", BML__EXP_MAX_METHODS, d->n_methods);
+    if (d->n_methods && !d->methods)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods is NULL with n_methods %zu", d->n_methods);
+    if (d->enabled && (!d->dir || !d->dir[0]))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.dir (the output directory) is required");
+    if (d->dir && strlen(d->dir) > 3000)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.dir is too long (%zu bytes, at most 3000)", strlen(d->dir));
+    for (i = 0; i < d->n_methods; i++) {
+        const bml_exporter_method *e = &d->methods[i];
+        bml_method meth;
+        int want;
+        const char *name;
+        if (!e->method || bml_method_parse(e->method, &meth, &want) != BML_OK)
+            return bml__fail(BML_ERR_INVALID_ARG,
+                             "bml_exporter_desc.methods[%zu].method must be one of grad, grad_x_input, "
+                             "integrated_gradients, policy_grad, value_grad, got '%.100s'",
+                             i, e->method ? e->method : "(null)");
+        if (d->enabled && (!e->target || !e->target[0]))
+            return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods[%zu].target is required (sim:TEXT, value:FILE or "
+                             "policy:FILE:K), got %s", i, e->target ? "''" : "NULL");
+        if (e->steps < 0 || e->steps > 4096)
+            return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods[%zu].steps must be 0..4096 (0 = 32), got %d", i,
+                             e->steps);
+        name = e->name ? e->name : e->method;
+        if (!bml__exp_name_ok(name))
+            return bml__fail(BML_ERR_INVALID_ARG,
+                             "bml_exporter_desc.methods[%zu].name must be 1..200 of letters, digits, '_', '-', '.' (not "
+                             "starting with '.'), got '%.100s'", i, name);
+        for (j = 0; j < i; j++) {
+            const char *other = d->methods[j].name ? d->methods[j].name : d->methods[j].method;
+            if (!strcmp(name, other))
+                return bml__fail(BML_ERR_INVALID_ARG,
+                                 "bml_exporter_desc.methods[%zu].name '%s' is also methods[%zu]'s: each method needs its own "
+                                 "file (set .name)", i, name, j);
+        }
+    }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_exporter_create(bml_model *m, const bml_exporter_desc *desc, bml_exporter **out) {
+    bml_exporter *ex;
+    bml_status rc;
+    size_t i;
+    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_create: out is NULL");
+    *out = NULL;
+    if (!desc) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_create: desc is NULL");
+    if ((rc = bml__exp_validate(desc)) != BML_OK) return rc;
+    if (desc->enabled && !m) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_create: the model is NULL");
+    if (desc->enabled && m->cl && !desc->nondeterministic)
+        return bml__fail(BML_ERR_UNSUPPORTED,
+                         "bml_exporter_desc.nondeterministic must be 1 on an OpenCL device: byte-identical records across "
+                         "batch sizes need the CPU's deterministic mode");
+    ex = (bml_exporter *)bml__calloc(1, sizeof *ex);
+    if (!ex) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    ex->m = m;
+    ex->enabled = desc->enabled != 0;
+    ex->resume = desc->resume != 0;
+    ex->nondet = desc->nondeterministic != 0;
+    ex->bs = (size_t)desc->batch_size;
+    ex->fsync = desc->fsync;
+    if (!ex->enabled) { *out = ex; return BML_OK; }
+    ex->dir = bml__strdup(desc->dir);
+    ex->meth = (bml__exp_meth *)bml__calloc(desc->n_methods, sizeof *ex->meth);
+    if (!ex->dir || !ex->meth) { bml_exporter_free(ex); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    for (i = 0; i < desc->n_methods; i++) ex->meth[i].fd = -1;
+    ex->nm = desc->n_methods;
+    for (i = 0; i < ex->nm; i++) {
+        const bml_exporter_method *e = &desc->methods[i];
+        bml__exp_meth *mm = &ex->meth[i];
+        const char *name = e->name ? e->name : e->method;
+        size_t plen = strlen(ex->dir) + strlen(name) + 8;
+        int want;
+        mm->name = bml__strdup(name);
+        mm->method_s = bml__strdup(e->method);
+        mm->target_s = bml__strdup(e->target);
+        mm->path = (char *)BML_MALLOC(plen);
+        if (!mm->name || !mm->method_s || !mm->target_s || !mm->path) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto fail; }
+        bml__join(mm->path, plen, ex->dir, name);
+        strcat(mm->path, ".jsonl");
+        mm->st.name = mm->name;
+        mm->st.path = mm->path;
+        bml_method_parse(e->method, &mm->od.method, &want);
+        {
+            /* a sim: target embeds its text: in the same mode as the passes */
+            int saved = m->deterministic;
+            if (!ex->nondet) m->deterministic = 1;
+            rc = bml_target_parse(m, e->target, &mm->target);
+            m->deterministic = saved;
+        }
+        if (rc != BML_OK) {
+            rc = bml__exp_wrap(rc, "bml_exporter_desc.methods[%zu].target: ", i);
+            goto fail;
+        }
+        if (want >= 0 && (int)bml_target_kind_of(mm->target) != want) {
+            rc = bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods[%zu]: method %s needs a %s target, got '%.200s'", i,
+                           e->method, want == BML_TARGET_POLICY ? "policy:FILE:K" : "value:FILE", e->target);
+            goto fail;
+        }
+        mm->od.target = mm->target;
+        mm->od.steps = e->steps;
+        mm->od.utf8 = desc->utf8;
+    }
+    for (i = 0; i < ex->nm; i++)
+        if ((rc = bml__exp_open(ex, &ex->meth[i], 1)) != BML_OK) goto fail;
+    *out = ex;
+    return BML_OK;
+fail:
+    bml_exporter_free(ex);
+    return rc;
+}
+
+/* Queue one request (a copy of the input) on every method; compute and
+   write the methods whose queue is full. */
+static bml_status bml__exp_add(bml_exporter *ex, uint64_t id, const char *text, size_t len, const int32_t *ids,
+                               size_t n_ids, int is_ids, const char *err) {
+    bml_status first = BML_OK, rc;
+    char msg[512];
+    size_t i;
+    if (!ex) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add: exporter is NULL");
+    if (!ex->enabled) return BML_OK;
+    for (i = 0; i < ex->nm; i++) {
+        bml__exp_meth *mm = &ex->meth[i];
+        bml__exp_req *r;
+        if (ex->resume && bml__exp_idset_has(&mm->seen, id)) { mm->st.skipped++; continue; }
+        if (mm->qn == mm->qcap) {
+            size_t nc = mm->qcap ? mm->qcap * 2 : 64;
+            bml__exp_req *nq = (bml__exp_req *)BML_REALLOC(mm->q, nc * sizeof *nq);
+            if (!nq) return bml__fail(BML_ERR_NOMEM, "out of memory");
+            mm->q = nq;
+            mm->qcap = nc;
+        }
+        r = &mm->q[mm->qn];
+        memset(r, 0, sizeof *r);
+        r->id = id;
+        r->is_ids = is_ids;
+        if (err) {
+            r->err = bml__strdup(err);
+            if (!r->err) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        } else if (is_ids) {
+            r->n_ids = n_ids;
+            if (n_ids) {
+                r->ids = (int32_t *)bml__calloc(n_ids, sizeof(int32_t));
+                if (!r->ids) return bml__fail(BML_ERR_NOMEM, "out of memory");
+                memcpy(r->ids, ids, n_ids * sizeof(int32_t));
+            }
+        } else {
+            r->text = (char *)BML_MALLOC(len + 1);
+            if (!r->text) return bml__fail(BML_ERR_NOMEM, "out of memory");
+            if (len) memcpy(r->text, text, len);
+            r->text[len] = 0;
+            r->len = len;
+        }
+        mm->qn++;
+        mm->st.items++;
+        if (ex->resume && bml__exp_idset_add(&mm->seen, id) != 0) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        if (mm->qn >= (ex->bs ? ex->bs : 1)) {
+            rc = bml__exp_drain(ex, mm, 0);
+            if (rc != BML_OK && first == BML_OK) {
+                first = rc;
+                snprintf(msg, sizeof msg, "%s", bml_last_error());
+            }
+        }
+    }
+    if (first != BML_OK) return bml__fail(first, "%s", msg);
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_exporter_add(bml_exporter *ex, uint64_t id, const char *text, ptrdiff_t len) {
+    size_t n;
+    if (!text) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add: text is NULL (id %llu)", (unsigned long long)id);
+    n = len < 0 ? strlen(text) : (size_t)len;
+    return bml__exp_add(ex, id, text, n, NULL, 0, 0, NULL);
+}
+
+BMLDEF bml_status bml_exporter_add_item(bml_exporter *ex, const bml_item *item) {
+    if (!item) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add_item: item is NULL");
+    if (item->ids) return bml__exp_add(ex, item->id, NULL, 0, item->ids, item->n_ids, 1, NULL);
+    if (!item->text) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add_item: item %llu has neither text nor ids",
+                                      (unsigned long long)item->id);
+    return bml__exp_add(ex, item->id, item->text, item->len < 0 ? strlen(item->text) : (size_t)item->len, NULL, 0, 0, NULL);
+}
+
+BMLDEF bml_status bml_exporter_add_failed(bml_exporter *ex, uint64_t id, const char *error) {
+    return bml__exp_add(ex, id, NULL, 0, NULL, 0, 0, error && error[0] ? error : "failed");
+}
+
+BMLDEF bml_status bml_exporter_flush(bml_exporter *ex) {
+    bml_status first = BML_OK, rc;
+    char msg[512];
+    size_t i;
+    if (!ex) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_flush: exporter is NULL");
+    msg[0] = 0;
+    for (i = 0; i < ex->nm; i++) {
+        rc = bml__exp_drain(ex, &ex->meth[i], 1);
+        if (rc != BML_OK && first == BML_OK) {
+            first = rc;
+            snprintf(msg, sizeof msg, "%s", bml_last_error());
+        }
+    }
+    if (first != BML_OK) return bml__fail(first, "%s", msg);
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_exporter_close(bml_exporter *ex) {
+    bml_status rc;
+    if (!ex) return BML_OK;
+    if ((rc = bml_exporter_flush(ex)) != BML_OK) return rc;
+    bml_exporter_free(ex);
+    return BML_OK;
+}
+
+BMLDEF size_t bml_exporter_method_count(const bml_exporter *ex) { return ex ? ex->nm : 0; }
+
+BMLDEF bml_status bml_exporter_stats_get(const bml_exporter *ex, size_t method, bml_exporter_stats *out) {
+    const bml__exp_meth *mm;
+    if (!ex || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_stats_get: NULL argument");
+    if (method >= ex->nm)
+        return bml__fail(BML_ERR_OUT_OF_RANGE, "bml_exporter_stats_get: method %zu, the exporter has %zu", method, ex->nm);
+    mm = &ex->meth[method];
+    *out = mm->st;
+    out->pending = mm->qn + mm->rec_total;
+    return BML_OK;
+}
+
+BMLDEF size_t bml_exporter_pending(const bml_exporter *ex) {
+    size_t i, n = 0;
+    if (!ex) return 0;
+    for (i = 0; i < ex->nm; i++) n += ex->meth[i].qn + ex->meth[i].rec_total;
+    return n;
+}
 
 /* ======================================================================
    mkmodel: a random-weight model in exactly the Hugging Face layout,
@@ -3225,7 +10128,1588 @@ BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
 /* ======================================================================
    Batch-size tuning
    ====================================================================== */
-#include "parts/tuning_impl.h"
+/* Batch-size tuning (API above).
+   Sections: cache sizes and the arena formula; profiles and batch forming;
+   the heuristic; the archive (memory, load, save); the run-time choice;
+   the search (inputs, fitness, MAP-Elites, guard, results). */
+
+/* ======================================================================
+   Cache sizes and the activation arena formula
+   ====================================================================== */
+
+/* "1024K", "32M", "512" -> bytes (0 if unreadable). */
+static size_t bml__tune_parse_size(const char *s) {
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s) return 0;
+    if (*end == 'K' || *end == 'k') v <<= 10;
+    else if (*end == 'M' || *end == 'm') v <<= 20;
+    else if (*end == 'G' || *end == 'g') v <<= 30;
+    return (size_t)v;
+}
+
+static int bml__tune_read_small(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "r");
+    size_t n;
+    if (!f) return 0;
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = 0;
+    return n > 0;
+}
+
+static size_t bml__tune_l2, bml__tune_l3;
+static pthread_once_t bml__tune_cache_once = PTHREAD_ONCE_INIT;
+
+static void bml__tune_detect_caches(void) {
+    size_t l2 = 0, l3 = 0;
+    int i;
+    for (i = 0; i < 10; i++) {
+        char path[128], level[16], type[32], size[32];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        if (!bml__tune_read_small(path, level, sizeof level)) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        if (!bml__tune_read_small(path, type, sizeof type) || !strcmp(type, "Instruction")) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if (!bml__tune_read_small(path, size, sizeof size)) continue;
+        if (!strcmp(level, "2")) l2 = bml__tune_parse_size(size);
+        if (!strcmp(level, "3")) l3 = bml__tune_parse_size(size);
+    }
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    if (!l2) { long v = sysconf(_SC_LEVEL2_CACHE_SIZE); if (v > 0) l2 = (size_t)v; }
+#endif
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    if (!l3) { long v = sysconf(_SC_LEVEL3_CACHE_SIZE); if (v > 0) l3 = (size_t)v; }
+#endif
+    /* implausible figures (some VMs report the host's whole L3) are unknown */
+    if (l2 < ((size_t)64 << 10) || l2 > ((size_t)64 << 20)) l2 = (size_t)1 << 20;
+    if (l3 > ((size_t)256 << 20)) l3 = 0;
+    bml__tune_l2 = l2;
+    bml__tune_l3 = l3;
+}
+
+BMLDEF void bml_cache_sizes(size_t *l2, size_t *l3) {
+    pthread_once(&bml__tune_cache_once, bml__tune_detect_caches);
+    if (l2) *l2 = bml__tune_l2;
+    if (l3) *l3 = bml__tune_l3 ? bml__tune_l3 : (size_t)8 << 20;
+}
+
+/* Floats of the activation arena for one forward-only pass: the formula of
+   bml__ws_plan (six [T,H] and one [T,I] buffer, per-thread attention
+   scratch, the start/offset indexes). *scratch_per gets the per-thread
+   scratch floats when not NULL. */
+static size_t bml__ws_floats(const bml_config *c, size_t threads, size_t T, size_t nseq, size_t maxL,
+                             size_t *scratch_per) {
+    size_t H = (size_t)c->hidden, I = (size_t)c->intermediate;
+    size_t sp = bml__attn_scratch(maxL, c->hidden / c->heads);
+    size_t idx_floats = bml__align16((2 * nseq * sizeof(size_t) + 3) / 4);
+    if (sp < bml__align16(2 * H)) sp = bml__align16(2 * H);
+    if (scratch_per) *scratch_per = sp;
+    return 6 * bml__align16(T * H) + bml__align16(T * I) + threads * sp + idx_floats;
+}
+
+BMLDEF size_t bml_activation_bytes(const bml_model *m, size_t tokens, size_t nseq, size_t max_len) {
+    if (!m) return 0;
+    return 4 * bml__ws_floats(&m->cfg, (size_t)m->threads, tokens, nseq, max_len, NULL);
+}
+
+/* ======================================================================
+   Profiles and batch forming (exactly as bml_embed_batch forms batches)
+   ====================================================================== */
+
+BMLDEF void bml_batch_profile_of(const size_t *lens, size_t n, bml_batch_profile *out) {
+    size_t i;
+    double s = 0, s2 = 0;
+    memset(out, 0, sizeof *out);
+    for (i = 0; lens && i < n; i++) {
+        if (!lens[i]) continue;
+        out->n++;
+        out->tokens += lens[i];
+        if (lens[i] > out->max_len) out->max_len = lens[i];
+        s += (double)lens[i];
+        s2 += (double)lens[i] * (double)lens[i];
+    }
+    if (out->n) {
+        double mean = s / (double)out->n, var = s2 / (double)out->n - mean * mean;
+        out->mean_len = mean;
+        out->spread = var > 0 ? sqrt(var) / mean : 0;
+    }
+}
+
+static int bml__tune_cmp_size(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The valid lengths of an input, in input order and sorted. */
+typedef struct bml__tune_lens {
+    size_t *ord, *srt, n, maxlen;
+} bml__tune_lens;
+
+static void bml__tune_lens_free(bml__tune_lens *v) {
+    BML_FREE(v->ord);
+    BML_FREE(v->srt);
+    memset(v, 0, sizeof *v);
+}
+
+static bml_status bml__tune_lens_make(const size_t *lens, size_t n, bml__tune_lens *v) {
+    size_t i;
+    memset(v, 0, sizeof *v);
+    v->ord = (size_t *)bml__calloc(n + 1, sizeof(size_t));
+    v->srt = (size_t *)bml__calloc(n + 1, sizeof(size_t));
+    if (!v->ord || !v->srt) { bml__tune_lens_free(v); return bml__fail(BML_ERR_NOMEM, "out of memory profiling %zu lengths", n); }
+    for (i = 0; i < n; i++)
+        if (lens[i]) {
+            v->ord[v->n++] = lens[i];
+            if (lens[i] > v->maxlen) v->maxlen = lens[i];
+        }
+    memcpy(v->srt, v->ord, v->n * sizeof(size_t));
+    qsort(v->srt, v->n, sizeof(size_t), bml__tune_cmp_size);
+    return BML_OK;
+}
+
+/* Walks the batches of a call: fn(ctx, tokens, nseq, maxlen, sum of len^2). */
+typedef void (*bml__tune_batch_fn)(void *ctx, size_t T, size_t nseq, size_t maxL, double sumL2);
+
+static void bml__tune_walk(const bml__tune_lens *v, size_t bs, size_t mt, int keep_order, bml__tune_batch_fn fn,
+                           void *ctx) {
+    const size_t *L = keep_order ? v->ord : v->srt;
+    size_t done = 0;
+    if (!bs) bs = 32;
+    while (done < v->n) {
+        size_t nb = 0, tok = 0, mx = 0;
+        double s2 = 0;
+        while (done + nb < v->n && nb < bs) {
+            size_t l = L[done + nb];
+            if (mt && nb && tok + l > mt) break;
+            tok += l;
+            s2 += (double)l * (double)l;
+            if (l > mx) mx = l;
+            nb++;
+        }
+        fn(ctx, tok, nb, mx, s2);
+        done += nb;
+    }
+}
+
+typedef struct { const bml_config *c; size_t threads, peak; } bml__tune_peak_ctx;
+
+static void bml__tune_peak_fn(void *ctx, size_t T, size_t nseq, size_t maxL, double sumL2) {
+    bml__tune_peak_ctx *p = (bml__tune_peak_ctx *)ctx;
+    size_t b = 4 * bml__ws_floats(p->c, p->threads, T, nseq, maxL, NULL);
+    (void)sumL2;
+    if (b > p->peak) p->peak = b;
+}
+
+static size_t bml__tune_peak(const bml_config *c, size_t threads, const bml__tune_lens *v, size_t bs, size_t mt,
+                             int keep_order) {
+    bml__tune_peak_ctx p;
+    p.c = c;
+    p.threads = threads;
+    p.peak = 0;
+    bml__tune_walk(v, bs, mt, keep_order, bml__tune_peak_fn, &p);
+    return p.peak;
+}
+
+BMLDEF size_t bml_batch_peak_bytes(const bml_model *m, const size_t *lens, size_t n, size_t batch_size,
+                                   size_t max_tokens, int keep_order) {
+    bml__tune_lens v;
+    size_t peak;
+    if (!m || (!lens && n)) return 0;
+    if (bml__tune_lens_make(lens, n, &v) != BML_OK) return 0;
+    peak = bml__tune_peak(&m->cfg, (size_t)m->threads, &v, batch_size, max_tokens, keep_order);
+    bml__tune_lens_free(&v);
+    return peak;
+}
+
+/* ======================================================================
+   The heuristic default
+   ====================================================================== */
+
+/* Token target of one pass for a model shape and thread count. */
+static size_t bml__tune_token_target(const bml_config *c, size_t threads) {
+    double H = c->hidden, I = c->intermediate;
+    double wl = 4.0 * (4.0 * H * H + 2.0 * H * I);    /* weight bytes per layer     */
+    double a = 4.0 * (6.0 * H + I);                   /* activation bytes per token */
+    double t = 4.0 * wl / a, lo = 64.0 * (double)threads, hi;
+    size_t l2, l3, cache;
+    bml_cache_sizes(&l2, &l3);
+    cache = l2 * threads > l3 ? l2 * threads : l3;
+    hi = (double)cache / a;
+    if (hi > 8192) hi = 8192;
+    if (hi < lo) hi = lo;
+    if (t < lo) t = lo;
+    if (t > hi) t = hi;
+    return (size_t)(t + 0.5);
+}
+
+static void bml__tune_heur(const bml_config *c, size_t threads, const bml__tune_lens *v, size_t budget,
+                           bml_batch_choice *out) {
+    size_t T = bml__tune_token_target(c, threads), bs, mt, i;
+    double mean = 0;
+    memset(out, 0, sizeof *out);
+    out->cell = -1;
+    out->threads = (int)threads;
+    out->why = "heuristic";
+    for (i = 0; i < v->n; i++) mean += (double)v->ord[i];
+    mean = v->n ? mean / (double)v->n : 16.0;
+    if (mean < 1) mean = 1;
+    bs = (size_t)((double)T / mean + 0.5);
+    if (bs < 1) bs = 1;
+    if (bs > 4096) bs = 4096;
+    if (v->n && bs >= v->n) bs = v->n;
+    else if (v->n) {
+        size_t nb = (v->n + bs - 1) / bs; /* balance: no runt last batch */
+        bs = (v->n + nb - 1) / nb;
+    }
+    mt = 2 * T;
+    if (budget && v->n) {
+        size_t one = 4 * bml__ws_floats(c, threads, v->maxlen, 1, v->maxlen, NULL);
+        if (one > budget) {
+            out->over_budget = 1;
+            bs = 1;
+            mt = 1;
+        } else {
+            while (bml__tune_peak(c, threads, v, bs, mt, 0) > budget) {
+                size_t nmt = mt * 7 / 8;
+                if (nmt >= mt) nmt = mt - 1;
+                if (nmt < 1) nmt = 1;
+                mt = nmt;
+                if (bs > 1 && (double)bs * mean > (double)mt) bs = (size_t)((double)mt / mean) + 1;
+                if (mt == 1) break;
+            }
+        }
+    }
+    out->batch_size = bs;
+    out->max_tokens = mt;
+    out->keep_order = 0;
+    out->peak_bytes = bml__tune_peak(c, threads, v, bs, mt, 0);
+}
+
+BMLDEF bml_status bml_batch_heuristic(const bml_model *m, const size_t *lens, size_t n, size_t memory_budget,
+                                      bml_batch_choice *out) {
+    bml__tune_lens v;
+    bml_status rc;
+    if (!m || !out || (!lens && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_heuristic: NULL argument");
+    if ((rc = bml__tune_lens_make(lens, n, &v)) != BML_OK) return rc;
+    bml__tune_heur(&m->cfg, (size_t)m->threads, &v, memory_budget, out);
+    bml__tune_lens_free(&v);
+    return BML_OK;
+}
+
+/* ======================================================================
+   The archive in memory
+   ====================================================================== */
+
+#define BML__TUNE_MAXG 16
+#define BML__TUNE_VERSION 1
+
+typedef struct bml__tune_member {
+    bml_tune_individual ind;
+    double rate;            /* items/s (running mean over samples)          */
+    size_t peak;            /* activation bytes on the cell's input          */
+    size_t samples;
+    int heuristic;          /* origin: 1 heuristic, 0 search                 */
+    size_t generation;
+    int guarded;            /* checked by the guard in this run (not saved)  */
+} bml__tune_member;
+
+typedef struct bml__tune_cell {
+    int filled;
+    size_t nfront;
+    bml__tune_member front[BML_TUNE_FRONT];
+    size_t elite;
+    int has_guard, guard_kept_elite;
+    double guard_h, guard_e;
+} bml__tune_cell;
+
+enum { BML__FIT_TIME, BML__FIT_COST, BML__FIT_CUSTOM };
+static const char *const bml__tune_fit_names[] = {"time", "cost", "custom"};
+
+struct bml_tuning {
+    int hidden, layers, heads, intermediate, vocab, max_seq_len;
+    size_t cpus, l2, l3;
+    uint64_t seed;
+    size_t generations, evaluations, test_size, memory_budget;
+    int repeats, fitness;
+    size_t ng[3];
+    double grid[3][BML__TUNE_MAXG];   /* mean_len, spread, items centres */
+    bml__tune_cell *cells;            /* ng[0] * ng[1] * ng[2]            */
+};
+
+static size_t bml__tune_ncells(const bml_tuning *t) { return t->ng[0] * t->ng[1] * t->ng[2]; }
+
+static void bml__tune_cell_centre(const bml_tuning *t, size_t ci, double *len, double *spread, size_t *items) {
+    size_t k = ci % t->ng[2], j = (ci / t->ng[2]) % t->ng[1], i = ci / (t->ng[2] * t->ng[1]);
+    *len = t->grid[0][i];
+    *spread = t->grid[1][j];
+    *items = (size_t)t->grid[2][k];
+}
+
+static void bml__tune_default_grid(bml_tuning *t) {
+    static const double len[] = {8, 16, 32, 64, 128, 256}, spread[] = {0.1, 0.4, 0.8}, items[] = {16, 128, 1024};
+    t->ng[0] = 6;
+    t->ng[1] = 3;
+    t->ng[2] = 3;
+    memcpy(t->grid[0], len, sizeof len);
+    memcpy(t->grid[1], spread, sizeof spread);
+    memcpy(t->grid[2], items, sizeof items);
+}
+
+BMLDEF void bml_tuning_free(bml_tuning *t) {
+    if (!t) return;
+    BML_FREE(t->cells);
+    BML_FREE(t);
+}
+
+static int bml__tune_same_ind(const bml_tune_individual *a, const bml_tune_individual *b) {
+    return a->batch_size == b->batch_size && a->max_tokens == b->max_tokens && a->keep_order == b->keep_order &&
+           a->threads == b->threads;
+}
+
+static void bml__tune_set_elite_argmax(bml__tune_cell *c) {
+    size_t i;
+    c->elite = 0;
+    for (i = 1; i < c->nfront; i++)
+        if (c->front[i].rate > c->front[c->elite].rate) c->elite = i;
+}
+
+BMLDEF void bml_tuning_get_info(const bml_tuning *t, bml_tuning_info *out) {
+    size_t i;
+    memset(out, 0, sizeof *out);
+    if (!t) return;
+    out->version = BML__TUNE_VERSION;
+    out->seed = t->seed;
+    out->generations = t->generations;
+    out->evaluations = t->evaluations;
+    out->test_size = t->test_size;
+    out->memory_budget = t->memory_budget;
+    out->repeats = t->repeats;
+    out->fitness = bml__tune_fit_names[t->fitness];
+    out->hidden = t->hidden;
+    out->layers = t->layers;
+    out->heads = t->heads;
+    out->intermediate = t->intermediate;
+    out->vocab = t->vocab;
+    out->max_seq_len = t->max_seq_len;
+    out->cells_total = bml__tune_ncells(t);
+    for (i = 0; i < out->cells_total; i++) out->cells_filled += t->cells[i].filled != 0;
+}
+
+static void bml__tune_member_choice(const bml_tuning *t, size_t ci, const bml__tune_member *mb, bml_batch_choice *o) {
+    memset(o, 0, sizeof *o);
+    o->batch_size = mb->ind.batch_size;
+    o->max_tokens = mb->ind.max_tokens;
+    o->keep_order = mb->ind.keep_order;
+    o->threads = mb->ind.threads;
+    o->from_archive = 1;
+    o->cell = (int)ci;
+    o->items_per_s = mb->rate;
+    o->peak_bytes = mb->peak;
+    o->why = "archive cell";
+    (void)t;
+}
+
+BMLDEF bml_status bml_tuning_get_cell(const bml_tuning *t, size_t i, bml_tuning_cell *out) {
+    size_t ci, k = 0;
+    if (!t || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_get_cell: NULL argument");
+    for (ci = 0; ci < bml__tune_ncells(t); ci++) {
+        const bml__tune_cell *c = &t->cells[ci];
+        if (!c->filled) continue;
+        if (k++ != i) continue;
+        memset(out, 0, sizeof *out);
+        out->cell = (int)ci;
+        bml__tune_cell_centre(t, ci, &out->mean_len, &out->spread, &out->items);
+        out->front_size = c->nfront;
+        bml__tune_member_choice(t, ci, &c->front[c->elite], &out->elite);
+        return BML_OK;
+    }
+    return bml__fail(BML_ERR_OUT_OF_RANGE, "bml_tuning_get_cell: %zu is not below the %zu filled cells", i, k);
+}
+
+/* ======================================================================
+   Archive: save (temp file + rename) and strict load
+   ====================================================================== */
+
+static void bml__tune_put_ind(FILE *f, const bml_tune_individual *ind) {
+    fprintf(f, "\"batch_size\": %zu, \"max_tokens\": %zu, \"policy\": \"%s\", \"threads\": %d", ind->batch_size,
+            ind->max_tokens, ind->keep_order ? "input_order" : "sorted", ind->threads);
+}
+
+static void bml__tune_put_model(FILE *f, const bml_tuning *t) {
+    fprintf(f,
+            "  \"model\": {\"hidden\": %d, \"layers\": %d, \"heads\": %d, \"intermediate\": %d, \"vocab\": %d, "
+            "\"max_seq_len\": %d},\n"
+            "  \"machine\": {\"cpus\": %zu, \"l2_bytes\": %zu, \"l3_bytes\": %zu},\n",
+            t->hidden, t->layers, t->heads, t->intermediate, t->vocab, t->max_seq_len, t->cpus, t->l2, t->l3);
+}
+
+static void bml__tune_put_guard(FILE *f, const bml__tune_cell *c) {
+    if (!c->has_guard) { fputs("null", f); return; }
+    fprintf(f, "{\"heuristic_items_per_s\": %.17g, \"elite_items_per_s\": %.17g, \"kept\": \"%s\"}", c->guard_h,
+            c->guard_e, c->guard_kept_elite ? "elite" : "heuristic");
+}
+
+static void bml__tune_write_archive(FILE *f, const bml_tuning *t) {
+    size_t ci, i, a, first = 1;
+    static const char *const axes[] = {"mean_len", "spread", "items"};
+    fprintf(f, "{\n  \"format\": \"batchml-tuning-archive\",\n  \"version\": %d,\n", BML__TUNE_VERSION);
+    bml__tune_put_model(f, t);
+    fprintf(f,
+            "  \"seed\": %llu,\n  \"generations\": %zu,\n  \"evaluations\": %zu,\n  \"test_size\": %zu,\n"
+            "  \"repeats\": %d,\n  \"memory_budget\": %zu,\n  \"fitness\": \"%s\",\n  \"grid\": {",
+            (unsigned long long)t->seed, t->generations, t->evaluations, t->test_size, t->repeats, t->memory_budget,
+            bml__tune_fit_names[t->fitness]);
+    for (a = 0; a < 3; a++) {
+        fprintf(f, "%s\"%s\": [", a ? ", " : "", axes[a]);
+        for (i = 0; i < t->ng[a]; i++) fprintf(f, "%s%.15g", i ? ", " : "", t->grid[a][i]);
+        fputc(']', f);
+    }
+    fputs("},\n  \"cells\": [", f);
+    for (ci = 0; ci < bml__tune_ncells(t); ci++) {
+        const bml__tune_cell *c = &t->cells[ci];
+        double len, spread;
+        size_t items;
+        if (!c->filled) continue;
+        bml__tune_cell_centre(t, ci, &len, &spread, &items);
+        fprintf(f, "%s\n    {\"cell\": %zu, \"mean_len\": %.15g, \"spread\": %.15g, \"items\": %zu, \"elite\": %zu,\n",
+                first ? "" : ",", ci, len, spread, items, c->elite);
+        first = 0;
+        fputs("     \"guard\": ", f);
+        bml__tune_put_guard(f, c);
+        fputs(",\n     \"front\": [", f);
+        for (i = 0; i < c->nfront; i++) {
+            const bml__tune_member *mb = &c->front[i];
+            fprintf(f, "%s\n       {", i ? "," : "");
+            bml__tune_put_ind(f, &mb->ind);
+            fprintf(f, ", \"items_per_s\": %.17g, \"peak_bytes\": %zu, \"samples\": %zu, \"origin\": \"%s\", "
+                       "\"generation\": %zu}",
+                    mb->rate, mb->peak, mb->samples, mb->heuristic ? "heuristic" : "search", mb->generation);
+        }
+        fputs("]}", f);
+    }
+    fputs("\n  ]\n}\n", f);
+}
+
+/* Write via a temp file in the same directory, then rename over `path`. */
+static bml_status bml__tune_atomic_write(const char *path, void (*writer)(FILE *, const void *), const void *obj) {
+    char tmp[4096];
+    FILE *f;
+    int bad;
+    if (strlen(path) + 32 >= sizeof tmp) return bml__fail(BML_ERR_INVALID_ARG, "%s: path too long", path);
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    f = fopen(tmp, "wb");
+    if (!f) return bml__fail(BML_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    writer(f, obj);
+    bad = fflush(f) != 0 || ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad) {
+        remove(tmp);
+        return bml__fail(BML_ERR_IO, "%s: write error", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return bml__fail(BML_ERR_IO, "%s: cannot replace: %s", path, strerror(e));
+    }
+    return BML_OK;
+}
+
+static void bml__tune_archive_writer(FILE *f, const void *obj) { bml__tune_write_archive(f, (const bml_tuning *)obj); }
+
+BMLDEF bml_status bml_tuning_save(const bml_tuning *t, const char *path) {
+    if (!t || !path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_save: NULL argument");
+    return bml__tune_atomic_write(path, bml__tune_archive_writer, t);
+}
+
+/* --- strict reader ---------------------------------------------------- */
+
+typedef struct bml__tune_rd {
+    const char *file;
+    char where[160];        /* "cells[3].front[0]" */
+} bml__tune_rd;
+
+static bml_status bml__tune_bad(const bml__tune_rd *r, const char *field, const char *what) {
+    return bml__fail(BML_ERR_FORMAT, "%s: %s%s%s: %s", r->file, r->where, r->where[0] ? "." : "", field, what);
+}
+
+/* Every member of obj must be one of the NULL-terminated keys. */
+static bml_status bml__tune_keys(const bml__tune_rd *r, const bml_json *obj, const char *const *keys) {
+    size_t i, k;
+    for (i = 0; i < obj->len; i++) {
+        int ok = 0;
+        for (k = 0; keys[k]; k++)
+            if (!strcmp(obj->kids[i].key, keys[k])) ok = 1;
+        for (k = 0; ok && k < i; k++)
+            if (!strcmp(obj->kids[k].key, obj->kids[i].key)) return bml__tune_bad(r, obj->kids[i].key, "duplicate field");
+        if (!ok) return bml__tune_bad(r, obj->kids[i].key, "unknown field");
+    }
+    return BML_OK;
+}
+
+static bml_status bml__tune_num(const bml__tune_rd *r, const bml_json *obj, const char *key, double lo, double hi,
+                                int integer, double *out) {
+    const bml_json *v = bml_json_get(obj, key);
+    char what[96];
+    if (integer) snprintf(what, sizeof what, "expected an integer in %.17g..%.17g", lo, hi);
+    else snprintf(what, sizeof what, "expected a number in %g..%g", lo, hi);
+    if (!v) return bml__tune_bad(r, key, "missing");
+    if (v->type != BML_JSON_NUMBER || !(v->num >= lo && v->num <= hi) || (integer && v->num != floor(v->num)))
+        return bml__tune_bad(r, key, what);
+    *out = v->num;
+    return BML_OK;
+}
+
+static bml_status bml__tune_int(const bml__tune_rd *r, const bml_json *obj, const char *key, double lo, double hi,
+                                size_t *out) {
+    double d = 0;
+    bml_status rc = bml__tune_num(r, obj, key, lo, hi, 1, &d);
+    if (rc == BML_OK) *out = (size_t)d;
+    return rc;
+}
+
+static bml_status bml__tune_obj(const bml__tune_rd *r, const bml_json *parent, const char *key, const bml_json **out) {
+    const bml_json *v = bml_json_get(parent, key);
+    if (!v) return bml__tune_bad(r, key, "missing");
+    if (v->type != BML_JSON_OBJECT) return bml__tune_bad(r, key, "expected an object");
+    *out = v;
+    return BML_OK;
+}
+
+#define BML__TUNE_MAXINT 9007199254740991.0 /* 2^53 - 1 */
+
+static bml_status bml__tune_read_member(bml__tune_rd *r, const bml_json *o, bml__tune_member *mb) {
+    static const char *const keys[] = {"batch_size", "max_tokens", "policy", "threads", "items_per_s",
+                                       "peak_bytes", "samples", "origin", "generation", NULL};
+    const bml_json *v;
+    size_t x;
+    double d;
+    bml_status rc;
+    if (o->type != BML_JSON_OBJECT) return bml__fail(BML_ERR_FORMAT, "%s: %s: expected an object", r->file, r->where);
+    if ((rc = bml__tune_keys(r, o, keys)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "batch_size", 1, 4096, &mb->ind.batch_size)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "max_tokens", 0, 1 << 24, &mb->ind.max_tokens)) != BML_OK) return rc;
+    v = bml_json_get(o, "policy");
+    if (!v) return bml__tune_bad(r, "policy", "missing");
+    if (v->type != BML_JSON_STRING || (strcmp(v->str, "sorted") && strcmp(v->str, "input_order")))
+        return bml__tune_bad(r, "policy", "expected \"sorted\" or \"input_order\"");
+    mb->ind.keep_order = !strcmp(v->str, "input_order");
+    if ((rc = bml__tune_int(r, o, "threads", 1, 256, &x)) != BML_OK) return rc;
+    mb->ind.threads = (int)x;
+    if ((rc = bml__tune_num(r, o, "items_per_s", 1e-300, 1e300, 0, &d)) != BML_OK) return rc;
+    mb->rate = d;
+    if ((rc = bml__tune_int(r, o, "peak_bytes", 0, BML__TUNE_MAXINT, &mb->peak)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "samples", 1, BML__TUNE_MAXINT, &mb->samples)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "generation", 0, BML__TUNE_MAXINT, &mb->generation)) != BML_OK) return rc;
+    v = bml_json_get(o, "origin");
+    if (!v) return bml__tune_bad(r, "origin", "missing");
+    if (v->type != BML_JSON_STRING || (strcmp(v->str, "heuristic") && strcmp(v->str, "search")))
+        return bml__tune_bad(r, "origin", "expected \"heuristic\" or \"search\"");
+    mb->heuristic = !strcmp(v->str, "heuristic");
+    return BML_OK;
+}
+
+static bml_status bml__tune_read_cell(bml__tune_rd *r, const bml_json *o, bml_tuning *t) {
+    static const char *const keys[] = {"cell", "mean_len", "spread", "items", "elite", "guard", "front", NULL};
+    static const char *const gkeys[] = {"heuristic_items_per_s", "elite_items_per_s", "kept", NULL};
+    size_t ci, items, el, i, base = strlen(r->where);
+    double len, spread, glen, gspread;
+    size_t gitems;
+    const bml_json *fr, *g;
+    bml__tune_cell *c;
+    bml_status rc;
+    if (o->type != BML_JSON_OBJECT) return bml__fail(BML_ERR_FORMAT, "%s: %s: expected an object", r->file, r->where);
+    if ((rc = bml__tune_keys(r, o, keys)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "cell", 0, (double)bml__tune_ncells(t) - 1, &ci)) != BML_OK) return rc;
+    c = &t->cells[ci];
+    if (c->filled) return bml__tune_bad(r, "cell", "the same cell appears twice");
+    if ((rc = bml__tune_num(r, o, "mean_len", 0, 1e9, 0, &len)) != BML_OK ||
+        (rc = bml__tune_num(r, o, "spread", 0, 1e9, 0, &spread)) != BML_OK ||
+        (rc = bml__tune_int(r, o, "items", 1, BML__TUNE_MAXINT, &items)) != BML_OK)
+        return rc;
+    bml__tune_cell_centre(t, ci, &glen, &gspread, &gitems);
+    if (fabs(len - glen) > 1e-9 * glen || fabs(spread - gspread) > 1e-9 * (gspread + 1e-9) || items != gitems)
+        return bml__tune_bad(r, "cell", "its mean_len/spread/items do not match the grid's centres for that index");
+    fr = bml_json_get(o, "front");
+    if (!fr) return bml__tune_bad(r, "front", "missing");
+    if (fr->type != BML_JSON_ARRAY || fr->len < 1 || fr->len > BML_TUNE_FRONT)
+        return bml__tune_bad(r, "front", "expected an array of 1..8 members");
+    for (i = 0; i < fr->len; i++) {
+        snprintf(r->where + base, sizeof r->where - base, ".front[%zu]", i);
+        if ((rc = bml__tune_read_member(r, &fr->kids[i], &c->front[i])) != BML_OK) return rc;
+        r->where[base] = 0;
+    }
+    c->nfront = fr->len;
+    if ((rc = bml__tune_int(r, o, "elite", 0, (double)fr->len - 1, &el)) != BML_OK) return rc;
+    c->elite = el;
+    g = bml_json_get(o, "guard");
+    if (!g) return bml__tune_bad(r, "guard", "missing");
+    if (g->type == BML_JSON_OBJECT) {
+        const bml_json *k;
+        snprintf(r->where + base, sizeof r->where - base, ".guard");
+        if ((rc = bml__tune_keys(r, g, gkeys)) != BML_OK ||
+            (rc = bml__tune_num(r, g, "heuristic_items_per_s", 1e-300, 1e300, 0, &c->guard_h)) != BML_OK ||
+            (rc = bml__tune_num(r, g, "elite_items_per_s", 1e-300, 1e300, 0, &c->guard_e)) != BML_OK)
+            return rc;
+        k = bml_json_get(g, "kept");
+        if (!k) return bml__tune_bad(r, "kept", "missing");
+        if (k->type != BML_JSON_STRING || (strcmp(k->str, "elite") && strcmp(k->str, "heuristic")))
+            return bml__tune_bad(r, "kept", "expected \"elite\" or \"heuristic\"");
+        c->guard_kept_elite = !strcmp(k->str, "elite");
+        c->has_guard = 1;
+        r->where[base] = 0;
+    } else if (g->type != BML_JSON_NULL) {
+        return bml__tune_bad(r, "guard", "expected null or an object");
+    }
+    c->filled = 1;
+    return BML_OK;
+}
+
+static bml_status bml__tune_read_archive(const bml_json *root, const char *file, bml_tuning *t) {
+    static const char *const keys[] = {"format", "version", "model", "machine", "seed", "generations",
+                                       "evaluations", "test_size", "repeats", "memory_budget", "fitness",
+                                       "grid", "cells", NULL};
+    static const char *const mkeys[] = {"hidden", "layers", "heads", "intermediate", "vocab", "max_seq_len", NULL};
+    static const char *const hkeys[] = {"cpus", "l2_bytes", "l3_bytes", NULL};
+    static const char *const gkeys[] = {"mean_len", "spread", "items", NULL};
+    bml__tune_rd r;
+    const bml_json *v, *o, *cells;
+    size_t x, a, i;
+    double d;
+    bml_status rc;
+    memset(&r, 0, sizeof r);
+    r.file = file;
+    if (root->type != BML_JSON_OBJECT)
+        return bml__fail(BML_ERR_FORMAT, "%s: not a batchml tuning archive (the JSON is not an object)", file);
+    v = bml_json_get(root, "format");
+    if (!v || v->type != BML_JSON_STRING)
+        return bml__fail(BML_ERR_FORMAT, "%s: not a batchml tuning archive (no \"format\" field)", file);
+    if (!strcmp(v->str, "batchml-tuning-results"))
+        return bml__fail(BML_ERR_FORMAT, "%s: this is a tuning results file, not an archive (use the --archive file)", file);
+    if (strcmp(v->str, "batchml-tuning-archive"))
+        return bml__fail(BML_ERR_FORMAT, "%s: not a batchml tuning archive (format is \"%.60s\")", file, v->str);
+    v = bml_json_get(root, "version");
+    if (!v || v->type != BML_JSON_NUMBER)
+        return bml__fail(BML_ERR_FORMAT, "%s: version: missing or not a number", file);
+    if (v->num != BML__TUNE_VERSION)
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: archive version %g is not supported (this build reads version %d)",
+                         file, v->num, BML__TUNE_VERSION);
+    if ((rc = bml__tune_keys(&r, root, keys)) != BML_OK) return rc;
+    if ((rc = bml__tune_obj(&r, root, "model", &o)) != BML_OK) return rc;
+    snprintf(r.where, sizeof r.where, "model");
+    if ((rc = bml__tune_keys(&r, o, mkeys)) != BML_OK) return rc;
+#define BML__TUNE_RDI(obj, key, lo, hi, dst)                                                                          \
+    do {                                                                                                               \
+        if ((rc = bml__tune_int(&r, obj, key, lo, hi, &x)) != BML_OK) return rc;                                       \
+        dst = x;                                                                                                       \
+    } while (0)
+    BML__TUNE_RDI(o, "hidden", 1, 1 << 20, t->hidden);
+    BML__TUNE_RDI(o, "layers", 1, 1 << 20, t->layers);
+    BML__TUNE_RDI(o, "heads", 1, 1 << 20, t->heads);
+    BML__TUNE_RDI(o, "intermediate", 1, 1 << 24, t->intermediate);
+    BML__TUNE_RDI(o, "vocab", 1, 1 << 30, t->vocab);
+    BML__TUNE_RDI(o, "max_seq_len", 1, 1 << 24, t->max_seq_len);
+    r.where[0] = 0;
+    if ((rc = bml__tune_obj(&r, root, "machine", &o)) != BML_OK) return rc;
+    snprintf(r.where, sizeof r.where, "machine");
+    if ((rc = bml__tune_keys(&r, o, hkeys)) != BML_OK) return rc;
+    BML__TUNE_RDI(o, "cpus", 1, 1 << 20, t->cpus);
+    BML__TUNE_RDI(o, "l2_bytes", 0, BML__TUNE_MAXINT, t->l2);
+    BML__TUNE_RDI(o, "l3_bytes", 0, BML__TUNE_MAXINT, t->l3);
+    r.where[0] = 0;
+    if ((rc = bml__tune_num(&r, root, "seed", 0, BML__TUNE_MAXINT, 1, &d)) != BML_OK) return rc;
+    t->seed = (uint64_t)d;
+    BML__TUNE_RDI(root, "generations", 0, BML__TUNE_MAXINT, t->generations);
+    BML__TUNE_RDI(root, "evaluations", 0, BML__TUNE_MAXINT, t->evaluations);
+    BML__TUNE_RDI(root, "test_size", 1, 1 << 20, t->test_size);
+    BML__TUNE_RDI(root, "repeats", 1, 1000, t->repeats);
+    BML__TUNE_RDI(root, "memory_budget", 0, BML__TUNE_MAXINT, t->memory_budget);
+#undef BML__TUNE_RDI
+    v = bml_json_get(root, "fitness");
+    if (!v) return bml__tune_bad(&r, "fitness", "missing");
+    t->fitness = -1;
+    for (i = 0; v->type == BML_JSON_STRING && i < 3; i++)
+        if (!strcmp(v->str, bml__tune_fit_names[i])) t->fitness = (int)i;
+    if (t->fitness < 0) return bml__tune_bad(&r, "fitness", "expected \"time\", \"cost\" or \"custom\"");
+    if ((rc = bml__tune_obj(&r, root, "grid", &o)) != BML_OK) return rc;
+    snprintf(r.where, sizeof r.where, "grid");
+    if ((rc = bml__tune_keys(&r, o, gkeys)) != BML_OK) return rc;
+    for (a = 0; a < 3; a++) {
+        const bml_json *arr = bml_json_get(o, gkeys[a]);
+        if (!arr) return bml__tune_bad(&r, gkeys[a], "missing");
+        if (arr->type != BML_JSON_ARRAY || arr->len < 1 || arr->len > BML__TUNE_MAXG)
+            return bml__tune_bad(&r, gkeys[a], "expected an array of 1..16 numbers");
+        for (i = 0; i < arr->len; i++) {
+            const bml_json *e = &arr->kids[i];
+            double lo = a == 1 ? 0 : 1;
+            if (e->type != BML_JSON_NUMBER || !(e->num >= lo && e->num <= 1e9) ||
+                (a == 2 && e->num != floor(e->num)) || (i && !(e->num > t->grid[a][i - 1])))
+                return bml__tune_bad(&r, gkeys[a], a == 2 ? "expected strictly increasing integers >= 1"
+                                                          : "expected strictly increasing numbers in range");
+            t->grid[a][i] = e->num;
+        }
+        t->ng[a] = arr->len;
+    }
+    r.where[0] = 0;
+    cells = bml_json_get(root, "cells");
+    if (!cells) return bml__tune_bad(&r, "cells", "missing");
+    if (cells->type != BML_JSON_ARRAY) return bml__tune_bad(&r, "cells", "expected an array");
+    t->cells = (bml__tune_cell *)bml__calloc(bml__tune_ncells(t), sizeof(bml__tune_cell));
+    if (!t->cells) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", file);
+    for (i = 0; i < cells->len; i++) {
+        snprintf(r.where, sizeof r.where, "cells[%zu]", i);
+        if ((rc = bml__tune_read_cell(&r, &cells->kids[i], t)) != BML_OK) return rc;
+    }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_tuning_load(const char *path, bml_tuning **out) {
+    bml_json_doc *doc = NULL;
+    bml_tuning *t;
+    bml_status rc;
+    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_load: out is NULL");
+    *out = NULL;
+    if (!path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_load: path is NULL");
+    if ((rc = bml__json_file(path, (size_t)64 << 20, &doc)) != BML_OK) return rc;
+    t = (bml_tuning *)bml__calloc(1, sizeof *t);
+    if (!t) { bml_json_free(doc); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    rc = bml__tune_read_archive(bml_json_root(doc), path, t);
+    bml_json_free(doc);
+    if (rc != BML_OK) { bml_tuning_free(t); return rc; }
+    *out = t;
+    return BML_OK;
+}
+
+/* ======================================================================
+   Run-time choice: the nearest archive cell, else the heuristic
+   ====================================================================== */
+
+/* Fractional cell index of value v on an axis of centres c[0..k) (log2
+   scale for lengths and item counts, linear for the spread). */
+static double bml__tune_axis(const double *c, size_t k, double v, int logscale) {
+    double tv = logscale ? log2(v > 1e-9 ? v : 1e-9) : v;
+    size_t j;
+#define BML__TC(i) (logscale ? log2(c[i]) : c[i])
+    if (k == 1) return tv - BML__TC(0);
+    if (tv <= BML__TC(0)) return (tv - BML__TC(0)) / (BML__TC(1) - BML__TC(0));
+    for (j = 0; j + 1 < k; j++)
+        if (tv <= BML__TC(j + 1)) return (double)j + (tv - BML__TC(j)) / (BML__TC(j + 1) - BML__TC(j));
+    return (double)(k - 1) + (tv - BML__TC(k - 1)) / (BML__TC(k - 1) - BML__TC(k - 2));
+#undef BML__TC
+}
+
+static int bml__tune_shape_ok(const bml_tuning *t, const bml_config *c) {
+    return t->hidden == c->hidden && t->layers == c->layers && t->heads == c->heads &&
+           t->intermediate == c->intermediate && t->vocab == c->vocab && t->max_seq_len == c->max_seq_len;
+}
+
+/* Nearest filled cell to a profile (-1: outside the archive); *dist in cell widths. */
+static int bml__tune_nearest(const bml_tuning *t, const bml_batch_profile *p, double *dist) {
+    double x[3];
+    size_t ci, a;
+    int best = -1;
+    double bd = 1e300;
+    x[0] = bml__tune_axis(t->grid[0], t->ng[0], p->mean_len, 1);
+    x[1] = bml__tune_axis(t->grid[1], t->ng[1], p->spread, 0);
+    x[2] = bml__tune_axis(t->grid[2], t->ng[2], (double)p->n, 1);
+    /* the item-count axis is open at both ends: a call's batching depends on
+       its count only up to the batch size, and large counts are measured at
+       test_size anyway; length and spread beyond half a cell are outside */
+    if (x[2] < 0) x[2] = 0;
+    if (x[2] > (double)t->ng[2] - 1) x[2] = (double)t->ng[2] - 1;
+    for (a = 0; a < 2; a++)
+        if (x[a] < -0.5 || x[a] > (double)t->ng[a] - 0.5) return -1;
+    for (ci = 0; ci < bml__tune_ncells(t); ci++) {
+        size_t k = ci % t->ng[2], j = (ci / t->ng[2]) % t->ng[1], i = ci / (t->ng[2] * t->ng[1]);
+        double d0 = x[0] - (double)i, d1 = x[1] - (double)j, d2 = x[2] - (double)k, d;
+        if (!t->cells[ci].filled) continue;
+        d = sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+        if (d < bd) { bd = d; best = (int)ci; }
+    }
+    *dist = bd;
+    return bd <= 1.0 ? best : -1;
+}
+
+static bml_status bml__tune_choose_lens(const bml_tuning *t, const bml_model *m, const bml__tune_lens *v,
+                                        size_t budget, bml_batch_choice *out) {
+    bml_batch_profile p;
+    double dist = 0;
+    int ci;
+    const char *why;
+    bml_batch_profile_of(v->ord, v->n, &p);
+    if (!t) why = "heuristic: no archive";
+    else if (!bml__tune_shape_ok(t, &m->cfg)) why = "heuristic: the archive is for another model shape";
+    else if (!p.n) why = "heuristic: no valid items";
+    else if ((ci = bml__tune_nearest(t, &p, &dist)) < 0) why = "heuristic: the input's profile is outside the archive";
+    else {
+        const bml__tune_cell *c = &t->cells[ci];
+        size_t i, peaks[BML_TUNE_FRONT] = {0};
+        int best = -1, best_th = -1;
+        for (i = 0; i < c->nfront; i++) {
+            const bml_tune_individual *ind = &c->front[i].ind;
+            peaks[i] = bml__tune_peak(&m->cfg, (size_t)m->threads, v, ind->batch_size, ind->max_tokens, ind->keep_order);
+            if (budget && peaks[i] > budget) continue;
+            if (best < 0 || c->front[i].rate > c->front[best].rate) best = (int)i;
+            if (ind->threads == m->threads && (best_th < 0 || c->front[i].rate > c->front[best_th].rate))
+                best_th = (int)i;
+        }
+        /* the elite when it fits (and its thread count matches, or none
+           that fits does); else the fastest fitting member */
+        if (!(budget && peaks[c->elite] > budget) &&
+            (c->front[c->elite].ind.threads == m->threads || best_th < 0))
+            best = (int)c->elite;
+        else if (best_th >= 0)
+            best = best_th;
+        if (best >= 0) {
+            bml__tune_member_choice(t, (size_t)ci, &c->front[best], out);
+            out->distance = dist;
+            out->peak_bytes = peaks[best];
+            if (best != (int)c->elite) out->why = "archive cell (a front member under the memory budget)";
+            return BML_OK;
+        }
+        why = "heuristic: no archived configuration fits the memory budget";
+    }
+    bml__tune_heur(&m->cfg, (size_t)m->threads, v, budget, out);
+    out->why = why;
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_tuning_choose(const bml_tuning *t, const bml_model *m, const size_t *lens, size_t n,
+                                    size_t memory_budget, bml_batch_choice *out) {
+    bml__tune_lens v;
+    bml_status rc;
+    if (!m || !out || (!lens && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_choose: NULL argument");
+    if ((rc = bml__tune_lens_make(lens, n, &v)) != BML_OK) return rc;
+    rc = bml__tune_choose_lens(t, m, &v, memory_budget, out);
+    bml__tune_lens_free(&v);
+    return rc;
+}
+
+/* bml_embed_batch's hook for batch_size == BML_BATCH_AUTO: fills the batch
+   shape of *d from the archive or the heuristic for these lengths (0 =
+   an invalid item, skipped). A keep_order the caller set stays set. */
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static bml_status bml__tune_apply(const bml_model *m, const bml_tuning *t, size_t memory_budget, const size_t *lens,
+                                  size_t n, bml_batch_desc *d) {
+    bml_batch_choice c;
+    bml_status rc = bml_tuning_choose(t, m, lens, n, memory_budget, &c);
+    if (rc != BML_OK) return rc;
+    d->batch_size = c.batch_size;
+    d->max_tokens = c.max_tokens;
+    d->keep_order = d->keep_order || c.keep_order;
+    bml__log(BML_LOG_DEBUG, "auto batch: batch_size %zu, max_tokens %zu, %s (%s, cell %d)", c.batch_size,
+             c.max_tokens, c.keep_order ? "input order" : "sorted", c.why, c.cell);
+    return BML_OK;
+}
+
+/* ======================================================================
+   The search: generated inputs, fitness, MAP-Elites, guard, results
+   ====================================================================== */
+
+static uint64_t bml__tune_mix(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+static uint64_t bml__tune_next(uint64_t *s) { return bml__tune_mix(*s += 0x632BE59BD9B4E019ull); }
+static double bml__tune_unif(uint64_t *s) { return (double)(bml__tune_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+static size_t bml__tune_below(uint64_t *s, size_t n) { return n ? (size_t)(bml__tune_next(s) % n) : 0; }
+
+/* The random stream of (seed, a, b): independent of everything else. */
+static uint64_t bml__tune_stream(uint64_t seed, uint64_t a, uint64_t b) {
+    return bml__tune_mix(bml__tune_mix(seed ^ 0x7475E1E5u) ^ bml__tune_mix(a * 0x100000001B3ull + b));
+}
+
+/* A cell's generated input. */
+typedef struct bml__tune_input {
+    int ready;
+    size_t n;
+    size_t *lens;
+    int32_t *ids;           /* all sequences back to back                   */
+    bml_item *items;
+    bml__tune_lens v;
+    bml_tune_individual heur; /* the heuristic's individual for it          */
+    size_t heur_peak;
+    double heur_rate;       /* its latest measurement in this run (0: none) */
+} bml__tune_input;
+
+typedef struct bml__tune_eval {
+    size_t generation;
+    int child, cell;
+    const char *parent, *outcome;
+    bml_tune_individual ind;
+    double rate;
+    size_t peak;
+} bml__tune_eval;
+
+typedef struct bml__tune_run {
+    const bml_tune_desc *d;
+    bml_tuning *t;
+    bml_config cfg;
+    bml_model *models[257]; /* by thread count (time fitness)               */
+    const char *model_path;
+    int threads_max, nthreads_opts, thread_opts[16];
+    size_t *active, nactive;
+    bml__tune_input *in;    /* [ncells]                                     */
+    float *out;             /* embeddings scratch                           */
+    size_t out_rows;
+    bml__tune_eval *log;
+    size_t nlog, caplog;
+    size_t gen_from, gen_to, done, total;
+    uint64_t t0;
+    int complete;
+} bml__tune_run;
+
+static bml_status bml__tune_model(bml__tune_run *R, int threads, bml_model **out) {
+    if (!R->models[threads]) {
+        bml_model_desc md;
+        memset(&md, 0, sizeof md);
+        md.path = R->model_path;
+        md.threads = threads;
+        md.no_tokenizer = 1;
+        {
+            bml_status rc = bml_model_load(&md, &R->models[threads]);
+            if (rc != BML_OK) return rc;
+        }
+    }
+    *out = R->models[threads];
+    return BML_OK;
+}
+
+static bml_status bml__tune_input_get(bml__tune_run *R, size_t ci, bml__tune_input **out) {
+    bml__tune_input *in = &R->in[ci];
+    double mean, spread, sigma, mu;
+    size_t items, i, k, tot = 0, maxlen, lo_id, hi_id;
+    uint64_t rng;
+    bml_status rc;
+    bml_batch_choice hc;
+    *out = in;
+    if (in->ready) return BML_OK;
+    bml__tune_cell_centre(R->t, ci, &mean, &spread, &items);
+    in->n = items < R->t->test_size ? items : R->t->test_size;
+    maxlen = (size_t)R->cfg.max_seq_len;
+    if (maxlen > (size_t)R->cfg.max_position) maxlen = (size_t)R->cfg.max_position;
+    if (maxlen < 3) maxlen = 3;
+    sigma = sqrt(log(1.0 + spread * spread));
+    mu = log(mean) - 0.5 * sigma * sigma;
+    rng = bml__tune_stream(R->t->seed, 0xCE11ull, ci);
+    in->lens = (size_t *)bml__calloc(in->n, sizeof(size_t));
+    in->items = (bml_item *)bml__calloc(in->n, sizeof(bml_item));
+    if (!in->lens || !in->items) return bml__fail(BML_ERR_NOMEM, "out of memory generating inputs");
+    for (i = 0; i < in->n; i++) {
+        double u1 = bml__tune_unif(&rng), u2 = bml__tune_unif(&rng);
+        double z = sqrt(-2.0 * log(u1 > 1e-300 ? u1 : 1e-300)) * cos(6.283185307179586 * u2);
+        double l = exp(mu + sigma * z);
+        size_t L = (size_t)(l + 0.5);
+        if (L < 3) L = 3;
+        if (L > maxlen) L = maxlen;
+        in->lens[i] = L;
+        tot += L;
+    }
+    in->ids = (int32_t *)bml__calloc(tot, sizeof(int32_t));
+    if (!in->ids) return bml__fail(BML_ERR_NOMEM, "out of memory generating inputs");
+    hi_id = (size_t)R->cfg.vocab < 30000 ? (size_t)R->cfg.vocab : 30000;
+    lo_id = hi_id > 2000 ? 1000 : 0;
+    for (i = 0, tot = 0; i < in->n; i++) {
+        int32_t *p = in->ids + tot;
+        for (k = 0; k < in->lens[i]; k++) p[k] = (int32_t)(lo_id + bml__tune_below(&rng, hi_id - lo_id));
+        if ((size_t)R->cfg.vocab > 102) { p[0] = 101; p[in->lens[i] - 1] = 102; }
+        in->items[i].id = i;
+        in->items[i].ids = p;
+        in->items[i].n_ids = in->lens[i];
+        tot += in->lens[i];
+    }
+    if ((rc = bml__tune_lens_make(in->lens, in->n, &in->v)) != BML_OK) return rc;
+    bml__tune_heur(&R->cfg, (size_t)R->threads_max, &in->v, R->t->memory_budget, &hc);
+    in->heur.batch_size = hc.batch_size;
+    in->heur.max_tokens = hc.max_tokens;
+    in->heur.keep_order = hc.keep_order;
+    in->heur.threads = R->threads_max;
+    in->heur_peak = hc.peak_bytes;
+    in->ready = 1;
+    return BML_OK;
+}
+
+/* --- fitness ---------------------------------------------------------- */
+
+typedef struct { const bml_config *c; double threads, l2, l3, secs; } bml__tune_cost_ctx;
+
+static void bml__tune_cost_fn(void *ctx, size_t T, size_t nseq, size_t maxL, double sumL2) {
+    bml__tune_cost_ctx *k = (bml__tune_cost_ctx *)ctx;
+    double H = k->c->hidden, I = k->c->intermediate, Ly = k->c->layers;
+    double flops = Ly * (2.0 * (double)T * (4 * H * H + 2 * H * I) + 4.0 * sumL2 * H);
+    double ws = 4.0 * (double)bml__ws_floats(k->c, (size_t)k->threads, T, nseq, maxL, NULL);
+    double cache = k->l2 * k->threads > k->l3 ? k->l2 * k->threads : k->l3;
+    double eff = (double)T / ((double)T + 48.0 * k->threads);
+    double slow = ws > cache ? 1.0 + 0.15 * log2(ws / cache) : 1.0;
+    double rate = 50e9 * pow(k->threads, 0.9) * eff / slow;
+    k->secs += flops / rate + Ly * 12.0 * 4e-6 * k->threads;
+}
+
+/* The analytic cost model (BML_TUNE_COST): deterministic items/s. */
+static double bml__tune_cost(const bml__tune_run *R, const bml_tune_individual *ind, const bml__tune_input *in) {
+    bml__tune_cost_ctx k;
+    size_t l2, l3;
+    bml_cache_sizes(&l2, &l3);
+    k.c = &R->cfg;
+    k.threads = ind->threads;
+    k.l2 = (double)l2;
+    k.l3 = (double)l3;
+    k.secs = 0;
+    bml__tune_walk(&in->v, ind->batch_size, ind->max_tokens, ind->keep_order, bml__tune_cost_fn, &k);
+    return (double)in->n / (k.secs > 0 ? k.secs : 1e-9);
+}
+
+static bml_status bml__tune_call(bml__tune_run *R, const bml_tune_individual *ind, const bml__tune_input *in,
+                                 size_t n, double *secs) {
+    bml_model *m;
+    bml_batch_desc bd;
+    uint64_t t0;
+    bml_status rc;
+    if ((rc = bml__tune_model(R, ind->threads, &m)) != BML_OK) return rc;
+    memset(&bd, 0, sizeof bd);
+    bd.batch_size = ind->batch_size;
+    bd.max_tokens = ind->max_tokens;
+    bd.keep_order = ind->keep_order;
+    t0 = bml_now_ns();
+    if ((rc = bml_embed_batch(m, in->items, n, &bd, R->out, NULL)) != BML_OK) return rc;
+    if (secs) *secs = (double)(bml_now_ns() - t0) * 1e-9;
+    return BML_OK;
+}
+
+static double bml__tune_median(double *v, size_t n) {
+    qsort(v, n, sizeof(double), bml__cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Fitness of an individual on a cell's input (items/s). */
+static bml_status bml__tune_fitness(bml__tune_run *R, const bml_tune_individual *ind, const bml__tune_input *in,
+                                    double *rate) {
+    double secs[1000];
+    int r;
+    bml_status rc;
+    if (R->d->fitness_fn) {
+        *rate = R->d->fitness_fn(R->d->fitness_user, ind, in->lens, in->n);
+        if (!(*rate > 0) || *rate > 1e300)
+            return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: fitness_fn returned %g (must be > 0)", *rate);
+        return BML_OK;
+    }
+    if (R->t->fitness == BML__FIT_COST) { *rate = bml__tune_cost(R, ind, in); return BML_OK; }
+    /* warm-up: the first batch (allocates the arena, faults the weights) */
+    if ((rc = bml__tune_call(R, ind, in, ind->batch_size < in->n ? ind->batch_size : in->n, NULL)) != BML_OK) return rc;
+    for (r = 0; r < R->t->repeats; r++)
+        if ((rc = bml__tune_call(R, ind, in, in->n, &secs[r])) != BML_OK) return rc;
+    *rate = (double)in->n / bml__tune_median(secs, (size_t)R->t->repeats);
+    return BML_OK;
+}
+
+/* --- archive updates ---------------------------------------------------- */
+
+/* Put a measured individual into a cell's front; returns the outcome. */
+static const char *bml__tune_insert(bml__tune_cell *c, const bml_tune_individual *ind, double rate, size_t peak,
+                                    int heuristic, size_t gen) {
+    size_t i, j;
+    bml__tune_member nm;
+    for (i = 0; i < c->nfront; i++)
+        if (bml__tune_same_ind(&c->front[i].ind, ind)) {
+            bml__tune_member *mb = &c->front[i];
+            mb->rate = (mb->rate * (double)mb->samples + rate) / (double)(mb->samples + 1);
+            mb->samples++;
+            bml__tune_set_elite_argmax(c);
+            return "remeasured";
+        }
+    for (i = 0; i < c->nfront; i++)
+        if (c->front[i].rate >= rate && c->front[i].peak <= peak) return "dominated";
+    for (i = j = 0; i < c->nfront; i++)
+        if (!(rate >= c->front[i].rate && peak <= c->front[i].peak)) c->front[j++] = c->front[i];
+    c->nfront = j;
+    memset(&nm, 0, sizeof nm);
+    nm.ind = *ind;
+    nm.rate = rate;
+    nm.peak = peak;
+    nm.samples = 1;
+    nm.heuristic = heuristic;
+    nm.generation = gen;
+    if (c->nfront == BML_TUNE_FRONT) {
+        /* full: drop the slowest member that is not the leanest */
+        size_t lean = 0, slow = (size_t)-1;
+        for (i = 1; i < c->nfront; i++)
+            if (c->front[i].peak < c->front[lean].peak) lean = i;
+        for (i = 0; i < c->nfront; i++)
+            if (i != lean && (slow == (size_t)-1 || c->front[i].rate < c->front[slow].rate)) slow = i;
+        if (rate <= c->front[slow].rate && peak >= c->front[lean].peak) return "dominated";
+        c->front[slow] = nm;
+    } else {
+        c->front[c->nfront++] = nm;
+    }
+    c->filled = 1;
+    bml__tune_set_elite_argmax(c);
+    return bml__tune_same_ind(&c->front[c->elite].ind, ind) ? "elite" : "front";
+}
+
+/* --- progress and the results file -------------------------------------- */
+
+static void bml__tune_emit(bml__tune_run *R, bml_tune_event *ev) {
+    double el = (double)(bml_now_ns() - R->t0) * 1e-9;
+    size_t ci, filled = 0;
+    if (!R->d->progress) return;
+    for (ci = 0; ci < bml__tune_ncells(R->t); ci++) filled += R->t->cells[ci].filled != 0;
+    ev->generation_end = R->gen_to;
+    ev->done = R->done;
+    ev->total = R->total;
+    ev->elapsed_s = el;
+    ev->eta_s = R->done ? el / (double)R->done * (double)(R->total > R->done ? R->total - R->done : 0) : 0;
+    ev->cells_filled = filled;
+    ev->cells_searched = R->nactive;
+    R->d->progress(ev, R->d->progress_user);
+}
+
+static void bml__tune_results_writer(FILE *f, const void *obj) {
+    const bml__tune_run *R = (const bml__tune_run *)obj;
+    const bml_tuning *t = R->t;
+    size_t i;
+    fprintf(f, "{\n  \"format\": \"batchml-tuning-results\",\n  \"version\": %d,\n", BML__TUNE_VERSION);
+    bml__tune_put_model(f, t);
+    fprintf(f, "  \"seed\": %llu,\n", (unsigned long long)t->seed);
+    fprintf(f,
+            "  \"protocol\": {\"fitness\": \"%s\", \"warmup\": \"one bml_embed_batch call on the first batch_size "
+            "items of the cell's input\", \"timed\": \"bml_embed_batch over all items of the cell's input, the "
+            "model loaded with the individual's thread count\", \"repeats\": %d, \"statistic\": \"median\", "
+            "\"clock\": \"CLOCK_MONOTONIC\", \"unit\": \"items/s\", \"test_size\": %zu, \"items_per_cell\": "
+            "\"min(cell items, test_size)\", \"guard\": \"%s\"},\n",
+            bml__tune_fit_names[t->fitness], t->repeats, t->test_size,
+            R->d->no_guard ? "off" : "elite vs heuristic side by side, alternating, repeats each, medians");
+    fprintf(f, "  \"generations_from\": %zu,\n  \"generations_to\": %zu,\n  \"complete\": %s,\n  \"elapsed_s\": %.3f,\n",
+            R->gen_from, t->generations, R->complete ? "true" : "false", (double)(bml_now_ns() - R->t0) * 1e-9);
+    fputs("  \"evaluations\": [", f);
+    for (i = 0; i < R->nlog; i++) {
+        const bml__tune_eval *e = &R->log[i];
+        fprintf(f, "%s\n    {\"generation\": %zu, \"child\": %d, \"cell\": %d, \"parent\": \"%s\", ", i ? "," : "",
+                e->generation, e->child, e->cell, e->parent);
+        bml__tune_put_ind(f, &e->ind);
+        if (e->rate > 0) fprintf(f, ", \"items_per_s\": %.17g", e->rate);
+        else fputs(", \"items_per_s\": null", f);
+        fprintf(f, ", \"peak_bytes\": %zu, \"outcome\": \"%s\"}", e->peak, e->outcome);
+    }
+    fputs("\n  ],\n  \"cells\": [", f);
+    for (i = 0; i < R->nactive; i++) {
+        size_t ci = R->active[i];
+        const bml__tune_cell *c = &t->cells[ci];
+        const bml__tune_input *in = &R->in[ci];
+        double len, spread;
+        size_t items;
+        bml__tune_cell_centre(t, ci, &len, &spread, &items);
+        fprintf(f, "%s\n    {\"cell\": %zu, \"mean_len\": %.15g, \"spread\": %.15g, \"items\": %zu,\n     \"heuristic\": {",
+                i ? "," : "", ci, len, spread, items);
+        if (in->ready) {
+            bml__tune_put_ind(f, &in->heur);
+            if (in->heur_rate > 0) fprintf(f, ", \"items_per_s\": %.17g", in->heur_rate);
+            else fputs(", \"items_per_s\": null", f);
+        }
+        fputs("},\n     \"elite\": ", f);
+        if (c->filled) {
+            const bml__tune_member *mb = &c->front[c->elite];
+            fputc('{', f);
+            bml__tune_put_ind(f, &mb->ind);
+            fprintf(f, ", \"items_per_s\": %.17g, \"peak_bytes\": %zu}", mb->rate, mb->peak);
+        } else {
+            fputs("null", f);
+        }
+        fputs(",\n     \"guard\": ", f);
+        bml__tune_put_guard(f, c);
+        fputc('}', f);
+    }
+    fputs("\n  ]\n}\n", f);
+}
+
+static bml_status bml__tune_save_all(bml__tune_run *R) {
+    bml_status rc;
+    bml_tune_event ev;
+    if ((rc = bml_tuning_save(R->t, R->d->archive_path)) != BML_OK) return rc;
+    if (R->d->results_path && (rc = bml__tune_atomic_write(R->d->results_path, bml__tune_results_writer, R)) != BML_OK)
+        return rc;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = BML_TUNE_EV_SAVE;
+    ev.generation = R->t->generations;
+    ev.cell = -1;
+    ev.path = R->d->archive_path;
+    bml__tune_emit(R, &ev);
+    return BML_OK;
+}
+
+static bml_status bml__tune_log(bml__tune_run *R, const bml__tune_eval *e) {
+    if (R->nlog == R->caplog) {
+        size_t nc = R->caplog ? R->caplog * 2 : 256;
+        bml__tune_eval *nl = (bml__tune_eval *)BML_REALLOC(R->log, nc * sizeof *nl);
+        if (!nl) return bml__fail(BML_ERR_NOMEM, "out of memory logging evaluations");
+        R->log = nl;
+        R->caplog = nc;
+    }
+    R->log[R->nlog++] = *e;
+    return BML_OK;
+}
+
+/* Evaluate one individual on a cell, update the archive, log and report. */
+static bml_status bml__tune_evaluate(bml__tune_run *R, size_t ci, const bml_tune_individual *ind, const char *parent,
+                                     int child, size_t gen, int heuristic) {
+    bml__tune_input *in;
+    bml__tune_eval e;
+    bml_tune_event ev;
+    bml_status rc;
+    if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+    memset(&e, 0, sizeof e);
+    e.generation = gen;
+    e.child = child;
+    e.cell = (int)ci;
+    e.parent = parent;
+    e.ind = *ind;
+    e.peak = bml__tune_peak(&R->cfg, (size_t)ind->threads, &in->v, ind->batch_size, ind->max_tokens, ind->keep_order);
+    if (R->t->memory_budget && e.peak > R->t->memory_budget && !heuristic) {
+        e.outcome = "over_budget";
+    } else {
+        if ((rc = bml__tune_fitness(R, ind, in, &e.rate)) != BML_OK) return rc;
+        if (heuristic) in->heur_rate = e.rate;
+        e.outcome = bml__tune_insert(&R->t->cells[ci], ind, e.rate, e.peak, heuristic, gen);
+    }
+    R->t->evaluations++;
+    R->done++;
+    if ((rc = bml__tune_log(R, &e)) != BML_OK) return rc;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = BML_TUNE_EV_EVAL;
+    ev.generation = gen;
+    ev.cell = (int)ci;
+    ev.child = child;
+    ev.parent = parent;
+    ev.outcome = e.outcome;
+    ev.ind = *ind;
+    ev.items_per_s = e.rate;
+    ev.peak_bytes = e.peak;
+    ev.heuristic_items_per_s = in->heur_rate;
+    bml__tune_emit(R, &ev);
+    return BML_OK;
+}
+
+/* --- mutation ----------------------------------------------------------- */
+
+static size_t bml__tune_scale(size_t v, uint64_t *rng, size_t lo, size_t hi) {
+    static const double steps[] = {0.25, 0.5, 1.0, 2.0};
+    double f = pow(2.0, steps[bml__tune_below(rng, 4)] * (bml__tune_unif(rng) < 0.5 ? -1.0 : 1.0));
+    double nv = (double)v * f;
+    size_t r = (size_t)(nv + 0.5);
+    if (r == v) r = f > 1 ? v + 1 : (v > 1 ? v - 1 : v + 1);
+    if (r < lo) r = lo;
+    if (r > hi) r = hi;
+    return r;
+}
+
+static void bml__tune_mutate(const bml__tune_run *R, const bml__tune_input *in, bml_tune_individual *x, uint64_t *rng) {
+    int changed = 0, tries;
+    for (tries = 0; !changed && tries < 8; tries++) {
+        bml_tune_individual o = *x;
+        if (bml__tune_unif(rng) < 0.6) x->batch_size = bml__tune_scale(x->batch_size, rng, 1, 4096);
+        if (bml__tune_unif(rng) < 0.35) {
+            if (!x->max_tokens) {
+                double mean = in->v.n ? (double)in->v.srt[in->v.n / 2] : 16.0;
+                x->max_tokens = (size_t)((double)x->batch_size * mean * pow(2.0, bml__tune_unif(rng) * 2.0 - 1.0));
+                if (x->max_tokens < 16) x->max_tokens = 16;
+            } else if (bml__tune_unif(rng) < 0.2) {
+                x->max_tokens = 0;
+            } else {
+                x->max_tokens = bml__tune_scale(x->max_tokens, rng, 16, (size_t)1 << 20);
+            }
+        }
+        if (bml__tune_unif(rng) < 0.15) x->keep_order = !x->keep_order;
+        if (R->nthreads_opts > 1 && bml__tune_unif(rng) < 0.2) {
+            int k = (int)bml__tune_below(rng, (size_t)R->nthreads_opts - 1), j, c = 0;
+            for (j = 0; j < R->nthreads_opts; j++)
+                if (R->thread_opts[j] != x->threads && c++ == k) { x->threads = R->thread_opts[j]; break; }
+        }
+        changed = !bml__tune_same_ind(&o, x);
+    }
+}
+
+/* --- the no-regression guard --------------------------------------------- */
+
+static bml_status bml__tune_guard_cell(bml__tune_run *R, size_t ci) {
+    bml__tune_cell *c = &R->t->cells[ci];
+    bml__tune_input *in;
+    int round;
+    bml_status rc;
+    if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+    c->has_guard = 0;
+    for (round = 0; round < 3; round++) {
+        bml__tune_member *e = &c->front[c->elite];
+        double th[1000], te[1000], h, ev_rate;
+        int r, hi;
+        size_t i;
+        bml_tune_event ev;
+        if (bml__tune_same_ind(&e->ind, &in->heur) || e->guarded) break;
+        if (R->d->fitness_fn || R->t->fitness == BML__FIT_COST) {
+            if ((rc = bml__tune_fitness(R, &in->heur, in, &h)) != BML_OK ||
+                (rc = bml__tune_fitness(R, &e->ind, in, &ev_rate)) != BML_OK)
+                return rc;
+        } else {
+            /* side by side: warm both, then alternate */
+            size_t nh = in->heur.batch_size < in->n ? in->heur.batch_size : in->n;
+            size_t ne = e->ind.batch_size < in->n ? e->ind.batch_size : in->n;
+            if ((rc = bml__tune_call(R, &in->heur, in, nh, NULL)) != BML_OK ||
+                (rc = bml__tune_call(R, &e->ind, in, ne, NULL)) != BML_OK)
+                return rc;
+            for (r = 0; r < R->t->repeats; r++) {
+                if ((rc = bml__tune_call(R, &in->heur, in, in->n, &th[r])) != BML_OK ||
+                    (rc = bml__tune_call(R, &e->ind, in, in->n, &te[r])) != BML_OK)
+                    return rc;
+            }
+            h = (double)in->n / bml__tune_median(th, (size_t)R->t->repeats);
+            ev_rate = (double)in->n / bml__tune_median(te, (size_t)R->t->repeats);
+        }
+        in->heur_rate = h;
+        e->rate = ev_rate;
+        e->guarded = 1;
+        c->has_guard = 1;
+        c->guard_h = h;
+        c->guard_e = ev_rate;
+        /* the heuristic's member takes the guard's figure (re-entering the
+           front if it had been dropped and is not dominated) */
+        hi = -1;
+        for (i = 0; i < c->nfront; i++)
+            if (bml__tune_same_ind(&c->front[i].ind, &in->heur)) hi = (int)i;
+        if (hi >= 0) {
+            c->front[hi].rate = h;
+            c->front[hi].guarded = 1;
+        } else {
+            size_t save_elite_gen = R->t->generations;
+            bml__tune_insert(c, &in->heur, h, in->heur_peak, 1, save_elite_gen);
+            for (i = 0; i < c->nfront; i++)
+                if (bml__tune_same_ind(&c->front[i].ind, &in->heur)) c->front[i].guarded = 1;
+        }
+        bml__tune_set_elite_argmax(c);
+        c->guard_kept_elite = !bml__tune_same_ind(&c->front[c->elite].ind, &in->heur);
+        memset(&ev, 0, sizeof ev);
+        ev.kind = BML_TUNE_EV_GUARD;
+        ev.generation = R->t->generations;
+        ev.cell = (int)ci;
+        ev.ind = c->front[c->elite].ind;
+        ev.items_per_s = ev_rate;
+        ev.heuristic_items_per_s = h;
+        ev.outcome = c->guard_kept_elite ? "elite" : "heuristic";
+        R->done++;
+        bml__tune_emit(R, &ev);
+    }
+    /* still an unguarded elite after three rounds: the best guarded member */
+    if (!c->front[c->elite].guarded && !bml__tune_same_ind(&c->front[c->elite].ind, &in->heur)) {
+        size_t i, best = c->elite;
+        int found = 0;
+        for (i = 0; i < c->nfront; i++)
+            if (c->front[i].guarded && (!found || c->front[i].rate > c->front[best].rate)) { best = i; found = 1; }
+        c->elite = best;
+    }
+    return BML_OK;
+}
+
+/* --- the run ------------------------------------------------------------ */
+
+static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
+    bml_model *m0 = NULL;
+    bml_model_desc md;
+    bml_status rc;
+    FILE *f;
+    size_t ci, test_size = d->test_size ? d->test_size : 256, l2, l3;
+    int repeats = d->repeats ? d->repeats : 3, fit = d->fitness_fn ? BML__FIT_CUSTOM : (int)d->fitness, i;
+    memset(&md, 0, sizeof md);
+    md.path = d->model_path;
+    md.threads = 1;
+    md.no_tokenizer = 1;
+    if ((rc = bml_model_load(&md, &m0)) != BML_OK) return rc;
+    R->cfg = m0->cfg;
+    R->models[1] = m0;
+    R->threads_max = d->threads_max ? d->threads_max : bml__ncpu();
+    for (i = 1; i <= R->threads_max && R->nthreads_opts < 15; i *= 2) R->thread_opts[R->nthreads_opts++] = i;
+    if (R->thread_opts[R->nthreads_opts - 1] != R->threads_max) R->thread_opts[R->nthreads_opts++] = R->threads_max;
+    f = d->fresh ? NULL : fopen(d->archive_path, "rb");
+    if (f) {
+        fclose(f);
+        if ((rc = bml_tuning_load(d->archive_path, &R->t)) != BML_OK) return rc;
+        if (!bml__tune_shape_ok(R->t, &R->cfg))
+            return bml__fail(BML_ERR_INVALID_ARG,
+                             "%s: tuned for a model with hidden %d, layers %d, heads %d, intermediate %d, vocab %d, "
+                             "max_seq_len %d; %s has %d, %d, %d, %d, %d, %d (use another --archive, or --fresh)",
+                             d->archive_path, R->t->hidden, R->t->layers, R->t->heads, R->t->intermediate,
+                             R->t->vocab, R->t->max_seq_len, d->model_path, R->cfg.hidden, R->cfg.layers,
+                             R->cfg.heads, R->cfg.intermediate, R->cfg.vocab, R->cfg.max_seq_len);
+        if (R->t->fitness != fit)
+            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with fitness \"%s\", this run uses \"%s\"",
+                             d->archive_path, bml__tune_fit_names[R->t->fitness], bml__tune_fit_names[fit]);
+        if (d->test_size && d->test_size != R->t->test_size)
+            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with test size %zu, this run asks for %zu (fitness "
+                             "would not compare)", d->archive_path, R->t->test_size, d->test_size);
+        if (d->memory_budget && d->memory_budget != R->t->memory_budget)
+            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with memory budget %zu bytes, this run asks for %zu",
+                             d->archive_path, R->t->memory_budget, d->memory_budget);
+        if (d->repeats) R->t->repeats = d->repeats;
+        if (d->seed) R->t->seed = d->seed;
+    } else {
+        R->t = (bml_tuning *)bml__calloc(1, sizeof *R->t);
+        if (!R->t) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        bml__tune_default_grid(R->t);
+        R->t->cells = (bml__tune_cell *)bml__calloc(bml__tune_ncells(R->t), sizeof(bml__tune_cell));
+        if (!R->t->cells) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        R->t->hidden = R->cfg.hidden;
+        R->t->layers = R->cfg.layers;
+        R->t->heads = R->cfg.heads;
+        R->t->intermediate = R->cfg.intermediate;
+        R->t->vocab = R->cfg.vocab;
+        R->t->max_seq_len = R->cfg.max_seq_len;
+        R->t->seed = d->seed ? d->seed : 1;
+        R->t->test_size = test_size;
+        R->t->repeats = repeats;
+        R->t->memory_budget = d->memory_budget;
+        R->t->fitness = fit;
+    }
+    if (R->t->repeats > 1000) return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: repeats must be 1..1000");
+    bml_cache_sizes(&l2, &l3);
+    R->t->cpus = (size_t)bml__ncpu();
+    R->t->l2 = l2;
+    R->t->l3 = l3;
+    R->in = (bml__tune_input *)bml__calloc(bml__tune_ncells(R->t), sizeof(bml__tune_input));
+    R->active = (size_t *)bml__calloc(bml__tune_ncells(R->t), sizeof(size_t));
+    R->out_rows = R->t->test_size;
+    R->out = (float *)bml__calloc(R->out_rows * (size_t)R->cfg.hidden, sizeof(float));
+    if (!R->in || !R->active || !R->out) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (ci = 0; ci < bml__tune_ncells(R->t); ci++) {
+        double len, spread;
+        size_t items;
+        bml__tune_cell_centre(R->t, ci, &len, &spread, &items);
+        if (d->max_mean_len > 0 && len > d->max_mean_len) continue;
+        if (d->max_items && items > d->max_items) continue;
+        R->active[R->nactive++] = ci;
+    }
+    if (!R->nactive)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: no cell of the grid is within max_mean_len %g / max_items %zu",
+                         d->max_mean_len, d->max_items);
+    return BML_OK;
+}
+
+static void bml__tune_teardown(bml__tune_run *R) {
+    size_t i;
+    for (i = 0; i < sizeof R->models / sizeof R->models[0]; i++) bml_model_free(R->models[i]);
+    if (R->in && R->t)
+        for (i = 0; i < bml__tune_ncells(R->t); i++) {
+            BML_FREE(R->in[i].lens);
+            BML_FREE(R->in[i].ids);
+            BML_FREE(R->in[i].items);
+            bml__tune_lens_free(&R->in[i].v);
+        }
+    BML_FREE(R->in);
+    BML_FREE(R->active);
+    BML_FREE(R->out);
+    BML_FREE(R->log);
+    bml_tuning_free(R->t);
+}
+
+static bml_status bml__tune_main(bml__tune_run *R) {
+    const bml_tune_desc *d = R->d;
+    size_t G = d->generations ? d->generations : 10, K = d->offspring ? d->offspring : 8;
+    size_t every = d->save_every ? d->save_every : 1, i, g, seeds = 0;
+    bml_status rc;
+    for (i = 0; i < R->nactive; i++) seeds += !R->t->cells[R->active[i]].filled;
+    R->gen_from = R->t->generations;
+    R->gen_to = R->gen_from + G;
+    R->total = seeds + G * K + (d->no_guard ? 0 : R->nactive);
+    R->t0 = bml_now_ns();
+    /* seeding: the heuristic's individual in every searched cell still empty */
+    for (i = 0; i < R->nactive; i++) {
+        size_t ci = R->active[i];
+        bml__tune_input *in;
+        if (R->t->cells[ci].filled) continue;
+        if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+        if ((rc = bml__tune_evaluate(R, ci, &in->heur, "heuristic", -1, R->t->generations, 1)) != BML_OK) return rc;
+    }
+    for (g = R->gen_from + 1; g <= R->gen_to; g++) {
+        size_t k;
+        bml_tune_event ev;
+        double gain = 0;
+        size_t ngain = 0;
+        for (k = 0; k < K; k++) {
+            uint64_t rng = bml__tune_stream(R->t->seed, g, k);
+            size_t ci = R->active[bml__tune_below(&rng, R->nactive)];
+            bml__tune_cell *c = &R->t->cells[ci];
+            double r = bml__tune_unif(&rng);
+            const char *parent;
+            bml_tune_individual x;
+            bml__tune_input *in;
+            if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+            if (r < 0.6) {
+                parent = "elite";
+                x = c->front[c->elite].ind;
+            } else if (r < 0.8) {
+                parent = "front";
+                x = c->front[bml__tune_below(&rng, c->nfront)].ind;
+            } else {
+                size_t o = R->active[bml__tune_below(&rng, R->nactive)];
+                parent = "migrant";
+                x = R->t->cells[o].front[R->t->cells[o].elite].ind;
+            }
+            bml__tune_mutate(R, in, &x, &rng);
+            if ((rc = bml__tune_evaluate(R, ci, &x, parent, (int)k, g, 0)) != BML_OK) return rc;
+        }
+        R->t->generations = g;
+        for (i = 0; i < R->nactive; i++) {
+            bml__tune_cell *c = &R->t->cells[R->active[i]];
+            bml__tune_input *in = &R->in[R->active[i]];
+            if (c->filled && in->heur_rate > 0) { gain += c->front[c->elite].rate / in->heur_rate; ngain++; }
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.kind = BML_TUNE_EV_GENERATION;
+        ev.generation = g;
+        ev.cell = -1;
+        ev.best_gain = ngain ? gain / (double)ngain : 0;
+        bml__tune_emit(R, &ev);
+        if ((g - R->gen_from) % every == 0 && g != R->gen_to && (rc = bml__tune_save_all(R)) != BML_OK) return rc;
+    }
+    if (!d->no_guard) {
+        for (i = 0; i < R->nactive; i++) {
+            size_t ci = R->active[i];
+            bml__tune_cell *c = &R->t->cells[ci];
+            size_t j;
+            bml__tune_input *in;
+            if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+            for (j = 0; j < c->nfront; j++) c->front[j].guarded = 0;
+            if (bml__tune_same_ind(&c->front[c->elite].ind, &in->heur)) { c->has_guard = 0; R->done++; continue; }
+            if ((rc = bml__tune_guard_cell(R, ci)) != BML_OK) return rc;
+        }
+    }
+    R->complete = 1;
+    R->total = R->done;
+    return bml__tune_save_all(R);
+}
+
+BMLDEF bml_status bml_tune(const bml_tune_desc *desc) {
+    bml__tune_run R;
+    bml_status rc;
+    if (!desc || !desc->model_path || !desc->archive_path)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc, desc.model_path and desc.archive_path are required");
+    if (desc->fitness != BML_TUNE_TIME && desc->fitness != BML_TUNE_COST)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.fitness must be BML_TUNE_TIME or BML_TUNE_COST");
+    if (desc->repeats < 0 || desc->repeats > 1000)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.repeats must be 0..1000 (got %d)", desc->repeats);
+    if (desc->threads_max < 0 || desc->threads_max > 256)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.threads_max must be 0..256 (got %d)", desc->threads_max);
+    if (desc->test_size > ((size_t)1 << 20))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.test_size must be at most 1048576");
+    memset(&R, 0, sizeof R);
+    R.d = desc;
+    R.model_path = desc->model_path;
+    rc = bml__tune_setup(&R, desc);
+    if (rc == BML_OK) rc = bml__tune_main(&R);
+    bml__tune_teardown(&R);
+    return rc;
+}
 
 #endif /* BATCHML_IMPLEMENTATION_DONE */
 #endif /* BATCHML_IMPLEMENTATION */

@@ -1,4 +1,4 @@
-# The OpenCL device path (parts/opencl_impl.h).
+# The OpenCL device path (the BATCHML_OPENCL section of batchml.h).
 #   make opencl        ./batchml-cl: the CLI with -DBATCHML_OPENCL (-lOpenCL)
 #   make test-opencl   the OpenCL tests alone (tests/opencl.test)
 #   make bench-opencl  the OpenCL path beside the CPU path -> bench/out/opencl.md
