@@ -5,7 +5,13 @@ the same run, with ratios and the targets they are held to."""
 import datetime, json, os, platform, subprocess, sys
 
 o = sys.argv[1]
-rows = [json.loads(l) for l in open(os.path.join(o, 'results.jsonl')) if l.strip().startswith('{')]
+rows = []
+for l in open(os.path.join(o, 'results.jsonl')):
+    if l.strip().startswith('{'):
+        try:
+            rows.append(json.loads(l))
+        except ValueError:
+            print('report.py: skipped a malformed result line: %s' % l.strip()[:120], file=sys.stderr)
 
 
 def find(**kw):
@@ -67,7 +73,7 @@ lat = find(what='latency_16_tokens_batch1_1thread')
 if lat:
     print(f"Latency, one 16-token sentence, batch 1, 1 thread: mean {lat['mean_ms']:.2f} ms, best {lat['min_ms']:.2f} ms (target <= 1.5 ms).\n")
 rss = find(what='peak_rss_10000')
-if rss:
+if rss and rss.get('rss_kib'):
     mb = rss['model_bytes'] / 2**20
     print(f"Peak RSS embedding 10,000 sentences with the CLI: {rss['rss_kib'] / 1024:.0f} MiB "
           f"(model file {mb:.0f} MiB; target <= model + 64 MiB = {mb + 64:.0f} MiB).\n")

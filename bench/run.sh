@@ -11,8 +11,8 @@ M=build/bench-models/minilm
 log() { echo "[bench] $*" >&2; }
 [ -f $M/model.safetensors ] || ./batchml mkmodel $M --seed 1 2>/dev/null
 # the same token ids for every system: HF tokenizers on the first N STS-train sentences
-[ -s $O/ids-$N.jsonl ] || node bench/peers/make_ids.js --n $N --out $O/ids-$N.jsonl --texts $O/texts-$N.txt 2>/dev/null
-[ -s $O/ids-10000.jsonl ] || node bench/peers/make_ids.js --n 10000 --out $O/ids-10000.jsonl 2>/dev/null
+[ -s $O/ids-$N.jsonl ] || node bench/peers/make_ids.js --n $N --out $O/ids-$N.jsonl --texts $O/texts-$N.txt || { log "make_ids failed (make deps?)"; exit 1; }
+[ -s $O/ids-10000.jsonl ] || node bench/peers/make_ids.js --n 10000 --out $O/ids-10000.jsonl || { log "make_ids failed"; exit 1; }
 : > $O/results.jsonl
 emit() { [ -n "$1" ] && echo "$1" | tee -a $O/results.jsonl >&2; }
 
@@ -26,6 +26,7 @@ log "latency: one 16-token sentence, batch 1, 1 thread"
 emit "$(build/bench/embed_bench latency $M)"
 log "peak RSS embedding 10,000 sentences (CLI, ids)"
 rss=$( { /usr/bin/time -f '%M' ./batchml embed --model $M --input ids --format npy -o $O/rss.npy < $O/ids-10000.jsonl; } 2>&1 >/dev/null | tail -1)
+case $rss in ''|*[!0-9]*) log "peak RSS run failed: $rss"; rss=null;; esac
 emit "{\"what\":\"peak_rss_10000\",\"rss_kib\":$rss,\"model_bytes\":$(stat -c %s $M/model.safetensors)}"
 
 if [ -f bench/peers/export_onnx.py ] && [ -f bench/peers/ort_bench.js ]; then

@@ -1,8 +1,11 @@
+#define _POSIX_C_SOURCE 200809L
 /* batchml embed: one embedding per input line, in input order. */
 #include "cli.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 static const char *help =
     "usage: batchml embed --model DIR [--input text|ids] [--batch-size N|auto] [--threads N]\n"
@@ -73,6 +76,8 @@ int cmd_embed(int argc, char **argv) {
     size_t *idcap;
     float *emb, *all = NULL;
     size_t all_n = 0, all_cap = 0;
+    long npy_header_len = 0;
+    int npy_stream = 0;
     bml_result res;
     cli_progress pr;
     const char *tuning_path = NULL;
@@ -130,6 +135,16 @@ int cmd_embed(int argc, char **argv) {
     idcap = calloc(CHUNK, sizeof *idcap);
     emb = malloc((size_t)CHUNK * (size_t)H * sizeof(float));
     if (!items || !texts || !tcap || !idbuf || !idcap || !emb) cli_die("out of memory");
+    {   /* npy to a regular file: rows stream out and the header's row count
+           is rewritten at the end (same bytes as the buffered way, which a
+           pipe needs: the count comes first there) */
+        struct stat sb;
+        if (fmt == FMT_NPY && fstat(fileno(out), &sb) == 0 && S_ISREG(sb.st_mode) && ftell(out) == 0) {
+            cli_write_npy_header(out, 0, H);
+            npy_header_len = ftell(out);
+            npy_stream = npy_header_len > 0;
+        }
+    }
     cli_progress_start(&pr, progress, 0, "lines");
     for (;;) {
         size_t n = 0;
@@ -176,7 +191,10 @@ int cmd_embed(int argc, char **argv) {
             }
             write_row(out, fmt, emb + k * H, H, ok);
         }
-        if (fmt == FMT_NPY) {
+        if (npy_stream) {
+            if (fwrite(emb, sizeof(float), n * (size_t)H, out) != n * (size_t)H) cli_die("write error: %s", strerror(errno));
+            all_n += n;
+        } else if (fmt == FMT_NPY) {
             if (all_n + n > all_cap) {
                 size_t nc = all_cap ? all_cap * 2 : 4096;
                 float *na;
@@ -192,7 +210,11 @@ int cmd_embed(int argc, char **argv) {
         nlines += n;
         cli_progress_update(&pr, nlines);
     }
-    if (fmt == FMT_NPY) {
+    if (npy_stream) {
+        if (fseek(out, 0, SEEK_SET) != 0) cli_die("cannot seek the output: %s", strerror(errno));
+        cli_write_npy_header(out, all_n, H);
+        if (ftell(out) != npy_header_len) cli_die("internal: .npy header changed size");
+    } else if (fmt == FMT_NPY) {
         cli_write_npy_header(out, all_n, H);
         if (all_n) fwrite(all, sizeof(float), all_n * (size_t)H, out);
     }
