@@ -63,16 +63,20 @@ void cli_overlay_rgb(float v, int signed_scale, int *r, int *g, int *b) {
     else { *r = (int)(255 - 200 * a); *g = (int)(255 - 150 * a); *b = 255; }
 }
 
-/* One record (or error record) as its JSON line, by the library's formatter. */
+/* One record (or error record) as its JSON line, by the library's formatter,
+   into one buffer reused for every record (released at the end). */
+static char *jsonl_buf;
+static size_t jsonl_cap;
+
 static void write_jsonl(FILE *out, const bml_model *m, const bml_overlay *o, const char *method, const char *target) {
-    static char *buf;
-    static size_t cap;
+    char *buf = jsonl_buf;
+    size_t cap = jsonl_cap;
     size_t n = bml_overlay_to_json(m, o, method, target, buf, cap);
     if (n >= cap) {
         char *nb = realloc(buf, n + 4096);
         if (!nb) cli_die("out of memory formatting record %llu", (unsigned long long)o->id);
-        buf = nb;
-        cap = n + 4096;
+        jsonl_buf = buf = nb;
+        jsonl_cap = cap = n + 4096;
         n = bml_overlay_to_json(m, o, method, target, buf, cap);
     }
     fwrite(buf, 1, n, out);
@@ -460,5 +464,8 @@ int cmd_overlay(int argc, char **argv) {
     cli_lines_free(&in);
     bml_target_free(tgt);
     bml_model_free(m);
+    free(jsonl_buf);
+    jsonl_buf = NULL;
+    jsonl_cap = 0;
     return nbad ? 2 : 0;
 }

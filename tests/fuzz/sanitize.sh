@@ -32,7 +32,7 @@ done
 for t in $skip; do rm -f "$dst/tests/$t.test"; done
 # 2. build
 echo "# sanitize[$cc]: building in $dst with $cflags${skip:+ (skipping: $skip)}"
-if ! CC="$cc" CFLAGS="$cflags" LDLIBS="$ldlibs" HARDEN_NO_VALGRIND=1 make -C "$dst" -s batchml tests examples \
+if ! CC="$cc" CFLAGS="$cflags" LDLIBS="$ldlibs" HARDEN_NO_VALGRIND=1 make -C "$dst" -j"$(nproc)" -s batchml tests examples \
         > "$dst/build.log" 2>&1; then
     tail -30 "$dst/build.log"; echo "FAIL sanitize[$cc]: build failed (see $dst/build.log)"
     all_f=$((all_f + 1)); rc=1; continue
