@@ -9,13 +9,17 @@
 
 static const char *help =
     "usage: batchml info [--model] DIR [--json]\n"
+    "       batchml info --devices\n"
     "\n"
     "Loads a sentence-transformers model directory and prints its architecture,\n"
     "parameter count, dtype, pooling, normalization, max length, tokenizer, the\n"
     "sizes of its files, and the BLAS kernels this process uses (with a hint when\n"
     "faster ones exist for this CPU). --json: the same as one JSON object.\n"
+    "--devices: the devices --device can name (cpu, auto, and every OpenCL\n"
+    "platform and device as opencl:P:D; OpenCL needs ./batchml-cl, `make opencl`).\n"
     "\n"
-    "example: batchml info build/minilm\n";
+    "example: batchml info build/minilm\n"
+    "         batchml-cl info --devices\n";
 
 typedef struct file_ent { char name[512]; long long size; } file_ent;
 
@@ -127,6 +131,15 @@ int cmd_info(int argc, char **argv) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
         else if (cli_opt(argc, argv, &i, "--model", &v)) dir = v;
         else if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--devices")) {
+            size_t n = bml_device_list_text(NULL, 0);
+            char *txt = malloc(n + 1);
+            if (!txt) cli_die("out of memory");
+            bml_device_list_text(txt, n + 1);
+            fputs(txt, stdout);
+            free(txt);
+            return 0;
+        }
         else if (!strcmp(argv[i], "--progress")) {} /* accepted on every verb; info is instant */
         else if (argv[i][0] == '-') cli_die("unknown option '%s' (see --help)", argv[i]);
         else if (!dir) dir = argv[i];
