@@ -4563,6 +4563,12 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
                 st = bml__fail(BML_ERR_FORMAT, "%s: post_processor BertProcessing needs cls and sep [token, id]", path);
                 goto done;
             }
+            if (!(cls->kids[1].num >= 0 && cls->kids[1].num <= BML__TOK_MAX_ID) || cls->kids[1].num != floor(cls->kids[1].num) ||
+                !(sep->kids[1].num >= 0 && sep->kids[1].num <= BML__TOK_MAX_ID) || sep->kids[1].num != floor(sep->kids[1].num)) {
+                st = bml__fail(BML_ERR_FORMAT, "%s: post_processor BertProcessing: cls and sep ids must be integers in 0..%d", path,
+                               BML__TOK_MAX_ID);
+                goto done;
+            }
             bml__tok_bert_template(t, (int32_t)cls->kids[1].num, (int32_t)sep->kids[1].num);
         } else {
             st = bml__fail(BML_ERR_UNSUPPORTED, "%s: post_processor '%s' is not supported", path, type ? type : "?");
@@ -6139,8 +6145,9 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
             if (strstr(t->str, "Normalize")) c->normalize = 1;
             if (strstr(t->str, "Pooling") && p && p->type == BML_JSON_STRING) {
                 if (strstr(p->str, "..") || p->str[0] == '/' || p->len >= sizeof pool_dir) {
-                    bml_json_free(doc);
-                    return bml__fail(BML_ERR_FORMAT, "%s: module %zu: bad path '%s'", path, i, p->str);
+                    rc = bml__fail(BML_ERR_FORMAT, "%s: module %zu: bad path '%.200s'", path, i, p->str);
+                    bml_json_free(doc);   /* after the message: p->str lives in doc */
+                    return rc;
                 }
                 memcpy(pool_dir, p->str, p->len + 1);
             }
@@ -6179,7 +6186,7 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
             }
         }
         v = bml_json_get(root, "word_embedding_dimension");
-        if (v && (v->type != BML_JSON_NUMBER || (int)v->num != c->hidden)) {
+        if (v && (v->type != BML_JSON_NUMBER || v->num != (double)c->hidden)) {
             bml_json_free(doc);
             return bml__fail(BML_ERR_FORMAT, "%s: word_embedding_dimension does not match hidden_size %d", path, c->hidden);
         }
@@ -9431,7 +9438,7 @@ static void bml__exp_settle(bml__exp_meth *mm) {
     mm->rec_total -= mm->rec_w;
     mm->err_total -= mm->err_w;
     mm->rec_w = mm->err_w = 0;
-    memmove(mm->lines, mm->lines + mm->lw, mm->ln - mm->lw);
+    if (mm->lw) memmove(mm->lines, mm->lines + mm->lw, mm->ln - mm->lw);   /* lines may be NULL when empty */
     mm->ln -= mm->lw;
     mm->lw = 0;
     mm->synced = mm->good;
