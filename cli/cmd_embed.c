@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 /* batchml embed: one embedding per input line, in input order. */
-#include "cli.h"
+#include "index.h" /* cli_count_lines */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +145,7 @@ int cmd_embed(int argc, char **argv) {
             npy_stream = npy_header_len > 0;
         }
     }
-    cli_progress_start(&pr, progress, 0, "lines");
+    cli_progress_start(&pr, progress, progress ? cli_count_lines(stdin, &shard) : 0, "lines");
     for (;;) {
         size_t n = 0;
         char *line;

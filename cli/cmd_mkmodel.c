@@ -1,5 +1,6 @@
 /* batchml mkmodel: a random-weight model in the Hugging Face layout. */
 #include "cli.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,14 @@ int cmd_mkmodel(int argc, char **argv) {
     d.assets_dir = getenv("BATCHML_ASSETS") ? getenv("BATCHML_ASSETS") : BATCHML_ASSETS_DIR;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
-        else if (cli_opt(argc, argv, &i, "--seed", &v)) { d.seed = (uint64_t)strtoull(v, NULL, 10); have_seed = 1; }
+        else if (cli_opt(argc, argv, &i, "--seed", &v)) {
+            char *end;
+            errno = 0;
+            d.seed = (uint64_t)strtoull(v, &end, 10);
+            if (errno || end == v || *end || v[0] < '0' || v[0] > '9')
+                cli_die("--seed: expected a non-negative integer, got '%s'", v);
+            have_seed = 1;
+        } else if (!strcmp(argv[i], "--progress")) {} /* accepted on every verb; mkmodel is instant */
         else if (cli_opt(argc, argv, &i, "--layers", &v)) d.layers = (int)cli_parse_long("--layers", v, 1, 64);
         else if (cli_opt(argc, argv, &i, "--hidden", &v)) d.hidden = (int)cli_parse_long("--hidden", v, 1, 8192);
         else if (cli_opt(argc, argv, &i, "--heads", &v)) d.heads = (int)cli_parse_long("--heads", v, 1, 8192);

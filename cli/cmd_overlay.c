@@ -229,7 +229,7 @@ static int run_export(bml_model_desc *md, const export_opts *eo) {
     for (k = 0; k < nm; k++) { /* a bad method name before the model loads */
         bml_method mt;
         int want;
-        if (bml_method_parse(meth[k].method, &mt, &want) != BML_OK) cli_die("%s", bml_last_error());
+        if (bml_method_parse(meth[k].method, &mt, &want) != BML_OK) cli_die("--method: %s", bml_last_error());
     }
     memset(&d, 0, sizeof d);
     d.enabled = 1;
@@ -394,7 +394,7 @@ int cmd_overlay(int argc, char **argv) {
         return run_export(&md, &eo);
     }
     if (export_bs || fsync_s || resume) cli_die("--export-batch-size, --fsync and --resume need --export DIR");
-    if (bml_method_parse(method_s, &od.method, &want) != BML_OK) cli_die("%s", bml_last_error());
+    if (bml_method_parse(method_s, &od.method, &want) != BML_OK) cli_die("--method: %s", bml_last_error());
     md.path = model;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
     if (bml_target_parse(m, target_s, &tgt) != BML_OK) cli_die("%s", bml_last_error());
@@ -407,7 +407,7 @@ int cmd_overlay(int argc, char **argv) {
         if (!html) cli_die("cannot open %s for writing", htmlpath);
         html_begin(html, method_s, target_s);
     }
-    cli_progress_start(&pr, progress || isatty(2), 0, "texts");
+    cli_progress_start(&pr, progress || isatty(2), progress || isatty(2) ? count_stdin_lines() : 0, "texts");
     for (;;) {
         size_t n = 0;
         char *line;

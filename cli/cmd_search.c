@@ -226,6 +226,7 @@ int cmd_search(int argc, char **argv) {
             }
             if (in.f && in.f != stdin) fclose(in.f);
             cli_lines_free(&in);
+            if (!nq) cli_die("no query: %s is empty (see --help)", bqfile && strcmp(bqfile, "-") != 0 ? bqfile : "stdin");
         }
         if (k > total && total) k = total; /* no more results than rows: smaller heaps */
         out = cli_open_out(outpath);

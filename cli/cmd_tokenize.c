@@ -1,12 +1,13 @@
 /* batchml tokenize: WordPiece-tokenize lines of text into JSON lines, or
    (--decode) turn JSON id arrays back into text. */
-#include "cli.h"
+#include "index.h" /* cli_count_lines */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *help =
     "usage: batchml tokenize --model DIR [--max-len N] [--on-invalid error|replace]\n"
-    "                        [--threads N] [-o FILE]\n"
+    "                        [--threads N] [-o FILE] [--progress]\n"
     "       batchml tokenize --model DIR --decode [-o FILE]\n"
     "\n"
     "Reads stdin, one text a line (only '\\n' ends a line; a '\\r' before it is part\n"
@@ -144,7 +145,7 @@ static int run_decode(const bml_tokenizer *tok, FILE *out) {
 
 int cmd_tokenize(int argc, char **argv) {
     const char *model = NULL, *outpath = NULL, *v;
-    int i, decode = 0, threads = 1;
+    int i, decode = 0, threads = 1, progress = isatty(2);
     long max_len = -2;
     bml_utf8_policy policy = BML_UTF8_ERROR;
     bml_tokenizer_desc d;
@@ -159,6 +160,7 @@ int cmd_tokenize(int argc, char **argv) {
     bml_status *st;
     obuf ob;
     size_t base_line = 0;
+    cli_progress pr;
     memset(&d, 0, sizeof d);
     memset(&in, 0, sizeof in);
     memset(&ob, 0, sizeof ob);
@@ -172,6 +174,7 @@ int cmd_tokenize(int argc, char **argv) {
             if (!strcmp(v, "replace")) policy = BML_UTF8_REPLACE;
             else if (strcmp(v, "error")) cli_die("--on-invalid: expected error or replace, got '%s'", v);
         } else if (!strcmp(argv[i], "--decode")) decode = 1;
+        else if (!strcmp(argv[i], "--progress")) progress = 1;
         else cli_die("unknown option '%s' (see --help)", argv[i]);
     }
     if (!model) cli_die("--model DIR is required (see --help)");
@@ -195,6 +198,10 @@ int cmd_tokenize(int argc, char **argv) {
     encs = calloc(LINES_PER_BATCH, sizeof *encs);
     st = calloc(LINES_PER_BATCH, sizeof *st);
     if (!start || !len || !texts || !encs || !st) cli_die("out of memory");
+    {
+        cli_shard all = {0, 0};
+        cli_progress_start(&pr, progress, progress ? cli_count_lines(stdin, &all) : 0, "lines");
+    }
     for (;;) {
         size_t n = 0, used = 0, k;
         char *line;
@@ -232,7 +239,9 @@ int cmd_tokenize(int argc, char **argv) {
         }
         fwrite(ob.p, 1, ob.n, out);
         base_line += n;
+        cli_progress_update(&pr, base_line);
     }
+    cli_progress_end(&pr, base_line);
     for (i = 0; i < LINES_PER_BATCH; i++) bml_encoding_free(&encs[i]);
     free(start); free(len); free(texts); free(encs); free(st); free(buf); free(ob.p);
     cli_lines_free(&in);

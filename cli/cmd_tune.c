@@ -10,7 +10,7 @@ static const char *help =
     "                    [--archive FILE] [--results FILE] [--seed N] [--verbose 0|1|2]\n"
     "                    [--memory-budget MB] [--offspring N] [--repeats N] [--threads N]\n"
     "                    [--max-mean-len N] [--max-items N] [--fresh] [--no-guard]\n"
-    "                    [--fitness time|cost]\n"
+    "                    [--fitness time|cost] [--progress]\n"
     "       batchml tune --model DIR [--archive FILE] --explain [--input ids|text]\n"
     "                    [--memory-budget MB] < input\n"
     "       batchml tune --archive FILE --show\n"
@@ -32,7 +32,7 @@ static const char *help =
     "  --seed N           search decisions and generated inputs (default: the\n"
     "                     archive's, else 1); the same seed makes the same draws\n"
     "  --verbose 0|1|2    0 quiet, 1 a line per generation (default), 2 every\n"
-    "                     evaluation with progress and ETA\n"
+    "                     evaluation with progress and ETA (= --progress)\n"
     "  --memory-budget MB peak activation memory allowed (candidates above it are\n"
     "                     infeasible; the heuristic stays under it)\n"
     "  --repeats N        timed calls per evaluation, median taken (default 3)\n"
@@ -210,6 +210,7 @@ int cmd_tune(int argc, char **argv) {
         else if (!strcmp(argv[i], "--no-guard")) d.no_guard = 1;
         else if (!strcmp(argv[i], "--explain")) do_explain = 1;
         else if (!strcmp(argv[i], "--show")) do_show = 1;
+        else if (!strcmp(argv[i], "--progress")) ui.verbose = 2;
         else cli_die("unknown option '%s' (see --help)", argv[i]);
     }
     if (do_show) {

@@ -35,18 +35,22 @@ static void cli_log(bml_log_level level, const char *msg, void *user) {
 int main(int argc, char **argv) {
     size_t i;
     signal(SIGPIPE, SIG_IGN); /* closed stdout is handled as a write error: quietly */
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (argc < 2) { usage(stderr); return 2; } /* a usage error: nothing on stdout */
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return argc < 2 ? 2 : 0;
+        cli_close_out(stdout);
+        return 0;
     }
     bml_blas_reexec(argv); /* AVX-512 OpenBLAS kernels (see bml_blas_check) */
     bml_set_log(cli_log, NULL);
     for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (!strcmp(argv[1], verbs[i].name)) {
+            int rc;
             cli_set_verb(verbs[i].name);
-            return verbs[i].fn(argc - 1, argv + 1);
+            rc = verbs[i].fn(argc - 1, argv + 1);
+            cli_close_out(stdout); /* e.g. --help into a full disk: an error, not a silent success */
+            return rc;
         }
-    fprintf(stderr, "batchml: unknown verb '%s'\n", argv[1]);
-    usage(stderr);
+    fprintf(stderr, "batchml: unknown verb '%s' (see batchml --help)\n", argv[1]);
     return 2;
 }
