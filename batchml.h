@@ -4392,6 +4392,12 @@ static void bml__tok_bert_template(bml_tokenizer *t, int32_t cls, int32_t sep) {
     t->n_pair = 5;
 }
 
+/* A JSON number that is a token id: an integer in 0..BML__TOK_MAX_ID
+   (checked before any cast, so 1e300 or -5 is just "not an id"). */
+static int bml__tok_is_id(const bml_json *v) {
+    return v && v->type == BML_JSON_NUMBER && v->num >= 0 && v->num <= BML__TOK_MAX_ID && v->num == floor(v->num);
+}
+
 static const char *bml__tok_jstr(const bml_json *v) {
     return v && v->type == BML_JSON_STRING ? v->str : NULL;
 }
@@ -4433,10 +4439,9 @@ static bml_status bml__tok_parse_template(bml_tokenizer *t, const bml_json *arr,
             ti->kind = 0;
             ti->nids = (int)ids->len;
             for (k = 0; k < ids->len; k++) {
-                double d = ids->kids[k].num;
-                if (ids->kids[k].type != BML_JSON_NUMBER || d < 0 || d > BML__TOK_MAX_ID || d != (double)(int32_t)d)
+                if (!bml__tok_is_id(&ids->kids[k]))
                     return bml__fail(BML_ERR_FORMAT, "%s: post_processor: bad id for '%s'", src, name);
-                ti->ids[k] = (int32_t)d;
+                ti->ids[k] = (int32_t)ids->kids[k].num;
             }
             tid = bml_json_get(sp, "type_id");
         } else if (sq) {
@@ -4490,7 +4495,7 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
     if (!vocab || vocab->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: model.vocab must be an object", path); goto done; }
     for (i = 0; i < vocab->len; i++) {
         const bml_json *e = &vocab->kids[i];
-        if (e->type != BML_JSON_NUMBER || e->num < 0 || e->num > BML__TOK_MAX_ID || e->num != (double)(int32_t)e->num) {
+        if (!bml__tok_is_id(e)) {
             st = bml__fail(BML_ERR_FORMAT, "%s: model.vocab['%.40s'] is not an id in 0..%d", path, e->key, BML__TOK_MAX_ID);
             goto done;
         }
@@ -4502,8 +4507,7 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
         for (i = 0; i < added->len; i++) {
             const bml_json *a = &added->kids[i], *id = bml_json_get(a, "id");
             const char *content = bml__tok_jstr(bml_json_get(a, "content"));
-            if (!content || !id || id->type != BML_JSON_NUMBER || id->num < 0 || id->num > BML__TOK_MAX_ID ||
-                id->num != (double)(int32_t)id->num) {
+            if (!content || !bml__tok_is_id(id)) {
                 st = bml__fail(BML_ERR_FORMAT, "%s: added_tokens[%zu] needs a content string and an id", path, i);
                 goto done;
             }
@@ -4568,8 +4572,7 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
                 st = bml__fail(BML_ERR_FORMAT, "%s: post_processor BertProcessing needs cls and sep [token, id]", path);
                 goto done;
             }
-            if (!(cls->kids[1].num >= 0 && cls->kids[1].num <= BML__TOK_MAX_ID) || cls->kids[1].num != floor(cls->kids[1].num) ||
-                !(sep->kids[1].num >= 0 && sep->kids[1].num <= BML__TOK_MAX_ID) || sep->kids[1].num != floor(sep->kids[1].num)) {
+            if (!bml__tok_is_id(&cls->kids[1]) || !bml__tok_is_id(&sep->kids[1])) {
                 st = bml__fail(BML_ERR_FORMAT, "%s: post_processor BertProcessing: cls and sep ids must be integers in 0..%d", path,
                                BML__TOK_MAX_ID);
                 goto done;
@@ -5257,9 +5260,8 @@ static bml_status bml__tok_words(const bml_tokenizer *t, bml__tok_ws *w, bml__to
    URL, CJK) are then still normalized a chunk at a time. */
 static int bml__tok_cut_ok(const bml_tokenizer *t, const uint8_t *s, size_t e, size_t b) {
     uint8_t c = s[e];
-    if (c < 0x80)
-        return c == ' ' || c == '\n' || c == '\t' || c == '\r' || (c >= 33 && c <= 47) || (c >= 58 && c <= 64) ||
-               (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+    if (c < 0x80)   /* not every ASCII White_Space: \v and \f are controls clean_text drops */
+        return c == ' ' || c == '\n' || c == '\t' || c == '\r' || (bml__tok_prop(c) & BML__TOK_F_PUNCT);
     if (t->handle_cjk && c >= 0xE3 && c <= 0xF0) {
         uint32_t cp;
         int bad;
@@ -8580,9 +8582,10 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
        order whatever the batch, tile or thread, so the deterministic mode
        uses it too. BATCHML_NO_PACK=1 in the environment keeps OpenBLAS (or
        the reference GEMM in deterministic mode) for every GEMM. */
-    if (!m->cl && !(getenv("BATCHML_NO_PACK") && getenv("BATCHML_NO_PACK")[0] == '1') &&
-        (rc = bml__pack_weights(m)) != BML_OK)
-        goto fail;
+    {
+        const char *no_pack = getenv("BATCHML_NO_PACK");
+        if (!m->cl && !(no_pack && no_pack[0] == '1') && (rc = bml__pack_weights(m)) != BML_OK) goto fail;
+    }
 #endif
 #ifndef BATCHML_NO_BLAS
     /* batchml splits every GEMM across its own threads; OpenBLAS's own
@@ -8832,7 +8835,8 @@ BMLDEF bml_status bml_method_parse(const char *name, bml_method *method, int *wa
     return BML_OK;
 }
 
-/* Copy a JSON array of H numbers into dst (doubles); 0 on success. */
+/* Check a head vector (an array of H finite numbers) and copy it into dst
+   (dst NULL: check only). */
 static bml_status bml__head_vec(const bml_json *a, int H, double *dst, const char *file, const char *what) {
     int i;
     if (!a || a->type != BML_JSON_ARRAY)
@@ -8842,7 +8846,7 @@ static bml_status bml__head_vec(const bml_json *a, int H, double *dst, const cha
     for (i = 0; i < H; i++) {
         if (a->kids[i].type != BML_JSON_NUMBER || !isfinite(a->kids[i].num))
             return bml__fail(BML_ERR_FORMAT, "%s: %s[%d] is not a finite number", file, what, i);
-        dst[i] = a->kids[i].num;
+        if (dst) dst[i] = a->kids[i].num;
     }
     return BML_OK;
 }
@@ -8913,12 +8917,9 @@ BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **
                     } else {
                         /* every row's shape before C x H doubles are allocated for them */
                         for (c = 0; rc == BML_OK && c < w->len; c++) {
-                            const bml_json *row = &w->kids[c];
-                            if (row->type != BML_JSON_ARRAY)
-                                rc = bml__fail(BML_ERR_FORMAT, "%s: weight[%zu] must be an array of %d numbers", file, c, H);
-                            else if (row->len != (size_t)H)
-                                rc = bml__fail(BML_ERR_SHAPE, "%s: weight[%zu] has %zu values, the model's hidden size is %d",
-                                               file, c, row->len, H);
+                            char what[48];
+                            snprintf(what, sizeof what, "weight[%zu]", c);
+                            rc = bml__head_vec(&w->kids[c], H, NULL, file, what);
                         }
                     }
                     if (rc == BML_OK) {

@@ -44,6 +44,11 @@ int cli_parse_ids(const char *line, size_t len, int32_t **buf, size_t *cap, size
 
 /* NumPy .npy v1.0 header for a C-order float32 (n, h) array. */
 void cli_write_npy_header(FILE *f, size_t n, int h);
+/* A .npy written row by row: the header for 0 rows when f is a regular file
+   at offset 0 (returns its length; 0 = not possible, hold the rows), then
+   the header rewritten with the row count at the end. */
+long cli_npy_stream_begin(FILE *f, int h);
+void cli_npy_stream_end(FILE *f, long header_len, size_t n, int h, const char *name);
 
 int cmd_embed(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);

@@ -61,6 +61,24 @@ void cli_write_npy_header(FILE *f, size_t n, int h) {
     fputc('\n', f);
 }
 
+/* A .npy whose rows are written as they come: on a regular file at offset
+   0, write the header for 0 rows and return its length (0 otherwise: the
+   caller must hold the rows, as a pipe needs the count first); at the end
+   the header is rewritten with the count, the same length (the padding to
+   64 bytes absorbs the digits). */
+long cli_npy_stream_begin(FILE *f, int h) {
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || ftell(f) != 0) return 0;
+    cli_write_npy_header(f, 0, h);
+    return ftell(f) > 0 ? ftell(f) : 0;
+}
+
+void cli_npy_stream_end(FILE *f, long header_len, size_t n, int h, const char *name) {
+    if (fseek(f, 0, SEEK_SET) != 0) cli_die("cannot seek %s: %s", name, strerror(errno));
+    cli_write_npy_header(f, n, h);
+    if (ftell(f) != header_len) cli_die("internal: .npy header of %s changed size", name);
+}
+
 int cmd_embed(int argc, char **argv) {
     const char *model = NULL, *outpath = NULL, *v;
     int fmt = FMT_JSONL, ids_input = 0, progress = isatty(2), i, H;
@@ -76,8 +94,7 @@ int cmd_embed(int argc, char **argv) {
     size_t *idcap;
     float *emb, *all = NULL;
     size_t all_n = 0, all_cap = 0;
-    long npy_header_len = 0;
-    int npy_stream = 0;
+    long npy_header_len = 0;   /* > 0: streaming the rows (cli_npy_stream_begin) */
     bml_result res;
     cli_progress pr;
     const char *tuning_path = NULL;
@@ -135,16 +152,7 @@ int cmd_embed(int argc, char **argv) {
     idcap = calloc(CHUNK, sizeof *idcap);
     emb = malloc((size_t)CHUNK * (size_t)H * sizeof(float));
     if (!items || !texts || !tcap || !idbuf || !idcap || !emb) cli_die("out of memory");
-    {   /* npy to a regular file: rows stream out and the header's row count
-           is rewritten at the end (same bytes as the buffered way, which a
-           pipe needs: the count comes first there) */
-        struct stat sb;
-        if (fmt == FMT_NPY && fstat(fileno(out), &sb) == 0 && S_ISREG(sb.st_mode) && ftell(out) == 0) {
-            cli_write_npy_header(out, 0, H);
-            npy_header_len = ftell(out);
-            npy_stream = npy_header_len > 0;
-        }
-    }
+    if (fmt == FMT_NPY) npy_header_len = cli_npy_stream_begin(out, H); /* same bytes as holding the rows */
     cli_progress_start(&pr, progress, progress ? cli_count_lines(stdin, &shard) : 0, "lines");
     for (;;) {
         size_t n = 0;
@@ -191,7 +199,7 @@ int cmd_embed(int argc, char **argv) {
             }
             write_row(out, fmt, emb + k * H, H, ok);
         }
-        if (npy_stream) {
+        if (npy_header_len) {
             if (fwrite(emb, sizeof(float), n * (size_t)H, out) != n * (size_t)H) cli_die("write error: %s", strerror(errno));
             all_n += n;
         } else if (fmt == FMT_NPY) {
@@ -210,10 +218,8 @@ int cmd_embed(int argc, char **argv) {
         nlines += n;
         cli_progress_update(&pr, nlines);
     }
-    if (npy_stream) {
-        if (fseek(out, 0, SEEK_SET) != 0) cli_die("cannot seek the output: %s", strerror(errno));
-        cli_write_npy_header(out, all_n, H);
-        if (ftell(out) != npy_header_len) cli_die("internal: .npy header changed size");
+    if (npy_header_len) {
+        cli_npy_stream_end(out, npy_header_len, all_n, H, outpath ? outpath : "the output");
     } else if (fmt == FMT_NPY) {
         cli_write_npy_header(out, all_n, H);
         if (all_n) fwrite(all, sizeof(float), all_n * (size_t)H, out);

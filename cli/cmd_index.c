@@ -338,8 +338,7 @@ void cli_index_writer_open(cli_index_writer *w, const char *base, int dim, int s
         if (k == 4) continue;
         if (!(w->f[k] = fopen(w->tmp[k], "wb"))) cli_die("cannot write %s: %s", w->tmp[k], strerror(errno));
     }
-    cli_write_npy_header(w->f[0], 0, dim);
-    w->header_len = ftell(w->f[0]);
+    if (!(w->header_len = cli_npy_stream_begin(w->f[0], dim))) cli_die("cannot write %s", w->tmp[0]);
 }
 
 void cli_index_writer_add(cli_index_writer *w, const float *e, const char *id, size_t id_len, const char *text, size_t text_len,
@@ -357,9 +356,7 @@ void cli_index_writer_close(cli_index_writer *w, const char *model, const char *
                             size_t skipped) {
     FILE *j;
     int k;
-    if (fseek(w->f[0], 0, SEEK_SET) != 0) cli_die("cannot seek %s: %s", w->tmp[0], strerror(errno));
-    cli_write_npy_header(w->f[0], w->count, w->dim);
-    if (ftell(w->f[0]) != w->header_len) cli_die("internal: .npy header changed size");
+    cli_npy_stream_end(w->f[0], w->header_len, w->count, w->dim, w->tmp[0]);
     for (k = 0; k < 4; k++)
         if (w->f[k] && (fflush(w->f[k]) != 0 || ferror(w->f[k]) || fclose(w->f[k]) != 0))
             cli_die("write error on %s: %s", w->tmp[k], strerror(errno));
