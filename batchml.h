@@ -32,6 +32,10 @@
                             are packed once at load and the forward pass's
                             dense layers use it; BATCHML_NO_PACK=1 in the
                             environment does the same at run time)
+     BATCHML_POOL_SPIN      pause instructions an idle worker thread spins
+                            before it sleeps (default 4096, ~0.1 ms; 0:
+                            sleep at once, for machines shared with other
+                            busy processes)
      BML_MALLOC(n) BML_REALLOC(p,n) BML_FREE(p)   allocator hooks
      BML_ASSERT(x)          internal invariant checks (default: assert)
      BML_LOG(level, msg)    logging hook; the library prints nothing unless
@@ -6634,7 +6638,9 @@ static bml_status bml__pack_weights(bml_model *m);
 
 /* Scratch floats one attention task needs: scores [L,L] + K^T [d,L]
    (backward: dP [L,L] too). */
-static size_t bml__attn_scratch(size_t maxL, int d) { return bml__align16(2 * maxL * maxL + (size_t)d * maxL); }
+static size_t bml__attn_scratch(size_t maxL, int d) {
+    return bml__align16(2 * maxL * maxL + (size_t)d * bml__align16(maxL));
+}
 
 /* Floats of the forward-only arena for a batch shape: one formula, defined in
    the tuning section (bml_activation_bytes and the tuner use it too). */
@@ -6887,6 +6893,7 @@ static float bml__exp(float x) {
     return p * scale;
 }
 
+#ifndef BML__PACK
 /* Softmax of each of the rows of S[rows, L], in place. */
 static void bml__softmax_rows(float *S, int rows, int L) {
     int i, j;
@@ -6898,6 +6905,94 @@ static void bml__softmax_rows(float *S, int rows, int L) {
         for (j = 0; j < L; j++) row[j] *= sum;
     }
 }
+#endif
+
+#ifdef BML__PACK
+/* e^x in 16 lanes, the steps of bml__exp: 2^n e^r, n = round(x log2 e),
+   r by a two-part ln 2, the same polynomial, 2^n applied by scalef. */
+static __m512 bml__exp16(__m512 x) {
+    __m512 n, r, p;
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+    p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+static __mmask16 bml__mask16(int n) { return (__mmask16)(n >= 16 ? 0xFFFF : (1u << n) - 1); }
+
+/* One (sequence, head) of attention with 16-lane kernels (L tokens, head
+   width d; q, k, v, ctx rows H floats apart): P [L,L] = softmax(q k^T *
+   scale) row by row, ctx = P v. Kt [d, L rounded to 16] is scratch. Eight
+   rows at a time, one FMA chain per output element in a fixed order, so
+   the result does not depend on the batch (the deterministic mode uses it
+   too). At L = 16 this is ~4x the two small sgemm calls plus a scalar
+   softmax it replaces. */
+static void bml__attn_avx(int L, int d, int H, float scale, const float *q, const float *k, const float *v, float *P,
+                          float *Kt, float *ctx) {
+    int Lp = (L + 15) & ~15, i, j, c, jb, r;
+    for (c = 0; c < d; c++) {
+        for (j = 0; j < L; j++) Kt[(size_t)c * Lp + j] = k[(size_t)j * H + c];
+        for (; j < Lp; j++) Kt[(size_t)c * Lp + j] = 0.0f;
+    }
+    for (i = 0; i < L; i += 8) {                                   /* S = q k^T * scale */
+        const float *qr[8];
+        for (r = 0; r < 8; r++) qr[r] = q + (size_t)(i + r < L ? i + r : L - 1) * H;
+        for (jb = 0; jb < Lp; jb += 16) {
+            __m512 acc[8];
+            __mmask16 m = bml__mask16(L - jb);
+            for (r = 0; r < 8; r++) acc[r] = _mm512_setzero_ps();
+            for (c = 0; c < d; c++) {
+                __m512 kt = _mm512_loadu_ps(Kt + (size_t)c * Lp + jb);
+                for (r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(qr[r][c]), kt, acc[r]);
+            }
+            for (r = 0; r < 8 && i + r < L; r++)
+                _mm512_mask_storeu_ps(P + (size_t)(i + r) * L + jb, m, _mm512_mul_ps(acc[r], _mm512_set1_ps(scale)));
+        }
+    }
+    for (i = 0; i < L; i++) {                                      /* P = softmax(S) */
+        float *row = P + (size_t)i * L, mx, inv;
+        __m512 vmx = _mm512_set1_ps(-INFINITY), vs = _mm512_setzero_ps();
+        for (jb = 0; jb < L; jb += 16)
+            vmx = _mm512_max_ps(vmx, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), bml__mask16(L - jb), row + jb));
+        mx = _mm512_reduce_max_ps(vmx);
+        for (jb = 0; jb < L; jb += 16) {
+            __mmask16 m = bml__mask16(L - jb);
+            __m512 e = _mm512_maskz_mov_ps(m, bml__exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + jb),
+                                                                      _mm512_set1_ps(mx))));
+            _mm512_mask_storeu_ps(row + jb, m, e);
+            vs = _mm512_add_ps(vs, e);
+        }
+        inv = 1.0f / _mm512_reduce_add_ps(vs);
+        for (jb = 0; jb < L; jb += 16) {
+            __mmask16 m = bml__mask16(L - jb);
+            _mm512_mask_storeu_ps(row + jb, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + jb), _mm512_set1_ps(inv)));
+        }
+    }
+    for (i = 0; i < L; i += 8) {                                   /* ctx = P v */
+        const float *pr[8];
+        for (r = 0; r < 8; r++) pr[r] = P + (size_t)(i + r < L ? i + r : L - 1) * L;
+        for (c = 0; c < d; c += 16) {
+            __m512 acc[8];
+            __mmask16 m = bml__mask16(d - c);
+            for (r = 0; r < 8; r++) acc[r] = _mm512_setzero_ps();
+            for (j = 0; j < L; j++) {
+                __m512 vj = _mm512_maskz_loadu_ps(m, v + (size_t)j * H + c);
+                for (r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(pr[r][j]), vj, acc[r]);
+            }
+            for (r = 0; r < 8 && i + r < L; r++) _mm512_mask_storeu_ps(ctx + (size_t)(i + r) * H + c, m, acc[r]);
+        }
+    }
+}
+#endif
 
 /* Self-attention of one (sequence, head): ctx = softmax(q k^T / sqrt(d)) v.
    q, k, v, ctx are [L, d] slices of the packed [T, H] matrices; P [L,L] is
@@ -6914,6 +7009,11 @@ static void bml__attn_task(void *ctx, size_t task, int worker) {
     float *S = f->lP ? f->lP + f->poff[s] + h * (size_t)L * L : W;
     size_t off = t0 * H + h * d;
     float scale = 1.0f / sqrtf((float)d);
+#ifdef BML__PACK
+    (void)i; (void)c; (void)det;
+    bml__attn_avx(L, d, H, scale, f->lq + off, f->lk + off, f->lv + off, S, Kt, f->ctx + off);
+    return;
+#else
     if (det) {
         for (i = 0; i < L; i++)
             for (c = 0; c < d; c++) Kt[(size_t)c * L + i] = f->lk[off + (size_t)i * H + c];
@@ -6923,6 +7023,7 @@ static void bml__attn_task(void *ctx, size_t task, int worker) {
     }
     bml__softmax_rows(S, L, L);                                                   /* P = softmax(S)       [L,L] */
     bml__gemm(det, 0, 0, L, d, L, 1.0f, S, L, f->lv + off, H, 0.0f, f->ctx + off, H); /* ctx = P v          [L,d] */
+#endif
 }
 
 /* Backward of one (sequence, head), given dctx [L,d] (in f->ctx):
