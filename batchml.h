@@ -6966,8 +6966,9 @@ static void bml__tr16(__m512 r[16]) {
    and P out. Every output element is one chain in a fixed order, so the
    result does not depend on the batch (the deterministic mode uses it
    too). Rows past L repeat the last token and are not stored. Scratch at
-   W: Q^T [d,16] and S^T [L rounded to 16, 16]. At L = 16 this is ~3.5x
-   the two small sgemm calls and scalar softmax it replaces. */
+   W: Q^T [d,16] and S^T [L rounded to 16, 16]. At L = 16 it is 3.3x the
+   two small sgemm calls and scalar softmax it replaced (1.03 -> 0.31 us
+   per head, d = 32), 3.1x at L = 32. */
 static void bml__attn_avx(int L, int d, int H, float scale, const float *q, const float *k, const float *v, float *P,
                           float *W, float *ctx) {
     float *Qt = W, *St = W + (size_t)d * 16;
