@@ -6475,24 +6475,28 @@ static void bml__pk_pack(const float *W, int N, int K, float *P) {
 #define BML__PK_FMA(i) { __m512 x_ = _mm512_set1_ps(a##i[k]); c##i##0 = _mm512_fmadd_ps(x_, b0, c##i##0); \
                          c##i##1 = _mm512_fmadd_ps(x_, b1, c##i##1); }
 #define BML__PK_STORE(i) if ((i) < mr) { \
-        _mm512_mask_storeu_ps(C + (size_t)(i) * ldc, m0, _mm512_add_ps(c##i##0, bb0)); \
-        _mm512_mask_storeu_ps(C + (size_t)(i) * ldc + 16, m1, _mm512_add_ps(c##i##1, bb1)); }
+        __m512 y0_ = _mm512_add_ps(c##i##0, bb0), y1_ = _mm512_add_ps(c##i##1, bb1); \
+        if (acc) { y0_ = _mm512_add_ps(y0_, _mm512_maskz_loadu_ps(m0, C + (size_t)(i) * ldc)); \
+                   y1_ = _mm512_add_ps(y1_, _mm512_maskz_loadu_ps(m1, C + (size_t)(i) * ldc + 16)); } \
+        _mm512_mask_storeu_ps(C + (size_t)(i) * ldc, m0, y0_); \
+        _mm512_mask_storeu_ps(C + (size_t)(i) * ldc + 16, m1, y1_); }
 
-/* C[mr, nc] = A[mr, K] . panel^T + bias[nc]  (mr <= 8, nc <= 32); while
-   it runs, the first pf_rows k-rows at pf (its share of the next panel)
-   are prefetched. */
-static void bml__pk_tile(int mr, int nc, int K, const float *A, int lda, const float *P, const float *bias, float *C,
-                         int ldc, const float *pf, int pf_rows) {
+/* C[mr, nc] (+)= A[mr, K] . B[K, nc] + bias[nc]  (mr <= 8, nc <= 32; row k
+   of B at B + k ldb: a packed panel, ldb = 32, or 32 columns of a plain
+   matrix); acc adds to C. While it runs, the first pf_rows rows at pf
+   (its share of the next panel, same ldb) are prefetched. */
+static void bml__pk_tile(int mr, int nc, int K, const float *A, int lda, const float *B, size_t ldb, const float *bias,
+                         float *C, int ldc, int acc, const float *pf, int pf_rows) {
     __mmask16 m0 = (__mmask16)(nc >= 16 ? 0xFFFF : (1u << nc) - 1);
     __mmask16 m1 = (__mmask16)(nc >= 32 ? 0xFFFF : nc > 16 ? (1u << (nc - 16)) - 1 : 0);
     __m512 bb0, bb1;
     int k;
     BML__PK_ROWS(BML__PK_DECL)
     for (k = 0; k < K; k++) {
-        __m512 b0 = _mm512_load_ps(P + (size_t)k * 32), b1 = _mm512_load_ps(P + (size_t)k * 32 + 16);
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, B + (size_t)k * ldb), b1 = _mm512_maskz_loadu_ps(m1, B + (size_t)k * ldb + 16);
         if (k < pf_rows) {
-            _mm_prefetch((const char *)(pf + (size_t)k * 32), _MM_HINT_T0);
-            _mm_prefetch((const char *)(pf + (size_t)k * 32 + 16), _MM_HINT_T0);
+            _mm_prefetch((const char *)(pf + (size_t)k * ldb), _MM_HINT_T0);
+            _mm_prefetch((const char *)(pf + (size_t)k * ldb + 16), _MM_HINT_T0);
         }
         BML__PK_ROWS(BML__PK_FMA)
     }
@@ -6501,26 +6505,31 @@ static void bml__pk_tile(int mr, int nc, int K, const float *A, int lda, const f
     BML__PK_ROWS(BML__PK_STORE)
 }
 
-/* Y[M, N] = X[M, K] . W^T + b, W packed by bml__pk_pack (N columns of Y
-   from panel 0 of P). Panels outer: one stays in L1/L2 for every tile.
-   With few rows the weights are used only a few times each and would
-   stream from memory between FMAs (a batch-1 pass reads 42 MB of
-   MiniLM weights, more than L3): the tiles of panel p prefetch panel p+1,
-   spread over them, so the memory traffic overlaps the arithmetic (16
-   tokens, 1 thread: 2.3 -> 1.7 ms). The packed block holds the matrices
-   in the order the forward pass uses them, so past a matrix's last panel
-   this reads ahead into the next matrix (bml__pk_slack after the last). */
-static void bml__pk_gemm(int M, int N, int K, const float *X, const float *P, const float *b, float *Y, int ldy) {
-    int p, m, t, np = (N + 31) / 32, nt = (M + 7) / 8;
+/* Y[M, N] (+)= X[M, K] . B[K, N] + b in panels of 32 columns of Y: the
+   panel of columns 32p.. has its row k at B + p pstride + k ldb. The
+   forward pass gives W packed by bml__pk_pack (ldb = 32, pstride = 32 K:
+   Y = X W^T); the backward pass gives a weight W [K, N] as stored (ldb =
+   N, pstride = 32: dX = dY W), with no copy. Panels outer: one stays in
+   L1/L2 for every tile. With few rows the weights are used only a few
+   times each and would stream from memory between FMAs (a batch-1 pass
+   reads 42 MB of MiniLM weights, more than L3): the tiles of panel p
+   prefetch panel p+1, spread over them, so the memory traffic overlaps
+   the arithmetic (16 tokens, 1 thread: 2.3 -> 1.7 ms). The packed block
+   holds the matrices in the order the forward pass uses them, so past a
+   matrix's last panel this reads ahead into the next matrix (bml__pk_slack
+   after the last); a plain matrix stops at its own last panel. */
+static void bml__pk_gemm(int M, int N, int K, const float *X, const float *B, size_t ldb, size_t pstride,
+                         const float *b, float *Y, int ldy, int acc) {
+    int p, m, t, np = (N + 31) / 32, nt = (M + 7) / 8, packed = ldb == 32;
     int share = nt > 0 ? (K + nt - 1) / nt : 0;     /* k-rows of the next panel per tile */
     for (p = 0; p < np; p++) {
         int nc = N - 32 * p < 32 ? N - 32 * p : 32;
-        const float *next = P + (size_t)(p + 1) * K * 32;
+        const float *next = p + 1 < np || packed ? B + (size_t)(p + 1) * pstride : B;
         for (m = 0, t = 0; m < M; m += 8, t++) {
-            int rows = nt <= 8 ? K - t * share : 0;
-            bml__pk_tile(M - m < 8 ? M - m : 8, nc, K, X + (size_t)m * K, K, P + (size_t)p * K * 32, b ? b + 32 * p : NULL,
-                         Y + (size_t)m * ldy + 32 * p, ldy, next + (size_t)t * share * 32,
-                         rows < 0 ? 0 : rows < share ? rows : share);
+            int rows = nt <= 8 && (p + 1 < np || packed) ? K - t * share : 0;
+            bml__pk_tile(M - m < 8 ? M - m : 8, nc, K, X + (size_t)m * K, K, B + (size_t)p * pstride, ldb,
+                         b ? b + 32 * p : NULL, Y + (size_t)m * ldy + 32 * p, ldy, acc,
+                         rows > 0 ? next + (size_t)t * share * ldb : next, rows < 0 ? 0 : rows < share ? rows : share);
         }
     }
 }
@@ -6799,16 +6808,22 @@ static void bml__linear_task(void *ctx, size_t task, int worker) {
     float beta = f->b || f->accumulate ? 1.0f : 0.0f;
     (void)worker;
 #ifdef BML__PACK
-    if (f->Wp) {   /* packed weights (forward; fixed order, so deterministic too) */
+    /* the 16-lane kernel (fixed order per element, so deterministic too):
+       forward on the packed weights, backward on W as stored */
+    if (f->Wp || (bwd && f->m->packed)) {
+        const float *B = f->Wp ? f->Wp : f->W;
+        size_t ldb = f->Wp ? 32 : (size_t)f->N, pstride = f->Wp ? 32 * (size_t)f->K : 32;
         if (f->split_rows) {
             bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
-            bml__pk_gemm((int)(b - a), f->N, f->K, f->X + a * f->K, f->Wp, f->b, f->Y + a * f->N, f->N);
+            bml__pk_gemm((int)(b - a), f->N, f->K, f->X + a * f->K, B, ldb, pstride, f->b, f->Y + a * f->N, f->N,
+                         f->accumulate);
         } else {
             size_t np = ((size_t)f->N + 31) / 32;
             bml__range(np, (size_t)f->nsplit, task, &a, &b);
             if (a < b)
                 bml__pk_gemm(f->M, (int)((b * 32 > (size_t)f->N ? (size_t)f->N : b * 32) - a * 32), f->K, f->X,
-                             f->Wp + a * 32 * (size_t)f->K, f->b ? f->b + a * 32 : NULL, f->Y + a * 32, f->N);
+                             B + a * pstride, ldb, pstride, f->b ? f->b + a * 32 : NULL, f->Y + a * 32, f->N,
+                             f->accumulate);
         }
         return;
     }
