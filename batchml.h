@@ -325,7 +325,9 @@ typedef struct bml_model_desc {
     int threads;            /* 0 = every core                                */
     int deterministic;      /* 1: results bitwise identical whatever the
                                batch composition, batch size and thread
-                               count (own fixed-order GEMM; slower)          */
+                               count (AVX-512 builds are, always; elsewhere
+                               this selects the fixed-order reference GEMM,
+                               slower)                                       */
     int max_seq_len;        /* 0 = sentence_bert_config.json's (else 256),
                                never above max_position_embeddings          */
     int no_tokenizer;       /* 1: ids-only model (no vocab files needed)     */
@@ -6973,6 +6975,38 @@ static void bml__tr16(__m512 r[16]) {
     }
 }
 
+/* out[R, D] = A[R, L] . B[L, D] for the small matrices of attention: A's
+   element (r, j) at A + r ars + j acs (so A may be a transpose), row j of
+   B at B + j ldb, out's rows ldo apart. Blocks of 8 rows x 32 columns in
+   registers, one chain over j in order per element. Rows past R repeat
+   the last and are not stored. */
+static void bml__amm(int R, int L, int D, const float *A, size_t ars, size_t acs, const float *B, size_t ldb, float *out,
+                     size_t ldo) {
+    int i, j, c, r;
+    for (i = 0; i < R; i += 8) {
+        const float *ar[8];
+        for (r = 0; r < 8; r++) ar[r] = A + (size_t)(i + r < R ? i + r : R - 1) * ars;
+        for (c = 0; c < D; c += 32) {
+            __m512 a0[8], a1[8];
+            __mmask16 m0 = bml__mask16(D - c), m1 = bml__mask16(D - c - 16);
+            for (r = 0; r < 8; r++) a0[r] = a1[r] = _mm512_setzero_ps();
+            for (j = 0; j < L; j++) {
+                __m512 b0 = _mm512_maskz_loadu_ps(m0, B + (size_t)j * ldb + c);
+                __m512 b1 = _mm512_maskz_loadu_ps(m1, B + (size_t)j * ldb + c + 16);
+                for (r = 0; r < 8; r++) {
+                    __m512 x = _mm512_set1_ps(ar[r][(size_t)j * acs]);
+                    a0[r] = _mm512_fmadd_ps(x, b0, a0[r]);
+                    a1[r] = _mm512_fmadd_ps(x, b1, a1[r]);
+                }
+            }
+            for (r = 0; r < 8 && i + r < R; r++) {
+                _mm512_mask_storeu_ps(out + (size_t)(i + r) * ldo + c, m0, a0[r]);
+                _mm512_mask_storeu_ps(out + (size_t)(i + r) * ldo + c + 16, m1, a1[r]);
+            }
+        }
+    }
+}
+
 /* One (sequence, head) of attention with 16-lane kernels (L tokens, head
    width d; q, k, v, ctx rows H floats apart): P [L,L] = softmax(q k^T *
    scale) by rows, ctx = P v. Queries go 16 at a time with a column of S
@@ -7030,28 +7064,7 @@ static void bml__attn_avx(int L, int d, int H, float scale, const float *q, cons
             for (i = 0; i < nI; i++) _mm512_mask_storeu_ps(P + (size_t)(ib + i) * L + jb, m, t[i]);
         }
     }
-    for (i = 0; i < L; i += 8) {                                   /* ctx = P v, 8 rows x 32 columns */
-        const float *pr[8];
-        for (r = 0; r < 8; r++) pr[r] = P + (size_t)(i + r < L ? i + r : L - 1) * L;
-        for (c = 0; c < d; c += 32) {
-            __m512 a0[8], a1[8];
-            __mmask16 m0 = bml__mask16(d - c), m1 = bml__mask16(d - c - 16);
-            for (r = 0; r < 8; r++) a0[r] = a1[r] = _mm512_setzero_ps();
-            for (j = 0; j < L; j++) {
-                __m512 v0 = _mm512_maskz_loadu_ps(m0, v + (size_t)j * H + c);
-                __m512 v1 = _mm512_maskz_loadu_ps(m1, v + (size_t)j * H + c + 16);
-                for (r = 0; r < 8; r++) {
-                    __m512 p = _mm512_set1_ps(pr[r][j]);
-                    a0[r] = _mm512_fmadd_ps(p, v0, a0[r]);
-                    a1[r] = _mm512_fmadd_ps(p, v1, a1[r]);
-                }
-            }
-            for (r = 0; r < 8 && i + r < L; r++) {
-                _mm512_mask_storeu_ps(ctx + (size_t)(i + r) * H + c, m0, a0[r]);
-                _mm512_mask_storeu_ps(ctx + (size_t)(i + r) * H + c + 16, m1, a1[r]);
-            }
-        }
-    }
+    bml__amm(L, L, d, P, (size_t)L, 1, v, (size_t)H, ctx, (size_t)H);   /* ctx = P v */
 }
 #endif
 
@@ -7101,16 +7114,31 @@ static void bml__attn_bwd_task(void *ctx, size_t task, int worker) {
     const float *P = f->lP + f->poff[s] + h * (size_t)L * L;
     size_t off = t0 * H + h * d;
     float scale = 1.0f / sqrtf((float)d);
+#ifdef BML__PACK
+    float *vt = dP + (size_t)L * L;                                                  /* v^T           [d,L] */
+    int c;
+    (void)det;
+    for (c = 0; c < d; c++)
+        for (j = 0; j < L; j++) vt[(size_t)c * L + j] = f->lv[off + (size_t)j * H + c];
+    bml__amm(L, d, L, f->ctx + off, (size_t)H, 1, vt, (size_t)L, dP, (size_t)L);       /* dP = dctx v^T [L,L] */
+#else
     bml__gemm(det, 0, 1, L, L, d, 1.0f, f->ctx + off, H, f->lv + off, H, 0.0f, dP, L);  /* dP = dctx v^T   [L,L] */
+#endif
     for (i = 0; i < L; i++) {
         float *row = dP + (size_t)i * L, dot = 0;
         const float *p = P + (size_t)i * L;
         for (j = 0; j < L; j++) dot += row[j] * p[j];
         for (j = 0; j < L; j++) row[j] = p[j] * (row[j] - dot) * scale;            /* dS            [L,L] */
     }
+#ifdef BML__PACK
+    bml__amm(L, L, d, dP, (size_t)L, 1, f->lk + off, (size_t)H, f->q + off, (size_t)H);  /* dq = dS k     [L,d] */
+    bml__amm(L, L, d, dP, 1, (size_t)L, f->lq + off, (size_t)H, f->k + off, (size_t)H);  /* dk = dS^T q   [L,d] */
+    bml__amm(L, L, d, P, 1, (size_t)L, f->ctx + off, (size_t)H, f->v + off, (size_t)H);  /* dv = P^T dctx [L,d] */
+#else
     bml__gemm(det, 0, 0, L, d, L, 1.0f, dP, L, f->lk + off, H, 0.0f, f->q + off, H);  /* dq = dS k      [L,d] */
     bml__gemm(det, 1, 0, L, d, L, 1.0f, dP, L, f->lq + off, H, 0.0f, f->k + off, H);  /* dk = dS^T q    [L,d] */
     bml__gemm(det, 1, 0, L, d, L, 1.0f, P, L, f->ctx + off, H, 0.0f, f->v + off, H);  /* dv = P^T dctx  [L,d] */
+#endif
 }
 
 /* x = LayerNorm(tmp + x) row by row (the post-LN residual). */
