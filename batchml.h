@@ -6457,6 +6457,9 @@ static void bml__gemm(int det, int ta, int tb, int M, int N, int K, float alpha,
 #define BML__PACK 1
 #include <immintrin.h>
 
+/* The first n of 16 lanes (n may be <= 0 or >= 16). */
+static __mmask16 bml__mask16(int n) { return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1); }
+
 /* Floats of W [N,K] packed (N rounded up to whole panels of 32). */
 static size_t bml__pk_floats(int N, int K) { return (size_t)((N + 31) / 32) * (size_t)K * 32; }
 
@@ -6521,17 +6524,33 @@ static void bml__pk_tile(int mr, int nc, int K, const float *A, int lda, const f
    matrix's last panel this reads ahead into the next matrix (bml__pk_slack
    after the last); a plain matrix stops at its own last panel. */
 static void bml__pk_gemm(int M, int N, int K, const float *X, const float *B, size_t ldb, size_t pstride,
-                         const float *b, float *Y, int ldy, int acc) {
+                         const float *b, float *Y, int ldy, int acc, float *buf) {
     int p, m, t, np = (N + 31) / 32, nt = (M + 7) / 8, packed = ldb == 32;
     int share = nt > 0 ? (K + nt - 1) / nt : 0;     /* k-rows of the next panel per tile */
+    /* A plain matrix read by more than 8 tiles is copied a panel at a time
+       into buf [K, 32]: its rows, N floats apart, fall into a few L1 sets
+       (6 KB apart for W2) and evict each other on every tile (overlays of
+       32 texts: 1.48 -> 1.37 ms each; at 8 tiles the copy did not pay). */
+    int copy = !packed && buf && nt > 8;
     for (p = 0; p < np; p++) {
         int nc = N - 32 * p < 32 ? N - 32 * p : 32;
-        const float *next = p + 1 < np || packed ? B + (size_t)(p + 1) * pstride : B;
+        const float *next = p + 1 < np || packed ? B + (size_t)(p + 1) * pstride : B, *panel = B + (size_t)p * pstride;
+        size_t lp = ldb;
+        if (copy) {
+            __mmask16 m0 = bml__mask16(nc), m1 = bml__mask16(nc - 16);
+            int k;
+            for (k = 0; k < K; k++) {
+                _mm512_storeu_ps(buf + (size_t)k * 32, _mm512_maskz_loadu_ps(m0, panel + (size_t)k * ldb));
+                _mm512_storeu_ps(buf + (size_t)k * 32 + 16, _mm512_maskz_loadu_ps(m1, panel + (size_t)k * ldb + 16));
+            }
+            panel = buf;
+            lp = 32;
+        }
         for (m = 0, t = 0; m < M; m += 8, t++) {
-            int rows = nt <= 8 && (p + 1 < np || packed) ? K - t * share : 0;
-            bml__pk_tile(M - m < 8 ? M - m : 8, nc, K, X + (size_t)m * K, K, B + (size_t)p * pstride, ldb,
-                         b ? b + 32 * p : NULL, Y + (size_t)m * ldy + 32 * p, ldy, acc,
-                         rows > 0 ? next + (size_t)t * share * ldb : next, rows < 0 ? 0 : rows < share ? rows : share);
+            int rows = nt <= 8 && !copy && (p + 1 < np || packed) ? K - t * share : 0;
+            bml__pk_tile(M - m < 8 ? M - m : 8, nc, K, X + (size_t)m * K, K, panel, lp, b ? b + 32 * p : NULL,
+                         Y + (size_t)m * ldy + 32 * p, ldy, acc, rows > 0 ? next + (size_t)t * share * ldb : next,
+                         rows < 0 ? 0 : rows < share ? rows : share);
         }
     }
 }
@@ -6621,6 +6640,8 @@ typedef struct bml__fwd {
     float *xhat0, *rstd0;       /* embedding LayerNorm [T,H], [T]           */
     float *pooled;              /* [nseq,H] pooled, before normalization     */
     float *dx;                  /* [T,H]  gradient of the residual stream    */
+    float *panel;               /* [threads, panel_per] a weight panel copy (bml__pk_gemm), or NULL */
+    size_t panel_per;
     /* the current layer, for the parallel tasks */
     const float *X, *W, *Wp, *b;    /* Wp: W packed (bml__pk_gemm), or NULL */
     float *Y;
@@ -6669,9 +6690,10 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
     size_t idx_floats = bml__align16((2 * f->nseq * sizeof(size_t) + 3) / 4);
     size_t save_floats = bml__align16((nL * sizeof(bml__saved) + 3) / 4);
     need = bml__ws_floats(&m->cfg, th, T, f->nseq, f->maxL, &f->scratch_per);
+    f->panel_per = 32 * bml__align16(H > I ? H : I);
     if (grad)
         need += save_floats + nL * per_layer + bml__align16(T * H) + bml__align16(T) + 2 * bml__align16(f->nseq * H) +
-                bml__align16(T * H);
+                bml__align16(T * H) + th * f->panel_per;
     if (need > m->ws.cap) {
         float *nb;
         /* grow by at least half, so batches of rising length (the usual
@@ -6703,6 +6725,7 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
         f->poff[s] = s ? f->poff[s - 1] + A * f->len[s - 1] * f->len[s - 1] : 0;
     }
     f->save = NULL;
+    f->panel = NULL;
     if (grad) {
         f->save = (bml__saved *)(void *)(m->ws.buf + off);
         off += save_floats;
@@ -6722,6 +6745,7 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
         BML__CARVE(f->rstd0, T);
         BML__CARVE(f->pooled, f->nseq * H);
         BML__CARVE(f->dx, T * H);
+        BML__CARVE(f->panel, th * f->panel_per);
         off += bml__align16(f->nseq * H);
     }
 #undef BML__CARVE
@@ -6815,17 +6839,18 @@ static void bml__linear_task(void *ctx, size_t task, int worker) {
     if (f->Wp || (bwd && f->m->packed)) {
         const float *B = f->Wp ? f->Wp : f->W;
         size_t ldb = f->Wp ? 32 : (size_t)f->N, pstride = f->Wp ? 32 * (size_t)f->K : 32;
+        float *buf = f->panel ? f->panel + (size_t)worker * f->panel_per : NULL;
         if (f->split_rows) {
             bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
             bml__pk_gemm((int)(b - a), f->N, f->K, f->X + a * f->K, B, ldb, pstride, f->b, f->Y + a * f->N, f->N,
-                         f->accumulate);
+                         f->accumulate, buf);
         } else {
             size_t np = ((size_t)f->N + 31) / 32;
             bml__range(np, (size_t)f->nsplit, task, &a, &b);
             if (a < b)
                 bml__pk_gemm(f->M, (int)((b * 32 > (size_t)f->N ? (size_t)f->N : b * 32) - a * 32), f->K, f->X,
                              B + a * pstride, ldb, pstride, f->b ? f->b + a * 32 : NULL, f->Y + a * 32, f->N,
-                             f->accumulate);
+                             f->accumulate, buf);
         }
         return;
     }
@@ -6944,8 +6969,6 @@ static __m512 bml__exp16(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
-/* The first n of 16 lanes (n may be <= 0 or >= 16). */
-static __mmask16 bml__mask16(int n) { return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1); }
 
 /* In-register transpose of a 16 x 16 block: r[i] lane j <-> r[j] lane i. */
 static void bml__tr16(__m512 r[16]) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The buffering exporter end to end: 1,000 overlays (BENCH_EXPORTER_N) of
 # STS-train sentences on a random-weight MiniLM-L6-shaped model, sequential
-# vs batch 4/8/16/32, compute / write / fsync split, plus the OpenBLAS
-# (nondeterministic) references. Markdown on stdout.
+# vs batch 4/8/16/32, compute / write / fsync split, plus the
+# nondeterministic references. Markdown on stdout.
 # usage: bash bench/exporter.sh     (after make, make build/bench/exporter)
 set -eu
 cd "$(dirname "$0")/.."
