@@ -6492,8 +6492,7 @@ static void bml__pk_pack(const float *W, int N, int K, float *P) {
    (its share of the next panel, same ldb) are prefetched. */
 static void bml__pk_tile(int mr, int nc, int K, const float *A, int lda, const float *B, size_t ldb, const float *bias,
                          float *C, int ldc, int acc, const float *pf, int pf_rows) {
-    __mmask16 m0 = (__mmask16)(nc >= 16 ? 0xFFFF : (1u << nc) - 1);
-    __mmask16 m1 = (__mmask16)(nc >= 32 ? 0xFFFF : nc > 16 ? (1u << (nc - 16)) - 1 : 0);
+    __mmask16 m0 = bml__mask16(nc), m1 = bml__mask16(nc - 16);
     __m512 bb0, bb1;
     int k;
     BML__PK_ROWS(BML__PK_DECL)
@@ -6534,7 +6533,8 @@ static void bml__pk_gemm(int M, int N, int K, const float *X, const float *B, si
     int copy = !packed && buf && nt > 8;
     for (p = 0; p < np; p++) {
         int nc = N - 32 * p < 32 ? N - 32 * p : 32;
-        const float *next = p + 1 < np || packed ? B + (size_t)(p + 1) * pstride : B, *panel = B + (size_t)p * pstride;
+        int ahead = p + 1 < np || packed;           /* a next panel to prefetch */
+        const float *next = ahead ? B + (size_t)(p + 1) * pstride : B, *panel = B + (size_t)p * pstride;
         size_t lp = ldb;
         if (copy) {
             __mmask16 m0 = bml__mask16(nc), m1 = bml__mask16(nc - 16);
@@ -6547,7 +6547,7 @@ static void bml__pk_gemm(int M, int N, int K, const float *X, const float *B, si
             lp = 32;
         }
         for (m = 0, t = 0; m < M; m += 8, t++) {
-            int rows = nt <= 8 && !copy && (p + 1 < np || packed) ? K - t * share : 0;
+            int rows = nt <= 8 && ahead ? K - t * share : 0;   /* (copy needs nt > 8) */
             bml__pk_tile(M - m < 8 ? M - m : 8, nc, K, X + (size_t)m * K, K, panel, lp, b ? b + 32 * p : NULL,
                          Y + (size_t)m * ldy + 32 * p, ldy, acc, rows > 0 ? next + (size_t)t * share * ldb : next,
                          rows < 0 ? 0 : rows < share ? rows : share);
@@ -6668,8 +6668,10 @@ static bml_status bml__cl_backward(bml__fwd *f);
 static bml_status bml__pack_weights(bml_model *m);
 #endif
 
-/* Scratch floats one attention task needs: scores [L,L] + K^T [d,L]
-   (backward: dP [L,L] too). */
+/* Scratch floats one attention task needs: the scores [L,L] (when not
+   kept) and the kernel's transposes, K^T [d,L] (reference path) or Q^T
+   [d,16] + S^T [L rounded to 16, 16] (bml__attn_avx); backward: dP [L,L]
+   and v^T [d,L]. */
 static size_t bml__attn_scratch(size_t maxL, int d) {
     return bml__align16(2 * maxL * maxL + (size_t)d * bml__align16(maxL) + 256);
 }
@@ -8759,7 +8761,8 @@ static bml_status bml__pack_weights(bml_model *m) {
     size_t per = 4 * bml__pk_floats(H, H) + bml__pk_floats(I, H) + bml__pk_floats(H, I), off = 0, bytes;
     float *base;
     unsigned char *raw;
-    if ((size_t)c->layers > (SIZE_MAX / sizeof(float) - 16) / per) return bml__fail(BML_ERR_NOMEM, "packed weights: too large");
+    if ((size_t)c->layers > (SIZE_MAX / sizeof(float) - bml__pk_slack(c) - BML__HUGE / sizeof(float)) / per)
+        return bml__fail(BML_ERR_NOMEM, "packed weights: too large");
     bytes = (per * (size_t)c->layers + bml__pk_slack(c)) * sizeof(float);
     raw = (unsigned char *)BML_MALLOC(bytes + BML__HUGE);
     if (!raw) return bml__fail(BML_ERR_NOMEM, "out of memory packing the weights (%zu MiB)",

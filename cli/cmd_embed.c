@@ -68,9 +68,11 @@ void cli_write_npy_header(FILE *f, size_t n, int h) {
    64 bytes absorbs the digits). */
 long cli_npy_stream_begin(FILE *f, int h) {
     struct stat sb;
+    long len;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || ftell(f) != 0) return 0;
     cli_write_npy_header(f, 0, h);
-    return ftell(f) > 0 ? ftell(f) : 0;
+    len = ftell(f);
+    return len > 0 ? len : 0;
 }
 
 void cli_npy_stream_end(FILE *f, long header_len, size_t n, int h, const char *name) {
