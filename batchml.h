@@ -6470,7 +6470,7 @@ static __m256i bml__mask8(size_t n) {
    ---------------------------------------------------------------------- */
 #if !defined(BATCHML_NO_PACK) && (defined(BML__AVX2) || (defined(__AVX512F__) && defined(__GNUC__) && defined(__x86_64__)))
 #define BML__PACK 1
-#include <immintrin.h>
+#include <immintrin.h>      /* (-mavx512f alone does not define __FMA__, so BML__AVX2 may be unset) */
 #ifdef __AVX512F__
 #define BML__AVX512 1
 #define BML__VL 16                   /* floats a vector */
@@ -6488,9 +6488,7 @@ static __mmask16 bml__mask16(int n) { return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 
 static bml__vmask bml__vmask_n(int n) { return bml__mask16(n); }
 #else
 #define BML__VL 8
-#ifndef BML__MR
 #define BML__MR 6
-#endif
 typedef __m256 bml__vec;
 typedef __m256i bml__vmask;
 #define bml__vzero() _mm256_setzero_ps()
@@ -6523,12 +6521,8 @@ static void bml__pk_pack(const float *W, int N, int K, float *P) {
 
 #if BML__MR == 8
 #define BML__PK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#elif BML__MR == 6
-#define BML__PK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
-#elif BML__MR == 5
-#define BML__PK_ROWS(X) X(0) X(1) X(2) X(3) X(4)
 #else
-#define BML__PK_ROWS(X) X(0) X(1) X(2) X(3)
+#define BML__PK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #endif
 #define BML__PK_DECL(i) bml__vec c##i##0 = bml__vzero(), c##i##1 = bml__vzero(); \
                         const float *a##i = A + (size_t)((i) < mr ? (i) : mr - 1) * lda;
@@ -6945,12 +6939,11 @@ static __m256 bml__exp8(__m256 x) {
 #endif
 
 #ifndef BML__GELU8
-/* erf for float: a rational approximation on [-4, 4] (|error| < 5e-7),
-   branch-free so the GELU loop vectorizes. */
+/* erf for float: a rational approximation on [-4, 4] (|error| < 5e-7).
+   (GCC keeps a loop over it scalar: see bml__erf8.) */
 static float bml__erf(float x) {
     float x2, p, q;
-    if (x > 4.0f) x = 4.0f;     /* two selects (a nested ?: became a branch */
-    if (x < -4.0f) x = -4.0f;   /* and kept the GELU loop scalar) */
+    x = x > 4.0f ? 4.0f : (x < -4.0f ? -4.0f : x);
     x2 = x * x;
     p = -2.72614225801306e-10f;
     p = p * x2 + 2.77068142495902e-08f;
@@ -7072,8 +7065,7 @@ static void bml__embed_task(void *ctx, size_t s, int worker) {
 static float bml__exp(float x) {
     float n, r, p, scale;
     int32_t bits;
-    if (x < -87.0f) x = -87.0f;
-    if (x > 88.0f) x = 88.0f;
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
     n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
     r = x - n * 0.693359375f + n * 2.12194440e-4f;
     p = 1.9875691500e-4f;
@@ -7122,7 +7114,6 @@ static __m512 bml__exp16(__m512 x) {
     p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     return _mm512_scalef_ps(p, n);
 }
-
 
 /* In-register transpose of a 16 x 16 block: r[i] lane j <-> r[j] lane i. */
 static void bml__tr16(__m512 r[16]) {
@@ -7359,7 +7350,6 @@ static void bml__ln_bwd(bml__fwd *f, const float *g, float *xhat, float *rstd) {
     f->ln_rstd = rstd;
     bml__pool_run(f->m->pool, (size_t)f->m->threads, bml__ln_bwd_task, f);
 }
-
 
 /* ffn = gelu(u), gelu(u) = u/2 (1 + erf(u / sqrt 2)) (exact, not tanh). */
 static void bml__gelu_task(void *ctx, size_t task, int worker) {
