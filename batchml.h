@@ -27,16 +27,17 @@
    FEATURE AND OVERRIDE MACROS (define before including the implementation)
      BATCHML_NO_BLAS        no OpenBLAS: built-in GEMM (portable, slower)
      BATCHML_OPENCL         the OpenCL device path (links -lOpenCL)
-     BATCHML_NO_PACK        no packed AVX-512 / AVX2 kernel for the dense
-                            layers (by default, in builds with AVX-512F or
-                            AVX2 and FMA, the weights
-                            are packed once at load and the forward pass's
-                            dense layers use it; BATCHML_NO_PACK=1 in the
-                            environment does the same at run time)
-     BATCHML_POOL_SPIN      pause instructions an idle worker thread spins
+     BATCHML_NO_PACK        no weight-panel AVX-512 / AVX2 kernel for the
+                            dense layers (by default, in builds with
+                            AVX-512F or AVX2 and FMA, the weights are laid
+                            out once at load in panels and the forward
+                            pass's dense layers use them; BATCHML_NO_PACK=1
+                            in the environment does the same at run time)
+     BATCHML_SPIN           pause instructions an idle worker thread spins
                             before it sleeps (default 4096, ~0.1 ms; 0:
                             sleep at once, for machines shared with other
-                            busy processes)
+                            busy processes; BATCHML_POOL_SPIN, its old
+                            name, still works)
      BML_MALLOC(n) BML_REALLOC(p,n) BML_FREE(p)   allocator hooks
      BML_ASSERT(x)          internal invariant checks (default: assert)
      BML_LOG(level, msg)    logging hook; the library prints nothing unless
@@ -1061,6 +1062,7 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #include <errno.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef BML_MALLOC
 #define BML_MALLOC(n) malloc(n)
@@ -1078,6 +1080,51 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #define BML__TLS __thread
 #else
 #define BML__TLS
+#endif
+
+/* ======================================================================
+   >>isa  The SIMD kernels and the BLAS this build compiles, decided here
+   ====================================================================== */
+/* BML__AVX2    x86-64 with AVX2 + FMA (every AVX-512 CPU has them): 8-lane
+                element-wise loops (GELU, exp) and, without AVX-512, the AVX2
+                form of the weight-panel kernel.
+   BML__PANELS  dense layers on weight panels (>>kernels), with AVX-512F or
+                AVX2 + FMA, unless BATCHML_NO_PACK.
+   BML__AVX512  the 16-lane kernels (panels, attention); only with panels.
+   BML__VL floats a vector, BML__MR rows of a register tile, BML__PW columns
+   of a panel (also the arena's panel-copy width when there are no panels). */
+#if defined(__AVX2__) && defined(__FMA__) && defined(__GNUC__) && defined(__x86_64__)
+#define BML__AVX2 1
+#endif
+#if !defined(BATCHML_NO_PACK) && (defined(BML__AVX2) || (defined(__AVX512F__) && defined(__GNUC__) && defined(__x86_64__)))
+#define BML__PANELS 1
+#ifdef __AVX512F__
+#define BML__AVX512 1
+#define BML__VL 16
+#define BML__MR 8
+#else
+#define BML__VL 8
+#define BML__MR 6
+#endif
+#define BML__PW (2 * BML__VL)
+#else
+#define BML__PW 32
+#endif
+#if defined(BML__AVX2) || defined(BML__PANELS)
+#include <immintrin.h> /* (-mavx512f alone does not define __FMA__, so BML__AVX2 may be unset) */
+#endif
+#ifndef BATCHML_NO_BLAS
+/* The few OpenBLAS entry points used, declared under private names bound
+   to the library's symbols: <cblas.h> would drag <complex.h> (and its
+   macro `I`) into the host's translation unit. CBLAS enums are ints. */
+#define BML__CBLAS_ROW_MAJOR 101
+#define BML__CBLAS_NO_TRANS 111
+#define BML__CBLAS_TRANS 112
+extern void bml__cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                             const float *b, int ldb, float beta, float *c, int ldc) __asm__("cblas_sgemm");
+extern char *bml__openblas_get_config(void) __asm__("openblas_get_config");
+extern char *bml__openblas_get_corename(void) __asm__("openblas_get_corename");
+extern void bml__openblas_set_num_threads(int n) __asm__("openblas_set_num_threads");
 #endif
 
 /* ======================================================================
@@ -1225,6 +1272,79 @@ static bml_status bml__read_file(const char *path, size_t limit, char **out, siz
     *out = buf;
     *len = n;
     return BML_OK;
+}
+
+/* ======================================================================
+   UTF-8
+   ====================================================================== */
+
+/* Decode the character at s[i] (i < n). Returns its length in bytes; for an
+   invalid sequence, *cp = U+FFFD, *bad = 1 and the length of the maximal
+   subpart (Unicode 15 section 3.9, "U+FFFD substitution of maximal subparts",
+   what Rust's from_utf8_lossy and WHATWG decoders do). */
+static size_t bml__utf8_dec(const uint8_t *s, size_t n, size_t i, uint32_t *cp, int *bad) {
+    unsigned c = s[i], lo = 0x80, hi = 0xBF;
+    size_t need, k;
+    uint32_t v;
+    *bad = 0;
+    if (c < 0x80) { *cp = c; return 1; }
+    if (c >= 0xC2 && c <= 0xDF) { need = 1; v = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2; v = c & 0x0F;
+        if (c == 0xE0) lo = 0xA0;
+        else if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3; v = c & 0x07;
+        if (c == 0xF0) lo = 0x90;
+        else if (c == 0xF4) hi = 0x8F;
+    } else {
+        *cp = 0xFFFD; *bad = 1; return 1;
+    }
+    for (k = 1; k <= need; k++) {
+        unsigned d;
+        if (i + k >= n) { *cp = 0xFFFD; *bad = 1; return k; }
+        d = s[i + k];
+        if (d < lo || d > hi) { *cp = 0xFFFD; *bad = 1; return k; }
+        lo = 0x80; hi = 0xBF;
+        v = (v << 6) | (d & 0x3F);
+    }
+    *cp = v;
+    return need + 1;
+}
+
+BMLDEF int bml_utf8_check(const char *text, size_t n, size_t *bad_offset) {
+    const uint8_t *s = (const uint8_t *)text;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        int bad;
+        /* ASCII runs, 8 bytes at a time */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull) break;
+            i += 8;
+        }
+        if (i >= n) break;
+        if (s[i] < 0x80) { i++; continue; }
+        if (s[i] >= 0xE1 && s[i] <= 0xEC && i + 2 < n && (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+            i += 3;
+            continue;
+        }
+        if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+            continue;
+        }
+        {
+            size_t start = i;
+            i += bml__utf8_dec(s, n, i, &cp, &bad);
+            if (bad) {
+                if (bad_offset) *bad_offset = start;
+                return 0;
+            }
+        }
+    }
+    return 1;
 }
 
 /* ======================================================================
@@ -1529,7 +1649,7 @@ static bml_status bml__json_file(const char *path, size_t limit, bml_json_doc **
 
 typedef void (*bml__task_fn)(void *ctx, size_t task, int worker);
 
-typedef struct bml__pool {
+typedef struct bml__workers {
     int nthreads;               /* workers including the caller            */
     pthread_t *tids;
     pthread_mutex_t mu;
@@ -1539,17 +1659,20 @@ typedef struct bml__pool {
     size_t ntasks, next, done;
     unsigned long generation;
     int stop, sleepers, waiting;
-} bml__pool;
+} bml__workers;
 
 /* Waking a sleeping thread costs 5-50 us (futex, scheduler; more in a VM),
    and a forward pass runs ~10 jobs a layer: at batch 1 on two threads the
    wake-ups took longer than the arithmetic. So a worker that finished a
    job, and a caller waiting for its workers, first spin on the shared
-   counters for about BATCHML_POOL_SPIN pause instructions (~27 ns each on
+   counters for about BATCHML_SPIN pause instructions (~27 ns each on
    a Zen 5; ~0.1 ms in all) and only then sleep on the condition variable.
    0 turns the spinning off. Tasks are still claimed under the mutex. */
-#ifndef BATCHML_POOL_SPIN
-#define BATCHML_POOL_SPIN 4096
+#if !defined(BATCHML_SPIN) && defined(BATCHML_POOL_SPIN)
+#define BATCHML_SPIN BATCHML_POOL_SPIN
+#endif
+#ifndef BATCHML_SPIN
+#define BATCHML_SPIN 4096
 #endif
 #if defined(__GNUC__)
 #define BML__LOAD(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
@@ -1561,7 +1684,7 @@ typedef struct bml__pool {
 #else
 #define BML__RELAX() ((void)0)
 #endif
-#define BML__SPIN BATCHML_POOL_SPIN
+#define BML__SPIN BATCHML_SPIN
 #else   /* no atomics known here: sleep at once */
 #define BML__LOAD(p) (*(p))
 #define BML__STORE(p, v) (*(p) = (v))
@@ -1570,7 +1693,7 @@ typedef struct bml__pool {
 #endif
 
 /* Take tasks until none are left; `worker` is 0 for the caller. */
-static void bml__pool_drain(bml__pool *p, int worker) {
+static void bml__workers_drain(bml__workers *p, int worker) {
     for (;;) {
         size_t t;
         pthread_mutex_lock(&p->mu);
@@ -1585,11 +1708,11 @@ static void bml__pool_drain(bml__pool *p, int worker) {
     }
 }
 
-typedef struct { bml__pool *p; int worker; } bml__pool_arg;
+typedef struct { bml__workers *p; int worker; } bml__workers_arg;
 
-static void *bml__pool_main(void *arg) {
-    bml__pool_arg *a = (bml__pool_arg *)arg;
-    bml__pool *p = a->p;
+static void *bml__workers_main(void *arg) {
+    bml__workers_arg *a = (bml__workers_arg *)arg;
+    bml__workers *p = a->p;
     int worker = a->worker;
     unsigned long seen = 0;
     BML_FREE(a);
@@ -1606,32 +1729,32 @@ static void *bml__pool_main(void *arg) {
         if (p->stop) { pthread_mutex_unlock(&p->mu); return NULL; }
         seen = p->generation;
         pthread_mutex_unlock(&p->mu);
-        bml__pool_drain(p, worker);
+        bml__workers_drain(p, worker);
     }
 }
 
-static void bml__pool_destroy(bml__pool *p);
+static void bml__workers_destroy(bml__workers *p);
 
 /* A pool of `nthreads` (the caller counts as one). */
-static bml_status bml__pool_create(int nthreads, bml__pool **out) {
-    bml__pool *p;
+static bml_status bml__workers_create(int nthreads, bml__workers **out) {
+    bml__workers *p;
     int i;
     *out = NULL;
     if (nthreads < 1) nthreads = 1;
-    p = (bml__pool *)bml__calloc(1, sizeof *p);
+    p = (bml__workers *)bml__calloc(1, sizeof *p);
     if (!p) return bml__fail(BML_ERR_NOMEM, "out of memory creating a thread pool");
     p->nthreads = 1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv_work, NULL);
     pthread_cond_init(&p->cv_done, NULL);
     p->tids = (pthread_t *)bml__calloc((size_t)nthreads, sizeof(pthread_t));
-    if (!p->tids) { bml__pool_destroy(p); return bml__fail(BML_ERR_NOMEM, "out of memory creating a thread pool"); }
+    if (!p->tids) { bml__workers_destroy(p); return bml__fail(BML_ERR_NOMEM, "out of memory creating a thread pool"); }
     for (i = 1; i < nthreads; i++) {
-        bml__pool_arg *a = (bml__pool_arg *)BML_MALLOC(sizeof *a);
+        bml__workers_arg *a = (bml__workers_arg *)BML_MALLOC(sizeof *a);
         if (!a) break;
         a->p = p;
         a->worker = i;
-        if (pthread_create(&p->tids[i], NULL, bml__pool_main, a) != 0) { BML_FREE(a); break; }
+        if (pthread_create(&p->tids[i], NULL, bml__workers_main, a) != 0) { BML_FREE(a); break; }
         p->nthreads++;
     }
     *out = p;
@@ -1640,7 +1763,7 @@ static bml_status bml__pool_create(int nthreads, bml__pool **out) {
 
 /* Run fn(ctx, task, worker) for task in [0, ntasks) across the pool and
    wait for all of them. Not reentrant: one job at a time per pool. */
-static void bml__pool_run(bml__pool *p, size_t ntasks, bml__task_fn fn, void *ctx) {
+static void bml__workers_run(bml__workers *p, size_t ntasks, bml__task_fn fn, void *ctx) {
     size_t t;
     int spin;
     if (!p || p->nthreads == 1 || ntasks <= 1) {
@@ -1656,7 +1779,7 @@ static void bml__pool_run(bml__pool *p, size_t ntasks, bml__task_fn fn, void *ct
     BML__STORE(&p->generation, p->generation + 1);
     if (p->sleepers) pthread_cond_broadcast(&p->cv_work);
     pthread_mutex_unlock(&p->mu);
-    bml__pool_drain(p, 0);
+    bml__workers_drain(p, 0);
     for (spin = 0; spin < BML__SPIN && BML__LOAD(&p->done) < ntasks; spin++) BML__RELAX();
     pthread_mutex_lock(&p->mu);
     p->waiting = 1;
@@ -1665,7 +1788,7 @@ static void bml__pool_run(bml__pool *p, size_t ntasks, bml__task_fn fn, void *ct
     pthread_mutex_unlock(&p->mu);
 }
 
-static void bml__pool_destroy(bml__pool *p) {
+static void bml__workers_destroy(bml__workers *p) {
     int i;
     if (!p) return;
     pthread_mutex_lock(&p->mu);
@@ -1681,7 +1804,7 @@ static void bml__pool_destroy(bml__pool *p) {
 }
 
 /* ======================================================================
-   Tokenizer
+   >>tokenizer  Tokenizer
    ====================================================================== */
 /* Tokenizer implementation: BERT WordPiece, id-for-id and offset-for-
    offset identical to Hugging Face `tokenizers` (0.23):
@@ -1702,15 +1825,13 @@ static void bml__pool_destroy(bml__pool *p) {
    hashes of all prefixes of a piece come from one forward pass.
 
    Unicode rules (which version of what) are documented in
-   tools/gen_unicode.py, which generates the Unicode tables block below
+   tools/gen_unicode.py, which generates the Unicode tables (appendix) and
+   the flags below
    (`python3 tools/gen_unicode.py --update batchml.h`). */
 
-#include <unistd.h>
-/* ---- BEGIN Unicode tables: GENERATED by tools/gen_unicode.py (do not edit) ---- */
-/* Source: /usr/share/unicode (UCD 15.0.0); categories as of Unicode 8.0, NFD as of 9.0,
-   lowercase as of 17.0: the versions HF tokenizers' Rust crates use.
-   Two-level tables: stage1[cp >> SHIFT] is a block, stage2[(block << SHIFT) | (cp & MASK)]
-   the value. */
+/* Unicode properties of a code point (the tables and their lookups are in
+   the appendix, >>tables). */
+/* ---- BEGIN Unicode flags: GENERATED by tools/gen_unicode.py (do not edit) ---- */
 #define BML__TOK_F_DROP   1  /* removed by clean_text: NUL, U+FFFD, Cc (not \t\n\r), Cf, Co */
 #define BML__TOK_F_WS     2  /* White_Space (Rust char::is_whitespace)            */
 #define BML__TOK_F_PUNCT  4  /* ASCII punctuation or Unicode P* (8.0)              */
@@ -1718,6 +1839,7945 @@ static void bml__pool_destroy(bml__pool *p) {
 #define BML__TOK_F_CJK    16 /* HF "chinese character" ranges                     */
 #define BML__TOK_F_DECOMP 32 /* has a canonical decomposition (9.0; Hangul too)   */
 #define BML__TOK_F_LOWER  64 /* has a lowercase mapping (17.0)                    */
+/* ---- END Unicode flags ---- */
+static unsigned bml__tok_prop(uint32_t cp);                 /* flags | ccc << 8 */
+static uint32_t bml__tok_lower1(uint32_t cp);               /* simple lowercase */
+static int bml__tok_decompose(uint32_t cp, uint32_t *out);  /* full NFD into out[0..4) */
+
+/* ======================================================================
+   The tokenizer object
+   ====================================================================== */
+
+#define BML__TOK_CHUNK 65536        /* bytes normalized at a time (cut at ASCII whitespace) */
+#define BML__TOK_MAX_TEMPLATE 16
+#define BML__TOK_MAX_SPECIAL_IDS 8
+#define BML__TOK_MAX_ID 16777215    /* ids beyond this are a malformed file */
+
+typedef struct bml__tok_slot {
+    uint32_t h;         /* high bits of the key hash                     */
+    int32_t id;         /* -1: empty                                     */
+    uint32_t off;       /* key bytes in the string pool                  */
+    uint32_t len;       /* key length | 0x80000000 for "##" continuation */
+} bml__tok_slot;
+
+typedef struct bml__tok_added {
+    int32_t id;
+    uint32_t off, len;  /* content in the string pool */
+    int special;
+} bml__tok_added;
+
+typedef struct bml__tok_titem {
+    int kind;           /* 0: special tokens, 1: sequence A, 2: sequence B */
+    int type_id;
+    int nids;
+    int32_t ids[BML__TOK_MAX_SPECIAL_IDS];
+} bml__tok_titem;
+
+struct bml_tokenizer {
+    /* normalizer */
+    int clean_text, handle_cjk, strip_accents, lowercase;
+    /* strings: every token and added token, NUL-terminated */
+    char *strs;
+    size_t strs_len, strs_cap;
+    /* id -> string (UINT32_MAX: no string) */
+    uint32_t *id_off;
+    uint8_t *id_special;
+    size_t id_count;
+    /* vocabulary hash */
+    bml__tok_slot *slots;
+    size_t mask;
+    uint32_t max_key[2];
+    /* WordPiece */
+    int32_t unk_id;
+    char prefix[64];
+    size_t prefix_len;
+    size_t max_chars;
+    /* added tokens matched in the raw text, longest first per first byte */
+    bml__tok_added *added;
+    size_t n_added;
+    uint32_t added_first[256][2];   /* [start, count) into added_order */
+    int added_one_first;            /* the first byte of every added token, or -1 */
+    uint32_t *added_order;
+    /* post-processor */
+    bml__tok_titem single[BML__TOK_MAX_TEMPLATE], pair[BML__TOK_MAX_TEMPLATE];
+    int n_single, n_pair;
+    size_t added_single, added_pair;
+    /* decoder */
+    int dec_wordpiece, dec_cleanup;
+    char dec_prefix[64];
+    size_t dec_prefix_len;
+    /* special ids by role */
+    int32_t cls_id, sep_id, pad_id, mask_id;
+    /* truncation */
+    size_t max_len;                 /* SIZE_MAX: none */
+    /* ASCII fast path: mapped byte or -1 (dropped), class bits */
+    int16_t ascii_map[128];
+    uint8_t ascii_cls[128];
+    int32_t ascii_id[128];          /* id of the one-character word, -1: none */
+};
+
+/* ---- string pool ---------------------------------------------------- */
+
+static int bml__tok_str_add(bml_tokenizer *t, const char *s, size_t n, uint32_t *off) {
+    if (n > 0x7FFFFFF0u || t->strs_len + n + 1 > 0xFFFFFFF0u) return 0;
+    if (t->strs_len + n + 1 > t->strs_cap) {
+        size_t nc = t->strs_cap ? t->strs_cap * 2 : 65536;
+        char *np;
+        while (nc < t->strs_len + n + 1) nc *= 2;
+        np = (char *)BML_REALLOC(t->strs, nc);
+        if (!np) return 0;
+        t->strs = np;
+        t->strs_cap = nc;
+    }
+    memcpy(t->strs + t->strs_len, s, n);
+    t->strs[t->strs_len + n] = 0;
+    *off = (uint32_t)t->strs_len;
+    t->strs_len += n + 1;
+    return 1;
+}
+
+/* ---- vocabulary hash (FNV-1a 64 over the key bytes, seeded by kind) ---- */
+
+#define BML__TOK_FNV_PRIME 0x100000001b3ull
+static const uint64_t bml__tok_seed[2] = {0xcbf29ce484222325ull, 0x9ae16a3b2f90404full};
+
+static uint64_t bml__tok_hash(int cont, const uint8_t *s, size_t n) {
+    uint64_t h = bml__tok_seed[cont];
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ s[i]) * BML__TOK_FNV_PRIME;
+    return h;
+}
+
+static size_t bml__tok_slot_of(uint64_t h, size_t mask) { return (size_t)(h ^ (h >> 29)) & mask; }
+
+static int bml__tok_same(const char *a, const uint8_t *b, size_t n) {
+    size_t i;
+    if (n > 16) return !memcmp(a, b, n);
+    for (i = 0; i < n; i++)
+        if ((uint8_t)a[i] != b[i]) return 0;
+    return 1;
+}
+
+static int32_t bml__tok_find(const bml_tokenizer *t, uint64_t h, const uint8_t *s, size_t n, int cont) {
+    size_t i = bml__tok_slot_of(h, t->mask);
+    uint32_t hh = (uint32_t)(h >> 32), key = (uint32_t)n | (cont ? 0x80000000u : 0);
+    for (;;) {
+        const bml__tok_slot *sl = &t->slots[i];
+        if (sl->id < 0) return -1;
+        if (sl->h == hh && sl->len == key && bml__tok_same(t->strs + sl->off, s, n)) return sl->id;
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* Insert (cont, bytes at pool offset off, n) -> id; 0 if the key exists. */
+static int bml__tok_insert(bml_tokenizer *t, uint32_t off, size_t n, int cont, int32_t id) {
+    const uint8_t *s = (const uint8_t *)t->strs + off;
+    uint64_t h = bml__tok_hash(cont, s, n);
+    size_t i = bml__tok_slot_of(h, t->mask);
+    uint32_t hh = (uint32_t)(h >> 32), key = (uint32_t)n | (cont ? 0x80000000u : 0);
+    for (;;) {
+        bml__tok_slot *sl = &t->slots[i];
+        if (sl->id < 0) break;
+        if (sl->h == hh && sl->len == key && !memcmp(t->strs + sl->off, s, n)) return 0;
+        i = (i + 1) & t->mask;
+    }
+    t->slots[i].h = hh;
+    t->slots[i].id = id;
+    t->slots[i].off = off;
+    t->slots[i].len = key;
+    if (n > t->max_key[cont]) t->max_key[cont] = (uint32_t)n;
+    return 1;
+}
+
+/* ======================================================================
+   Loading
+   ====================================================================== */
+
+/* A vocabulary being built: (string, id) pairs in file order. */
+typedef struct bml__tok_vb {
+    uint32_t *off, *len;
+    int32_t *id;
+    size_t *line;           /* source line (vocab.txt) or 0 */
+    size_t n, cap;
+} bml__tok_vb;
+
+static int bml__tok_vb_push(bml_tokenizer *t, bml__tok_vb *v, const char *s, size_t n, int32_t id, size_t line) {
+    uint32_t off;
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? v->cap * 2 : 32768;
+        uint32_t *no = (uint32_t *)BML_REALLOC(v->off, nc * sizeof *no);
+        uint32_t *nl;
+        int32_t *ni;
+        size_t *nline;
+        if (!no) return 0;
+        v->off = no;
+        nl = (uint32_t *)BML_REALLOC(v->len, nc * sizeof *nl);
+        if (!nl) return 0;
+        v->len = nl;
+        ni = (int32_t *)BML_REALLOC(v->id, nc * sizeof *ni);
+        if (!ni) return 0;
+        v->id = ni;
+        nline = (size_t *)BML_REALLOC(v->line, nc * sizeof *nline);
+        if (!nline) return 0;
+        v->line = nline;
+        v->cap = nc;
+    }
+    if (!bml__tok_str_add(t, s, n, &off)) return 0;
+    v->off[v->n] = off;
+    v->len[v->n] = (uint32_t)n;
+    v->id[v->n] = id;
+    v->line[v->n] = line;
+    v->n++;
+    return 1;
+}
+
+static void bml__tok_vb_free(bml__tok_vb *v) {
+    BML_FREE(v->off);
+    BML_FREE(v->len);
+    BML_FREE(v->id);
+    BML_FREE(v->line);
+    memset(v, 0, sizeof *v);
+}
+
+/* Build the id table and the hash from the vocabulary and the added tokens. */
+static bml_status bml__tok_build(bml_tokenizer *t, bml__tok_vb *v, const char *src) {
+    size_t i, n_slots = 64, max_id = 0, nkeys;
+    for (i = 0; i < v->n; i++)
+        if ((size_t)v->id[i] > max_id) max_id = (size_t)v->id[i];
+    for (i = 0; i < t->n_added; i++)
+        if ((size_t)t->added[i].id > max_id) max_id = (size_t)t->added[i].id;
+    if (v->n == 0) return bml__fail(BML_ERR_FORMAT, "%s: empty vocabulary", src);
+    t->id_count = max_id + 1;
+    t->id_off = (uint32_t *)BML_MALLOC(t->id_count * sizeof(uint32_t));
+    t->id_special = (uint8_t *)bml__calloc(t->id_count, 1);
+    if (!t->id_off || !t->id_special) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", src);
+    memset(t->id_off, 0xFF, t->id_count * sizeof(uint32_t));
+    nkeys = v->n * 2;
+    while (n_slots < nkeys + nkeys / 2) n_slots *= 2;
+    t->slots = (bml__tok_slot *)BML_MALLOC(n_slots * sizeof(bml__tok_slot));
+    if (!t->slots) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", src);
+    for (i = 0; i < n_slots; i++) t->slots[i].id = -1;
+    t->mask = n_slots - 1;
+    for (i = 0; i < v->n; i++) {
+        uint32_t off = v->off[i], len = v->len[i];
+        int32_t id = v->id[i];
+        if (t->id_off[id] != UINT32_MAX) {
+            if (v->line[i])
+                return bml__fail(BML_ERR_FORMAT, "%s line %zu: id %d already used", src, v->line[i], (int)id);
+            return bml__fail(BML_ERR_FORMAT, "%s: model.vocab: id %d is given to two tokens ('%s' and '%s')", src,
+                             (int)id, t->strs + t->id_off[id], t->strs + off);
+        }
+        t->id_off[id] = off;
+        if (!bml__tok_insert(t, off, len, 0, id)) {
+            if (v->line[i]) {
+                int32_t first = bml__tok_find(t, bml__tok_hash(0, (const uint8_t *)t->strs + off, len),
+                                              (const uint8_t *)t->strs + off, len, 0);
+                return bml__fail(BML_ERR_FORMAT, "%s line %zu: duplicate token '%.40s' (first at line %d)", src,
+                                 v->line[i], t->strs + off, (int)first + 1);
+            }
+            return bml__fail(BML_ERR_FORMAT, "%s: model.vocab: duplicate token '%.40s'", src, t->strs + off);
+        }
+        if (t->prefix_len && len >= t->prefix_len && !memcmp(t->strs + off, t->prefix, t->prefix_len))
+            bml__tok_insert(t, off + (uint32_t)t->prefix_len, len - t->prefix_len, 1, id);
+    }
+    /* added tokens: their strings (HF prefers them to the model's for the
+       same id) and special flags */
+    for (i = 0; i < t->n_added; i++) {
+        bml__tok_added *a = &t->added[i];
+        t->id_off[a->id] = a->off;
+        if (a->special) t->id_special[a->id] = 1;
+    }
+    return BML_OK;
+}
+
+/* Order added tokens by first byte, longest first (leftmost-longest match). */
+static bml_status bml__tok_index_added(bml_tokenizer *t) {
+    size_t i, j, pos = 0;
+    int b;
+    t->added_order = (uint32_t *)bml__calloc(t->n_added + 1, sizeof(uint32_t));
+    if (!t->added_order) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (b = 0; b < 256; b++) {
+        size_t start = pos;
+        for (i = 0; i < t->n_added; i++)
+            if (t->added[i].len && (uint8_t)t->strs[t->added[i].off] == b) t->added_order[pos++] = (uint32_t)i;
+        /* insertion sort by length, descending */
+        for (i = start + 1; i < pos; i++) {
+            uint32_t x = t->added_order[i];
+            for (j = i; j > start && t->added[t->added_order[j - 1]].len < t->added[x].len; j--)
+                t->added_order[j] = t->added_order[j - 1];
+            t->added_order[j] = x;
+        }
+        t->added_first[b][0] = (uint32_t)start;
+        t->added_first[b][1] = (uint32_t)(pos - start);
+    }
+    t->added_one_first = -1;
+    for (b = 0; b < 256; b++)
+        if (t->added_first[b][1]) {
+            if (t->added_first[b][1] == pos) t->added_one_first = b;
+            break;
+        }
+    return BML_OK;
+}
+
+static bml_status bml__tok_add_added(bml_tokenizer *t, const char *s, size_t n, int32_t id, int special, size_t *cap) {
+    size_t i;
+    for (i = 0; i < t->n_added; i++)
+        if (t->added[i].len == n && !memcmp(t->strs + t->added[i].off, s, n)) return BML_OK;
+    if (t->n_added == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        bml__tok_added *na = (bml__tok_added *)BML_REALLOC(t->added, nc * sizeof *na);
+        if (!na) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        t->added = na;
+        *cap = nc;
+    }
+    if (!bml__tok_str_add(t, s, n, &t->added[t->n_added].off)) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    t->added[t->n_added].len = (uint32_t)n;
+    t->added[t->n_added].id = id;
+    t->added[t->n_added].special = special;
+    t->n_added++;
+    return BML_OK;
+}
+
+static void bml__tok_ascii_tables(bml_tokenizer *t) {
+    int c;
+    for (c = 0; c < 128; c++) {
+        unsigned p = bml__tok_prop((uint32_t)c);
+        int m = c;
+        if (t->clean_text) {
+            if (p & BML__TOK_F_DROP) m = -1;
+            else if (p & BML__TOK_F_WS) m = ' ';
+        }
+        if (m >= 'A' && m <= 'Z' && t->lowercase) m += 32;
+        t->ascii_map[c] = (int16_t)m;
+        t->ascii_cls[c] = (uint8_t)(p & (BML__TOK_F_WS | BML__TOK_F_PUNCT));
+        {
+            char ch = (char)c;
+            t->ascii_id[c] = bml__tok_find(t, bml__tok_hash(0, (const uint8_t *)&ch, 1), (const uint8_t *)&ch, 1, 0);
+            if (t->max_chars < 1) t->ascii_id[c] = -1;
+        }
+    }
+}
+
+/* Default template: [CLS] $A [SEP] / [CLS] $A [SEP] $B:1 [SEP]:1 */
+static void bml__tok_bert_template(bml_tokenizer *t, int32_t cls, int32_t sep) {
+    bml__tok_titem *s = t->single, *p = t->pair;
+    memset(t->single, 0, sizeof t->single);
+    memset(t->pair, 0, sizeof t->pair);
+    s[0].kind = 0; s[0].nids = 1; s[0].ids[0] = cls;
+    s[1].kind = 1;
+    s[2].kind = 0; s[2].nids = 1; s[2].ids[0] = sep;
+    t->n_single = 3;
+    p[0] = s[0]; p[1] = s[1]; p[2] = s[2];
+    p[3].kind = 2; p[3].type_id = 1;
+    p[4].kind = 0; p[4].nids = 1; p[4].ids[0] = sep; p[4].type_id = 1;
+    t->n_pair = 5;
+}
+
+/* A JSON number that is a token id: an integer in 0..BML__TOK_MAX_ID
+   (checked before any cast, so 1e300 or -5 is just "not an id"). */
+static int bml__tok_is_id(const bml_json *v) {
+    return v && v->type == BML_JSON_NUMBER && v->num >= 0 && v->num <= BML__TOK_MAX_ID && v->num == floor(v->num);
+}
+
+static const char *bml__tok_jstr(const bml_json *v) {
+    return v && v->type == BML_JSON_STRING ? v->str : NULL;
+}
+
+static int bml__tok_jbool(const bml_json *v, int dflt) {
+    if (!v || v->type == BML_JSON_NULL) return dflt;
+    if (v->type == BML_JSON_TRUE) return 1;
+    if (v->type == BML_JSON_FALSE) return 0;
+    return dflt;
+}
+
+/* A special token given as "str" or {"content": "str", ...}. */
+static const char *bml__tok_jtoken(const bml_json *v) {
+    if (!v) return NULL;
+    if (v->type == BML_JSON_STRING) return v->str;
+    if (v->type == BML_JSON_OBJECT) return bml__tok_jstr(bml_json_get(v, "content"));
+    return NULL;
+}
+
+static bml_status bml__tok_parse_template(bml_tokenizer *t, const bml_json *arr, const bml_json *specials,
+                                          bml__tok_titem *items, int *n_items, const char *src, const char *what) {
+    size_t i;
+    if (!arr || arr->type != BML_JSON_ARRAY)
+        return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s must be an array", src, what);
+    if (arr->len > BML__TOK_MAX_TEMPLATE)
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: post_processor.%s has more than %d items", src, what, BML__TOK_MAX_TEMPLATE);
+    for (i = 0; i < arr->len; i++) {
+        const bml_json *it = &arr->kids[i], *sp = bml_json_get(it, "SpecialToken"), *sq = bml_json_get(it, "Sequence");
+        bml__tok_titem *ti = &items[i];
+        const bml_json *tid;
+        memset(ti, 0, sizeof *ti);
+        if (sp) {
+            const char *name = bml__tok_jstr(bml_json_get(sp, "id"));
+            const bml_json *def = name ? bml_json_get(specials, name) : NULL, *ids = bml_json_get(def, "ids");
+            size_t k;
+            if (!ids || ids->type != BML_JSON_ARRAY || ids->len > BML__TOK_MAX_SPECIAL_IDS)
+                return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: special token '%s' not defined", src, what,
+                                 i, name ? name : "?");
+            ti->kind = 0;
+            ti->nids = (int)ids->len;
+            for (k = 0; k < ids->len; k++) {
+                if (!bml__tok_is_id(&ids->kids[k]))
+                    return bml__fail(BML_ERR_FORMAT, "%s: post_processor: bad id for '%s'", src, name);
+                ti->ids[k] = (int32_t)ids->kids[k].num;
+            }
+            tid = bml_json_get(sp, "type_id");
+        } else if (sq) {
+            const char *which = bml__tok_jstr(bml_json_get(sq, "id"));
+            if (!which || (strcmp(which, "A") && strcmp(which, "B")))
+                return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: Sequence id must be A or B", src, what, i);
+            ti->kind = which[0] == 'A' ? 1 : 2;
+            tid = bml_json_get(sq, "type_id");
+        } else {
+            return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: expected SpecialToken or Sequence", src, what, i);
+        }
+        if (tid && tid->type == BML_JSON_NUMBER && tid->num >= 0 && tid->num < 256) ti->type_id = (int)tid->num;
+    }
+    *n_items = (int)arr->len;
+    (void)t;
+    return BML_OK;
+}
+
+static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
+    bml_json_doc *doc = NULL;
+    const bml_json *root, *model, *vocab, *norm, *pre, *post, *dec, *added, *v;
+    bml__tok_vb vb;
+    size_t i, added_cap = 0;
+    bml_status st;
+    memset(&vb, 0, sizeof vb);
+    if ((st = bml__json_file(path, (size_t)64 << 20, &doc)) != BML_OK) return st;
+    root = bml_json_root(doc);
+    if (root->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); goto done; }
+    model = bml_json_get(root, "model");
+    if (!model || model->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: no \"model\" object", path); goto done; }
+    v = bml_json_get(model, "type");
+    if (v && (!bml__tok_jstr(v) || strcmp(v->str, "WordPiece"))) {
+        st = bml__fail(BML_ERR_UNSUPPORTED, "%s: model.type '%s' is not supported (only WordPiece)", path,
+                       bml__tok_jstr(v) ? v->str : "?");
+        goto done;
+    }
+    /* WordPiece parameters */
+    v = bml_json_get(model, "continuing_subword_prefix");
+    if (bml__tok_jstr(v)) {
+        if (v->len >= sizeof t->prefix) { st = bml__fail(BML_ERR_UNSUPPORTED, "%s: continuing_subword_prefix too long", path); goto done; }
+        memcpy(t->prefix, v->str, v->len + 1);
+        t->prefix_len = v->len;
+    }
+    v = bml_json_get(model, "max_input_chars_per_word");
+    if (v && v->type == BML_JSON_NUMBER) {
+        if (v->num < 0) { st = bml__fail(BML_ERR_FORMAT, "%s: model.max_input_chars_per_word is negative", path); goto done; }
+        t->max_chars = v->num > 1e15 ? (size_t)1e15 : (size_t)v->num;
+    }
+    /* vocabulary */
+    vocab = bml_json_get(model, "vocab");
+    if (!vocab || vocab->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: model.vocab must be an object", path); goto done; }
+    for (i = 0; i < vocab->len; i++) {
+        const bml_json *e = &vocab->kids[i];
+        if (!bml__tok_is_id(e)) {
+            st = bml__fail(BML_ERR_FORMAT, "%s: model.vocab['%.40s'] is not an id in 0..%d", path, e->key, BML__TOK_MAX_ID);
+            goto done;
+        }
+        if (!bml__tok_vb_push(t, &vb, e->key, e->key_len, (int32_t)e->num, 0)) { st = bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); goto done; }
+    }
+    /* added tokens (matched in the raw text when not normalized) */
+    added = bml_json_get(root, "added_tokens");
+    if (added && added->type == BML_JSON_ARRAY) {
+        for (i = 0; i < added->len; i++) {
+            const bml_json *a = &added->kids[i], *id = bml_json_get(a, "id");
+            const char *content = bml__tok_jstr(bml_json_get(a, "content"));
+            if (!content || !bml__tok_is_id(id)) {
+                st = bml__fail(BML_ERR_FORMAT, "%s: added_tokens[%zu] needs a content string and an id", path, i);
+                goto done;
+            }
+            if (bml__tok_jbool(bml_json_get(a, "normalized"), 0) || bml__tok_jbool(bml_json_get(a, "lstrip"), 0) ||
+                bml__tok_jbool(bml_json_get(a, "rstrip"), 0) || bml__tok_jbool(bml_json_get(a, "single_word"), 0)) {
+                st = bml__fail(BML_ERR_UNSUPPORTED, "%s: added_tokens[%zu] ('%.40s'): normalized, lstrip, rstrip and "
+                               "single_word added tokens are not supported", path, i, content);
+                goto done;
+            }
+            if ((st = bml__tok_add_added(t, bml_json_get(a, "content")->str, bml_json_get(a, "content")->len,
+                                         (int32_t)id->num, bml__tok_jbool(bml_json_get(a, "special"), 0), &added_cap)) != BML_OK)
+                goto done;
+        }
+    }
+    v = bml_json_get(model, "unk_token");
+    {
+        const char *unk = bml__tok_jstr(v) ? v->str : "[UNK]";
+        size_t j;
+        t->unk_id = -1;
+        for (j = 0; j < vb.n; j++)
+            if (vb.len[j] == strlen(unk) && !memcmp(t->strs + vb.off[j], unk, vb.len[j])) { t->unk_id = vb.id[j]; break; }
+        if (t->unk_id < 0) { st = bml__fail(BML_ERR_FORMAT, "%s: model.unk_token '%s' is not in the vocabulary", path, unk); goto done; }
+    }
+    /* normalizer */
+    norm = bml_json_get(root, "normalizer");
+    if (norm && norm->type == BML_JSON_OBJECT) {
+        const char *type = bml__tok_jstr(bml_json_get(norm, "type"));
+        const bml_json *sa;
+        if (!type || strcmp(type, "BertNormalizer")) {
+            st = bml__fail(BML_ERR_UNSUPPORTED, "%s: normalizer '%s' is not supported (only BertNormalizer)", path, type ? type : "?");
+            goto done;
+        }
+        t->clean_text = bml__tok_jbool(bml_json_get(norm, "clean_text"), 1);
+        t->handle_cjk = bml__tok_jbool(bml_json_get(norm, "handle_chinese_chars"), 1);
+        t->lowercase = bml__tok_jbool(bml_json_get(norm, "lowercase"), 1);
+        sa = bml_json_get(norm, "strip_accents");
+        t->strip_accents = (!sa || sa->type == BML_JSON_NULL) ? t->lowercase : bml__tok_jbool(sa, t->lowercase);
+    } else {
+        t->clean_text = t->handle_cjk = t->lowercase = t->strip_accents = 0;
+    }
+    pre = bml_json_get(root, "pre_tokenizer");
+    if (!pre || pre->type != BML_JSON_OBJECT || !bml__tok_jstr(bml_json_get(pre, "type")) ||
+        strcmp(bml_json_get(pre, "type")->str, "BertPreTokenizer")) {
+        st = bml__fail(BML_ERR_UNSUPPORTED, "%s: pre_tokenizer must be BertPreTokenizer", path);
+        goto done;
+    }
+    if ((st = bml__tok_build(t, &vb, path)) != BML_OK) goto done;
+    /* post-processor */
+    post = bml_json_get(root, "post_processor");
+    t->n_single = t->n_pair = 0;
+    if (post && post->type == BML_JSON_OBJECT) {
+        const char *type = bml__tok_jstr(bml_json_get(post, "type"));
+        if (type && !strcmp(type, "TemplateProcessing")) {
+            const bml_json *sp = bml_json_get(post, "special_tokens");
+            if ((st = bml__tok_parse_template(t, bml_json_get(post, "single"), sp, t->single, &t->n_single, path, "single")) != BML_OK ||
+                (st = bml__tok_parse_template(t, bml_json_get(post, "pair"), sp, t->pair, &t->n_pair, path, "pair")) != BML_OK)
+                goto done;
+        } else if (type && !strcmp(type, "BertProcessing")) {
+            const bml_json *cls = bml_json_get(post, "cls"), *sep = bml_json_get(post, "sep");
+            if (!cls || cls->type != BML_JSON_ARRAY || cls->len != 2 || cls->kids[1].type != BML_JSON_NUMBER ||
+                !sep || sep->type != BML_JSON_ARRAY || sep->len != 2 || sep->kids[1].type != BML_JSON_NUMBER) {
+                st = bml__fail(BML_ERR_FORMAT, "%s: post_processor BertProcessing needs cls and sep [token, id]", path);
+                goto done;
+            }
+            if (!bml__tok_is_id(&cls->kids[1]) || !bml__tok_is_id(&sep->kids[1])) {
+                st = bml__fail(BML_ERR_FORMAT, "%s: post_processor BertProcessing: cls and sep ids must be integers in 0..%d", path,
+                               BML__TOK_MAX_ID);
+                goto done;
+            }
+            bml__tok_bert_template(t, (int32_t)cls->kids[1].num, (int32_t)sep->kids[1].num);
+        } else {
+            st = bml__fail(BML_ERR_UNSUPPORTED, "%s: post_processor '%s' is not supported", path, type ? type : "?");
+            goto done;
+        }
+    } else {
+        t->single[0].kind = 1;
+        t->n_single = 1;
+        t->pair[0].kind = 1;
+        t->pair[1].kind = 2;
+        t->pair[1].type_id = 1;
+        t->n_pair = 2;
+    }
+    /* decoder */
+    dec = bml_json_get(root, "decoder");
+    if (dec && dec->type == BML_JSON_OBJECT) {
+        const char *type = bml__tok_jstr(bml_json_get(dec, "type"));
+        const char *pfx = bml__tok_jstr(bml_json_get(dec, "prefix"));
+        if (!type || strcmp(type, "WordPiece")) {
+            st = bml__fail(BML_ERR_UNSUPPORTED, "%s: decoder '%s' is not supported (only WordPiece)", path, type ? type : "?");
+            goto done;
+        }
+        t->dec_wordpiece = 1;
+        t->dec_cleanup = bml__tok_jbool(bml_json_get(dec, "cleanup"), 1);
+        if (!pfx) pfx = "##";
+        if (strlen(pfx) >= sizeof t->dec_prefix) { st = bml__fail(BML_ERR_UNSUPPORTED, "%s: decoder.prefix too long", path); goto done; }
+        strcpy(t->dec_prefix, pfx);
+        t->dec_prefix_len = strlen(pfx);
+    }
+    st = BML_OK;
+done:
+    bml__tok_vb_free(&vb);
+    bml_json_free(doc);
+    return st;
+}
+
+/* Trailing White_Space of a vocab.txt line (Rust's str::trim_end). */
+static size_t bml__tok_trim_end(const char *s, size_t n) {
+    while (n > 0) {
+        size_t k = n - 1;
+        uint32_t cp;
+        int bad;
+        while (k > 0 && ((uint8_t)s[k] & 0xC0) == 0x80 && n - k < 4) k--;
+        if (bml__utf8_dec((const uint8_t *)s, n, k, &cp, &bad) != n - k || bad) return n;
+        if (!(bml__tok_prop(cp) & BML__TOK_F_WS)) return n;
+        n = k;
+    }
+    return n;
+}
+
+/* Special tokens of a vocab.txt model: tokenizer_config.json (+ its
+   added_tokens_decoder) and special_tokens_map.json, else BERT's defaults. */
+static bml_status bml__tok_load_vocab_txt(bml_tokenizer *t, const char *path, const char *dir) {
+    char *buf = NULL, cfgpath[4096];
+    size_t len, i, line = 0, added_cap = 0;
+    bml__tok_vb vb;
+    bml_json_doc *cfg = NULL, *map = NULL;
+    const bml_json *c = NULL, *m = NULL;
+    bml_status st;
+    static const char *roles[] = {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token"};
+    static const char *dflt[] = {"[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"};
+    int32_t role_id[5];
+    int r;
+    memset(&vb, 0, sizeof vb);
+    if ((st = bml__read_file(path, (size_t)64 << 20, &buf, &len)) != BML_OK) return st;
+    for (i = 0; i < len;) {
+        size_t e = i, n;
+        size_t bad;
+        while (e < len && buf[e] != '\n') e++;
+        line++;
+        n = e - i;
+        if (!bml_utf8_check(buf + i, n, &bad)) {
+            st = bml__fail(BML_ERR_FORMAT, "%s line %zu: invalid UTF-8 at byte %zu of the line", path, line, bad);
+            goto done;
+        }
+        n = bml__tok_trim_end(buf + i, n);
+        if (n == 0) {   /* HF would make "" (or, after trim_end, a blank line) a token: an id no text maps to */
+            st = bml__fail(BML_ERR_FORMAT, "%s line %zu: empty token (a blank line in the vocabulary)", path, line);
+            goto done;
+        }
+        if (line - 1 > BML__TOK_MAX_ID) { st = bml__fail(BML_ERR_FORMAT, "%s: more than %d lines", path, BML__TOK_MAX_ID + 1); goto done; }
+        if (!bml__tok_vb_push(t, &vb, buf + i, n, (int32_t)(line - 1), line)) { st = bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); goto done; }
+        i = e + 1;
+    }
+    /* configuration */
+    if (dir) {
+        bml__join(cfgpath, sizeof cfgpath, dir, "tokenizer_config.json");
+        if (access(cfgpath, R_OK) == 0) {
+            if ((st = bml__json_file(cfgpath, (size_t)64 << 20, &cfg)) != BML_OK) goto done;
+            c = bml_json_root(cfg);
+        }
+        bml__join(cfgpath, sizeof cfgpath, dir, "special_tokens_map.json");
+        if (access(cfgpath, R_OK) == 0) {
+            if ((st = bml__json_file(cfgpath, (size_t)64 << 20, &map)) != BML_OK) goto done;
+            m = bml_json_root(map);
+        }
+    }
+    t->lowercase = bml__tok_jbool(bml_json_get(c, "do_lower_case"), 1);
+    t->clean_text = 1;
+    t->handle_cjk = bml__tok_jbool(bml_json_get(c, "tokenize_chinese_chars"), 1);
+    {
+        const bml_json *sa = bml_json_get(c, "strip_accents");
+        t->strip_accents = (!sa || sa->type == BML_JSON_NULL) ? t->lowercase : bml__tok_jbool(sa, t->lowercase);
+    }
+    t->prefix_len = 2;
+    strcpy(t->prefix, "##");
+    for (r = 0; r < 5; r++) {
+        const char *name = bml__tok_jtoken(bml_json_get(m, roles[r]));
+        size_t j, nl;
+        if (!name) name = bml__tok_jtoken(bml_json_get(c, roles[r]));
+        if (!name) name = dflt[r];
+        nl = strlen(name);
+        role_id[r] = -1;
+        for (j = 0; j < vb.n; j++)
+            if (vb.len[j] == nl && !memcmp(t->strs + vb.off[j], name, nl)) { role_id[r] = vb.id[j]; break; }
+        if (role_id[r] < 0 && r != 2 && r != 4) {
+            st = bml__fail(BML_ERR_FORMAT, "%s: %s '%s' is not in the vocabulary", path, roles[r], name);
+            goto done;
+        }
+        if (role_id[r] >= 0 && (st = bml__tok_add_added(t, name, nl, role_id[r], 1, &added_cap)) != BML_OK) goto done;
+    }
+    /* added_tokens_decoder: {"100": {"content": "[UNK]", "special": true, ...}} */
+    {
+        const bml_json *atd = bml_json_get(c, "added_tokens_decoder");
+        if (atd && atd->type == BML_JSON_OBJECT) {
+            for (i = 0; i < atd->len; i++) {
+                const bml_json *a = &atd->kids[i];
+                const char *content = bml__tok_jstr(bml_json_get(a, "content"));
+                char *endp;
+                long id = strtol(a->key, &endp, 10);
+                if (!content || *endp || id < 0 || id > BML__TOK_MAX_ID) {
+                    st = bml__fail(BML_ERR_FORMAT, "%s/tokenizer_config.json: added_tokens_decoder['%.20s'] is malformed", dir, a->key);
+                    goto done;
+                }
+                if (bml__tok_jbool(bml_json_get(a, "normalized"), 0) || bml__tok_jbool(bml_json_get(a, "lstrip"), 0) ||
+                    bml__tok_jbool(bml_json_get(a, "rstrip"), 0) || bml__tok_jbool(bml_json_get(a, "single_word"), 0)) {
+                    st = bml__fail(BML_ERR_UNSUPPORTED, "%s/tokenizer_config.json: added token '%.40s': normalized, lstrip, "
+                                   "rstrip and single_word added tokens are not supported", dir, content);
+                    goto done;
+                }
+                if ((st = bml__tok_add_added(t, content, bml_json_get(a, "content")->len, (int32_t)id,
+                                             bml__tok_jbool(bml_json_get(a, "special"), 0), &added_cap)) != BML_OK)
+                    goto done;
+            }
+        }
+    }
+    t->unk_id = role_id[0];
+    if ((st = bml__tok_build(t, &vb, path)) != BML_OK) goto done;
+    bml__tok_bert_template(t, role_id[3], role_id[1]);
+    t->dec_wordpiece = 1;
+    t->dec_cleanup = bml__tok_jbool(bml_json_get(c, "clean_up_tokenization_spaces"), 1);
+    strcpy(t->dec_prefix, "##");
+    t->dec_prefix_len = 2;
+    st = BML_OK;
+done:
+    bml__tok_vb_free(&vb);
+    bml_json_free(cfg);
+    bml_json_free(map);
+    BML_FREE(buf);
+    return st;
+}
+
+/* max_len: desc value, else sentence_bert_config.json max_seq_length, else
+   256; never above config.json max_position_embeddings. */
+static bml_status bml__tok_max_len(bml_tokenizer *t, const bml_tokenizer_desc *d, const char *dir) {
+    char p[4096];
+    long want = d->max_len, maxpos = -1;
+    bml_json_doc *doc = NULL;
+    bml_status st;
+    if (want < 0) { t->max_len = SIZE_MAX; return BML_OK; }
+    if (dir) {
+        const bml_json *v;
+        bml__join(p, sizeof p, dir, "sentence_bert_config.json");
+        if (want == 0 && access(p, R_OK) == 0) {
+            if ((st = bml__json_file(p, (size_t)1 << 20, &doc)) != BML_OK) return st;
+            v = bml_json_get(bml_json_root(doc), "max_seq_length");
+            if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) want = (long)v->num;
+            bml_json_free(doc);
+            doc = NULL;
+        }
+        bml__join(p, sizeof p, dir, "config.json");
+        if (access(p, R_OK) == 0) {
+            if ((st = bml__json_file(p, (size_t)16 << 20, &doc)) != BML_OK) return st;
+            v = bml_json_get(bml_json_root(doc), "max_position_embeddings");
+            if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) maxpos = (long)v->num;
+            bml_json_free(doc);
+        }
+    }
+    if (want == 0) want = 256;
+    if (maxpos > 0 && want > maxpos) want = maxpos;
+    t->max_len = (size_t)want;
+    return BML_OK;
+}
+
+BMLDEF void bml_tokenizer_free(bml_tokenizer *t) {
+    if (!t) return;
+    BML_FREE(t->strs);
+    BML_FREE(t->id_off);
+    BML_FREE(t->id_special);
+    BML_FREE(t->slots);
+    BML_FREE(t->added);
+    BML_FREE(t->added_order);
+    BML_FREE(t);
+}
+
+static int bml__tok_exists(const char *p) { return access(p, R_OK) == 0; }
+
+BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokenizer **out) {
+    bml_tokenizer *t;
+    bml_status st;
+    char path[4096], dirbuf[4096];
+    const char *dir = NULL, *file = NULL;
+    int is_json;
+    size_t k;
+    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: NULL out");
+    *out = NULL;
+    if (!desc || (!desc->dir && !desc->file)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: set desc.dir or desc.file");
+    if (desc->file) {
+        const char *slash = strrchr(desc->file, '/');
+        file = desc->file;
+        if (strlen(file) >= sizeof path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: path too long");
+        if (slash) {
+            size_t n = (size_t)(slash - file);
+            memcpy(dirbuf, file, n);
+            dirbuf[n] = 0;
+            if (n == 0) strcpy(dirbuf, "/");
+        } else {
+            strcpy(dirbuf, ".");
+        }
+        dir = dirbuf;
+        snprintf(path, sizeof path, "%s", file);
+        k = strlen(path);
+        is_json = k >= 5 && !strcmp(path + k - 5, ".json");
+        if (!bml__tok_exists(path)) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    } else {
+        dir = desc->dir;
+        if (strlen(dir) + 32 >= sizeof path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: path too long");
+        bml__join(path, sizeof path, dir, "tokenizer.json");
+        is_json = 1;
+        if (!bml__tok_exists(path)) {
+            bml__join(path, sizeof path, dir, "vocab.txt");
+            is_json = 0;
+            if (!bml__tok_exists(path))
+                return bml__fail(BML_ERR_IO, "%s: neither tokenizer.json nor vocab.txt is readable there", dir);
+        }
+    }
+    t = (bml_tokenizer *)bml__calloc(1, sizeof *t);
+    if (!t) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    t->prefix_len = 2;
+    strcpy(t->prefix, "##");
+    t->max_chars = 100;
+    t->cls_id = t->sep_id = t->pad_id = t->mask_id = -1;
+    st = is_json ? bml__tok_load_json(t, path) : bml__tok_load_vocab_txt(t, path, dir);
+    if (st == BML_OK) st = bml__tok_index_added(t);
+    if (st == BML_OK) st = bml__tok_max_len(t, desc, dir);
+    if (st != BML_OK) { bml_tokenizer_free(t); return st; }
+    /* template sanity, counts of added tokens */
+    {
+        int i, k2;
+        for (i = 0; i < t->n_single + t->n_pair; i++) {
+            const bml__tok_titem *it = i < t->n_single ? &t->single[i] : &t->pair[i - t->n_single];
+            for (k2 = 0; k2 < it->nids; k2++)
+                if (it->ids[k2] < 0 || (size_t)it->ids[k2] >= t->id_count || t->id_off[it->ids[k2]] == UINT32_MAX) {
+                    bml__fail(BML_ERR_FORMAT, "%s: post_processor uses id %d, which no token has", path, (int)it->ids[k2]);
+                    bml_tokenizer_free(t);
+                    return BML_ERR_FORMAT;
+                }
+            if (i < t->n_single) t->added_single += (size_t)it->nids;
+            else t->added_pair += (size_t)it->nids;
+        }
+    }
+    {
+        /* role ids for bml_tokenizer_special_id */
+        const char *names[4] = {"[CLS]", "[SEP]", "[PAD]", "[MASK]"};
+        int32_t *ids[4];
+        int i;
+        ids[0] = &t->cls_id; ids[1] = &t->sep_id; ids[2] = &t->pad_id; ids[3] = &t->mask_id;
+        for (i = 0; i < 4; i++) *ids[i] = bml_tokenizer_token_to_id(t, names[i], strlen(names[i]));
+        if (t->n_single >= 3 && t->single[0].kind == 0 && t->single[0].nids == 1) t->cls_id = t->single[0].ids[0];
+        if (t->n_single >= 3 && t->single[t->n_single - 1].kind == 0 && t->single[t->n_single - 1].nids == 1)
+            t->sep_id = t->single[t->n_single - 1].ids[0];
+    }
+    bml__tok_ascii_tables(t);
+    *out = t;
+    return BML_OK;
+}
+
+BMLDEF size_t bml_tokenizer_vocab_size(const bml_tokenizer *t) { return t ? t->id_count : 0; }
+
+BMLDEF int bml_tokenizer_max_len(const bml_tokenizer *t) {
+    if (!t) return 0;
+    return t->max_len > (size_t)INT_MAX ? INT_MAX : (int)t->max_len;
+}
+
+BMLDEF const char *bml_tokenizer_id_to_token(const bml_tokenizer *t, int32_t id) {
+    if (!t || id < 0 || (size_t)id >= t->id_count || t->id_off[id] == UINT32_MAX) return NULL;
+    return t->strs + t->id_off[id];
+}
+
+BMLDEF int32_t bml_tokenizer_token_to_id(const bml_tokenizer *t, const char *s, size_t n) {
+    size_t i;
+    if (!t || !s) return -1;
+    for (i = 0; i < t->n_added; i++)
+        if (t->added[i].len == n && !memcmp(t->strs + t->added[i].off, s, n)) return t->added[i].id;
+    return bml__tok_find(t, bml__tok_hash(0, (const uint8_t *)s, n), (const uint8_t *)s, n, 0);
+}
+
+BMLDEF int32_t bml_tokenizer_special_id(const bml_tokenizer *t, const char *which) {
+    if (!t || !which) return -1;
+    if (!strcmp(which, "cls")) return t->cls_id;
+    if (!strcmp(which, "sep")) return t->sep_id;
+    if (!strcmp(which, "pad")) return t->pad_id;
+    if (!strcmp(which, "unk")) return t->unk_id;
+    if (!strcmp(which, "mask")) return t->mask_id;
+    return -1;
+}
+
+/* ======================================================================
+   Encoding: scratch
+   ====================================================================== */
+
+typedef struct bml__tok_list {
+    int32_t *id;
+    uint32_t *off;          /* 2 per token */
+    size_t n, cap;
+} bml__tok_list;
+
+typedef struct bml__tok_ws {
+    /* normalized characters of the current chunk and their input spans */
+    uint32_t *cp, *st, *en;
+    uint8_t *cc, *fl;       /* canonical combining class; flags (see BML__TOK_ADDED) */
+    size_t ncap;
+    /* the current word: UTF-8, char boundaries, prefix hashes */
+    uint8_t *wb;
+    uint32_t *wpos;
+    uint64_t *wh;
+    size_t wcap, wbcap;
+    /* reordering scratch */
+    uint32_t *tmp;
+    size_t tmpcap;
+    bml__tok_list a, b;
+} bml__tok_ws;
+
+static void bml__tok_ws_free(bml__tok_ws *w) {
+    if (!w) return;
+    BML_FREE(w->cp); BML_FREE(w->st); BML_FREE(w->en); BML_FREE(w->cc); BML_FREE(w->fl);
+    BML_FREE(w->wb); BML_FREE(w->wpos); BML_FREE(w->wh); BML_FREE(w->tmp);
+    BML_FREE(w->a.id); BML_FREE(w->a.off); BML_FREE(w->b.id); BML_FREE(w->b.off);
+    BML_FREE(w);
+}
+
+static int bml__tok_grow(void **p, size_t n, size_t size) {
+    void *np = BML_REALLOC(*p, n * size);
+    if (!np) return 0;
+    *p = np;
+    return 1;
+}
+
+static int bml__tok_ws_chars(bml__tok_ws *w, size_t n) {
+    size_t nc;
+    if (n <= w->ncap) return 1;
+    nc = w->ncap ? w->ncap : 1024;
+    while (nc < n) nc *= 2;
+    if (!bml__tok_grow((void **)&w->cp, nc, 4) || !bml__tok_grow((void **)&w->st, nc, 4) ||
+        !bml__tok_grow((void **)&w->en, nc, 4) || !bml__tok_grow((void **)&w->cc, nc, 1) ||
+        !bml__tok_grow((void **)&w->fl, nc, 1))
+        return 0;
+    w->ncap = nc;
+    return 1;
+}
+
+static int bml__tok_list_reserve(bml__tok_list *l, size_t n) {
+    size_t nc;
+    if (n <= l->cap) return 1;
+    nc = l->cap ? l->cap : 256;
+    while (nc < n) nc *= 2;
+    if (!bml__tok_grow((void **)&l->id, nc, 4) || !bml__tok_grow((void **)&l->off, nc, 8)) return 0;
+    l->cap = nc;
+    return 1;
+}
+
+/* ======================================================================
+   Normalizer: input bytes [a, b) -> ws->cp/st/en[0..n)
+   ====================================================================== */
+
+/* fl[] of a normalized character: its property flags (BML__TOK_F_*, bits
+   0-6) and BML__TOK_ADDED when NFD added it after the first character of a
+   decomposition. */
+#define BML__TOK_ADDED 0x80
+
+/* Stable sort of a run of non-starters by ccc (canonical reordering), the
+   NFD "added" marks moving with their characters; then the spans are
+   assigned by position, as HF's NormalizedString::transform does: a first
+   character takes the next input character's span, an added one repeats the
+   span taken last. */
+static int bml__tok_reorder(bml__tok_ws *w, size_t r0, size_t r1) {
+    size_t n = r1 - r0, i, j, q = 0;
+    uint32_t last_s = 0, last_e = 0;
+    if (w->tmpcap < 4 * n) {
+        size_t nc = w->tmpcap ? w->tmpcap : 256;
+        while (nc < 4 * n) nc *= 2;
+        if (!bml__tok_grow((void **)&w->tmp, nc, 4)) return 0;
+        w->tmpcap = nc;
+    }
+    /* spans of the first characters, in input order */
+    for (i = r0; i < r1; i++)
+        if (!(w->fl[i] & BML__TOK_ADDED)) { w->tmp[2 * q] = w->st[i]; w->tmp[2 * q + 1] = w->en[i]; q++; }
+    /* stable sort (cp, cc, fl) by cc */
+    if (n <= 32) {
+        for (i = r0 + 1; i < r1; i++) {
+            uint32_t c = w->cp[i];
+            uint8_t k = w->cc[i], f = w->fl[i];
+            for (j = i; j > r0 && w->cc[j - 1] > k; j--) {
+                w->cp[j] = w->cp[j - 1]; w->cc[j] = w->cc[j - 1]; w->fl[j] = w->fl[j - 1];
+            }
+            w->cp[j] = c; w->cc[j] = k; w->fl[j] = f;
+        }
+    } else {
+        /* counting sort through tmp[2n .. 4n): (cp, cc | fl << 8) */
+        size_t count[257];
+        uint32_t *t2 = w->tmp + 2 * n;
+        memset(count, 0, sizeof count);
+        for (i = r0; i < r1; i++) count[w->cc[i] + 1]++;
+        for (i = 1; i < 257; i++) count[i] += count[i - 1];
+        for (i = r0; i < r1; i++) {
+            size_t d = count[w->cc[i]]++;
+            t2[2 * d] = w->cp[i];
+            t2[2 * d + 1] = (uint32_t)w->cc[i] | ((uint32_t)w->fl[i] << 8);
+        }
+        for (i = 0; i < n; i++) {
+            w->cp[r0 + i] = t2[2 * i];
+            w->cc[r0 + i] = (uint8_t)(t2[2 * i + 1] & 0xFF);
+            w->fl[r0 + i] = (uint8_t)(t2[2 * i + 1] >> 8);
+        }
+    }
+    if (r0 > 0) { last_s = w->st[r0 - 1]; last_e = w->en[r0 - 1]; }
+    q = 0;
+    for (i = r0; i < r1; i++) {
+        if (!(w->fl[i] & BML__TOK_ADDED)) { last_s = w->tmp[2 * q]; last_e = w->tmp[2 * q + 1]; q++; }
+        w->st[i] = last_s;
+        w->en[i] = last_e;
+    }
+    return 1;
+}
+
+#define BML__TOK_PUT(c, f, ccc)                                                        \
+    do {                                                                                \
+        cp[k] = (c); st[k] = (uint32_t)i; en[k] = (uint32_t)(i + len);                 \
+        fl[k] = (uint8_t)(f); cc[k] = (uint8_t)(ccc); k++;                             \
+    } while (0)
+
+/* Normalize input bytes [a, b) into w->cp/st/en/fl[0..*nout): BertNormalizer
+   step by step as HF applies them to the whole string (clean_text, CJK
+   spaces, NFD + reordering, strip Mn, lowercase), each character keeping the
+   byte span of the input character it came from. */
+static bml_status bml__tok_normalize(const bml_tokenizer *t, bml__tok_ws *w, const uint8_t *s, size_t a, size_t b,
+                                     size_t *nout) {
+    size_t i = a, k = 0, len = 1;
+    int reorder = 0;
+    unsigned seen = 0;      /* flags of the characters NFD produced */
+    uint32_t *cp, *st, *en;
+    uint8_t *cc, *fl;
+    const unsigned keep = 0x7F & ~(BML__TOK_F_DECOMP | BML__TOK_F_CJK | BML__TOK_F_DROP);
+    /* each input byte yields at most 2 characters (NFD, CJK spaces, U+0130;
+       tools/gen_unicode.py checks) */
+    if (!bml__tok_ws_chars(w, 2 * (b - a) + 8)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    cp = w->cp; st = w->st; en = w->en; cc = w->cc; fl = w->fl;
+    while (i < b) {
+        uint32_t u, d[4];
+        unsigned p;
+        int bad, nd, j;
+        if (s[i] < 0x80) {
+            int m = t->ascii_map[s[i]];
+            if (m >= 0) {
+                cp[k] = (uint32_t)m; st[k] = (uint32_t)i; en[k] = (uint32_t)i + 1;
+                fl[k] = t->ascii_cls[m]; cc[k] = 0; k++;
+            }
+            i++;
+            continue;
+        }
+        if (s[i] >= 0xE1 && s[i] <= 0xEC && i + 2 < b && (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+            /* the common 3-byte case (CJK, Hangul, most scripts) inline */
+            u = ((uint32_t)(s[i] & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
+            len = 3;
+        } else if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < b && (s[i + 1] & 0xC0) == 0x80) {
+            u = ((uint32_t)(s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);
+            len = 2;
+        } else {
+            len = bml__utf8_dec(s, b, i, &u, &bad);
+        }
+        p = bml__tok_prop(u);
+        if (t->clean_text) {
+            if (p & BML__TOK_F_DROP) { i += len; continue; }
+            if (p & BML__TOK_F_WS) { u = ' '; p = BML__TOK_F_WS; }
+        }
+        if (t->handle_cjk && (p & BML__TOK_F_CJK)) BML__TOK_PUT(' ', BML__TOK_F_WS, 0);
+        if (t->strip_accents) {
+            if (p & BML__TOK_F_DECOMP) {
+                nd = bml__tok_decompose(u, d);
+                for (j = 0; j < nd; j++) {
+                    unsigned q = bml__tok_prop(d[j]), c2 = q >> 8;
+                    seen |= q;
+                    BML__TOK_PUT(d[j], (q & keep) | (j ? BML__TOK_ADDED : 0), c2);
+                    if (c2 && k > 1 && cc[k - 2] > c2) reorder = 1;
+                }
+            } else {
+                unsigned c2 = p >> 8;
+                seen |= p;
+                BML__TOK_PUT(u, p & keep, c2);
+                if (c2 && k > 1 && cc[k - 2] > c2) reorder = 1;
+            }
+        } else {
+            /* no NFD: lowercase now (lowercasing keeps WS/PUNCT: checked
+               by tools/gen_unicode.py) */
+            if (t->lowercase && (p & BML__TOK_F_LOWER)) {
+                if (u == 0x130) {
+                    BML__TOK_PUT('i', 0, 0);
+                    BML__TOK_PUT(0x307, bml__tok_prop(0x307) & keep & ~BML__TOK_F_LOWER, 0);
+                    i += len;
+                    continue;
+                }
+                u = bml__tok_lower1(u);
+            }
+            BML__TOK_PUT(u, p & keep & ~BML__TOK_F_LOWER, 0);
+        }
+        if (t->handle_cjk && (p & BML__TOK_F_CJK)) BML__TOK_PUT(' ', BML__TOK_F_WS, 0);
+        i += len;
+    }
+    if (reorder) {
+        size_t r0 = 0;
+        while (r0 < k) {
+            size_t r1;
+            int sorted = 1;
+            if (!cc[r0]) { r0++; continue; }
+            for (r1 = r0 + 1; r1 < k && cc[r1]; r1++)
+                if (cc[r1 - 1] > cc[r1]) sorted = 0;
+            if (!sorted && !bml__tok_reorder(w, r0, r1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+            r0 = r1;
+        }
+    }
+    if (t->strip_accents && (seen & (BML__TOK_F_MN | BML__TOK_F_LOWER))) {
+        /* strip Mn, then lowercase (never expands: U+0130 was decomposed) */
+        size_t j, o;
+        for (j = 0; j < k && !(fl[j] & (BML__TOK_F_MN | BML__TOK_F_LOWER)); j++) {}
+        for (o = j; j < k; j++) {
+            uint32_t u = cp[j];
+            unsigned f = fl[j];
+            if (f & BML__TOK_F_MN) continue;
+            if (t->lowercase && (f & BML__TOK_F_LOWER)) {
+                /* (ASCII capitals here came from a decomposition: U+0130 -> I U+0307) */
+                u = u < 0x80 ? u + 32 : bml__tok_lower1(u);
+            }
+            cp[o] = u; st[o] = st[j]; en[o] = en[j]; fl[o] = (uint8_t)f; o++;
+        }
+        k = o;
+    }
+    *nout = k;
+    return BML_OK;
+}
+
+#undef BML__TOK_PUT
+
+/* ======================================================================
+   Pre-tokenizer + WordPiece over the normalized characters
+   ====================================================================== */
+
+static int bml__tok_ws_word(bml__tok_ws *w, size_t nch) {
+    if (nch + 1 > w->wcap) {
+        size_t nc = w->wcap ? w->wcap : 128;
+        while (nc < nch + 1) nc *= 2;
+        if (!bml__tok_grow((void **)&w->wpos, nc, 4) || !bml__tok_grow((void **)&w->wh, nc, 8)) return 0;
+        w->wcap = nc;
+    }
+    if (4 * nch + 8 > w->wbcap) {
+        size_t nc = w->wbcap ? w->wbcap : 512;
+        while (nc < 4 * nch + 8) nc *= 2;
+        if (!bml__tok_grow((void **)&w->wb, nc, 1)) return 0;
+        w->wbcap = nc;
+    }
+    return 1;
+}
+
+static void bml__tok_push(bml__tok_list *l, int32_t id, uint32_t s, uint32_t e) {
+    l->id[l->n] = id;
+    l->off[2 * l->n] = s;
+    l->off[2 * l->n + 1] = e;
+    l->n++;
+}
+
+/* WordPiece on normalized characters [i0, i1) (the list has room). */
+static bml_status bml__tok_word(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, size_t i0, size_t i1) {
+    size_t nch = i1 - i0, j, start, n0 = l->n;
+    uint8_t *wb;
+    uint32_t *wp;
+    uint64_t *wh;
+    if (nch == 1 && t->max_chars >= 1) {
+        /* one character (punctuation, CJK): its own token or [UNK] */
+        uint32_t u = w->cp[i0];
+        int32_t id;
+        if (u < 0x80) {
+            id = t->ascii_id[u];
+        } else {
+            uint8_t b4[4];
+            size_t bl = bml__utf8_put((char *)b4, u);
+            id = bml__tok_find(t, bml__tok_hash(0, b4, bl), b4, bl, 0);
+        }
+        bml__tok_push(l, id >= 0 ? id : t->unk_id, w->st[i0], w->en[i0]);
+        return BML_OK;
+    }
+    if (nch > t->max_chars) {
+        bml__tok_push(l, t->unk_id, w->st[i0], w->en[i1 - 1]);
+        return BML_OK;
+    }
+    if (!bml__tok_ws_word(w, nch)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    wb = w->wb; wp = w->wpos; wh = w->wh;
+    {
+        size_t o = 0;
+        for (j = 0; j < nch; j++) {
+            uint32_t u = w->cp[i0 + j];
+            wp[j] = (uint32_t)o;
+            if (u < 0x80) wb[o++] = (uint8_t)u;
+            else o += bml__utf8_put((char *)wb + o, u);
+        }
+        wp[nch] = (uint32_t)o;
+    }
+    start = 0;
+    while (start < nch) {
+        int cont = start > 0;
+        size_t maxb = t->max_key[cont], base = wp[start], end, last = start;
+        uint64_t h = bml__tok_seed[cont];
+        int32_t id = -1;
+        for (j = start; j < nch; j++) {
+            size_t q;
+            if (wp[j + 1] - base > maxb) break;
+            for (q = wp[j]; q < wp[j + 1]; q++) h = (h ^ wb[q]) * BML__TOK_FNV_PRIME;
+            wh[j + 1] = h;
+            last = j + 1;
+        }
+        for (end = last; end > start; end--) {
+            id = bml__tok_find(t, wh[end], wb + base, wp[end] - base, cont);
+            if (id >= 0) break;
+        }
+        if (id < 0) {
+            l->n = n0;
+            bml__tok_push(l, t->unk_id, w->st[i0], w->en[i1 - 1]);
+            return BML_OK;
+        }
+        bml__tok_push(l, id, w->st[i0 + start], w->en[i0 + end - 1]);
+        start = end;
+    }
+    return BML_OK;
+}
+
+static bml_status bml__tok_words(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, size_t k, size_t limit,
+                                 int *stop) {
+    size_t j = 0;
+    const uint8_t *fl = w->fl;
+    bml_status st;
+    if (!bml__tok_list_reserve(l, l->n + k + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    while (j < k) {
+        unsigned c = fl[j];
+        size_t e;
+        if (c & BML__TOK_F_WS) { j++; continue; }
+        if (c & BML__TOK_F_PUNCT) {
+            e = j + 1;
+        } else {
+            for (e = j + 1; e < k; e++)
+                if (fl[e] & (BML__TOK_F_WS | BML__TOK_F_PUNCT)) break;
+        }
+        if ((st = bml__tok_word(t, w, l, j, e)) != BML_OK) return st;
+        j = e;
+        if (l->n >= limit) { *stop = 1; break; }
+    }
+    return BML_OK;
+}
+
+/* May the text be cut before byte e (normalized in pieces without changing
+   a token)? Before ASCII whitespace or ASCII punctuation, and before a CJK
+   ideograph when those are isolated: each is a word boundary and a starter
+   (canonical reordering never crosses it). Lines with no space at all (a
+   URL, CJK) are then still normalized a chunk at a time. */
+static int bml__tok_cut_ok(const bml_tokenizer *t, const uint8_t *s, size_t e, size_t b) {
+    uint8_t c = s[e];
+    if (c < 0x80)   /* not every ASCII White_Space: \v and \f are controls clean_text drops */
+        return c == ' ' || c == '\n' || c == '\t' || c == '\r' || (bml__tok_prop(c) & BML__TOK_F_PUNCT);
+    if (t->handle_cjk && c >= 0xE3 && c <= 0xF0) {
+        uint32_t cp;
+        int bad;
+        size_t n = bml__utf8_dec(s, b, e, &cp, &bad);
+        return n > 0 && !bad && (bml__tok_prop(cp) & BML__TOK_F_CJK);
+    }
+    return 0;
+}
+
+/* Normalize + tokenize input bytes [a, b) (no added tokens inside). */
+static bml_status bml__tok_text(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s,
+                                size_t a, size_t b, size_t limit, int *stop) {
+    bml_status st;
+    while (a < b && !*stop) {
+        size_t e = b, k = 0;
+        if (b - a > BML__TOK_CHUNK) {
+            e = a + BML__TOK_CHUNK;
+            while (e < b && !bml__tok_cut_ok(t, s, e, b)) e++;
+        }
+        if ((st = bml__tok_normalize(t, w, s, a, e, &k)) != BML_OK) return st;
+        if ((st = bml__tok_words(t, w, l, k, limit, stop)) != BML_OK) return st;
+        a = e;
+    }
+    return BML_OK;
+}
+
+/* One sequence: split on added tokens, tokenize the text between them.
+   With a limit, stops after the word that brings the list to `limit` tokens
+   or more (an added token does not stop it), as HF 0.23 does when
+   truncation is on; the caller truncates. */
+static bml_status bml__tok_seq(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s, size_t n,
+                               size_t limit) {
+    size_t pos = 0, i = 0;
+    int stop = 0;
+    bml_status st;
+    l->n = 0;
+    if (!bml__tok_list_reserve(l, 16)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    while (pos < n) {
+        size_t mstart = n, mlen = 0;
+        int32_t mid = -1;
+        if (t->n_added) {
+            for (i = pos; i < n; i++) {
+                const uint32_t *fb;
+                uint32_t q;
+                if (t->added_one_first >= 0) {
+                    /* all added tokens start with the same byte ('[') */
+                    const uint8_t *hit = (const uint8_t *)memchr(s + i, t->added_one_first, n - i);
+                    if (!hit) break;
+                    i = (size_t)(hit - s);
+                }
+                fb = t->added_first[s[i]];
+                for (q = 0; q < fb[1]; q++) {
+                    const bml__tok_added *ad = &t->added[t->added_order[fb[0] + q]];
+                    if (ad->len <= n - i && !memcmp(s + i, t->strs + ad->off, ad->len)) {
+                        mstart = i; mlen = ad->len; mid = ad->id;
+                        break;
+                    }
+                }
+                if (mid >= 0) break;
+            }
+        }
+        if ((st = bml__tok_text(t, w, l, s, pos, mstart, limit, &stop)) != BML_OK) return st;
+        if (mid < 0 || stop) break;
+        if (!bml__tok_list_reserve(l, l->n + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+        bml__tok_push(l, mid, (uint32_t)mstart, (uint32_t)(mstart + mlen));
+        pos = mstart + mlen;
+    }
+    return BML_OK;
+}
+
+/* ======================================================================
+   Public encode
+   ====================================================================== */
+
+static int bml__tok_enc_reserve(bml_encoding *e, size_t n) {
+    size_t nc;
+    if (n <= e->cap && e->ids) return 1;
+    nc = e->cap ? e->cap : 64;
+    while (nc < n) nc *= 2;
+    if (!bml__tok_grow((void **)&e->ids, nc, 4) || !bml__tok_grow((void **)&e->type_ids, nc, 1) ||
+        !bml__tok_grow((void **)&e->offsets, nc, 8))
+        return 0;
+    e->cap = nc;
+    return 1;
+}
+
+static bml__tok_ws *bml__tok_ws_of(bml_encoding *e) {
+    if (!e->work) e->work = bml__calloc(1, sizeof(bml__tok_ws));
+    return (bml__tok_ws *)e->work;
+}
+
+/* Lay out the template with the two lists truncated to na, nb tokens. */
+static bml_status bml__tok_assemble(const bml_tokenizer *t, const bml__tok_titem *items, int nitems,
+                                    const bml__tok_list *la, size_t na, const bml__tok_list *lb, size_t nb,
+                                    bml_encoding *e) {
+    size_t total = 0, o = 0, j;
+    int i;
+    for (i = 0; i < nitems; i++)
+        total += items[i].kind == 0 ? (size_t)items[i].nids : items[i].kind == 1 ? na : nb;
+    if (!bml__tok_enc_reserve(e, total + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+    for (i = 0; i < nitems; i++) {
+        const bml__tok_titem *it = &items[i];
+        if (it->kind == 0) {
+            int q;
+            for (q = 0; q < it->nids; q++) {
+                e->ids[o] = it->ids[q];
+                e->type_ids[o] = (uint8_t)it->type_id;
+                e->offsets[2 * o] = e->offsets[2 * o + 1] = 0;
+                o++;
+            }
+        } else {
+            const bml__tok_list *l = it->kind == 1 ? la : lb;
+            size_t n = it->kind == 1 ? na : nb;
+            if (n) {
+                memcpy(e->ids + o, l->id, n * sizeof(int32_t));
+                memcpy(e->offsets + 2 * o, l->off, 2 * n * sizeof(uint32_t));
+                for (j = 0; j < n; j++) e->type_ids[o + j] = (uint8_t)it->type_id;
+            }
+            o += n;
+        }
+    }
+    e->n = o;
+    (void)t;
+    return BML_OK;
+}
+
+static bml_status bml__tok_check_text(const char *text, ptrdiff_t *len, bml_utf8_policy policy, bml_encoding *e,
+                                      int second) {
+    size_t bad;
+    if (*len < 0) *len = (ptrdiff_t)strlen(text);
+    if ((size_t)*len > 0xFFFFFFF0u) return bml__fail(BML_ERR_TOO_LONG, "text of %zu bytes: the tokenizer takes up to 4 GiB", (size_t)*len);
+    if (policy != BML_UTF8_REPLACE && !bml_utf8_check(text, (size_t)*len, &bad)) {
+        e->bad_offset = bad;
+        e->bad_in_second = second;
+        return bml__fail(BML_ERR_INVALID_UTF8, "invalid UTF-8 at byte %zu%s", bad, second ? " of the second text" : "");
+    }
+    return BML_OK;
+}
+
+static bml_status bml__tok_encode1(const bml_tokenizer *t, bml__tok_ws *w, const char *text, ptrdiff_t len,
+                                   bml_utf8_policy policy, bml_encoding *e) {
+    bml_status st;
+    size_t budget;
+    e->n = 0;
+    if ((st = bml__tok_check_text(text, &len, policy, e, 0)) != BML_OK) return st;
+    if ((st = bml__tok_seq(t, w, &w->a, (const uint8_t *)text, (size_t)len, t->max_len)) != BML_OK) return st;
+    /* room left by the specials (HF: a max_len below their count wraps
+       around and truncates nothing more) */
+    budget = t->max_len >= t->added_single ? t->max_len - t->added_single : SIZE_MAX;
+    return bml__tok_assemble(t, t->single, t->n_single, &w->a, w->a.n < budget ? w->a.n : budget, NULL, 0, e);
+}
+
+static bml_status bml__tok_encode2(const bml_tokenizer *t, bml__tok_ws *w, const char *a, ptrdiff_t alen, const char *b,
+                                   ptrdiff_t blen, bml_utf8_policy policy, bml_encoding *e) {
+    bml_status st;
+    size_t n1, n2;
+    e->n = 0;
+    if ((st = bml__tok_check_text(a, &alen, policy, e, 0)) != BML_OK) return st;
+    if ((st = bml__tok_check_text(b, &blen, policy, e, 1)) != BML_OK) return st;
+    /* HF (0.23) stops tokenizing each sequence after the word that reaches
+       max_len tokens; the pair truncation below sees those counts (it shows
+       when both are long: the longer gets the odd token) */
+    if ((st = bml__tok_seq(t, w, &w->a, (const uint8_t *)a, (size_t)alen, t->max_len)) != BML_OK) return st;
+    if ((st = bml__tok_seq(t, w, &w->b, (const uint8_t *)b, (size_t)blen, t->max_len)) != BML_OK) return st;
+    n1 = w->a.n;
+    n2 = w->b.n;
+    if (t->max_len != SIZE_MAX && t->max_len >= t->added_pair) {
+        /* HF truncate_encodings, LongestFirst, on the budget left by the specials */
+        size_t max = t->max_len - t->added_pair;
+        if (n1 + n2 > max) {
+            int swap = n1 > n2;
+            size_t x = swap ? n2 : n1, y;
+            if (x > max) y = x;
+            else y = x > max - x ? x : max - x;
+            if (x + y > max) { x = max / 2; y = x + max % 2; }
+            if (swap) { n1 = y; n2 = x; }
+            else { n1 = x; n2 = y; }
+            if (n1 > w->a.n) n1 = w->a.n;
+            if (n2 > w->b.n) n2 = w->b.n;
+        }
+    }
+    return bml__tok_assemble(t, t->pair, t->n_pair, &w->a, n1, &w->b, n2, e);
+}
+
+BMLDEF bml_status bml_tokenize(const bml_tokenizer *t, const char *text, ptrdiff_t len, bml_utf8_policy policy,
+                               bml_encoding *e) {
+    bml__tok_ws *w;
+    if (!t || !e || (!text && len != 0)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize: NULL argument");
+    if (!text) text = "";
+    if (!(w = bml__tok_ws_of(e))) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    return bml__tok_encode1(t, w, text, len, policy, e);
+}
+
+BMLDEF bml_status bml_tokenize_pair(const bml_tokenizer *t, const char *a, ptrdiff_t alen, const char *b,
+                                    ptrdiff_t blen, bml_utf8_policy policy, bml_encoding *e) {
+    bml__tok_ws *w;
+    if (!t || !e || (!a && alen != 0) || (!b && blen != 0)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize_pair: NULL argument");
+    if (!a) a = "";
+    if (!b) b = "";
+    if (!(w = bml__tok_ws_of(e))) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    return bml__tok_encode2(t, w, a, alen, b, blen, policy, e);
+}
+
+BMLDEF void bml_encoding_free(bml_encoding *e) {
+    if (!e) return;
+    BML_FREE(e->ids);
+    BML_FREE(e->type_ids);
+    BML_FREE(e->offsets);
+    bml__tok_ws_free((bml__tok_ws *)e->work);
+    memset(e, 0, sizeof *e);
+}
+
+/* ======================================================================
+   Decode (HF WordPiece decoder)
+   ====================================================================== */
+
+typedef struct bml__tok_buf { char *p; size_t n, cap; } bml__tok_buf;
+
+static int bml__tok_buf_add(bml__tok_buf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 256;
+        while (nc < b->n + n + 1) nc *= 2;
+        if (!bml__tok_grow((void **)&b->p, nc, 1)) return 0;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+    return 1;
+}
+
+/* In place: replace every `from` by `to` (to is never longer). */
+static size_t bml__tok_replace(char *s, size_t n, const char *from, const char *to) {
+    size_t fl = strlen(from), tl = strlen(to), i = 0, o = 0;
+    while (i < n) {
+        if (i + fl <= n && !memcmp(s + i, from, fl)) {
+            memmove(s + o, to, tl);
+            o += tl;
+            i += fl;
+        } else {
+            s[o++] = s[i++];
+        }
+    }
+    return o;
+}
+
+static bml_status bml__tok_decode(const bml_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *out_len) {
+    static const char *rules[][2] = {{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
+                                     {" n't", "n't"}, {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"},
+                                     {" 've", "'ve"}, {" 're", "'re"}};
+    bml__tok_buf b;
+    size_t i, kept = 0;
+    memset(&b, 0, sizeof b);
+    *out = NULL;
+    if (out_len) *out_len = 0;
+    if (!bml__tok_buf_add(&b, "", 0)) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        int32_t id = ids[i];
+        const char *tok;
+        size_t tl, start;
+        if (id < 0 || (size_t)id >= t->id_count || t->id_off[id] == UINT32_MAX) {
+            BML_FREE(b.p);
+            return bml__fail(BML_ERR_OUT_OF_RANGE, "id %d at position %zu is not in the vocabulary (0..%zu)", (int)id, i,
+                             t->id_count - 1);
+        }
+        if (t->id_special[id]) continue;
+        tok = t->strs + t->id_off[id];
+        tl = strlen(tok);
+        start = b.n;
+        if (!t->dec_wordpiece) {
+            if (kept && !bml__tok_buf_add(&b, " ", 1)) goto nomem;
+            if (!bml__tok_buf_add(&b, tok, tl)) goto nomem;
+        } else {
+            if (kept) {
+                if (tl >= t->dec_prefix_len && !memcmp(tok, t->dec_prefix, t->dec_prefix_len)) {
+                    tok += t->dec_prefix_len;
+                    tl -= t->dec_prefix_len;
+                } else if (!bml__tok_buf_add(&b, " ", 1)) {
+                    goto nomem;
+                }
+            }
+            if (!bml__tok_buf_add(&b, tok, tl)) goto nomem;
+            if (t->dec_cleanup) {
+                size_t r, m = b.n - start;
+                for (r = 0; r < sizeof rules / sizeof rules[0]; r++)
+                    if (memchr(b.p + start, ' ', m)) m = bml__tok_replace(b.p + start, m, rules[r][0], rules[r][1]);
+                    else break;
+                b.n = start + m;
+                b.p[b.n] = 0;
+            }
+        }
+        kept++;
+    }
+    *out = b.p;
+    if (out_len) *out_len = b.n;
+    return BML_OK;
+nomem:
+    BML_FREE(b.p);
+    return bml__fail(BML_ERR_NOMEM, "out of memory decoding");
+}
+
+BMLDEF bml_status bml_detokenize(const bml_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *out_len) {
+    if (!t || !out || (!ids && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_detokenize: NULL argument");
+    return bml__tok_decode(t, ids, n, out, out_len);
+}
+
+/* ======================================================================
+   Batches across threads
+   ====================================================================== */
+
+typedef struct bml__tok_job {
+    const bml_tokenizer *t;
+    int kind;                       /* 0 encode, 1 pair, 2 decode */
+    const char *const *a;
+    const size_t *alens;
+    const char *const *b;
+    const size_t *blens;
+    const int32_t *const *ids;
+    const size_t *ns;
+    char **outs;
+    size_t *out_lens;
+    bml_utf8_policy policy;
+    bml_encoding *encs;
+    bml_status *status;
+    size_t count, per_task;
+    bml__tok_ws **ws;               /* one per worker */
+} bml__tok_job;
+
+static void bml__tok_job_run(void *ctx, size_t task, int worker) {
+    bml__tok_job *j = (bml__tok_job *)ctx;
+    size_t i, lo = task * j->per_task, hi = lo + j->per_task;
+    bml__tok_ws *w;
+    if (hi > j->count) hi = j->count;
+    if (!j->ws[worker]) j->ws[worker] = (bml__tok_ws *)bml__calloc(1, sizeof(bml__tok_ws));
+    w = j->ws[worker];
+    for (i = lo; i < hi; i++) {
+        bml_status st;
+        if (j->kind == 2) {
+            size_t ol = 0;
+            if (!j->ids[i] && j->ns[i]) st = bml__fail(BML_ERR_INVALID_ARG, "NULL ids");
+            else st = bml__tok_decode(j->t, j->ids[i], j->ns[i], &j->outs[i], &ol);
+            if (j->out_lens) j->out_lens[i] = ol;
+        } else if (!w) {
+            st = bml__fail(BML_ERR_NOMEM, "out of memory");
+        } else if (j->kind == 0) {
+            const char *x = j->a[i] ? j->a[i] : "";
+            ptrdiff_t xl = j->alens ? (ptrdiff_t)j->alens[i] : -1;
+            if (!j->a[i] && xl > 0) st = bml__fail(BML_ERR_INVALID_ARG, "NULL text");
+            else st = bml__tok_encode1(j->t, w, x, xl, j->policy, &j->encs[i]);
+        } else {
+            const char *x = j->a[i] ? j->a[i] : "", *y = j->b[i] ? j->b[i] : "";
+            ptrdiff_t xl = j->alens ? (ptrdiff_t)j->alens[i] : -1, yl = j->blens ? (ptrdiff_t)j->blens[i] : -1;
+            if ((!j->a[i] && xl > 0) || (!j->b[i] && yl > 0)) st = bml__fail(BML_ERR_INVALID_ARG, "NULL text");
+            else st = bml__tok_encode2(j->t, w, x, xl, y, yl, j->policy, &j->encs[i]);
+        }
+        if (st != BML_OK && j->kind != 2) j->encs[i].n = 0;
+        if (j->status) j->status[i] = st;
+    }
+}
+
+static int bml__tok_ncpu(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+static bml_status bml__tok_batch(bml__tok_job *j, int threads) {
+    bml__workers *workers = NULL;
+    size_t ntasks, i;
+    int nw;
+    if (threads <= 0) threads = bml__tok_ncpu();
+    if ((size_t)threads > j->count) threads = j->count ? (int)j->count : 1;
+    j->per_task = j->count / ((size_t)threads * 8);
+    if (j->per_task < 16) j->per_task = 16;
+    if (j->per_task > 1024) j->per_task = 1024;
+    ntasks = (j->count + j->per_task - 1) / j->per_task;
+    if (threads > 1 && ntasks > 1) {
+        if (bml__workers_create(threads, &workers) != BML_OK) workers = NULL;
+    }
+    nw = workers ? workers->nthreads : 1;
+    j->ws = (bml__tok_ws **)bml__calloc((size_t)nw, sizeof(bml__tok_ws *));
+    if (!j->ws) { bml__workers_destroy(workers); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    if (workers) bml__workers_run(workers, ntasks, bml__tok_job_run, j);
+    else for (i = 0; i < ntasks; i++) bml__tok_job_run(j, i, 0);
+    bml__workers_destroy(workers);
+    for (i = 0; i < (size_t)nw; i++) bml__tok_ws_free(j->ws[i]);
+    BML_FREE(j->ws);
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_tokenize_batch(const bml_tokenizer *t, const char *const *texts, const size_t *lens, size_t count,
+                                     bml_utf8_policy policy, int threads, bml_encoding *encs, bml_status *status) {
+    bml__tok_job j;
+    if (!t || (count && (!texts || !encs))) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize_batch: NULL argument");
+    memset(&j, 0, sizeof j);
+    j.t = t; j.kind = 0; j.a = texts; j.alens = lens; j.count = count; j.policy = policy; j.encs = encs; j.status = status;
+    return bml__tok_batch(&j, threads);
+}
+
+BMLDEF bml_status bml_tokenize_pair_batch(const bml_tokenizer *t, const char *const *a, const size_t *alens,
+                                          const char *const *b, const size_t *blens, size_t count,
+                                          bml_utf8_policy policy, int threads, bml_encoding *encs, bml_status *status) {
+    bml__tok_job j;
+    if (!t || (count && (!a || !b || !encs))) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize_pair_batch: NULL argument");
+    memset(&j, 0, sizeof j);
+    j.t = t; j.kind = 1; j.a = a; j.alens = alens; j.b = b; j.blens = blens; j.count = count; j.policy = policy;
+    j.encs = encs; j.status = status;
+    return bml__tok_batch(&j, threads);
+}
+
+BMLDEF bml_status bml_detokenize_batch(const bml_tokenizer *t, const int32_t *const *ids, const size_t *ns, size_t count,
+                                       int threads, char **outs, size_t *out_lens, bml_status *status) {
+    bml__tok_job j;
+    if (!t || (count && (!ids || !ns || !outs))) return bml__fail(BML_ERR_INVALID_ARG, "bml_detokenize_batch: NULL argument");
+    memset(&j, 0, sizeof j);
+    j.t = t; j.kind = 2; j.ids = ids; j.ns = ns; j.count = count; j.outs = outs; j.out_lens = out_lens; j.status = status;
+    return bml__tok_batch(&j, threads);
+}
+
+/* ======================================================================
+   >>batch  Batch types: responses, stats, id index
+   ====================================================================== */
+#include <time.h>
+
+BMLDEF uint64_t bml_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+BMLDEF bml_status bml_result_init(bml_result *r, size_t count) {
+    bml_result_free(r);
+    r->responses = (bml_response *)bml__calloc(count ? count : 1, sizeof(bml_response));
+    if (!r->responses) return bml__fail(BML_ERR_NOMEM, "out of memory for %zu responses", count);
+    r->count = count;
+    return BML_OK;
+}
+
+static uint64_t bml__hash64(uint64_t x) {
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+static int bml__cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted values. */
+static double bml__pct(const double *v, size_t n, double p) {
+    size_t k;
+    if (!n) return 0;
+    k = (size_t)ceil(p / 100.0 * (double)n);
+    if (k < 1) k = 1;
+    if (k > n) k = n;
+    return v[k - 1];
+}
+
+BMLDEF bml_status bml_result_finish(bml_result *r, uint64_t total_ns, double single_item_ns) {
+    bml_stats *s = &r->stats;
+    double *lat, sum = 0;
+    size_t i, cap;
+    memset(s, 0, sizeof *s);
+    s->total_items = r->count;
+    s->total_ns = total_ns;
+    lat = (double *)bml__calloc(r->count ? r->count : 1, sizeof(double));
+    if (!lat) return bml__fail(BML_ERR_NOMEM, "out of memory for stats");
+    for (i = 0; i < r->count; i++) {
+        if (r->responses[i].status == BML_OK) s->succeeded++;
+        lat[i] = (double)r->responses[i].duration_ns;
+        sum += lat[i];
+    }
+    s->failed = r->count - s->succeeded;
+    qsort(lat, r->count, sizeof(double), bml__cmp_double);
+    if (r->count) {
+        s->mean_ns = sum / (double)r->count;
+        s->p50_ns = bml__pct(lat, r->count, 50);
+        s->p95_ns = bml__pct(lat, r->count, 95);
+        s->p99_ns = bml__pct(lat, r->count, 99);
+    }
+    BML_FREE(lat);
+    if (total_ns) s->items_per_s = (double)r->count * 1e9 / (double)total_ns;
+    s->single_item_ns = single_item_ns;
+    if (single_item_ns > 0 && r->count && total_ns)
+        s->speedup_vs_single = single_item_ns / ((double)total_ns / (double)r->count);
+    /* id index: open addressing, load <= 1/2, stores position + 1 */
+    BML_FREE(r->index_);
+    r->index_ = NULL;
+    for (cap = 16; cap < 2 * r->count; cap *= 2) {}
+    r->index_ = (uint32_t *)bml__calloc(cap, sizeof(uint32_t));
+    if (!r->index_) return bml__fail(BML_ERR_NOMEM, "out of memory for the id index");
+    r->index_cap_ = cap;
+    for (i = 0; i < r->count && i < UINT32_MAX - 1; i++) {
+        size_t h = (size_t)bml__hash64(r->responses[i].id) & (cap - 1);
+        while (r->index_[h]) {
+            if (r->responses[r->index_[h] - 1].id == r->responses[i].id) break; /* first wins */
+            h = (h + 1) & (cap - 1);
+        }
+        if (!r->index_[h]) r->index_[h] = (uint32_t)(i + 1);
+    }
+    return BML_OK;
+}
+
+BMLDEF const bml_response *bml_result_find(const bml_result *r, uint64_t id) {
+    size_t h;
+    if (!r->index_) return NULL;
+    h = (size_t)bml__hash64(id) & (r->index_cap_ - 1);
+    while (r->index_[h]) {
+        const bml_response *x = &r->responses[r->index_[h] - 1];
+        if (x->id == id) return x;
+        h = (h + 1) & (r->index_cap_ - 1);
+    }
+    return NULL;
+}
+
+BMLDEF size_t bml_result_success_count(const bml_result *r) {
+    size_t i, n = 0;
+    for (i = 0; i < r->count; i++) n += r->responses[i].status == BML_OK;
+    return n;
+}
+
+BMLDEF int bml_result_all_succeeded(const bml_result *r) { return bml_result_success_count(r) == r->count; }
+
+BMLDEF void bml_result_free(bml_result *r) {
+    BML_FREE(r->responses);
+    BML_FREE(r->index_);
+    memset(r, 0, sizeof *r);
+}
+
+/* ======================================================================
+   >>model  Model: safetensors, config files, weights, the activation
+   arena, loading. Everything a bml_model is, in one place.
+   ====================================================================== */
+
+/* ---- safetensors: header validation and zero-copy tensor views (mmap) ---- */
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BML__ST_HEADER_LIMIT (100u << 20)
+
+typedef enum { BML__F32, BML__F16, BML__BF16, BML__DT_OTHER } bml__dtype;
+
+typedef struct bml__tensor {
+    const char *name;       /* points into the parsed header               */
+    bml__dtype dtype;
+    const char *dtype_name;
+    int ndim;
+    int64_t shape[8];
+    size_t begin, end;      /* byte offsets into the data buffer            */
+} bml__tensor;
+
+typedef struct bml__st {
+    char *path;                 /* owned copy, for messages                */
+    int fd;
+    unsigned char *map;
+    size_t size;
+    const unsigned char *data;  /* start of the data buffer                */
+    size_t data_len;
+    bml_json_doc *header;
+    bml__tensor *t;
+    size_t nt;
+} bml__st;
+
+static void bml__st_close(bml__st *st) {
+    if (st->map && st->map != (unsigned char *)MAP_FAILED) munmap(st->map, st->size);
+    if (st->fd >= 0) close(st->fd);
+    bml_json_free(st->header);
+    BML_FREE(st->t);
+    BML_FREE(st->path);
+    st->path = NULL;
+    st->map = NULL;
+    st->fd = -1;
+    st->header = NULL;
+    st->t = NULL;
+}
+
+static int bml__cmp_tensor_begin(const void *a, const void *b) {
+    const bml__tensor *x = (const bml__tensor *)a, *y = (const bml__tensor *)b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+/* Open, map and validate a safetensors file: every tensor's dtype, shape
+   and byte range are checked against each other and the file size. */
+/* Format the error first: messages name tensors that live in the header
+   document, which closing frees. */
+#define BML__ST_BAIL(...)                         \
+    do {                                          \
+        bml_status bail_ = bml__fail(__VA_ARGS__); \
+        bml__st_close(st);                        \
+        return bail_;                             \
+    } while (0)
+
+static bml_status bml__st_open(const char *path, bml__st *st) {
+    struct stat sb;
+    uint64_t hlen = 0;
+    size_t i, k;
+    const bml_json *root;
+    bml__tensor *sorted = NULL;
+    bml_status rc;
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+    st->path = bml__strdup(path);
+    if (!st->path) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    st->fd = open(path, O_RDONLY);
+    if (st->fd < 0) BML__ST_BAIL(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        BML__ST_BAIL(BML_ERR_IO, "%s: not a regular file", path);
+    }
+    st->size = (size_t)sb.st_size;
+    if (st->size < 8) {
+        BML__ST_BAIL(BML_ERR_FORMAT, "%s: truncated: %zu bytes, the 8-byte header length is missing", path, st->size);
+    }
+    st->map = (unsigned char *)mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, st->fd, 0);
+    if (st->map == (unsigned char *)MAP_FAILED) {
+        st->map = NULL;
+        BML__ST_BAIL(BML_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+    }
+    for (i = 0; i < 8; i++) hlen |= (uint64_t)st->map[i] << (8 * i);
+    if (hlen > st->size - 8) {
+        BML__ST_BAIL(BML_ERR_FORMAT, "%s: header length %llu runs past the end of the file (%zu bytes)", path,
+                         (unsigned long long)hlen, st->size);
+    }
+    if (hlen > BML__ST_HEADER_LIMIT) {
+        BML__ST_BAIL(BML_ERR_FORMAT, "%s: header length %llu is over the %u-byte limit", path,
+                         (unsigned long long)hlen, BML__ST_HEADER_LIMIT);
+    }
+    rc = bml_json_parse((const char *)st->map + 8, (size_t)hlen, path, &st->header);
+    if (rc != BML_OK) { bml__st_close(st); return rc; }
+    st->data = st->map + 8 + hlen;
+    st->data_len = st->size - 8 - (size_t)hlen;
+    root = bml_json_root(st->header);
+    if (root->type != BML_JSON_OBJECT) {
+        BML__ST_BAIL(BML_ERR_FORMAT, "%s: header is not a JSON object", path);
+    }
+    st->t = (bml__tensor *)bml__calloc(root->len ? root->len : 1, sizeof(bml__tensor));
+    if (!st->t) BML__ST_BAIL(BML_ERR_NOMEM, "%s: out of memory", path);
+    for (i = 0; i < root->len; i++) {
+        const bml_json *e = &root->kids[i], *dt, *sh, *off;
+        bml__tensor *t = &st->t[st->nt];
+        size_t elems = 1, esize, nbytes;
+        if (!strcmp(e->key, "__metadata__")) continue;
+        t->name = e->key;
+        dt = bml_json_get(e, "dtype");
+        sh = bml_json_get(e, "shape");
+        off = bml_json_get(e, "data_offsets");
+        if (e->type != BML_JSON_OBJECT || !dt || dt->type != BML_JSON_STRING || !sh || sh->type != BML_JSON_ARRAY ||
+            !off || off->type != BML_JSON_ARRAY || off->len != 2) {
+            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': entry needs dtype, shape and data_offsets [begin, end]",
+                             path, e->key);
+        }
+        t->dtype_name = dt->str;
+        if (!strcmp(dt->str, "F32")) { t->dtype = BML__F32; esize = 4; }
+        else if (!strcmp(dt->str, "F16")) { t->dtype = BML__F16; esize = 2; }
+        else if (!strcmp(dt->str, "BF16")) { t->dtype = BML__BF16; esize = 2; }
+        else {
+            static const struct { const char *n; size_t s; } other[] = {
+                {"F64", 8}, {"I64", 8}, {"U64", 8}, {"I32", 4}, {"U32", 4}, {"I16", 2},
+                {"U16", 2}, {"I8", 1}, {"U8", 1}, {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
+            esize = 0;
+            for (k = 0; k < sizeof other / sizeof other[0]; k++)
+                if (!strcmp(dt->str, other[k].n)) esize = other[k].s;
+            if (!esize) {
+                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': unknown dtype '%s'", path, e->key, dt->str);
+            }
+            t->dtype = BML__DT_OTHER;
+        }
+        if (sh->len > 8) {
+            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': %zu dimensions (at most 8)", path, e->key, sh->len);
+        }
+        t->ndim = (int)sh->len;
+        for (k = 0; k < sh->len; k++) {
+            double d = sh->kids[k].num;
+            if (sh->kids[k].type != BML_JSON_NUMBER || d < 0 || d != floor(d) || d > 9.0e15) {
+                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': shape[%zu] is not a non-negative integer", path,
+                                 e->key, k);
+            }
+            t->shape[k] = (int64_t)d;
+            if (!bml__mul_ok(elems, (size_t)d, &elems)) {
+                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': shape overflows the address space", path, e->key);
+            }
+        }
+        if (!bml__mul_ok(elems, esize, &nbytes)) {
+            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': byte size overflows", path, e->key);
+        }
+        for (k = 0; k < 2; k++) {
+            double d = off->kids[k].num;
+            if (off->kids[k].type != BML_JSON_NUMBER || d < 0 || d != floor(d) || d > 9.0e18) {
+                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': data_offsets[%zu] is not a non-negative integer",
+                                 path, e->key, k);
+            }
+        }
+        t->begin = (size_t)off->kids[0].num;
+        t->end = (size_t)off->kids[1].num;
+        if (t->begin > t->end || t->end > st->data_len) {
+            BML__ST_BAIL(BML_ERR_FORMAT,
+                             "%s: tensor '%s': data_offsets [%zu, %zu] out of range (data buffer is %zu bytes)", path,
+                             e->key, t->begin, t->end, st->data_len);
+        }
+        if (t->end - t->begin != nbytes) {
+            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': %zu bytes of data for a %s tensor of %zu elements (%zu bytes)",
+                             path, e->key, t->end - t->begin, dt->str, elems, nbytes);
+        }
+        st->nt++;
+    }
+    /* no two tensors may share bytes */
+    sorted = (bml__tensor *)bml__calloc(st->nt ? st->nt : 1, sizeof(bml__tensor));
+    if (!sorted) BML__ST_BAIL(BML_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(sorted, st->t, st->nt * sizeof(bml__tensor));
+    qsort(sorted, st->nt, sizeof(bml__tensor), bml__cmp_tensor_begin);
+    for (i = 1; i < st->nt; i++) {
+        if (sorted[i].begin < sorted[i - 1].end && sorted[i].begin != sorted[i].end &&
+            sorted[i - 1].begin != sorted[i - 1].end) {
+            bml_status s2 = bml__fail(BML_ERR_FORMAT, "%s: tensors '%s' [%zu, %zu] and '%s' [%zu, %zu] overlap", path,
+                                      sorted[i - 1].name, sorted[i - 1].begin, sorted[i - 1].end, sorted[i].name,
+                                      sorted[i].begin, sorted[i].end);
+            BML_FREE(sorted);
+            bml__st_close(st);
+            return s2;
+        }
+    }
+    BML_FREE(sorted);
+    return BML_OK;
+}
+
+#undef BML__ST_BAIL
+
+/* Find a tensor by name, with or without a "bert." prefix. */
+static const bml__tensor *bml__st_find(const bml__st *st, const char *name) {
+    size_t i;
+    for (i = 0; i < st->nt; i++) {
+        const char *n = st->t[i].name;
+        if (!strncmp(n, "bert.", 5)) n += 5;
+        if (!strcmp(n, name)) return &st->t[i];
+    }
+    return NULL;
+}
+
+static float bml__half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
+    float f;
+    if (exp == 0) {
+        /* zero or subnormal: man * 2^-24 */
+        f = (float)man * (1.0f / 16777216.0f);
+        return sign ? -f : f;
+    }
+    if (exp == 31) bits = sign | 0x7F800000u | (man << 13);
+    else bits = sign | ((exp + 112) << 23) | (man << 13);
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* ======================================================================
+   Model: config files, weights bound to the mapped safetensors
+   ====================================================================== */
+
+typedef struct bml__layer {
+    const float *wq, *bq, *wk, *bk, *wv, *bv;   /* [H,H], [H]             */
+    const float *wo, *bo, *ln1_g, *ln1_b;       /* [H,H], [H]             */
+    const float *w1, *b1;                       /* [I,H], [I]             */
+    const float *w2, *b2, *ln2_g, *ln2_b;       /* [H,I], [H]             */
+    const float *panel_q, *panel_k, *panel_v, *panel_o, *panel_1, *panel_2;   /* the same weights packed for
+                                                   bml__panel_gemm, or NULL   */
+} bml__layer;
+
+/* The activation arena: one block, carved per batch shape (see bml__ws_plan). */
+typedef struct bml__ws {
+    float *buf;
+    size_t cap;             /* floats                                      */
+} bml__ws;
+
+struct bml_model {
+    bml_config cfg;
+    char dtype[8];
+    bml__st st;
+    float **owned;          /* converted (F16/BF16) or realigned tensors    */
+    size_t nowned;
+    const float *word, *pos, *type, *ln0_g, *ln0_b;
+    bml__layer *layer;
+    bml_tokenizer *tok;
+    bml__workers *workers;
+    int threads;
+    int deterministic;
+    bml__ws ws;
+    void *cl;               /* the OpenCL device state (BATCHML_OPENCL), or NULL */
+    void *panel_mem;           /* the block of dense weights in panels, or NULL    */
+};
+
+BMLDEF const char *bml_pooling_name(bml_pooling p) {
+    switch (p) {
+    case BML_POOL_MEAN: return "mean";
+    case BML_POOL_CLS: return "cls";
+    case BML_POOL_MAX: return "max";
+    case BML_POOL_MEAN_SQRT_LEN: return "mean_sqrt_len";
+    }
+    return "?";
+}
+
+BMLDEF const bml_config *bml_model_config(const bml_model *m) { return &m->cfg; }
+BMLDEF const bml_tokenizer *bml_model_tokenizer(const bml_model *m) { return m->tok; }
+
+/* Integer field of config.json within [lo, hi]. */
+static bml_status bml__cfg_int(const bml_json *root, const char *path, const char *key, int lo, int hi, int dflt,
+                               int *out) {
+    const bml_json *v = bml_json_get(root, key);
+    if (!v) {
+        if (dflt >= 0) { *out = dflt; return BML_OK; }
+        return bml__fail(BML_ERR_FORMAT, "%s: field '%s' is missing", path, key);
+    }
+    if (v->type != BML_JSON_NUMBER || v->num != floor(v->num) || v->num < lo || v->num > hi)
+        return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be an integer in %d..%d", path, key, lo, hi);
+    *out = (int)v->num;
+    return BML_OK;
+}
+
+static bml_status bml__load_config(bml_model *m, const char *dir) {
+    char path[4096];
+    bml_json_doc *doc = NULL;
+    const bml_json *root, *v;
+    bml_config *c = &m->cfg;
+    bml_status rc;
+    bml__join(path, sizeof path, dir, "config.json");
+    if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+    root = bml_json_root(doc);
+    if (root->type != BML_JSON_OBJECT) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); }
+    if ((rc = bml__cfg_int(root, path, "hidden_size", 1, 16384, -1, &c->hidden)) ||
+        (rc = bml__cfg_int(root, path, "num_hidden_layers", 1, 256, -1, &c->layers)) ||
+        (rc = bml__cfg_int(root, path, "num_attention_heads", 1, 1024, -1, &c->heads)) ||
+        (rc = bml__cfg_int(root, path, "intermediate_size", 1, 65536, -1, &c->intermediate)) ||
+        (rc = bml__cfg_int(root, path, "vocab_size", 1, 4000000, -1, &c->vocab)) ||
+        (rc = bml__cfg_int(root, path, "max_position_embeddings", 1, 65536, -1, &c->max_position)) ||
+        (rc = bml__cfg_int(root, path, "type_vocab_size", 1, 1024, 2, &c->type_vocab))) {
+        bml_json_free(doc);
+        return rc;
+    }
+    if (c->hidden % c->heads) {
+        bml_json_free(doc);
+        return bml__fail(BML_ERR_FORMAT, "%s: hidden_size %d is not divisible by num_attention_heads %d", path,
+                         c->hidden, c->heads);
+    }
+    c->layer_norm_eps = 1e-12f;
+    v = bml_json_get(root, "layer_norm_eps");
+    if (v) {
+        if (v->type != BML_JSON_NUMBER || !(v->num > 0) || v->num > 1) {
+            bml_json_free(doc);
+            return bml__fail(BML_ERR_FORMAT, "%s: field 'layer_norm_eps' must be a number in (0, 1]", path);
+        }
+        c->layer_norm_eps = (float)v->num;
+    }
+    v = bml_json_get(root, "hidden_act");
+    if (v && (v->type != BML_JSON_STRING || strcmp(v->str, "gelu") != 0)) {
+        bml_status s2 = bml__fail(BML_ERR_UNSUPPORTED, "%s: hidden_act '%s' is not supported (only \"gelu\", exact erf)",
+                                  path, v->type == BML_JSON_STRING ? v->str : "?");
+        bml_json_free(doc);
+        return s2;
+    }
+    v = bml_json_get(root, "position_embedding_type");
+    if (v && (v->type != BML_JSON_STRING || strcmp(v->str, "absolute") != 0)) {
+        bml_json_free(doc);
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: position_embedding_type must be \"absolute\"", path);
+    }
+    bml_json_free(doc);
+    return BML_OK;
+}
+
+/* modules.json (Normalize? where is Pooling?), the pooling config and
+   sentence_bert_config.json. A plain BERT directory without them gets mean
+   pooling, no normalization and max length 256, with a log line. */
+static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_max_len) {
+    char path[4096], pool_dir[1024] = "1_Pooling";
+    bml_json_doc *doc = NULL;
+    const bml_json *root, *v;
+    bml_config *c = &m->cfg;
+    bml_status rc;
+    FILE *probe;
+    size_t i;
+    int n_modes = 0, msl = 256;
+    c->pooling = BML_POOL_MEAN;
+    c->normalize = 0;
+    bml__join(path, sizeof path, dir, "modules.json");
+    if ((probe = fopen(path, "rb")) != NULL) {
+        fclose(probe);
+        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+        root = bml_json_root(doc);
+        if (root->type != BML_JSON_ARRAY) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON array", path); }
+        for (i = 0; i < root->len; i++) {
+            const bml_json *t = bml_json_get(&root->kids[i], "type"), *p = bml_json_get(&root->kids[i], "path");
+            if (!t || t->type != BML_JSON_STRING) {
+                bml_json_free(doc);
+                return bml__fail(BML_ERR_FORMAT, "%s: module %zu has no \"type\" string", path, i);
+            }
+            if (strstr(t->str, "Normalize")) c->normalize = 1;
+            if (strstr(t->str, "Pooling") && p && p->type == BML_JSON_STRING) {
+                if (strstr(p->str, "..") || p->str[0] == '/' || p->len >= sizeof pool_dir) {
+                    rc = bml__fail(BML_ERR_FORMAT, "%s: module %zu: bad path '%.200s'", path, i, p->str);
+                    bml_json_free(doc);   /* after the message: p->str lives in doc */
+                    return rc;
+                }
+                memcpy(pool_dir, p->str, p->len + 1);
+            }
+        }
+        bml_json_free(doc);
+        doc = NULL;
+    } else {
+        bml__log(BML_LOG_WARN, "%s: no modules.json: mean pooling, no normalization", dir);
+    }
+    {
+        char sub[2048];
+        snprintf(sub, sizeof sub, "%s/config.json", pool_dir);
+        bml__join(path, sizeof path, dir, sub);
+    }
+    if ((probe = fopen(path, "rb")) != NULL) {
+        static const struct { const char *key; bml_pooling p; } modes[] = {
+            {"pooling_mode_mean_tokens", BML_POOL_MEAN}, {"pooling_mode_cls_token", BML_POOL_CLS},
+            {"pooling_mode_max_tokens", BML_POOL_MAX}, {"pooling_mode_mean_sqrt_len_tokens", BML_POOL_MEAN_SQRT_LEN}};
+        static const char *unsupported[] = {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"};
+        fclose(probe);
+        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+        root = bml_json_root(doc);
+        for (i = 0; i < 4; i++) {
+            v = bml_json_get(root, modes[i].key);
+            if (v && v->type == BML_JSON_TRUE) { c->pooling = modes[i].p; n_modes++; }
+            else if (v && v->type != BML_JSON_FALSE) {
+                bml_json_free(doc);
+                return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be true or false", path, modes[i].key);
+            }
+        }
+        for (i = 0; i < 2; i++) {
+            v = bml_json_get(root, unsupported[i]);
+            if (v && v->type == BML_JSON_TRUE) {
+                bml_json_free(doc);
+                return bml__fail(BML_ERR_UNSUPPORTED, "%s: '%s' is not supported", path, unsupported[i]);
+            }
+        }
+        v = bml_json_get(root, "word_embedding_dimension");
+        if (v && (v->type != BML_JSON_NUMBER || v->num != (double)c->hidden)) {
+            bml_json_free(doc);
+            return bml__fail(BML_ERR_FORMAT, "%s: word_embedding_dimension does not match hidden_size %d", path, c->hidden);
+        }
+        bml_json_free(doc);
+        doc = NULL;
+        if (n_modes != 1)
+            return bml__fail(BML_ERR_UNSUPPORTED, "%s: exactly one pooling mode must be true (found %d)", path, n_modes);
+    }
+    bml__join(path, sizeof path, dir, "sentence_bert_config.json");
+    if ((probe = fopen(path, "rb")) != NULL) {
+        fclose(probe);
+        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+        rc = bml__cfg_int(bml_json_root(doc), path, "max_seq_length", 1, 1 << 20, 256, &msl);
+        bml_json_free(doc);
+        if (rc) return rc;
+    }
+    if (want_max_len > 0) msl = want_max_len;
+    c->max_seq_len = msl < c->max_position ? msl : c->max_position;
+    return BML_OK;
+}
+
+static void bml__bf16_to_f32(const unsigned char *src, float *dst, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint32_t bits = ((uint32_t)src[2 * i] | ((uint32_t)src[2 * i + 1] << 8)) << 16;
+        memcpy(&dst[i], &bits, 4);
+    }
+}
+
+/* Bind a weight: check presence, dtype and shape, convert when needed, and
+   refuse NaN/Inf values. d1 = 0 for a vector. */
+static bml_status bml__bind(bml_model *m, const char *name, int64_t d0, int64_t d1, const float **out) {
+    const bml__tensor *t = bml__st_find(&m->st, name);
+    size_t n, i;
+    const unsigned char *src;
+    float *dst;
+    int ndim = d1 ? 2 : 1;
+    if (!t) return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s' is missing", m->st.path, name);
+    if (t->ndim != ndim || t->shape[0] != d0 || (ndim == 2 && t->shape[1] != d1)) {
+        char got[128] = "[";
+        int k;
+        for (k = 0; k < t->ndim && strlen(got) < 100; k++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? ", " : "", (long long)t->shape[k]);
+        strcat(got, "]");
+        if (ndim == 2)
+            return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld, %lld], found %s", m->st.path, name,
+                             (long long)d0, (long long)d1, got);
+        return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld], found %s", m->st.path, name,
+                         (long long)d0, got);
+    }
+    if (t->dtype == BML__DT_OTHER)
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %s is not supported (F32, F16, BF16)", m->st.path,
+                         name, t->dtype_name);
+    n = (size_t)d0 * (size_t)(d1 ? d1 : 1);
+    src = m->st.data + t->begin;
+    if (t->dtype == BML__F32 && ((uintptr_t)src & 3) == 0) {
+        dst = NULL;
+        *out = (const float *)src;
+    } else {
+        float **no = (float **)BML_REALLOC(m->owned, (m->nowned + 1) * sizeof(float *));
+        if (!no) return bml__fail(BML_ERR_NOMEM, "out of memory converting '%s'", name);
+        m->owned = no;
+        dst = (float *)BML_MALLOC(n * sizeof(float) + 1);
+        if (!dst) return bml__fail(BML_ERR_NOMEM, "out of memory converting '%s' (%zu values)", name, n);
+        m->owned[m->nowned++] = dst;
+        if (t->dtype == BML__F32) memcpy(dst, src, n * 4);
+        else if (t->dtype == BML__BF16) bml__bf16_to_f32(src, dst, n);
+        else for (i = 0; i < n; i++) dst[i] = bml__half_to_float((uint16_t)(src[2 * i] | (src[2 * i + 1] << 8)));
+        *out = dst;
+    }
+    for (i = 0; i < n; i++)
+        if (!isfinite((*out)[i]))
+            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': element %zu is %s", m->st.path, name, i,
+                             isnan((*out)[i]) ? "NaN" : "infinite");
+    if (!m->dtype[0]) snprintf(m->dtype, sizeof m->dtype, "%s", t->dtype_name);
+    m->cfg.n_params += n;
+    return BML_OK;
+}
+
+static bml_status bml__bind_weights(bml_model *m) {
+    const bml_config *c = &m->cfg;
+    int64_t H = c->hidden, I = c->intermediate;
+    char nm[160];
+    int l;
+    bml_status rc;
+    if ((rc = bml__bind(m, "embeddings.word_embeddings.weight", c->vocab, H, &m->word)) ||
+        (rc = bml__bind(m, "embeddings.position_embeddings.weight", c->max_position, H, &m->pos)) ||
+        (rc = bml__bind(m, "embeddings.token_type_embeddings.weight", c->type_vocab, H, &m->type)) ||
+        (rc = bml__bind(m, "embeddings.LayerNorm.weight", H, 0, &m->ln0_g)) ||
+        (rc = bml__bind(m, "embeddings.LayerNorm.bias", H, 0, &m->ln0_b)))
+        return rc;
+    m->layer = (bml__layer *)bml__calloc((size_t)c->layers, sizeof(bml__layer));
+    if (!m->layer) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (l = 0; l < c->layers; l++) {
+        bml__layer *L = &m->layer[l];
+#define BML__W(field, suffix, d0, d1)                                                  \
+    snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, suffix);                      \
+    if ((rc = bml__bind(m, nm, d0, d1, &L->field)) != BML_OK) return rc;
+        BML__W(wq, "attention.self.query.weight", H, H)
+        BML__W(bq, "attention.self.query.bias", H, 0)
+        BML__W(wk, "attention.self.key.weight", H, H)
+        BML__W(bk, "attention.self.key.bias", H, 0)
+        BML__W(wv, "attention.self.value.weight", H, H)
+        BML__W(bv, "attention.self.value.bias", H, 0)
+        BML__W(wo, "attention.output.dense.weight", H, H)
+        BML__W(bo, "attention.output.dense.bias", H, 0)
+        BML__W(ln1_g, "attention.output.LayerNorm.weight", H, 0)
+        BML__W(ln1_b, "attention.output.LayerNorm.bias", H, 0)
+        BML__W(w1, "intermediate.dense.weight", I, H)
+        BML__W(b1, "intermediate.dense.bias", I, 0)
+        BML__W(w2, "output.dense.weight", H, I)
+        BML__W(b2, "output.dense.bias", H, 0)
+        BML__W(ln2_g, "output.LayerNorm.weight", H, 0)
+        BML__W(ln2_b, "output.LayerNorm.bias", H, 0)
+#undef BML__W
+    }
+    m->cfg.dtype = m->dtype;
+    return BML_OK;
+}
+
+/* ======================================================================
+   The activation arena: one forward (and backward) job and its buffers
+   ====================================================================== */
+
+/* What one layer's backward pass needs from its forward pass (grad mode). */
+typedef struct bml__saved {
+    float *q, *k, *v;           /* [T,H]                                   */
+    float *P;                   /* attention probabilities, per (seq, head) [L,L] at poff[s] + h*L*L */
+    float *xhat1, *rstd1;       /* LN1 normalized input [T,H], 1/std [T]    */
+    float *u;                   /* FFN pre-activation [T,I]                 */
+    float *xhat2, *rstd2;       /* LN2 [T,H], [T]                           */
+} bml__saved;
+
+/* One forward (and, in grad mode, backward) job: the packed batch and the
+   arena carved for it. */
+typedef struct bml__fwd {
+    bml_model *m;
+    size_t nseq, T, maxL, sumP;
+    const int32_t *const *ids;  /* ids[s][0..len[s])                       */
+    const size_t *len;
+    const float *alpha;         /* [nseq] scale of the word embeddings (integrated gradients); NULL = 1 */
+    size_t *start;              /* [nseq] first token of each sequence      */
+    size_t *poff;               /* [nseq] offset of each sequence's attention probabilities */
+    float *x;                   /* [T,H]  residual stream                   */
+    float *q, *k, *v, *ctx;     /* [T,H]  (grad mode: dq, dk, dv, dctx)     */
+    float *tmp;                 /* [T,H]  attention / FFN output            */
+    float *ffn;                 /* [T,I]  gelu(u) (grad mode: d gelu)       */
+    float *scratch;             /* [threads, scratch_per] per-worker scratch */
+    size_t scratch_per;
+    float *out;                 /* [nseq,H] pooled (normalized) embeddings  */
+    /* grad mode */
+    bml__saved *save;           /* [layers] or NULL (forward only)           */
+    float *xhat0, *rstd0;       /* embedding LayerNorm [T,H], [T]           */
+    float *pooled;              /* [nseq,H] pooled, before normalization     */
+    float *dx;                  /* [T,H]  gradient of the residual stream    */
+    float *panel;               /* [threads, panel_per] a weight panel copy (bml__panel_gemm), or NULL */
+    size_t panel_per;
+    /* the current layer, for the parallel tasks */
+    const float *X, *W, *Wp, *b;    /* Wp: W in panels (bml__panel_gemm), or NULL */
+    float *Y;
+    int K, N, M, split_rows, nsplit, accumulate;
+    const float *ln_g, *ln_b;   /* the current LayerNorm                   */
+    float *ln_xhat, *ln_rstd;   /* where it saves (grad mode) or NULL      */
+    float *lq, *lk, *lv, *lP;   /* the current layer's q, k, v, P (NULL: scratch) */
+    const float *gelu_in;       /* u                                        */
+} bml__fwd;
+
+static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+#ifdef BATCHML_OPENCL
+/* The device path (the OpenCL section below): the same job on an OpenCL device.
+   bml__cl_forward_job fills f->out (and keeps what backward needs on the
+   device); bml__cl_backward reads df/de from f->tmp [nseq,H] and fills
+   f->dx [T,H] on the host, exactly like the CPU path. */
+static bml_status bml__cl_init(bml_model *m, const char *device);
+static void bml__cl_free(bml_model *m);
+static bml_status bml__cl_forward_job(bml__fwd *f, int grad);
+static bml_status bml__cl_backward(bml__fwd *f);
+#endif
+#ifdef BML__PANELS
+static bml_status bml__make_panels(bml_model *m);
+#endif
+
+/* Scratch floats one attention task needs: the scores [L,L] (when not
+   kept) and the kernel's transposes, K^T [d,L] (reference path) or Q^T
+   [d,16] + S^T [L rounded to 16, 16] (bml__attn_avx); backward: dP [L,L]
+   and v^T [d,L]. */
+static size_t bml__attn_scratch(size_t maxL, int d) {
+    return bml__align16(2 * maxL * maxL + (size_t)d * bml__align16(maxL) + 256);
+}
+
+/* Floats of the forward-only arena for a batch shape: one formula, defined in
+   the tuning section (bml_activation_bytes and the tuner use it too). */
+static size_t bml__ws_floats(const bml_config *c, size_t threads, size_t T, size_t nseq, size_t maxL,
+                             size_t *scratch_per);
+
+/* Carve the arena for a batch shape (and mode), growing it only when needed.
+   Forward only: every layer shares one set of buffers. Grad mode adds what
+   each layer's backward needs (bml__saved) and the gradient stream. */
+static bml_status bml__ws_plan(bml__fwd *f, int grad) {
+    bml_model *m = f->m;
+    size_t H = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, T = f->T, A = (size_t)m->cfg.heads;
+    size_t need = 0, off = 0, th = (size_t)m->threads, s, l, nL = (size_t)m->cfg.layers;
+    size_t per_layer = 5 * bml__align16(T * H) + bml__align16(f->sumP * A) + 2 * bml__align16(T) + bml__align16(T * I);
+    size_t idx_floats = bml__align16((2 * f->nseq * sizeof(size_t) + 3) / 4);
+    size_t save_floats = bml__align16((nL * sizeof(bml__saved) + 3) / 4);
+    need = bml__ws_floats(&m->cfg, th, T, f->nseq, f->maxL, &f->scratch_per);
+    f->panel_per = BML__PW * bml__align16(H > I ? H : I);
+    if (grad)
+        need += save_floats + nL * per_layer + bml__align16(T * H) + bml__align16(T) + 2 * bml__align16(f->nseq * H) +
+                bml__align16(T * H) + th * f->panel_per;
+    if (need > m->ws.cap) {
+        float *nb;
+        /* grow by at least half, so batches of rising length (the usual
+           sorted order) reallocate a handful of times, not every batch */
+        if (need < m->ws.cap + m->ws.cap / 2) need = m->ws.cap + m->ws.cap / 2;
+        BML_FREE(m->ws.buf);
+        m->ws.buf = NULL;
+        m->ws.cap = 0;
+        nb = (float *)BML_MALLOC(need * sizeof(float) + 64);
+        if (!nb) return bml__fail(BML_ERR_NOMEM, "out of memory for the activation arena (%zu MiB for %zu tokens)",
+                                  need * 4 >> 20, T);
+        m->ws.buf = nb;
+        m->ws.cap = need;
+    }
+#define BML__CARVE(ptr, n) do { (ptr) = m->ws.buf + off; off += bml__align16(n); } while (0)
+    BML__CARVE(f->x, T * H);
+    BML__CARVE(f->q, T * H);
+    BML__CARVE(f->k, T * H);
+    BML__CARVE(f->v, T * H);
+    BML__CARVE(f->ctx, T * H);
+    BML__CARVE(f->tmp, T * H);
+    BML__CARVE(f->ffn, T * I);
+    BML__CARVE(f->scratch, th * f->scratch_per);
+    f->start = (size_t *)(void *)(m->ws.buf + off);
+    f->poff = f->start + f->nseq;
+    off += idx_floats;
+    for (s = 0; s < f->nseq; s++) {
+        f->start[s] = s ? f->start[s - 1] + f->len[s - 1] : 0;
+        f->poff[s] = s ? f->poff[s - 1] + A * f->len[s - 1] * f->len[s - 1] : 0;
+    }
+    f->save = NULL;
+    f->panel = NULL;
+    if (grad) {
+        f->save = (bml__saved *)(void *)(m->ws.buf + off);
+        off += save_floats;
+        for (l = 0; l < nL; l++) {
+            bml__saved *sv = &f->save[l];
+            BML__CARVE(sv->q, T * H);
+            BML__CARVE(sv->k, T * H);
+            BML__CARVE(sv->v, T * H);
+            BML__CARVE(sv->P, f->sumP * A);
+            BML__CARVE(sv->xhat1, T * H);
+            BML__CARVE(sv->rstd1, T);
+            BML__CARVE(sv->u, T * I);
+            BML__CARVE(sv->xhat2, T * H);
+            BML__CARVE(sv->rstd2, T);
+        }
+        BML__CARVE(f->xhat0, T * H);
+        BML__CARVE(f->rstd0, T);
+        BML__CARVE(f->pooled, f->nseq * H);
+        BML__CARVE(f->dx, T * H);
+        BML__CARVE(f->panel, th * f->panel_per);
+        off += bml__align16(f->nseq * H);
+    }
+#undef BML__CARVE
+    BML_ASSERT(off <= m->ws.cap);
+    return BML_OK;
+}
+
+/* Floats of the activation arena for one forward-only pass: the formula of
+   bml__ws_plan (six [T,H] and one [T,I] buffer, per-thread attention
+   scratch, the start/offset indexes). *scratch_per gets the per-thread
+   scratch floats when not NULL. */
+static size_t bml__ws_floats(const bml_config *c, size_t threads, size_t T, size_t nseq, size_t maxL,
+                             size_t *scratch_per) {
+    size_t H = (size_t)c->hidden, I = (size_t)c->intermediate;
+    size_t sp = bml__attn_scratch(maxL, c->hidden / c->heads);
+    size_t idx_floats = bml__align16((2 * nseq * sizeof(size_t) + 3) / 4);
+    if (sp < bml__align16(2 * H)) sp = bml__align16(2 * H);
+    if (scratch_per) *scratch_per = sp;
+    return 6 * bml__align16(T * H) + bml__align16(T * I) + threads * sp + idx_floats;
+}
+
+BMLDEF size_t bml_activation_bytes(const bml_model *m, size_t tokens, size_t nseq, size_t max_len) {
+    if (!m) return 0;
+    return 4 * bml__ws_floats(&m->cfg, (size_t)m->threads, tokens, nseq, max_len, NULL);
+}
+
+/* ======================================================================
+   Loading and freeing a model
+   ====================================================================== */
+
+BMLDEF void bml_model_free(bml_model *m) {
+    size_t i;
+    if (!m) return;
+#ifdef BATCHML_OPENCL
+    bml__cl_free(m);
+#endif
+    bml__workers_destroy(m->workers);
+    bml_tokenizer_free(m->tok);
+    for (i = 0; i < m->nowned; i++) BML_FREE(m->owned[i]);
+    BML_FREE(m->owned);
+    BML_FREE(m->panel_mem);
+    BML_FREE(m->layer);
+    BML_FREE(m->ws.buf);
+    bml__st_close(&m->st);
+    BML_FREE(m);
+}
+
+/* Choose the device: "cpu" (default), or with BATCHML_OPENCL "opencl",
+   "opencl:P:D" or "auto" (a GPU when there is one, else the CPU, said once
+   in the log). */
+static bml_status bml__device_init(bml_model *m, const char *device) {
+    if (!device || !device[0]) device = getenv("BATCHML_DEVICE");
+    if (!device || !device[0] || !strcmp(device, "cpu")) return BML_OK;
+#ifdef BATCHML_OPENCL
+    return bml__cl_init(m, device);
+#else
+    (void)m;
+    if (!strcmp(device, "auto")) return BML_OK;
+    return bml__fail(BML_ERR_UNSUPPORTED, "device '%s': this build has no OpenCL (compile with -DBATCHML_OPENCL -lOpenCL)",
+                     device);
+#endif
+}
+
+static int bml__ncpu(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
+}
+
+BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
+    bml_model *m;
+    char path[4096];
+    bml_status rc;
+    struct stat sb;
+    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: out is NULL");
+    *out = NULL;
+    if (!desc || !desc->path || !desc->path[0]) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.path is not set");
+    if (desc->threads < 0 || desc->threads > 256)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.threads must be 0..256 (got %d)", desc->threads);
+    if (desc->max_seq_len < 0)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.max_seq_len must be >= 0 (got %d)", desc->max_seq_len);
+    if (stat(desc->path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return bml__fail(BML_ERR_IO, "%s: not a model directory%s%s", desc->path, errno ? ": " : "",
+                         errno ? strerror(errno) : "");
+    m = (bml_model *)bml__calloc(1, sizeof *m);
+    if (!m) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    m->st.fd = -1;
+    m->deterministic = desc->deterministic != 0;
+    m->threads = desc->threads ? desc->threads : bml__ncpu();
+    if ((rc = bml__load_config(m, desc->path)) != BML_OK ||
+        (rc = bml__load_st_config(m, desc->path, desc->max_seq_len)) != BML_OK)
+        goto fail;
+    bml__join(path, sizeof path, desc->path, "model.safetensors");
+    if (stat(path, &sb) != 0) {
+        rc = bml__fail(BML_ERR_IO, "%s: missing (only safetensors weights are read; convert pytorch_model.bin first)", path);
+        goto fail;
+    }
+    if ((rc = bml__st_open(path, &m->st)) != BML_OK) goto fail;
+    m->cfg.file_bytes = m->st.size;
+    if ((rc = bml__bind_weights(m)) != BML_OK) goto fail;
+    if (!desc->no_tokenizer) {
+        bml_tokenizer_desc td;
+        memset(&td, 0, sizeof td);
+        td.dir = desc->path;
+        td.max_len = m->cfg.max_seq_len;
+        if ((rc = bml_tokenizer_load(&td, &m->tok)) != BML_OK) goto fail;
+        if (bml_tokenizer_vocab_size(m->tok) > (size_t)m->cfg.vocab) {
+            rc = bml__fail(BML_ERR_FORMAT, "%s: the tokenizer has %zu tokens but config.json vocab_size is %d",
+                           desc->path, bml_tokenizer_vocab_size(m->tok), m->cfg.vocab);
+            goto fail;
+        }
+    }
+    if ((rc = bml__workers_create(m->threads, &m->workers)) != BML_OK) goto fail;
+    if ((rc = bml__device_init(m, desc->device)) != BML_OK) goto fail;
+    m->threads = m->workers->nthreads;
+#ifdef BML__PANELS
+    /* the CPU path. The panel kernel sums every output element in one fixed
+       order whatever the batch, tile or thread, so the deterministic mode
+       uses it too. BATCHML_NO_PACK=1 in the environment keeps OpenBLAS (or
+       the reference GEMM in deterministic mode) for every GEMM. */
+    {
+        const char *no_pack = getenv("BATCHML_NO_PACK");
+        if (!m->cl && !(no_pack && no_pack[0] == '1') && (rc = bml__make_panels(m)) != BML_OK) goto fail;
+    }
+#endif
+#ifndef BATCHML_NO_BLAS
+    /* batchml splits every GEMM across its own threads; OpenBLAS's own
+       threads would compete with them for the same cores */
+    bml__openblas_set_num_threads(1);
+#endif
+    *out = m;
+    return BML_OK;
+fail:
+    bml_model_free(m);
+    return rc;
+}
+
+/* ======================================================================
+   >>kernels  Kernels: every GEMM, attention and element-wise kernel.
+
+   GEMM: OpenBLAS sgemm, or a fixed-order kernel (deterministic mode and
+   BATCHML_NO_BLAS) whose every output element is computed the same way
+   whatever M, the block it lands in or the thread that computes it.
+   ====================================================================== */
+
+#define BML__LANES 16
+
+/* Fixed-order dot product: 16 independent lanes, then a fixed tree. */
+static float bml__dot(const float *a, const float *b, int K) {
+    float acc[BML__LANES] = {0}, s;
+    int k = 0, l;
+    for (; k + BML__LANES <= K; k += BML__LANES)
+        for (l = 0; l < BML__LANES; l++) acc[l] += a[k + l] * b[k + l];
+    for (l = 0; k < K; k++, l++) acc[l] += a[k] * b[k];
+    for (l = BML__LANES / 2; l > 0; l /= 2) {
+        int j;
+        for (j = 0; j < l; j++) acc[j] += acc[j + l];
+    }
+    s = acc[0];
+    return s;
+}
+
+/* C[M,N] = alpha * op(A) . op(B) + beta * C, row-major with leading
+   dimensions; op(A) = A [M,K] (ta = 0) or A^T for A stored [K,M] (ta = 1);
+   op(B) = B^T for B stored [N,K] (tb = 1), B for [K,N] (tb = 0). */
+static void bml__gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                          int ldb, float beta, float *C, int ldc) {
+    int i, j, k;
+    for (i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (!ta && tb) {
+            const float *a = A + (size_t)i * lda;
+            for (j = 0; j < N; j++) {
+                float d = alpha * bml__dot(a, B + (size_t)j * ldb, K);
+                c[j] = beta == 0.0f ? d : beta * c[j] + d;
+            }
+            continue;
+        }
+        if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
+        else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
+        for (k = 0; k < K; k++) {
+            float s = alpha * (ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]);
+            if (tb) for (j = 0; j < N; j++) c[j] += s * B[(size_t)j * ldb + k];
+            else {
+                const float *b = B + (size_t)k * ldb;
+                for (j = 0; j < N; j++) c[j] += s * b[j];
+            }
+        }
+    }
+}
+
+static void bml__gemm(int det, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+#ifndef BATCHML_NO_BLAS
+    if (!det && K > 0) {
+        bml__cblas_sgemm(BML__CBLAS_ROW_MAJOR, ta ? BML__CBLAS_TRANS : BML__CBLAS_NO_TRANS,
+                         tb ? BML__CBLAS_TRANS : BML__CBLAS_NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
+    (void)det;
+    bml__gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* Builds for x86-64 with AVX2 and FMA (every AVX-512 CPU has them too) get
+   8-lane code for the element-wise loops and, without AVX-512, the AVX2
+   form of the panel kernel below. */
+#ifdef BML__AVX2
+/* The first n of 8 lanes, as a maskload/maskstore mask. */
+static __m256i bml__mask8(size_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n > 8 ? 8 : (int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
+
+/* ----------------------------------------------------------------------
+   Weight panels for the dense layers (builds with AVX-512F, or AVX2+FMA).
+
+   OpenBLAS copies the weight matrix into its own panel layout on every
+   sgemm call; for a short batch that copy costs more than the multiply
+   (56% of a 16-token forward pass). Packed once at load time into panels
+   of BML__PW output columns, P[panel][k][BML__PW], the weights feed a
+   register-blocked kernel directly: BML__MR rows x BML__PW columns of
+   Y = X W^T + b in two vectors a row, one FMA chain per output element
+   over k in order. AVX-512: 8 x 32 in 16 zmm accumulators; AVX2: 6 x 16
+   in 12 ymm (of 16 registers). Rows past the end of a short tile read the
+   tile's last row and are not stored.
+   ---------------------------------------------------------------------- */
+#ifdef BML__PANELS
+#ifdef BML__AVX512
+typedef __m512 bml__vec;
+typedef __mmask16 bml__vmask;
+#define bml__vzero() _mm512_setzero_ps()
+#define bml__vset1(x) _mm512_set1_ps(x)
+#define bml__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define bml__vadd(a, b) _mm512_add_ps(a, b)
+#define bml__vloadm(m, p) _mm512_maskz_loadu_ps(m, p)
+#define bml__vstorem(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+/* The first n of 16 lanes (n may be <= 0 or >= 16). */
+static __mmask16 bml__mask16(int n) { return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1); }
+static bml__vmask bml__vmask_n(int n) { return bml__mask16(n); }
+#else
+typedef __m256 bml__vec;
+typedef __m256i bml__vmask;
+#define bml__vzero() _mm256_setzero_ps()
+#define bml__vset1(x) _mm256_set1_ps(x)
+#define bml__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define bml__vadd(a, b) _mm256_add_ps(a, b)
+#define bml__vloadm(m, p) _mm256_maskload_ps(p, m)
+#define bml__vstorem(p, m, v) _mm256_maskstore_ps(p, m, v)
+static bml__vmask bml__vmask_n(int n) { return bml__mask8(n < 0 ? 0 : (size_t)n); }
+#endif
+/* Keeps v in a register: without it GCC may fold the two loads of a k
+   step into each of the tile's FMAs as memory operands (AVX2: 12 loads a
+   step instead of 2, 33 instead of 70 GFLOP/s) or spill an accumulator. */
+#define BML__PIN(v) __asm__("" : "+x"(v))
+
+/* Floats of W [N,K] in panels (N rounded up to whole panels). */
+static size_t bml__panel_floats(int N, int K) { return (size_t)((N + BML__PW - 1) / BML__PW) * (size_t)K * BML__PW; }
+
+/* P[p][k][j] = W[PW p + j][k] (0 past N). */
+static void bml__panel_pack(const float *W, int N, int K, float *P) {
+    int p, k, j, np = (N + BML__PW - 1) / BML__PW;
+    for (p = 0; p < np; p++)
+        for (k = 0; k < K; k++)
+            for (j = 0; j < BML__PW; j++) {
+                int n = p * BML__PW + j;
+                P[((size_t)p * K + k) * BML__PW + j] = n < N ? W[(size_t)n * K + k] : 0.0f;
+            }
+}
+
+#if BML__MR == 8
+#define BML__PANEL_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#else
+#define BML__PANEL_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#endif
+#define BML__PANEL_DECL(i) bml__vec c##i##0 = bml__vzero(), c##i##1 = bml__vzero(); \
+                        const float *a##i = A + (size_t)((i) < mr ? (i) : mr - 1) * lda;
+#define BML__PANEL_FMA(i) { bml__vec x_ = bml__vset1(a##i[k]); c##i##0 = bml__vfma(x_, b0, c##i##0); \
+                         c##i##1 = bml__vfma(x_, b1, c##i##1); }
+#define BML__PANEL_STORE(i) if ((i) < mr) { \
+        float *y_ = C + (size_t)(i) * ldc; \
+        bml__vec y0_ = bml__vadd(c##i##0, bb0), y1_ = bml__vadd(c##i##1, bb1); \
+        if (full) { \
+            if (acc) { y0_ = bml__vadd(y0_, BML__VLOAD(y_)); y1_ = bml__vadd(y1_, BML__VLOAD(y_ + BML__VL)); } \
+            BML__VSTORE(y_, y0_); BML__VSTORE(y_ + BML__VL, y1_); \
+        } else { \
+            if (acc) { y0_ = bml__vadd(y0_, bml__vloadm(m0, y_)); y1_ = bml__vadd(y1_, bml__vloadm(m1, y_ + BML__VL)); } \
+            bml__vstorem(y_, m0, y0_); bml__vstorem(y_ + BML__VL, m1, y1_); } }
+#ifdef BML__AVX512
+#define BML__VLOAD(p) _mm512_loadu_ps(p)
+#define BML__VSTORE(p, v) _mm512_storeu_ps(p, v)
+#else
+#define BML__VLOAD(p) _mm256_loadu_ps(p)
+#define BML__VSTORE(p, v) _mm256_storeu_ps(p, v)
+#endif
+
+/* The body of bml__panel_tile (below), for a whole or a partial panel. */
+__attribute__((always_inline)) static inline void bml__panel_tile_(int mr, int nc, int K, const float *A, int lda,
+                                                                const float *B, size_t ldb, const float *bias, float *C,
+                                                                int ldc, int acc, const float *pf, int pf_rows,
+                                                                const int full) {
+    bml__vmask m0, m1;
+    bml__vec bb0, bb1;
+    int k = 0, o, kp = pf_rows < K ? pf_rows : K;
+    BML__PANEL_ROWS(BML__PANEL_DECL)
+    /* two copies of the k loop (with / without the prefetch), so neither
+       tests anything per k (AVX2, 16 rows: 54 -> 70 GFLOP/s) */
+#define BML__PANEL_LOOP(kend, PF) for (; k < (kend); k++) { \
+        const float *bk = B + (size_t)k * ldb; \
+        bml__vec b0 = full ? BML__VLOAD(bk) : bml__vloadm(bml__vmask_n(nc), bk); \
+        bml__vec b1 = full ? BML__VLOAD(bk + BML__VL) : bml__vloadm(bml__vmask_n(nc - BML__VL), bk + BML__VL); \
+        BML__PIN(b0); BML__PIN(b1); \
+        if (PF) for (o = 0; o < BML__PW; o += 16) _mm_prefetch((const char *)(pf + (size_t)k * ldb + o), _MM_HINT_T0); \
+        BML__PANEL_ROWS(BML__PANEL_FMA) }
+    BML__PANEL_LOOP(kp, 1)
+    BML__PANEL_LOOP(K, 0)
+#undef BML__PANEL_LOOP
+    m0 = bml__vmask_n(nc);
+    m1 = bml__vmask_n(nc - BML__VL);
+    bb0 = !bias ? bml__vzero() : full ? BML__VLOAD(bias) : bml__vloadm(m0, bias);
+    bb1 = !bias ? bml__vzero() : full ? BML__VLOAD(bias + BML__VL) : bml__vloadm(m1, bias + BML__VL);
+    BML__PANEL_ROWS(BML__PANEL_STORE)
+}
+
+/* C[mr, nc] (+)= A[mr, K] . B[K, nc] + bias[nc]  (mr <= MR, nc <= PW; row
+   k of B at B + k ldb: a weight panel, ldb = PW, or PW columns of a plain
+   matrix); acc adds to C. While it runs, the first pf_rows rows at pf (its
+   share of the next panel, same ldb) are prefetched, a cache line at a
+   time. A whole panel (nc = PW) has its own copy of the body with no
+   masks: on AVX2 masks are vector registers, and with them live the 12
+   accumulators spilled (and masked moves are slow). */
+__attribute__((noinline)) static void bml__panel_tile(int mr, int nc, int K, const float *A, int lda, const float *B,
+                                                  size_t ldb, const float *bias, float *C, int ldc, int acc,
+                                                  const float *pf, int pf_rows) {
+    if (nc == BML__PW)
+        bml__panel_tile_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 1);
+    else
+        bml__panel_tile_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 0);
+}
+
+/* Y[M, N] (+)= X[M, K] . B[K, N] + b in panels of PW columns of Y: the
+   panel of columns PW p.. has its row k at B + p pstride + k ldb. The
+   forward pass gives W laid out by bml__panel_pack (ldb = PW, pstride = PW K:
+   Y = X W^T); the backward pass gives a weight W [K, N] as stored (ldb =
+   N, pstride = PW: dX = dY W), with no copy. Panels outer: one stays in
+   L1/L2 for every tile. With few rows the weights are used only a few
+   times each and would stream from memory between FMAs (a batch-1 pass
+   reads 42 MB of MiniLM weights, more than L3): the tiles of panel p
+   prefetch panel p+1, spread over them, so the memory traffic overlaps
+   the arithmetic (16 tokens, 1 thread: 2.3 -> 1.7 ms). The panel block
+   holds the matrices in the order the forward pass uses them, so past a
+   matrix's last panel this reads ahead into the next matrix (bml__panel_slack
+   after the last); a plain matrix stops at its own last panel. */
+static void bml__panel_gemm(int M, int N, int K, const float *X, const float *B, size_t ldb, size_t pstride,
+                         const float *b, float *Y, int ldy, int acc, float *buf) {
+    int p, m, t, m0, np = (N + BML__PW - 1) / BML__PW, inpanels = ldb == BML__PW;
+    /* Rows in blocks of at most 256 KB of X, panels inside: every panel
+       reads the block's rows again, and they stay in L2 (512 KB a core on
+       Zen 3) only if the block fits. Unblocked, 255 rows of W2's input
+       (1.5 MB) streamed from L3 for each of its 24 panels. */
+    int mb = (65536 / (K > 0 ? K : 1)) / BML__MR * BML__MR;
+    if (mb < BML__MR) mb = BML__MR;
+    for (m0 = 0; m0 < M; m0 += mb) {
+        int rows_b = M - m0 < mb ? M - m0 : mb, nt = (rows_b + BML__MR - 1) / BML__MR;
+        int share = (K + nt - 1) / nt;              /* k-rows of the next panel per tile */
+        /* A plain matrix read by more than 8 tiles is copied a panel at a
+           time into buf [K, PW]: its rows, N floats apart, fall into a few
+           L1 sets (6 KB apart for W2) and evict each other on every tile
+           (overlays of 32 texts: 1.48 -> 1.37 ms each; at 8 tiles the copy
+           did not pay). */
+        int copy = !inpanels && buf && nt > 8;
+        const float *Xb = X + (size_t)m0 * K;
+        float *Yb = Y + (size_t)m0 * ldy;
+        for (p = 0; p < np; p++) {
+            int nc = N - BML__PW * p < BML__PW ? N - BML__PW * p : BML__PW;
+            int ahead = p + 1 < np || inpanels;           /* a next panel to prefetch */
+            const float *next = ahead ? B + (size_t)(p + 1) * pstride : B, *panel = B + (size_t)p * pstride;
+            size_t lp = ldb;
+            if (copy) {
+                bml__vmask k0 = bml__vmask_n(nc), k1 = bml__vmask_n(nc - BML__VL);
+                int k;
+                for (k = 0; k < K; k++) {
+                    BML__VSTORE(buf + (size_t)k * BML__PW, bml__vloadm(k0, panel + (size_t)k * ldb));
+                    BML__VSTORE(buf + (size_t)k * BML__PW + BML__VL, bml__vloadm(k1, panel + (size_t)k * ldb + BML__VL));
+                }
+                panel = buf;
+                lp = BML__PW;
+            }
+            for (m = 0, t = 0; m < rows_b; m += BML__MR, t++) {
+                int rows = nt <= 8 && ahead ? K - t * share : 0;   /* (copy needs nt > 8) */
+                bml__panel_tile(rows_b - m < BML__MR ? rows_b - m : BML__MR, nc, K, Xb + (size_t)m * K, K, panel, lp,
+                             b ? b + BML__PW * p : NULL, Yb + (size_t)m * ldy + BML__PW * p, ldy, acc,
+                             rows > 0 ? next + (size_t)t * share * ldb : next, rows < 0 ? 0 : rows < share ? rows : share);
+            }
+        }
+    }
+}
+#undef BML__PANEL_ROWS
+#undef BML__PANEL_DECL
+#undef BML__PANEL_FMA
+#undef BML__PANEL_STORE
+#endif
+
+BMLDEF const char *bml_blas_info(void) {
+#ifdef BATCHML_NO_BLAS
+    return "built-in GEMM (BATCHML_NO_BLAS)";
+#else
+    static char info[160];
+    const char *cfg = bml__openblas_get_config(), *core = bml__openblas_get_corename();
+    snprintf(info, sizeof info, "%s, kernels %s", cfg ? cfg : "OpenBLAS", core ? core : "?");
+    return info;
+#endif
+}
+
+BMLDEF int bml_blas_check(char *want, size_t cap) {
+#if !defined(BATCHML_NO_BLAS) && defined(__x86_64__) && defined(__GNUC__)
+    const char *core = bml__openblas_get_corename();
+    static const char *avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    size_t i;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq"))
+        return 0;
+    if (!core) return -1;
+    for (i = 0; i < sizeof avx512 / sizeof avx512[0]; i++)
+        if (!strcmp(core, avx512[i])) return 0;
+    if (want && cap) snprintf(want, cap, "SkylakeX");
+    return 1;
+#else
+    (void)want;
+    (void)cap;
+    return -1;
+#endif
+}
+
+BMLDEF void bml_blas_reexec(char **argv) {
+    char want[32];
+    const char *cur = getenv("OPENBLAS_CORETYPE");
+    if (getenv("BATCHML_NO_REEXEC")) return;
+    if (bml_blas_check(want, sizeof want) != 1) return;
+    if (cur && !strcmp(cur, want)) return; /* asked for already, not granted: no loop */
+    if (setenv("OPENBLAS_CORETYPE", want, 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    /* exec failed: go on with the kernels we have */
+}
+
+#ifdef BML__PANELS
+#if defined(__linux__)
+extern int madvise(void *addr, size_t len, int advice);
+#ifndef MADV_DONTNEED
+#define MADV_DONTNEED 4
+#endif
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE 14
+#endif
+#endif
+#define BML__HUGE ((size_t)2 << 20)
+/* Floats after the last panel matrix, where bml__panel_gemm's prefetch of
+   the panel after it points (one panel of the widest K). */
+static size_t bml__panel_slack(const bml_config *c) {
+    return BML__PW * (size_t)(c->intermediate > c->hidden ? c->intermediate : c->hidden);
+}
+
+/* Pack every dense weight of the encoder once (see bml__panel_gemm). The
+   forward pass then reads only the panel copy: the pages of the original
+   F32 weights in the file mapping are given back (they come back from the
+   file if the backward pass reads them), so memory stays at one copy. */
+static bml_status bml__make_panels(bml_model *m) {
+    const bml_config *c = &m->cfg;
+    int H = c->hidden, I = c->intermediate, l, j;
+    size_t per = 4 * bml__panel_floats(H, H) + bml__panel_floats(I, H) + bml__panel_floats(H, I), off = 0, bytes;
+    float *base;
+    unsigned char *raw;
+    if ((size_t)c->layers > (SIZE_MAX / sizeof(float) - bml__panel_slack(c) - BML__HUGE / sizeof(float)) / per)
+        return bml__fail(BML_ERR_NOMEM, "weight panels: too large");
+    bytes = (per * (size_t)c->layers + bml__panel_slack(c)) * sizeof(float);
+    raw = (unsigned char *)BML_MALLOC(bytes + BML__HUGE);
+    if (!raw) return bml__fail(BML_ERR_NOMEM, "out of memory laying out the weight panels (%zu MiB)",
+                               per * (size_t)c->layers * sizeof(float) >> 20);
+    m->panel_mem = raw;
+    /* On 2 MiB boundaries, and on Linux asked for as transparent huge pages
+       before the first write: a batch-1 pass streams all of it, and on
+       4 KiB pages that was a TLB miss every 4 KiB (10,000 a pass) with the
+       hardware prefetcher stopping at each page end. */
+    base = (float *)(raw + (BML__HUGE - ((uintptr_t)raw & (BML__HUGE - 1))) % BML__HUGE);
+#if defined(__linux__)
+    (void)madvise(base, bytes & ~(BML__HUGE - 1), MADV_HUGEPAGE);
+#endif
+    for (l = 0; l < c->layers; l++) {
+        bml__layer *L = &m->layer[l];
+        const float *w[6] = {L->wq, L->wk, L->wv, L->wo, L->w1, L->w2};
+        const float **pw[6] = {&L->panel_q, &L->panel_k, &L->panel_v, &L->panel_o, &L->panel_1, &L->panel_2};
+        int n[6] = {H, H, H, H, I, H}, k[6] = {H, H, H, H, H, I};
+        for (j = 0; j < 6; j++) {
+            bml__panel_pack(w[j], n[j], k[j], base + off);
+            *pw[j] = base + off;
+            off += bml__panel_floats(n[j], k[j]);
+#if defined(__linux__)
+            {   /* whole pages inside the mapping only */
+                uintptr_t a = (uintptr_t)w[j], e = a + (size_t)n[j] * k[j] * sizeof(float);
+                uintptr_t ms = (uintptr_t)m->st.map, me = ms + m->st.size, pg = 4096;
+                if (m->st.map && a >= ms && e <= me) {
+                    a = (a + pg - 1) & ~(pg - 1);
+                    e &= ~(pg - 1);
+                    if (e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
+                }
+            }
+#endif
+        }
+    }
+    return BML_OK;
+}
+#endif
+
+/* Sum of n floats in 16 fixed lanes (vectorizes; same order every time). */
+static float bml__sum(const float *x, int n) {
+    float acc[BML__LANES] = {0};
+    int k = 0, l;
+    for (; k + BML__LANES <= n; k += BML__LANES)
+        for (l = 0; l < BML__LANES; l++) acc[l] += x[k + l];
+    for (l = 0; k < n; k++, l++) acc[l] += x[k];
+    for (l = BML__LANES / 2; l > 0; l /= 2) {
+        int j;
+        for (j = 0; j < l; j++) acc[j] += acc[j + l];
+    }
+    return acc[0];
+}
+
+/* LayerNorm of one row: out = xhat * g + b, xhat = (in - mean) / sqrt(var + eps).
+   xhat [H] receives the normalized row (scratch or the saved activation);
+   *rstd (if not NULL) receives 1 / sqrt(var + eps). */
+static void bml__layernorm_fwd(const float *in, const float *g, const float *b, float *out, int H, float eps,
+                               float *xhat, float *rstd_out) {
+    float mean, rstd;
+    int i;
+    mean = bml__sum(in, H) / (float)H;
+    for (i = 0; i < H; i++) xhat[i] = in[i] - mean;
+    for (i = 0; i < H; i++) out[i] = xhat[i] * xhat[i];
+    rstd = 1.0f / sqrtf(bml__sum(out, H) / (float)H + eps);
+    for (i = 0; i < H; i++) xhat[i] *= rstd;
+    for (i = 0; i < H; i++) out[i] = xhat[i] * g[i] + b[i];
+    if (rstd_out) *rstd_out = rstd;
+}
+
+/* dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * g.
+   dy and dx may be the same row; tmp holds H floats. */
+static void bml__layernorm_bwd(const float *dy, const float *g, const float *xhat, float rstd, float *dx, int H,
+                               float *tmp) {
+    float m1, m2;
+    int i;
+    for (i = 0; i < H; i++) tmp[i] = dy[i] * g[i];
+    m1 = bml__sum(tmp, H) / (float)H;
+    for (i = 0; i < H; i++) dx[i] = tmp[i] * xhat[i];
+    m2 = bml__sum(dx, H) / (float)H;
+    for (i = 0; i < H; i++) dx[i] = rstd * (tmp[i] - m1 - xhat[i] * m2);
+}
+
+#ifdef BML__AVX2
+#define BML__GELU8 1
+/* GCC keeps the scalar loops below scalar (the clamps become branches
+   under its default trapping math: GELU was 13% of a batch-32 pass on an
+   AVX2 machine), so with AVX2 they run 8 lanes at a time with the same
+   steps as bml__erf / bml__exp. Every lane does the same operations, so an
+   element's value does not depend on where the row split put it. */
+
+static __m256 bml__erf8(__m256 x) {
+    __m256 x2, p, q;
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
+    x2 = _mm256_mul_ps(x, x);
+    p = _mm256_set1_ps(-2.72614225801306e-10f);
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.77068142495902e-08f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.10102402082508e-06f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-5.69250639462346e-05f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-7.34990630326855e-04f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.95459980854025e-03f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.60960333262415e-02f));
+    q = _mm256_set1_ps(-1.45660718464996e-05f);
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-2.13374055278905e-04f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.68282697438203e-03f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-7.37332916720468e-03f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.42647390514189e-02f));
+    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
+}
+
+static __m256 bml__exp8(__m256 x) {
+    __m256 n, r, p, scale;
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f), r);
+    p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+    return _mm256_mul_ps(p, scale);
+}
+#endif
+
+#ifndef BML__GELU8
+/* erf for float: a rational approximation on [-4, 4] (|error| < 5e-7).
+   (GCC keeps a loop over it scalar: see bml__erf8.) */
+static float bml__erf(float x) {
+    float x2, p, q;
+    x = x > 4.0f ? 4.0f : (x < -4.0f ? -4.0f : x);
+    x2 = x * x;
+    p = -2.72614225801306e-10f;
+    p = p * x2 + 2.77068142495902e-08f;
+    p = p * x2 + -2.10102402082508e-06f;
+    p = p * x2 + -5.69250639462346e-05f;
+    p = p * x2 + -7.34990630326855e-04f;
+    p = p * x2 + -2.95459980854025e-03f;
+    p = p * x2 + -1.60960333262415e-02f;
+    q = -1.45660718464996e-05f;
+    q = q * x2 + -2.13374055278905e-04f;
+    q = q * x2 + -1.68282697438203e-03f;
+    q = q * x2 + -7.37332916720468e-03f;
+    q = q * x2 + -1.42647390514189e-02f;
+    return x * p / q;
+}
+#endif
+
+/* exp for float: 2^n * e^r with |r| <= ln2/2 and a degree-6 polynomial
+   (relative error ~1e-7). Inputs below -87 give ~0, as they should in a
+   softmax. (Builds with AVX-512 use bml__exp16 and bml__exp8 instead.) */
+#if !defined(BML__AVX512) || !defined(BML__GELU8)
+static float bml__exp(float x) {
+    float n, r, p, scale;
+    int32_t bits;
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
+    r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    bits = ((int32_t)n + 127) * (1 << 23);
+    memcpy(&scale, &bits, 4);
+    return p * scale;
+}
+#endif
+
+#ifndef BML__AVX512
+/* Softmax of each of the rows of S[rows, L], in place. */
+static void bml__softmax_rows(float *S, int rows, int L) {
+    int i, j;
+    for (i = 0; i < rows; i++) {
+        float *row = S + (size_t)i * L, mx = row[0], sum = 0;
+        for (j = 1; j < L; j++) mx = row[j] > mx ? row[j] : mx;
+        for (j = 0; j < L; j++) { row[j] = bml__exp(row[j] - mx); sum += row[j]; }
+        sum = 1.0f / sum;
+        for (j = 0; j < L; j++) row[j] *= sum;
+    }
+}
+#endif
+
+#ifdef BML__AVX512
+/* e^x in 16 lanes, the steps of bml__exp: 2^n e^r, n = round(x log2 e),
+   r by a two-part ln 2, the same polynomial, 2^n applied by scalef. */
+static __m512 bml__exp16(__m512 x) {
+    __m512 n, r, p;
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+    p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* In-register transpose of a 16 x 16 block: r[i] lane j <-> r[j] lane i. */
+static void bml__tr16(__m512 r[16]) {
+    __m512 t[16];
+    int i;
+    for (i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
+/* out[R, D] = A[R, L] . B[L, D] for the small matrices of attention: A's
+   element (r, j) at A + r ars + j acs (so A may be a transpose), row j of
+   B at B + j ldb, out's rows ldo apart. Blocks of 8 rows x 32 columns in
+   registers, one chain over j in order per element. Rows past R repeat
+   the last and are not stored. */
+static void bml__amm(int R, int L, int D, const float *A, size_t ars, size_t acs, const float *B, size_t ldb, float *out,
+                     size_t ldo) {
+    int i, j, c, r;
+    for (i = 0; i < R; i += 8) {
+        const float *ar[8];
+        for (r = 0; r < 8; r++) ar[r] = A + (size_t)(i + r < R ? i + r : R - 1) * ars;
+        for (c = 0; c < D; c += 32) {
+            __m512 a0[8], a1[8];
+            __mmask16 m0 = bml__mask16(D - c), m1 = bml__mask16(D - c - 16);
+            for (r = 0; r < 8; r++) a0[r] = a1[r] = _mm512_setzero_ps();
+            for (j = 0; j < L; j++) {
+                __m512 b0 = _mm512_maskz_loadu_ps(m0, B + (size_t)j * ldb + c);
+                __m512 b1 = _mm512_maskz_loadu_ps(m1, B + (size_t)j * ldb + c + 16);
+                for (r = 0; r < 8; r++) {
+                    __m512 x = _mm512_set1_ps(ar[r][(size_t)j * acs]);
+                    a0[r] = _mm512_fmadd_ps(x, b0, a0[r]);
+                    a1[r] = _mm512_fmadd_ps(x, b1, a1[r]);
+                }
+            }
+            for (r = 0; r < 8 && i + r < R; r++) {
+                _mm512_mask_storeu_ps(out + (size_t)(i + r) * ldo + c, m0, a0[r]);
+                _mm512_mask_storeu_ps(out + (size_t)(i + r) * ldo + c + 16, m1, a1[r]);
+            }
+        }
+    }
+}
+
+/* One (sequence, head) of attention with 16-lane kernels (L tokens, head
+   width d; q, k, v, ctx rows H floats apart): P [L,L] = softmax(q k^T *
+   scale) by rows, ctx = P v. Queries go 16 at a time with a column of S
+   in each vector (lane i = query i), so softmax's max and sum run across
+   vectors with no horizontal reductions; 16 x 16 transposes bring q in
+   and P out. Every output element is one chain in a fixed order, so the
+   result does not depend on the batch (the deterministic mode uses it
+   too). Rows past L repeat the last token and are not stored. Scratch at
+   W: Q^T [d,16] and S^T [L rounded to 16, 16]. At L = 16 it is 3.3x the
+   two small sgemm calls and scalar softmax it replaced (1.03 -> 0.31 us
+   per head, d = 32), 3.1x at L = 32. */
+static void bml__attn_avx(int L, int d, int H, float scale, const float *q, const float *k, const float *v, float *P,
+                          float *W, float *ctx) {
+    float *Qt = W, *St = W + (size_t)d * 16;
+    int Lp = (L + 15) & ~15, ib, i, j, jb, c, r;
+    for (ib = 0; ib < L; ib += 16) {
+        __m512 mx = _mm512_set1_ps(-INFINITY), sum = _mm512_setzero_ps(), inv;
+        int nI = L - ib < 16 ? L - ib : 16;
+        for (c = 0; c < d; c += 16) {                              /* Q^T for queries ib.. */
+            __m512 t[16];
+            __mmask16 m = bml__mask16(d - c);
+            for (i = 0; i < 16; i++) t[i] = _mm512_maskz_loadu_ps(m, q + (size_t)(ib + (i < nI ? i : nI - 1)) * H + c);
+            bml__tr16(t);
+            for (i = 0; i < 16 && c + i < d; i++) _mm512_storeu_ps(Qt + (size_t)(c + i) * 16, t[i]);
+        }
+        for (jb = 0; jb < L; jb += 8) {                            /* S^T[j] = k_j q^T * scale */
+            __m512 acc[8];
+            const float *kr[8];
+            for (r = 0; r < 8; r++) {
+                kr[r] = k + (size_t)(jb + r < L ? jb + r : L - 1) * H;
+                acc[r] = _mm512_setzero_ps();
+            }
+            for (c = 0; c < d; c++) {
+                __m512 qc = _mm512_loadu_ps(Qt + (size_t)c * 16);
+                for (r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(qc, _mm512_set1_ps(kr[r][c]), acc[r]);
+            }
+            for (r = 0; r < 8 && jb + r < L; r++) {
+                acc[r] = _mm512_mul_ps(acc[r], _mm512_set1_ps(scale));
+                mx = _mm512_max_ps(mx, acc[r]);
+                _mm512_storeu_ps(St + (size_t)(jb + r) * 16, acc[r]);
+            }
+        }
+        for (j = 0; j < L; j++) {                                  /* softmax over j, per lane */
+            __m512 e = bml__exp16(_mm512_sub_ps(_mm512_loadu_ps(St + (size_t)j * 16), mx));
+            _mm512_storeu_ps(St + (size_t)j * 16, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        inv = _mm512_div_ps(_mm512_set1_ps(1.0f), sum);
+        for (jb = 0; jb < Lp; jb += 16) {                          /* P rows ib.. = (S^T)^T / sum */
+            __m512 t[16];
+            __mmask16 m = bml__mask16(L - jb);
+            for (j = 0; j < 16; j++)
+                t[j] = jb + j < L ? _mm512_mul_ps(_mm512_loadu_ps(St + (size_t)(jb + j) * 16), inv) : _mm512_setzero_ps();
+            bml__tr16(t);
+            for (i = 0; i < nI; i++) _mm512_mask_storeu_ps(P + (size_t)(ib + i) * L + jb, m, t[i]);
+        }
+    }
+    bml__amm(L, L, d, P, (size_t)L, 1, v, (size_t)H, ctx, (size_t)H);   /* ctx = P v */
+}
+#endif
+
+/* ======================================================================
+   >>forward  Encoder forward pass. Tokens of all sequences in a batch are
+   packed into one token-major matrix [T, H] (T = sum of lengths, no
+   padding) for the dense layers; attention runs per sequence and head on
+   its true length.
+   ====================================================================== */
+
+/* Split `n` items into `parts` near-equal ranges; range i is [*a, *b). */
+static void bml__range(size_t n, size_t parts, size_t i, size_t *a, size_t *b) {
+    *a = n * i / parts;
+    *b = n * (i + 1) / parts;
+}
+
+/* Y[M,N] = X[M,K] . W^T + b, W stored [N,K] (forward), or
+   Y[M,N] (+)= X[M,K] . W, W stored [K,N] (backward: b = NULL; accumulate
+   adds to Y). In row blocks (or column blocks when there are few rows)
+   across the pool. */
+static void bml__linear_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    size_t a, b, r;
+    int det = f->m->deterministic, bwd = f->b == NULL;
+    float beta = f->b || f->accumulate ? 1.0f : 0.0f;
+    (void)worker;
+#ifdef BML__PANELS
+    /* the panel kernel (fixed order per element, so deterministic too):
+       forward on the weight panels, backward on W as stored */
+    if (f->Wp || (bwd && f->m->panel_mem)) {
+        const float *B = f->Wp ? f->Wp : f->W;
+        size_t ldb = f->Wp ? BML__PW : (size_t)f->N, pstride = f->Wp ? BML__PW * (size_t)f->K : BML__PW;
+        float *buf = f->panel ? f->panel + (size_t)worker * f->panel_per : NULL;
+        if (f->split_rows) {
+            bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
+            bml__panel_gemm((int)(b - a), f->N, f->K, f->X + a * f->K, B, ldb, pstride, f->b, f->Y + a * f->N, f->N,
+                         f->accumulate, buf);
+        } else {
+            size_t np = ((size_t)f->N + BML__PW - 1) / BML__PW;
+            bml__range(np, (size_t)f->nsplit, task, &a, &b);
+            if (a < b)
+                bml__panel_gemm(f->M, (int)((b * BML__PW > (size_t)f->N ? (size_t)f->N : b * BML__PW) - a * BML__PW), f->K, f->X,
+                             B + a * pstride, ldb, pstride, f->b ? f->b + a * BML__PW : NULL, f->Y + a * BML__PW, f->N,
+                             f->accumulate, buf);
+        }
+        return;
+    }
+#endif
+    if (f->split_rows) {
+        bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
+        if (f->b) for (r = a; r < b; r++) memcpy(f->Y + r * f->N, f->b, (size_t)f->N * sizeof(float));
+        bml__gemm(det, 0, !bwd, (int)(b - a), f->N, f->K, 1.0f, f->X + a * f->K, f->K, f->W, bwd ? f->N : f->K, beta,
+                  f->Y + a * f->N, f->N);
+    } else {
+        size_t n16 = ((size_t)f->N + 15) / 16;
+        bml__range(n16, (size_t)f->nsplit, task, &a, &b);
+        a *= 16;
+        b *= 16;
+        if (b > (size_t)f->N) b = (size_t)f->N;
+        if (a >= b) return;
+        if (f->b) for (r = 0; r < (size_t)f->M; r++) memcpy(f->Y + r * f->N + a, f->b + a, (b - a) * sizeof(float));
+        bml__gemm(det, 0, !bwd, f->M, (int)(b - a), f->K, 1.0f, f->X, f->K, bwd ? f->W + a : f->W + a * f->K,
+                  bwd ? f->N : f->K, beta, f->Y + a, f->N);
+    }
+}
+
+static void bml__linear_run(bml__fwd *f, const float *X, int M, int K, const float *W, const float *Wp, const float *b,
+                            int N, float *Y, int accumulate) {
+    int th = f->m->threads;
+    f->X = X; f->W = W; f->Wp = Wp; f->b = b; f->Y = Y; f->M = M; f->K = K; f->N = N; f->accumulate = accumulate;
+    f->split_rows = M >= 32 * th || th == 1;
+    f->nsplit = th;
+    if (f->split_rows && M < th) f->nsplit = M;
+    bml__workers_run(f->m->workers, (size_t)f->nsplit, bml__linear_task, f);
+}
+
+/* Y[M,N] = X[M,K] . W[N,K]^T + b                       (a dense layer)
+   Wp: the same W in panels, or NULL (then OpenBLAS / the built-in GEMM).   */
+static void bml__linear(bml__fwd *f, const float *X, int M, int K, const float *W, const float *Wp, const float *b, int N,
+                        float *Y) {
+    bml__linear_run(f, X, M, K, W, Wp, b, N, Y, 0);
+}
+
+/* x[t] = LayerNorm(alpha * word[id] + pos[p] + type[0]) for every token. */
+static void bml__embed_task(void *ctx, size_t s, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    bml_model *m = f->m;
+    int H = m->cfg.hidden;
+    float a = f->alpha ? f->alpha[s] : 1.0f;
+    size_t p;
+    for (p = 0; p < f->len[s]; p++) {
+        size_t t = f->start[s] + p;
+        float *x = f->x + t * H;
+        const float *w = m->word + (size_t)f->ids[s][p] * H, *ps = m->pos + p * H;
+        int i;
+        for (i = 0; i < H; i++) x[i] = a * w[i] + ps[i] + m->type[i];
+        bml__layernorm_fwd(x, m->ln0_g, m->ln0_b, x, H, m->cfg.layer_norm_eps,
+                           f->xhat0 ? f->xhat0 + t * H : f->scratch + (size_t)worker * f->scratch_per,
+                           f->rstd0 ? f->rstd0 + t : NULL);
+    }
+}
+
+/* Self-attention of one (sequence, head): ctx = softmax(q k^T / sqrt(d)) v.
+   q, k, v, ctx are [L, d] slices of the packed [T, H] matrices; P [L,L] is
+   kept (grad mode) or scratch. sgemm (its small-matrix kernels) is fastest
+   even at L = 16; the deterministic mode uses the fixed-order kernel on a
+   transposed copy of k, so that both products vectorize along rows. */
+static void bml__attn_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    bml_model *m = f->m;
+    int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
+    size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
+    int L = (int)f->len[s], i, c, det = m->deterministic;
+    float *W = f->scratch + (size_t)worker * f->scratch_per, *Kt = W + (size_t)L * L;
+    float *S = f->lP ? f->lP + f->poff[s] + h * (size_t)L * L : W;
+    size_t off = t0 * H + h * d;
+    float scale = 1.0f / sqrtf((float)d);
+#ifdef BML__AVX512
+    (void)i; (void)c; (void)det;
+    bml__attn_avx(L, d, H, scale, f->lq + off, f->lk + off, f->lv + off, S, Kt, f->ctx + off);
+    return;
+#else
+    if (det) {
+        for (i = 0; i < L; i++)
+            for (c = 0; c < d; c++) Kt[(size_t)c * L + i] = f->lk[off + (size_t)i * H + c];
+        bml__gemm_ref(0, 0, L, L, d, scale, f->lq + off, H, Kt, L, 0.0f, S, L);     /* S = q k^T / sqrt(d)  [L,L] */
+    } else {
+        bml__gemm(0, 0, 1, L, L, d, scale, f->lq + off, H, f->lk + off, H, 0.0f, S, L);
+    }
+    bml__softmax_rows(S, L, L);                                                   /* P = softmax(S)       [L,L] */
+    bml__gemm(det, 0, 0, L, d, L, 1.0f, S, L, f->lv + off, H, 0.0f, f->ctx + off, H); /* ctx = P v          [L,d] */
+#endif
+}
+
+/* x = LayerNorm(tmp + x) row by row (the post-LN residual). */
+static void bml__add_ln_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    int H = f->m->cfg.hidden, i;
+    size_t a, b, t;
+    float *scratch = f->scratch + (size_t)worker * f->scratch_per;
+    bml__range(f->T, (size_t)f->m->threads, task, &a, &b);
+    for (t = a; t < b; t++) {
+        float *x = f->x + t * H;
+        const float *y = f->tmp + t * H;
+        for (i = 0; i < H; i++) x[i] += y[i];
+        bml__layernorm_fwd(x, f->ln_g, f->ln_b, x, H, f->m->cfg.layer_norm_eps,
+                           f->ln_xhat ? f->ln_xhat + t * H : scratch, f->ln_rstd ? f->ln_rstd + t : NULL);
+    }
+}
+
+static void bml__add_ln(bml__fwd *f, const float *g, const float *b, float *xhat, float *rstd) {
+    f->ln_g = g;
+    f->ln_b = b;
+    f->ln_xhat = xhat;
+    f->ln_rstd = rstd;
+    bml__workers_run(f->m->workers, (size_t)f->m->threads, bml__add_ln_task, f);
+}
+
+/* ffn = gelu(u), gelu(u) = u/2 (1 + erf(u / sqrt 2)) (exact, not tanh). */
+static void bml__gelu_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    size_t a, b, i, n = f->T * (size_t)f->m->cfg.intermediate;
+    const float *u = f->gelu_in;
+    float *y = f->ffn;
+    (void)worker;
+    bml__range(n, (size_t)f->m->threads, task, &a, &b);
+#ifdef BML__GELU8
+    for (i = a; i < b; i += 8) {
+        __m256i mk = bml__mask8(b - i);
+        __m256 x = _mm256_maskload_ps(u + i, mk), h = _mm256_mul_ps(_mm256_set1_ps(0.5f), x);
+        __m256 e = bml__erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
+        _mm256_maskstore_ps(y + i, mk, _mm256_fmadd_ps(h, e, h));
+    }
+#else
+    for (i = a; i < b; i++) y[i] = 0.5f * u[i] * (1.0f + bml__erf(u[i] * 0.70710678118654752f));
+#endif
+}
+
+/* ======================================================================
+   >>pooling  Pooling, and the whole forward pass (encoder + pooling)
+   ====================================================================== */
+
+/* Pool one sequence's token rows into out[H] and L2-normalize if asked
+   (grad mode keeps the pooled vector before normalization). */
+static void bml__pooling_task(void *ctx, size_t s, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    const bml_config *c = &f->m->cfg;
+    int H = c->hidden, i;
+    size_t L = f->len[s], p;
+    const float *x = f->x + f->start[s] * H;
+    float *o = f->out + s * H;
+    if (c->pooling == BML_POOL_CLS) {
+        memcpy(o, x, (size_t)H * sizeof(float));
+    } else if (c->pooling == BML_POOL_MAX) {
+        memcpy(o, x, (size_t)H * sizeof(float));
+        for (p = 1; p < L; p++)
+            for (i = 0; i < H; i++) o[i] = x[p * H + i] > o[i] ? x[p * H + i] : o[i];
+    } else {
+        /* sums in double: long sequences without normalization stay exact */
+        double *acc = (double *)(void *)(f->scratch + (size_t)worker * f->scratch_per);
+        double scale = c->pooling == BML_POOL_MEAN ? 1.0 / (double)L : 1.0 / sqrt((double)L);
+        for (i = 0; i < H; i++) acc[i] = 0;
+        for (p = 0; p < L; p++)
+            for (i = 0; i < H; i++) acc[i] += x[p * H + i];
+        for (i = 0; i < H; i++) o[i] = (float)(acc[i] * scale);
+    }
+    if (f->pooled) memcpy(f->pooled + s * H, o, (size_t)H * sizeof(float));
+    if (c->normalize) {
+        float n2 = 0;
+        for (i = 0; i < H; i++) n2 += o[i] * o[i];
+        n2 = sqrtf(n2);
+        n2 = 1.0f / (n2 > 1e-12f ? n2 : 1e-12f);
+        for (i = 0; i < H; i++) o[i] *= n2;
+    }
+}
+
+/* The encoder on a packed batch (f->ids, f->len, f->nseq, f->alpha set by
+   the caller) -> f->out [nseq, H]; grad = 1 keeps what bml__backward needs. */
+static bml_status bml__forward_job(bml__fwd *f, int grad) {
+    bml_model *m = f->m;
+    const bml_config *c = &m->cfg;
+    int H = c->hidden, I = c->intermediate, l;
+    size_t s, T;
+    bml_status rc;
+    f->T = f->maxL = f->sumP = 0;
+    for (s = 0; s < f->nseq; s++) {
+        f->T += f->len[s];
+        f->sumP += f->len[s] * f->len[s];
+        if (f->len[s] > f->maxL) f->maxL = f->len[s];
+    }
+    if ((rc = bml__ws_plan(f, grad)) != BML_OK) return rc;
+    T = f->T;
+#ifdef BATCHML_OPENCL
+    if (m->cl) return bml__cl_forward_job(f, grad);
+#endif
+    bml__workers_run(m->workers, f->nseq, bml__embed_task, f);                         /* x = LN0(emb)        [T,H] */
+    for (l = 0; l < c->layers; l++) {
+        const bml__layer *L = &m->layer[l];
+        bml__saved *sv = f->save ? &f->save[l] : NULL;
+        f->lq = sv ? sv->q : f->q;
+        f->lk = sv ? sv->k : f->k;
+        f->lv = sv ? sv->v : f->v;
+        f->lP = sv ? sv->P : NULL;
+        bml__linear(f, f->x, (int)T, H, L->wq, L->panel_q, L->bq, H, f->lq);          /* q = x Wq^T + bq     [T,H] */
+        bml__linear(f, f->x, (int)T, H, L->wk, L->panel_k, L->bk, H, f->lk);          /* k = x Wk^T + bk     [T,H] */
+        bml__linear(f, f->x, (int)T, H, L->wv, L->panel_v, L->bv, H, f->lv);          /* v = x Wv^T + bv     [T,H] */
+        bml__workers_run(m->workers, f->nseq * (size_t)c->heads, bml__attn_task, f);  /* ctx = attn(q,k,v)   [T,H] */
+        bml__linear(f, f->ctx, (int)T, H, L->wo, L->panel_o, L->bo, H, f->tmp);       /* a = ctx Wo^T + bo   [T,H] */
+        bml__add_ln(f, L->ln1_g, L->ln1_b, sv ? sv->xhat1 : NULL, sv ? sv->rstd1 : NULL); /* x = LN1(x + a) */
+        f->gelu_in = sv ? sv->u : f->ffn;
+        bml__linear(f, f->x, (int)T, H, L->w1, L->panel_1, L->b1, I, (float *)f->gelu_in); /* u = x W1^T + b1 [T,I] */
+        bml__workers_run(m->workers, (size_t)m->threads, bml__gelu_task, f);          /* g = gelu(u)         [T,I] */
+        bml__linear(f, f->ffn, (int)T, I, L->w2, L->panel_2, L->b2, H, f->tmp);       /* o = g W2^T + b2     [T,H] */
+        bml__add_ln(f, L->ln2_g, L->ln2_b, sv ? sv->xhat2 : NULL, sv ? sv->rstd2 : NULL); /* x = LN2(x + o) */
+    }
+    bml__workers_run(m->workers, f->nseq, bml__pooling_task, f);                          /* out = pool(x)       [S,H] */
+    return BML_OK;
+}
+
+/* Forward only, on valid sequences -> out[nseq, H]. */
+static bml_status bml__forward(bml_model *m, const int32_t *const *ids, const size_t *len, size_t nseq, float *out) {
+    bml__fwd f;
+    memset(&f, 0, sizeof f);
+    f.m = m;
+    f.ids = ids;
+    f.len = len;
+    f.nseq = nseq;
+    f.out = out;
+    return bml__forward_job(&f, 0);
+}
+
+/* ======================================================================
+   >>backward  Backward pass
+   ====================================================================== */
+
+/* ----------------------------------------------------------------------
+   Backward pass (input gradients only: no weight gradients are formed).
+   Given dout [nseq, H] = df/de for each sequence's output embedding e,
+   fills dword [T, H] = df/d(word-embedding input row) of every token,
+   i.e. the gradient with respect to alpha * word[id] in the embedding sum.
+   ---------------------------------------------------------------------- */
+
+/* dX[M,K] (+)= dY[M,N] . W[N,K]                    (its input gradient) */
+static void bml__linear_bwd(bml__fwd *f, const float *dY, int M, int N, const float *W, int K, float *dX, int accumulate) {
+    bml__linear_run(f, dY, M, N, W, NULL, NULL, K, dX, accumulate);
+}
+
+/* Backward of one (sequence, head), given dctx [L,d] (in f->ctx):
+     dP = dctx v^T;  dS = P * (dP - rowsum(dP * P)) / sqrt(d)
+     dq = dS k;  dk = dS^T q;  dv = P^T dctx
+   into f->q, f->k, f->v (the gradient buffers in grad mode). */
+static void bml__attn_bwd_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    bml_model *m = f->m;
+    int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
+    size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
+    int L = (int)f->len[s], i, j, det = m->deterministic;
+    float *dP = f->scratch + (size_t)worker * f->scratch_per;
+    const float *P = f->lP + f->poff[s] + h * (size_t)L * L;
+    size_t off = t0 * H + h * d;
+    float scale = 1.0f / sqrtf((float)d);
+#ifdef BML__AVX512
+    float *vt = dP + (size_t)L * L;                                                  /* v^T           [d,L] */
+    int c;
+    (void)det;
+    for (c = 0; c < d; c++)
+        for (j = 0; j < L; j++) vt[(size_t)c * L + j] = f->lv[off + (size_t)j * H + c];
+    bml__amm(L, d, L, f->ctx + off, (size_t)H, 1, vt, (size_t)L, dP, (size_t)L);       /* dP = dctx v^T [L,L] */
+#else
+    bml__gemm(det, 0, 1, L, L, d, 1.0f, f->ctx + off, H, f->lv + off, H, 0.0f, dP, L);  /* dP = dctx v^T   [L,L] */
+#endif
+    for (i = 0; i < L; i++) {
+        float *row = dP + (size_t)i * L, dot = 0;
+        const float *p = P + (size_t)i * L;
+        for (j = 0; j < L; j++) dot += row[j] * p[j];
+        for (j = 0; j < L; j++) row[j] = p[j] * (row[j] - dot) * scale;            /* dS            [L,L] */
+    }
+#ifdef BML__AVX512
+    bml__amm(L, L, d, dP, (size_t)L, 1, f->lk + off, (size_t)H, f->q + off, (size_t)H);  /* dq = dS k     [L,d] */
+    bml__amm(L, L, d, dP, 1, (size_t)L, f->lq + off, (size_t)H, f->k + off, (size_t)H);  /* dk = dS^T q   [L,d] */
+    bml__amm(L, L, d, P, 1, (size_t)L, f->ctx + off, (size_t)H, f->v + off, (size_t)H);  /* dv = P^T dctx [L,d] */
+#else
+    bml__gemm(det, 0, 0, L, d, L, 1.0f, dP, L, f->lk + off, H, 0.0f, f->q + off, H);  /* dq = dS k      [L,d] */
+    bml__gemm(det, 1, 0, L, d, L, 1.0f, dP, L, f->lq + off, H, 0.0f, f->k + off, H);  /* dk = dS^T q    [L,d] */
+    bml__gemm(det, 1, 0, L, d, L, 1.0f, P, L, f->ctx + off, H, 0.0f, f->v + off, H);  /* dv = P^T dctx  [L,d] */
+#endif
+}
+
+/* dx = LayerNorm_backward(dx) in place, row by row (f->ln_* as set). */
+static void bml__ln_bwd_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    int H = f->m->cfg.hidden;
+    size_t a, b, t;
+    float *scratch = f->scratch + (size_t)worker * f->scratch_per;
+    bml__range(f->T, (size_t)f->m->threads, task, &a, &b);
+    for (t = a; t < b; t++)
+        bml__layernorm_bwd(f->dx + t * H, f->ln_g, f->ln_xhat + t * H, f->ln_rstd[t], f->dx + t * H, H, scratch);
+}
+
+static void bml__ln_bwd(bml__fwd *f, const float *g, float *xhat, float *rstd) {
+    f->ln_g = g;
+    f->ln_xhat = xhat;
+    f->ln_rstd = rstd;
+    bml__workers_run(f->m->workers, (size_t)f->m->threads, bml__ln_bwd_task, f);
+}
+
+/* ffn = d gelu: ffn *= gelu'(u) = (1 + erf(u / sqrt 2)) / 2 + u phi(u). */
+static void bml__gelu_bwd_task(void *ctx, size_t task, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    size_t a, b, i, n = f->T * (size_t)f->m->cfg.intermediate;
+    const float *u = f->gelu_in;
+    float *g = f->ffn;
+    (void)worker;
+    bml__range(n, (size_t)f->m->threads, task, &a, &b);
+#ifdef BML__GELU8
+    for (i = a; i < b; i += 8) {
+        __m256i mk = bml__mask8(b - i);
+        __m256 x = _mm256_maskload_ps(u + i, mk), half = _mm256_set1_ps(0.5f);
+        __m256 e = bml__erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
+        __m256 phi = _mm256_mul_ps(_mm256_set1_ps(0.39894228040143268f),
+                                   bml__exp8(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(-0.5f), x), x)));
+        __m256 d = _mm256_fmadd_ps(x, phi, _mm256_fmadd_ps(half, e, half));
+        _mm256_maskstore_ps(g + i, mk, _mm256_mul_ps(_mm256_maskload_ps(g + i, mk), d));
+    }
+#else
+    for (i = a; i < b; i++)
+        g[i] *= 0.5f * (1.0f + bml__erf(u[i] * 0.70710678118654752f)) +
+                u[i] * 0.39894228040143268f * bml__exp(-0.5f * u[i] * u[i]);
+#endif
+}
+
+/* Through normalize and pooling: dx rows of sequence s from dout[s]. */
+static void bml__pooling_bwd_task(void *ctx, size_t s, int worker) {
+    bml__fwd *f = (bml__fwd *)ctx;
+    const bml_config *c = &f->m->cfg;
+    int H = c->hidden, i;
+    size_t L = f->len[s], p;
+    float *du = f->scratch + (size_t)worker * f->scratch_per; /* [H] d pooled */
+    const float *e = f->out + s * H, *u = f->pooled + s * H, *de = f->tmp + s * H;
+    float *dx = f->dx + f->start[s] * H;
+    if (c->normalize) {
+        /* e = u / max(|u|, eps):  du = (de - e (e . de)) / |u| */
+        float n2 = 0, dot = 0;
+        for (i = 0; i < H; i++) { n2 += u[i] * u[i]; dot += e[i] * de[i]; }
+        n2 = sqrtf(n2);
+        if (n2 > 1e-12f) for (i = 0; i < H; i++) du[i] = (de[i] - e[i] * dot) / n2;
+        else for (i = 0; i < H; i++) du[i] = de[i] / 1e-12f;
+    } else {
+        memcpy(du, de, (size_t)H * sizeof(float));
+    }
+    memset(dx, 0, L * (size_t)H * sizeof(float));
+    if (c->pooling == BML_POOL_CLS) {
+        memcpy(dx, du, (size_t)H * sizeof(float));
+    } else if (c->pooling == BML_POOL_MAX) {
+        /* the gradient goes to the (first) token holding the maximum */
+        for (i = 0; i < H; i++) {
+            size_t arg = 0;
+            for (p = 1; p < L; p++) if (f->x[(f->start[s] + p) * H + i] > f->x[(f->start[s] + arg) * H + i]) arg = p;
+            dx[arg * H + i] = du[i];
+        }
+    } else {
+        float scale = c->pooling == BML_POOL_MEAN ? 1.0f / (float)L : 1.0f / sqrtf((float)L);
+        for (p = 0; p < L; p++)
+            for (i = 0; i < H; i++) dx[p * H + i] = du[i] * scale;
+    }
+}
+
+/* f->tmp[nseq, H] holds df/de on entry; f->dx [T,H] holds df/d(word input) on return. */
+static bml_status bml__backward(bml__fwd *f) {
+    bml_model *m = f->m;
+    const bml_config *c = &m->cfg;
+    int H = c->hidden, I = c->intermediate, l;
+    int T = (int)f->T;
+#ifdef BATCHML_OPENCL
+    if (m->cl) return bml__cl_backward(f);
+#endif
+    bml__workers_run(m->workers, f->nseq, bml__pooling_bwd_task, f);                     /* dx = pool^T(de)     [T,H] */
+    for (l = c->layers - 1; l >= 0; l--) {
+        const bml__layer *L = &m->layer[l];
+        bml__saved *sv = &f->save[l];
+        f->lq = sv->q;
+        f->lk = sv->k;
+        f->lv = sv->v;
+        f->lP = sv->P;
+        f->gelu_in = sv->u;
+        bml__ln_bwd(f, L->ln2_g, sv->xhat2, sv->rstd2);                         /* dr2 = LN2^T(dx)     [T,H] */
+        bml__linear_bwd(f, f->dx, T, H, L->w2, I, f->ffn, 0);                   /* dg = dr2 W2         [T,I] */
+        bml__workers_run(m->workers, (size_t)m->threads, bml__gelu_bwd_task, f);     /* du = dg gelu'(u)    [T,I] */
+        bml__linear_bwd(f, f->ffn, T, I, L->w1, H, f->dx, 1);                   /* dh1 = dr2 + du W1   [T,H] */
+        bml__ln_bwd(f, L->ln1_g, sv->xhat1, sv->rstd1);                         /* dr1 = LN1^T(dh1)    [T,H] */
+        bml__linear_bwd(f, f->dx, T, H, L->wo, H, f->ctx, 0);                   /* dctx = dr1 Wo       [T,H] */
+        bml__workers_run(m->workers, f->nseq * (size_t)c->heads, bml__attn_bwd_task, f); /* dq, dk, dv       [T,H] */
+        bml__linear_bwd(f, f->q, T, H, L->wq, H, f->dx, 1);                     /* dh0 = dr1 + dq Wq   [T,H] */
+        bml__linear_bwd(f, f->k, T, H, L->wk, H, f->dx, 1);                     /*     + dk Wk               */
+        bml__linear_bwd(f, f->v, T, H, L->wv, H, f->dx, 1);                     /*     + dv Wv               */
+    }
+    bml__ln_bwd(f, m->ln0_g, f->xhat0, f->rstd0);                               /* d(emb sum) = LN0^T  [T,H] */
+    return BML_OK;
+}
+
+/* ======================================================================
+   >>embed  Embedding API: validation, batching by length, per-item status
+   ====================================================================== */
+
+/* Check an id sequence; on failure write a message into err. */
+static bml_status bml__check_ids(const bml_model *m, const int32_t *ids, size_t n, char *err, size_t cap) {
+    size_t i;
+    if (n == 0) { snprintf(err, cap, "empty input"); return BML_ERR_EMPTY_INPUT; }
+    if (n > (size_t)m->cfg.max_position) {
+        snprintf(err, cap, "%zu tokens is longer than max_position_embeddings %d", n, m->cfg.max_position);
+        return BML_ERR_TOO_LONG;
+    }
+    for (i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= m->cfg.vocab) {
+            snprintf(err, cap, "token %zu: id %ld is outside the vocabulary [0, %d)", i, (long)ids[i], m->cfg.vocab);
+            return BML_ERR_OUT_OF_RANGE;
+        }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_embed_ids(bml_model *m, const int32_t *ids, size_t n, float *out) {
+    char err[192];
+    bml_status rc;
+    if (!m || !out || (!ids && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_ids: NULL argument");
+    if ((rc = bml__check_ids(m, ids, n, err, sizeof err)) != BML_OK) return bml__fail(rc, "%s", err);
+    return bml__forward(m, &ids, &n, 1, out);
+}
+
+BMLDEF bml_status bml_embed_text(bml_model *m, const char *text, ptrdiff_t len, float *out) {
+    bml_encoding enc;
+    bml_status rc;
+    if (!m || !text || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_text: NULL argument");
+    if (!m->tok) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_text: the model was loaded without a tokenizer");
+    if (len < 0) len = (ptrdiff_t)strlen(text);
+    if (len == 0) return bml__fail(BML_ERR_EMPTY_INPUT, "empty text");
+    memset(&enc, 0, sizeof enc);
+    rc = bml_tokenize(m->tok, text, len, BML_UTF8_ERROR, &enc);
+    if (rc == BML_OK) rc = bml_embed_ids(m, enc.ids, enc.n, out);
+    bml_encoding_free(&enc);
+    return rc;
+}
+
+typedef struct { size_t len, idx; } bml__len_idx;
+
+static int bml__cmp_len_idx(const void *a, const void *b) {
+    const bml__len_idx *x = (const bml__len_idx *)a, *y = (const bml__len_idx *)b;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* The tuning section: batch_size/max_tokens/keep_order for BML_BATCH_AUTO. */
+static bml_status bml__tune_apply(const bml_model *m, const struct bml_tuning *t, size_t memory_budget,
+                                  const size_t *lens, size_t n, bml_batch_desc *d);
+
+BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t count, const bml_batch_desc *desc,
+                                  float *out, bml_result *res) {
+    bml_batch_desc d;
+    size_t H, i, nvalid = 0, done, bs, maxtok;
+    bml_status *st = NULL, rc = BML_OK;
+    char (*err)[192] = NULL;
+    int32_t **ids = NULL;
+    size_t *lens = NULL;
+    bml__len_idx *order = NULL;
+    const int32_t **bids = NULL;
+    size_t *blens = NULL;
+    float *bout = NULL;
+    uint64_t *lat = NULL, t0;
+    double single_ns = 0;
+    bml_encoding enc;
+    if (!m || (!items && count) || (!out && count)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_batch: NULL argument");
+    memset(&d, 0, sizeof d);
+    if (desc) d = *desc;
+    bs = d.batch_size ? d.batch_size : 32;
+    if (bs > 4096 && bs != BML_BATCH_AUTO)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.batch_size must be 0..4096 or BML_BATCH_AUTO (got %zu)", bs);
+    maxtok = d.max_tokens;
+    H = (size_t)m->cfg.hidden;
+    memset(&enc, 0, sizeof enc);
+    if (res && (rc = bml_result_init(res, count)) != BML_OK) return rc;
+    t0 = bml_now_ns();
+    st = (bml_status *)bml__calloc(count + 1, sizeof *st);
+    err = (char (*)[192])bml__calloc(count + 1, sizeof *err);
+    ids = (int32_t **)bml__calloc(count + 1, sizeof *ids);
+    lens = (size_t *)bml__calloc(count + 1, sizeof *lens);
+    order = (bml__len_idx *)bml__calloc(count + 1, sizeof *order);
+    lat = (uint64_t *)bml__calloc(count + 1, sizeof *lat);
+    if (!st || !err || !ids || !lens || !order || !lat) {
+        rc = bml__fail(BML_ERR_NOMEM, "out of memory batching %zu items", count);
+        goto done;
+    }
+    /* 1. every item to ids, or to its own error */
+    for (i = 0; i < count; i++) {
+        const bml_item *it = &items[i];
+        const int32_t *src;
+        size_t n;
+        if (it->ids) {
+            src = it->ids;
+            n = it->n_ids;
+        } else if (it->text) {
+            ptrdiff_t tl = it->len < 0 ? (ptrdiff_t)strlen(it->text) : it->len;
+            if (!m->tok) { st[i] = BML_ERR_INVALID_ARG; snprintf(err[i], 192, "text input needs a tokenizer"); continue; }
+            if (tl == 0) { st[i] = BML_ERR_EMPTY_INPUT; snprintf(err[i], 192, "empty text"); continue; }
+            st[i] = bml_tokenize(m->tok, it->text, tl, d.utf8, &enc);
+            if (st[i] != BML_OK) { snprintf(err[i], 192, "%.191s", bml_last_error()); continue; }
+            src = enc.ids;
+            n = enc.n;
+        } else {
+            st[i] = BML_ERR_EMPTY_INPUT;
+            snprintf(err[i], 192, "item has neither text nor ids");
+            continue;
+        }
+        if ((st[i] = bml__check_ids(m, src, n, err[i], 192)) != BML_OK) continue;
+        ids[i] = (int32_t *)BML_MALLOC(n * sizeof(int32_t));
+        if (!ids[i]) { st[i] = BML_ERR_NOMEM; snprintf(err[i], 192, "out of memory"); continue; }
+        memcpy(ids[i], src, n * sizeof(int32_t));
+        lens[i] = n;
+        order[nvalid].len = d.keep_order ? 0 : n;
+        order[nvalid].idx = i;
+        nvalid++;
+    }
+    /* auto: the batch shape for these lengths (archive cell, else heuristic) */
+    if (d.batch_size == BML_BATCH_AUTO) {
+        if ((rc = bml__tune_apply(m, d.tuning, d.memory_budget, lens, count, &d)) != BML_OK) goto done;
+        bs = d.batch_size;
+        maxtok = d.max_tokens;
+        for (i = 0; i < nvalid; i++) order[i].len = d.keep_order ? 0 : lens[order[i].idx];
+    }
+    bids = (const int32_t **)bml__calloc(bs, sizeof *bids);
+    blens = (size_t *)bml__calloc(bs, sizeof *blens);
+    bout = (float *)bml__calloc(bs * H, sizeof(float));
+    if (!bids || !blens || !bout) {
+        rc = bml__fail(BML_ERR_NOMEM, "out of memory batching %zu items", count);
+        goto done;
+    }
+    if (!d.keep_order) qsort(order, nvalid, sizeof *order, bml__cmp_len_idx);
+    /* 2. optional measured baseline: the first items one at a time */
+    if (d.measure_single > 0 && nvalid) {
+        size_t k, nb = (size_t)d.measure_single < nvalid ? (size_t)d.measure_single : nvalid;
+        uint64_t s0 = bml_now_ns();
+        for (k = 0; k < nb; k++) {
+            size_t it = order[k * nvalid / nb].idx;
+            const int32_t *p = ids[it];
+            if ((rc = bml__forward(m, &p, &lens[it], 1, bout)) != BML_OK) goto done;
+        }
+        single_ns = (double)(bml_now_ns() - s0) / (double)nb;
+        t0 = bml_now_ns();
+    }
+    /* 3. batches of up to bs sequences and maxtok tokens */
+    for (done = 0; done < nvalid;) {
+        size_t nb = 0, tok = 0, k;
+        uint64_t tnow;
+        while (done + nb < nvalid && nb < bs) {
+            size_t it = order[done + nb].idx;
+            if (maxtok && nb && tok + lens[it] > maxtok) break;
+            bids[nb] = ids[it];
+            blens[nb] = lens[it];
+            tok += lens[it];
+            nb++;
+        }
+        if ((rc = bml__forward(m, bids, blens, nb, bout)) != BML_OK) goto done;
+        tnow = bml_now_ns();
+        for (k = 0; k < nb; k++) {
+            size_t it = order[done + k].idx;
+            memcpy(out + it * H, bout + k * H, H * sizeof(float));
+            lat[it] = tnow - t0;
+        }
+        done += nb;
+    }
+    for (i = 0; i < count; i++)
+        if (st[i] != BML_OK) memset(out + i * H, 0, H * sizeof(float));
+    if (res) {
+        for (i = 0; i < count; i++) {
+            bml_response *r = &res->responses[i];
+            r->id = items[i].id;
+            r->status = st[i];
+            memcpy(r->error, err[i], sizeof r->error);
+            r->duration_ns = st[i] == BML_OK ? lat[i] : 0;
+            r->data = st[i] == BML_OK ? out + i * H : NULL;
+            r->n = st[i] == BML_OK ? H : 0;
+        }
+        rc = bml_result_finish(res, bml_now_ns() - t0, single_ns);
+    }
+done:
+    if (ids) for (i = 0; i < count; i++) BML_FREE(ids[i]);
+    BML_FREE(st); BML_FREE(err); BML_FREE(ids); BML_FREE(lens); BML_FREE(order);
+    BML_FREE(bids); BML_FREE(blens); BML_FREE(bout); BML_FREE(lat);
+    bml_encoding_free(&enc);
+    return rc;
+}
+
+/* ======================================================================
+   >>overlay  Gradient overlays: targets, batched forward + backward, attributions
+   ====================================================================== */
+
+struct bml_target {
+    bml_target_kind kind;
+    char *spec;
+    int H, C, k;
+    double *w;              /* value: [H]; policy: [C,H]; sim: reference e [H] */
+    double *b;              /* value: [1]; policy: [C]                      */
+};
+
+BMLDEF bml_target_kind bml_target_kind_of(const bml_target *t) { return t->kind; }
+BMLDEF const char *bml_target_spec(const bml_target *t) { return t->spec; }
+
+BMLDEF void bml_target_free(bml_target *t) {
+    if (!t) return;
+    BML_FREE(t->spec);
+    BML_FREE(t->w);
+    BML_FREE(t->b);
+    BML_FREE(t);
+}
+
+BMLDEF const char *bml_method_name(bml_method method) {
+    switch (method) {
+    case BML_METHOD_GRAD: return "grad";
+    case BML_METHOD_GRAD_X_INPUT: return "grad_x_input";
+    case BML_METHOD_INTEGRATED_GRADIENTS: return "integrated_gradients";
+    }
+    return "?";
+}
+
+BMLDEF bml_status bml_method_parse(const char *name, bml_method *method, int *want_target) {
+    *want_target = -1;
+    if (!strcmp(name, "grad")) *method = BML_METHOD_GRAD;
+    else if (!strcmp(name, "grad_x_input")) *method = BML_METHOD_GRAD_X_INPUT;
+    else if (!strcmp(name, "integrated_gradients")) *method = BML_METHOD_INTEGRATED_GRADIENTS;
+    else if (!strcmp(name, "policy_grad")) { *method = BML_METHOD_GRAD; *want_target = BML_TARGET_POLICY; }
+    else if (!strcmp(name, "value_grad")) { *method = BML_METHOD_GRAD; *want_target = BML_TARGET_VALUE; }
+    else
+        return bml__fail(BML_ERR_INVALID_ARG,
+                         "method '%s' is not one of grad, grad_x_input, integrated_gradients, policy_grad, value_grad",
+                         name);
+    return BML_OK;
+}
+
+/* Check a head vector (an array of H finite numbers) and copy it into dst
+   (dst NULL: check only). */
+static bml_status bml__head_vec(const bml_json *a, int H, double *dst, const char *file, const char *what) {
+    int i;
+    if (!a || a->type != BML_JSON_ARRAY)
+        return bml__fail(BML_ERR_FORMAT, "%s: %s must be an array of %d numbers", file, what, H);
+    if (a->len != (size_t)H)
+        return bml__fail(BML_ERR_SHAPE, "%s: %s has %zu values, the model's hidden size is %d", file, what, a->len, H);
+    for (i = 0; i < H; i++) {
+        if (a->kids[i].type != BML_JSON_NUMBER || !isfinite(a->kids[i].num))
+            return bml__fail(BML_ERR_FORMAT, "%s: %s[%d] is not a finite number", file, what, i);
+        if (dst) dst[i] = a->kids[i].num;
+    }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **out) {
+    bml_target *t;
+    bml_status rc = BML_OK;
+    int H;
+    if (!m || !spec || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_target_parse: NULL argument");
+    *out = NULL;
+    H = m->cfg.hidden;
+    t = (bml_target *)bml__calloc(1, sizeof *t);
+    if (!t) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    t->H = H;
+    t->spec = bml__strdup(spec);
+    if (!t->spec) { bml_target_free(t); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    if (!strncmp(spec, "sim:", 4)) {
+        float *e = (float *)bml__calloc((size_t)H, sizeof(float));
+        int i;
+        t->kind = BML_TARGET_SIM;
+        t->w = (double *)bml__calloc((size_t)H, sizeof(double));
+        if (!e || !t->w) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
+        else if (!spec[4]) rc = bml__fail(BML_ERR_INVALID_ARG, "target sim:TEXT needs a text after 'sim:'");
+        else if ((rc = bml_embed_text(m, spec + 4, -1, e)) != BML_OK) {
+            char why[320]; /* bml__fail writes the buffer bml_last_error() reads */
+            snprintf(why, sizeof why, "%.300s", bml_last_error());
+            rc = bml__fail(rc, "target '%s': %s", spec, why);
+        }
+        else
+            for (i = 0; i < H; i++) t->w[i] = e[i];
+        BML_FREE(e);
+    } else if (!strncmp(spec, "value:", 6) || !strncmp(spec, "policy:", 7)) {
+        int policy = spec[0] == 'p';
+        char file[4096];
+        const char *rest = spec + (policy ? 7 : 6), *colon = policy ? strrchr(rest, ':') : NULL;
+        bml_json_doc *doc = NULL;
+        size_t flen = colon ? (size_t)(colon - rest) : strlen(rest);
+        t->kind = policy ? BML_TARGET_POLICY : BML_TARGET_VALUE;
+        if (policy && !colon) {
+            rc = bml__fail(BML_ERR_INVALID_ARG, "target '%s': expected policy:FILE:K", spec);
+        } else if (flen == 0 || flen >= sizeof file) {
+            rc = bml__fail(BML_ERR_INVALID_ARG, "target '%s': missing head file", spec);
+        } else {
+            memcpy(file, rest, flen);
+            file[flen] = 0;
+            if ((rc = bml__json_file(file, 64u << 20, &doc)) == BML_OK) {
+                const bml_json *root = bml_json_root(doc), *w = bml_json_get(root, "weight"), *b = bml_json_get(root, "bias");
+                if (!policy) {
+                    t->w = (double *)bml__calloc((size_t)H, sizeof(double));
+                    t->b = (double *)bml__calloc(1, sizeof(double));
+                    if (!t->w || !t->b) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
+                    else if ((rc = bml__head_vec(w, H, t->w, file, "weight")) != BML_OK) {}
+                    else if (!b || b->type != BML_JSON_NUMBER || !isfinite(b->num))
+                        rc = bml__fail(BML_ERR_FORMAT, "%s: bias must be a finite number", file);
+                    else t->b[0] = b->num;
+                } else {
+                    char *end;
+                    long k = strtol(colon + 1, &end, 10);
+                    size_t c;
+                    if (!w || w->type != BML_JSON_ARRAY || w->len == 0) {
+                        rc = bml__fail(BML_ERR_FORMAT, "%s: weight must be an array of C arrays of %d numbers", file, H);
+                    } else if (!b || b->type != BML_JSON_ARRAY || b->len != w->len) {
+                        rc = bml__fail(BML_ERR_SHAPE, "%s: bias must be an array of %zu numbers (one per weight row)", file, w->len);
+                    } else if (colon[1] == 0 || *end || k < 0 || (size_t)k >= w->len) {
+                        rc = bml__fail(BML_ERR_OUT_OF_RANGE, "target '%s': class K must be an integer in 0..%zu", spec, w->len - 1);
+                    } else if (w->len > 1000000) {
+                        rc = bml__fail(BML_ERR_FORMAT, "%s: %zu classes is too many", file, w->len);
+                    } else {
+                        /* every row's shape before C x H doubles are allocated for them */
+                        for (c = 0; rc == BML_OK && c < w->len; c++) {
+                            char what[48];
+                            snprintf(what, sizeof what, "weight[%zu]", c);
+                            rc = bml__head_vec(&w->kids[c], H, NULL, file, what);
+                        }
+                    }
+                    if (rc == BML_OK) {
+                        t->C = (int)w->len;
+                        t->k = (int)k;
+                        t->w = (double *)bml__calloc(w->len * (size_t)H, sizeof(double));
+                        t->b = (double *)bml__calloc(w->len, sizeof(double));
+                        if (!t->w || !t->b) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
+                        for (c = 0; rc == BML_OK && c < w->len; c++) {
+                            char what[48];
+                            snprintf(what, sizeof what, "weight[%zu]", c);
+                            rc = bml__head_vec(&w->kids[c], H, t->w + c * H, file, what);
+                            if (rc == BML_OK && (b->kids[c].type != BML_JSON_NUMBER || !isfinite(b->kids[c].num)))
+                                rc = bml__fail(BML_ERR_FORMAT, "%s: bias[%zu] is not a finite number", file, c);
+                            if (rc == BML_OK) t->b[c] = b->kids[c].num;
+                        }
+                    }
+                }
+                bml_json_free(doc);
+            }
+        }
+    } else {
+        rc = bml__fail(BML_ERR_INVALID_ARG, "target '%s' is not sim:TEXT, value:FILE or policy:FILE:K", spec);
+    }
+    if (rc != BML_OK) { bml_target_free(t); return rc; }
+    *out = t;
+    return BML_OK;
+}
+
+/* f(e) and de = df/de for one output embedding e[H] (in double). */
+static double bml__target_eval(const bml_target *t, const float *e, float *de) {
+    int H = t->H, i, c;
+    double f = 0;
+    if (t->kind == BML_TARGET_VALUE) {
+        for (i = 0; i < H; i++) { f += t->w[i] * e[i]; de[i] = (float)t->w[i]; }
+        return f + t->b[0];
+    }
+    if (t->kind == BML_TARGET_SIM) {
+        /* f = e.r / (|e||r|);  df/de = r / (|e||r|) - f e / |e|^2 */
+        double er = 0, ee = 0, rr = 0, ne, nr;
+        for (i = 0; i < H; i++) { er += e[i] * t->w[i]; ee += (double)e[i] * e[i]; rr += t->w[i] * t->w[i]; }
+        ne = sqrt(ee) > 1e-12 ? sqrt(ee) : 1e-12;
+        nr = sqrt(rr) > 1e-12 ? sqrt(rr) : 1e-12;
+        f = er / (ne * nr);
+        /* e along r (the reference text itself): the cosine is at its
+           maximum and the true gradient is 0; computed, it would be pure
+           rounding noise that values = raw / sum|raw| would blow up */
+        if (1.0 - f < 1e-12) { for (i = 0; i < H; i++) de[i] = 0; return f; }
+        for (i = 0; i < H; i++) de[i] = (float)(t->w[i] / (ne * nr) - f * e[i] / (ne * ne));
+        return f;
+    }
+    {
+        /* policy: z = W e + b, f = z_k - logsumexp(z), df/de = W^T (onehot_k - softmax(z)) */
+        double mx = -1e300, lse = 0, *z = (double *)bml__calloc((size_t)t->C, sizeof(double));
+        if (!z) return NAN;
+        for (c = 0; c < t->C; c++) {
+            double s = t->b[c];
+            for (i = 0; i < H; i++) s += t->w[(size_t)c * H + i] * e[i];
+            z[c] = s;
+            mx = s > mx ? s : mx;
+        }
+        for (c = 0; c < t->C; c++) lse += exp(z[c] - mx);
+        lse = mx + log(lse);
+        f = z[t->k] - lse;
+        for (i = 0; i < H; i++) de[i] = 0;
+        for (c = 0; c < t->C; c++) {
+            double g = (c == t->k ? 1.0 : 0.0) - exp(z[c] - lse);
+            for (i = 0; i < H; i++) de[i] += (float)(g * t->w[(size_t)c * H + i]);
+        }
+        BML_FREE(z);
+        return f;
+    }
+}
+
+BMLDEF void bml_overlay_free(bml_overlay *o) {
+    if (!o) return;
+    BML_FREE(o->ids);
+    BML_FREE(o->offsets);
+    BML_FREE(o->raw);
+    BML_FREE(o->values);
+    o->ids = NULL;
+    o->offsets = NULL;
+    o->raw = o->values = NULL;
+    o->n = 0;
+}
+
+/* One pass: a set of (item, alpha) sequences, forward in grad mode, target,
+   backward; accumulates each sequence's token gradient into its item's
+   gradient sum gsum [n, H] (and f at alpha = 1). */
+typedef struct bml__ov_seq { size_t item; float alpha; } bml__ov_seq;
+
+static bml_status bml__overlay_pass(bml_model *m, const bml_target *tgt, bml_overlay *outs, double **gsum,
+                                    const bml__ov_seq *seqs, size_t nseq, const int32_t **ids, size_t *lens,
+                                    float *alphas, float *out) {
+    bml__fwd f;
+    size_t s, H = (size_t)m->cfg.hidden;
+    bml_status rc;
+    memset(&f, 0, sizeof f);
+    for (s = 0; s < nseq; s++) {
+        ids[s] = outs[seqs[s].item].ids;
+        lens[s] = outs[seqs[s].item].n;
+        alphas[s] = seqs[s].alpha;
+    }
+    f.m = m;
+    f.ids = ids;
+    f.len = lens;
+    f.nseq = nseq;
+    f.alpha = alphas;
+    f.out = out;
+    if ((rc = bml__forward_job(&f, 1)) != BML_OK) return rc;
+    for (s = 0; s < nseq; s++) {
+        double fv = bml__target_eval(tgt, out + s * H, f.tmp + s * H);
+        if (seqs[s].alpha == 1.0f) outs[seqs[s].item].f = fv;
+    }
+    if ((rc = bml__backward(&f)) != BML_OK) return rc;
+    for (s = 0; s < nseq; s++) {
+        double *g = gsum[seqs[s].item];
+        const float *d = f.dx + f.start[s] * H;
+        size_t i, n = lens[s] * H;
+        for (i = 0; i < n; i++) g[i] += d[i];
+    }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc *desc, const bml_item *items,
+                                            size_t count, bml_overlay *outs) {
+    bml_overlay_desc d;
+    size_t i, H, bs, maxtok, steps, nseq = 0, cap, k;
+    double **gsum = NULL;
+    bml__ov_seq *seqs = NULL;
+    const int32_t **ids = NULL;
+    size_t *lens = NULL;
+    float *alphas = NULL, *out = NULL;
+    bml_encoding enc;
+    bml_status rc = BML_OK;
+    if (!m || !desc || !desc->target || (!items && count) || (!outs && count))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_compute_batch: NULL argument (desc.target is required)");
+    d = *desc;
+    if ((unsigned)d.method > BML_METHOD_INTEGRATED_GRADIENTS)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.method %d is not a method", (int)d.method);
+    if (d.steps < 0 || d.steps > 4096)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.steps must be 0..4096 (got %d)", d.steps);
+    if (desc->target->H != m->cfg.hidden)
+        return bml__fail(BML_ERR_SHAPE, "the target was made for hidden size %d, the model has %d", desc->target->H, m->cfg.hidden);
+    H = (size_t)m->cfg.hidden;
+    bs = d.batch_size ? d.batch_size : 8;
+    maxtok = d.max_tokens ? d.max_tokens : 2048;
+    steps = d.method == BML_METHOD_INTEGRATED_GRADIENTS ? (size_t)(d.steps ? d.steps : 32) : 1;
+    memset(&enc, 0, sizeof enc);
+    memset(outs, 0, count * sizeof *outs);
+    cap = bs * steps + 1;
+    gsum = (double **)bml__calloc(count + 1, sizeof *gsum);
+    seqs = (bml__ov_seq *)bml__calloc(cap, sizeof *seqs);
+    ids = (const int32_t **)bml__calloc(cap, sizeof *ids);
+    lens = (size_t *)bml__calloc(cap, sizeof *lens);
+    alphas = (float *)bml__calloc(cap, sizeof *alphas);
+    out = (float *)bml__calloc(cap * H, sizeof *out);
+    if (!gsum || !seqs || !ids || !lens || !alphas || !out) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto done; }
+    /* 1. inputs to ids (+ offsets), or to their own error */
+    for (i = 0; i < count; i++) {
+        bml_overlay *o = &outs[i];
+        const bml_item *it = &items[i];
+        const int32_t *src = it->ids;
+        size_t n = it->n_ids;
+        o->id = it->id;
+        o->method = d.method;
+        if (!it->ids) {
+            ptrdiff_t tl = it->text ? (it->len < 0 ? (ptrdiff_t)strlen(it->text) : it->len) : 0;
+            if (!it->text || tl == 0) { o->status = BML_ERR_EMPTY_INPUT; snprintf(o->error, sizeof o->error, "empty text"); continue; }
+            if (!m->tok) { o->status = BML_ERR_INVALID_ARG; snprintf(o->error, sizeof o->error, "text input needs a tokenizer"); continue; }
+            if ((o->status = bml_tokenize(m->tok, it->text, tl, d.utf8, &enc)) != BML_OK) {
+                snprintf(o->error, sizeof o->error, "%.191s", bml_last_error());
+                continue;
+            }
+            src = enc.ids;
+            n = enc.n;
+        }
+        if ((o->status = bml__check_ids(m, src, n, o->error, sizeof o->error)) != BML_OK) continue;
+        o->n = n;
+        o->ids = (int32_t *)bml__calloc(n, sizeof(int32_t));
+        o->offsets = (uint32_t *)bml__calloc(2 * n, sizeof(uint32_t));
+        o->raw = (float *)bml__calloc(n, sizeof(float));
+        o->values = (float *)bml__calloc(n, sizeof(float));
+        gsum[i] = (double *)bml__calloc(n * H, sizeof(double));
+        if (!o->ids || !o->offsets || !o->raw || !o->values || !gsum[i]) {
+            bml_overlay_free(o);
+            o->status = BML_ERR_NOMEM;
+            snprintf(o->error, sizeof o->error, "out of memory");
+            continue;
+        }
+        memcpy(o->ids, src, n * sizeof(int32_t));
+        if (!it->ids) memcpy(o->offsets, enc.offsets, 2 * n * sizeof(uint32_t));
+    }
+    /* 2. passes: up to bs inputs' (input, step) sequences within maxtok tokens */
+    for (i = 0; i < count;) {
+        size_t tok = 0, inputs = 0;
+        nseq = 0;
+        for (; i < count && inputs < bs; i++) {
+            size_t n = outs[i].n;
+            if (outs[i].status != BML_OK) continue;
+            for (k = 1; k <= steps; k++) {
+                if (nseq && tok + n > maxtok) {
+                    /* flush what we have; this input's remaining steps follow */
+                    if ((rc = bml__overlay_pass(m, d.target, outs, gsum, seqs, nseq, ids, lens, alphas, out)) != BML_OK)
+                        goto done;
+                    nseq = 0;
+                    tok = 0;
+                }
+                seqs[nseq].item = i;
+                seqs[nseq].alpha = steps == 1 ? 1.0f : (float)k / (float)steps;
+                nseq++;
+                tok += n;
+            }
+            inputs++;
+        }
+        if (nseq && (rc = bml__overlay_pass(m, d.target, outs, gsum, seqs, nseq, ids, lens, alphas, out)) != BML_OK)
+            goto done;
+    }
+    /* 3. attributions */
+    for (i = 0; i < count; i++) {
+        bml_overlay *o = &outs[i];
+        size_t t, j;
+        double total = 0;
+        if (o->status != BML_OK) continue;
+        for (t = 0; t < o->n; t++) {
+            const double *g = gsum[i] + t * H;
+            const float *x = m->word + (size_t)o->ids[t] * H;
+            double r = 0;
+            if (d.method == BML_METHOD_GRAD) {
+                for (j = 0; j < H; j++) r += g[j] * g[j];
+                r = sqrt(r);
+            } else {
+                for (j = 0; j < H; j++) r += g[j] * x[j];
+                r /= (double)steps;
+            }
+            o->raw[t] = (float)r;
+            total += fabs(r);
+        }
+        for (t = 0; t < o->n; t++) o->values[t] = total > 0 ? (float)(o->raw[t] / total) : 0.0f;
+    }
+done:
+    if (gsum) for (i = 0; i < count; i++) BML_FREE(gsum[i]);
+    BML_FREE(gsum); BML_FREE(seqs); BML_FREE(ids); BML_FREE(lens); BML_FREE(alphas); BML_FREE(out);
+    bml_encoding_free(&enc);
+    if (rc != BML_OK)
+        for (i = 0; i < count; i++) {
+            bml_overlay_free(&outs[i]);
+            outs[i].status = rc;
+            snprintf(outs[i].error, sizeof outs[i].error, "%.191s", bml_last_error());
+        }
+    return rc;
+}
+
+BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc, const bml_item *item, bml_overlay *out) {
+    bml_status rc = bml_overlay_compute_batch(m, desc, item, 1, out);
+    if (rc != BML_OK) return rc;
+    if (out->status != BML_OK) return bml__fail(out->status, "%s", out->error);
+    return BML_OK;
+}
+
+/* ======================================================================
+   >>export  The buffering overlay exporter
+   ====================================================================== */
+
+/* The buffering overlay exporter (API above). Sections: the record formatter; id sets; files
+   (open, repair, lock, scan, write, sync); queues and batches; the API. */
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Fault-injection seams (tests define them to fail at chosen calls). */
+#ifndef BML_WRITE
+#define BML_WRITE(fd, buf, n) write((fd), (buf), (n))
+#endif
+#ifndef BML_FSYNC
+#define BML_FSYNC(fd) fsync(fd)
+#endif
+#ifndef BML_FTRUNCATE
+#define BML_FTRUNCATE(fd, len) ftruncate((fd), (len))
+#endif
+
+#define BML__EXP_MAX_BATCH 32
+#define BML__EXP_MAX_METHODS 16
+#define BML__EXP_UNSYNCED_MAX ((size_t)16 << 20) /* written, not fsynced: at most this, then fsync */
+
+/* ======================================================================
+   The record formatter (shared by the exporter and `batchml overlay`)
+   ====================================================================== */
+
+/* A cursor over a caller buffer that keeps counting past its end. */
+typedef struct bml__exp_out { char *buf; size_t cap, n; } bml__exp_out;
+
+static void bml__exp_put(bml__exp_out *o, const char *s, size_t n) {
+    if (o->n < o->cap) {
+        size_t room = o->cap - o->n;
+        memcpy(o->buf + o->n, s, n < room ? n : room);
+    }
+    o->n += n;
+}
+
+static void bml__exp_puts(bml__exp_out *o, const char *s) { bml__exp_put(o, s, strlen(s)); }
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void bml__exp_printf(bml__exp_out *o, const char *fmt, ...) {
+    char tmp[64];
+    int k;
+    va_list ap;
+    va_start(ap, fmt);
+    k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k > 0) bml__exp_put(o, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+/* A JSON string: '"' and '\\' escaped, bytes below 0x20 as \u00XX, the
+   rest as is (UTF-8 passes through). */
+static void bml__exp_jstr(bml__exp_out *o, const char *s, size_t n) {
+    size_t i, run = 0;
+    bml__exp_put(o, "\"", 1);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c != '"' && c != '\\' && c >= 0x20) continue;
+        bml__exp_put(o, s + run, i - run);
+        if (c == '"' || c == '\\') { char e[2]; e[0] = '\\'; e[1] = (char)c; bml__exp_put(o, e, 2); }
+        else bml__exp_printf(o, "\\u%04x", c);
+        run = i + 1;
+    }
+    bml__exp_put(o, s + run, n - run);
+    bml__exp_put(o, "\"", 1);
+}
+
+BMLDEF size_t bml_overlay_to_json(const bml_model *m, const bml_overlay *o, const char *method, const char *target,
+                                  char *buf, size_t cap) {
+    bml__exp_out w;
+    size_t t;
+    w.buf = buf;
+    w.cap = buf ? cap : 0;
+    w.n = 0;
+    if (!o) return 0;
+    bml__exp_printf(&w, "{\"id\":%llu,", (unsigned long long)o->id);
+    if (o->status != BML_OK) {
+        bml__exp_puts(&w, "\"error\":");
+        bml__exp_jstr(&w, o->error, strnlen(o->error, sizeof o->error));
+        bml__exp_puts(&w, "}\n");
+    } else {
+        const bml_tokenizer *tok = m ? m->tok : NULL;
+        if (!method) method = bml_method_name(o->method);
+        bml__exp_puts(&w, "\"method\":");
+        bml__exp_jstr(&w, method, strlen(method));
+        if (target) {
+            bml__exp_puts(&w, ",\"target\":");
+            bml__exp_jstr(&w, target, strlen(target));
+        }
+        bml__exp_printf(&w, ",\"f\":%.9g,\"tokens\":[", o->f);
+        for (t = 0; t < o->n; t++) {
+            const char *s = tok ? bml_tokenizer_id_to_token(tok, o->ids[t]) : NULL;
+            if (!s) s = "";
+            if (t) bml__exp_put(&w, ",", 1);
+            bml__exp_jstr(&w, s, strlen(s));
+        }
+        bml__exp_puts(&w, "],\"offsets\":[");
+        for (t = 0; t < o->n; t++)
+            bml__exp_printf(&w, "%s[%u,%u]", t ? "," : "", (unsigned)o->offsets[2 * t], (unsigned)o->offsets[2 * t + 1]);
+        bml__exp_puts(&w, "],\"raw\":[");
+        for (t = 0; t < o->n; t++) bml__exp_printf(&w, "%s%.9g", t ? "," : "", (double)o->raw[t]);
+        bml__exp_puts(&w, "],\"values\":[");
+        for (t = 0; t < o->n; t++) bml__exp_printf(&w, "%s%.9g", t ? "," : "", (double)o->values[t]);
+        bml__exp_puts(&w, "]}\n");
+    }
+    if (w.cap) w.buf[w.n < w.cap ? w.n : w.cap - 1] = 0;
+    return w.n;
+}
+
+/* Fail with a prefix before the current error message (copied first: the
+   message buffer is also the destination). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static bml_status bml__exp_wrap(bml_status rc, const char *fmt, ...) {
+    char prev[512], pre[1024];
+    va_list ap;
+    snprintf(prev, sizeof prev, "%s", bml_last_error());
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    return bml__fail(rc, "%s%s", pre, prev);
+}
+
+/* ======================================================================
+   Id sets (resume): open addressing on uint64 ids
+   ====================================================================== */
+
+typedef struct bml__exp_idset { uint64_t *keys; unsigned char *used; size_t cap, count; } bml__exp_idset;
+
+static void bml__exp_idset_free(bml__exp_idset *s) {
+    BML_FREE(s->keys);
+    BML_FREE(s->used);
+    memset(s, 0, sizeof *s);
+}
+
+static int bml__exp_idset_has(const bml__exp_idset *s, uint64_t id) {
+    size_t i;
+    if (!s->cap) return 0;
+    for (i = (size_t)bml__hash64(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+        if (s->keys[i] == id) return 1;
+    return 0;
+}
+
+/* Insert id; returns 0 on success (present already or added), -1 out of memory. */
+static int bml__exp_idset_add(bml__exp_idset *s, uint64_t id) {
+    size_t i;
+    if ((s->count + 1) * 4 > s->cap * 3) {
+        bml__exp_idset ns;
+        size_t k;
+        ns.cap = s->cap ? s->cap * 2 : 1024;
+        ns.count = 0;
+        ns.keys = (uint64_t *)bml__calloc(ns.cap, sizeof *ns.keys);
+        ns.used = (unsigned char *)bml__calloc(ns.cap, 1);
+        if (!ns.keys || !ns.used) { BML_FREE(ns.keys); BML_FREE(ns.used); return -1; }
+        for (k = 0; k < s->cap; k++)
+            if (s->used[k]) {
+                for (i = (size_t)bml__hash64(s->keys[k]) & (ns.cap - 1); ns.used[i]; i = (i + 1) & (ns.cap - 1)) {}
+                ns.used[i] = 1;
+                ns.keys[i] = s->keys[k];
+                ns.count++;
+            }
+        bml__exp_idset_free(s);
+        *s = ns;
+    }
+    for (i = (size_t)bml__hash64(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+        if (s->keys[i] == id) return 0;
+    s->used[i] = 1;
+    s->keys[i] = id;
+    s->count++;
+    return 0;
+}
+
+/* ======================================================================
+   Exporter state
+   ====================================================================== */
+
+/* One queued request: a text, token ids, or a pre-failed input. */
+typedef struct bml__exp_req {
+    uint64_t id;
+    char *text;             /* owned; NULL for ids or failed                 */
+    size_t len;
+    int32_t *ids;           /* owned; NULL for text or failed                */
+    size_t n_ids;
+    int is_ids;
+    char *err;              /* owned: a pre-failed input's message           */
+} bml__exp_req;
+
+typedef struct bml__exp_meth {
+    char *name, *method_s, *target_s, *path;
+    bml_target *target;
+    bml_overlay_desc od;
+    int fd;                 /* -1: not open (reopened at the next write)     */
+    dev_t dev;
+    ino_t ino;
+    uint64_t good;          /* file length of the whole records it holds     */
+    uint64_t synced;        /* of which fsynced                              */
+    int dirty;              /* the file may be longer than good: cut first   */
+    int dir_unsynced;       /* created: its directory entry is not fsynced   */
+    bml__exp_req *q;        /* queued requests [qn]                          */
+    size_t qn, qcap;
+    char *lines;            /* record lines: [0, lw) written, not yet fsynced;
+                               [lw, ln) computed, not yet written           */
+    size_t lw, ln, lcap;
+    size_t rec_total, rec_w;   /* records in lines / in [0, lw)             */
+    size_t err_total, err_w;   /* of which error records                    */
+    bml__exp_idset seen;    /* resume: ids in the file or added             */
+    bml_exporter_stats st;
+} bml__exp_meth;
+
+struct bml_exporter {
+    bml_model *m;
+    int enabled, resume, nondet;
+    size_t bs;              /* 0 = sequential                                */
+    bml_export_fsync fsync;
+    char *dir;
+    bml__exp_meth *meth;
+    size_t nm;
+};
+
+/* ======================================================================
+   Files: open (create, lock, repair a torn tail, scan), write, fsync
+   ====================================================================== */
+
+static bml_status bml__exp_mkdirs(const char *dir) {
+    char buf[4096];
+    size_t i, n = strlen(dir);
+    if (n >= sizeof buf) return bml__fail(BML_ERR_INVALID_ARG, "path too long: %s", dir);
+    memcpy(buf, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return bml__fail(BML_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+            buf[i] = c;
+        }
+    }
+    return BML_OK;
+}
+
+/* fsync the directory holding the files (a new file's entry). EINVAL
+   (a file system without directory fsync) counts as done. */
+static int bml__exp_sync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_CLOEXEC), r, e;
+    if (fd < 0) return -1;
+    r = BML_FSYNC(fd);
+    e = errno;
+    close(fd);
+    if (r != 0 && e == EINVAL) r = 0;
+    errno = e;
+    return r;
+}
+
+/* Read the records of an open file [0, size): count them and, with
+   resume, collect their ids (every line must be a JSON object with an
+   integer "id"). */
+static bml_status bml__exp_scan(bml_exporter *ex, bml__exp_meth *mm, uint64_t size, size_t *count) {
+    char *chunk = NULL, *line = NULL;
+    size_t lcap = 0, ll = 0, lineno = 0;
+    uint64_t pos = 0;
+    bml_status rc = BML_OK;
+    *count = 0;
+    chunk = (char *)BML_MALLOC(1 << 16);
+    if (!chunk) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    while (pos < size && rc == BML_OK) {
+        size_t want = size - pos < (1 << 16) ? (size_t)(size - pos) : (1 << 16), i, from = 0;
+        ssize_t got = pread(mm->fd, chunk, want, (off_t)pos);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) { rc = bml__fail(BML_ERR_IO, "%s: read failed: %s", mm->path, got < 0 ? strerror(errno) : "unexpected end of file"); break; }
+        for (i = 0; i < (size_t)got && rc == BML_OK; i++) {
+            if (chunk[i] != '\n') continue;
+            lineno++;
+            (*count)++;
+            if (ex->resume) {
+                size_t n = i - from;
+                bml_json_doc *doc = NULL;
+                const bml_json *root, *id;
+                char *end;
+                unsigned long long v;
+                if (ll + n + 1 > lcap) {
+                    size_t nc = (ll + n + 1) * 2;
+                    char *nb = (char *)BML_REALLOC(line, nc);
+                    if (!nb) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+                    line = nb;
+                    lcap = nc;
+                }
+                memcpy(line + ll, chunk + from, n);
+                ll += n;
+                line[ll] = 0;
+                if (bml_json_parse(line, ll, "record", &doc) != BML_OK) {
+                    rc = bml__exp_wrap(BML_ERR_FORMAT, "%s:%zu: not a JSON record, refusing to append to it: ", mm->path, lineno);
+                    break;
+                }
+                root = bml_json_root(doc);
+                id = bml_json_get(root, "id");
+                errno = 0;
+                v = id && id->type == BML_JSON_NUMBER ? strtoull(line + id->offset, &end, 10) : 0;
+                if (!id || id->type != BML_JSON_NUMBER || errno || !*end || !strchr(",} \t\r\n", *end) ||
+                    line[id->offset] == '-') {
+                    bml_json_free(doc);
+                    rc = bml__fail(BML_ERR_FORMAT, "%s:%zu: a record needs a non-negative integer \"id\"; refusing to append to it",
+                                   mm->path, lineno);
+                    break;
+                }
+                bml_json_free(doc);
+                if (bml__exp_idset_add(&mm->seen, (uint64_t)v) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+                ll = 0;
+            }
+            from = i + 1;
+        }
+        if (rc == BML_OK && ex->resume && from < (size_t)got) { /* a line continues in the next chunk */
+            size_t n = (size_t)got - from;
+            if (ll + n + 1 > lcap) {
+                size_t nc = (ll + n + 1) * 2;
+                char *nb = (char *)BML_REALLOC(line, nc);
+                if (!nb) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+                line = nb;
+                lcap = nc;
+            }
+            memcpy(line + ll, chunk + from, n);
+            ll += n;
+        }
+        pos += (uint64_t)got;
+    }
+    BML_FREE(chunk);
+    BML_FREE(line);
+    return rc;
+}
+
+/* Length of the file's whole lines: up to and including its last '\n'. */
+static bml_status bml__exp_whole_len(bml__exp_meth *mm, uint64_t size, uint64_t *keep) {
+    char chunk[4096];
+    uint64_t end = size;
+    *keep = 0;
+    while (end > 0) {
+        size_t n = end < sizeof chunk ? (size_t)end : sizeof chunk, i;
+        ssize_t got = pread(mm->fd, chunk, n, (off_t)(end - n));
+        if (got < 0 && errno == EINTR) continue;
+        if (got != (ssize_t)n) return bml__fail(BML_ERR_IO, "%s: read failed: %s", mm->path, got < 0 ? strerror(errno) : "short read");
+        for (i = n; i > 0; i--)
+            if (chunk[i - 1] == '\n') { *keep = end - n + i; return BML_OK; }
+        end -= n;
+    }
+    return BML_OK;
+}
+
+/* Open (or reopen) a method's file: create it and the directory if
+   missing, lock it, cut a torn last line, count (and with resume read) its
+   records. */
+static bml_status bml__exp_open(bml_exporter *ex, bml__exp_meth *mm, int first) {
+    struct stat sb;
+    struct flock fl;
+    uint64_t keep;
+    size_t count = 0;
+    int existed, fd;
+    bml_status rc;
+    if ((rc = bml__exp_mkdirs(ex->dir)) != BML_OK) return rc;
+    existed = stat(mm->path, &sb) == 0;
+    fd = open(mm->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return bml__fail(BML_ERR_IO, "%s: cannot open for appending: %s", mm->path, strerror(errno));
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+        int e = errno;
+        long pid = -1;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) pid = (long)fl.l_pid;
+        close(fd);
+        if (e == EACCES || e == EAGAIN)
+            return bml__fail(BML_ERR_IO, "%s is in use by another exporter (process %ld)", mm->path, pid);
+        return bml__fail(BML_ERR_IO, "%s: cannot lock: %s", mm->path, strerror(e));
+    }
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return bml__fail(BML_ERR_IO, "%s: stat failed: %s", mm->path, strerror(e));
+    }
+    mm->fd = fd;
+    mm->dev = sb.st_dev;
+    mm->ino = sb.st_ino;
+    if ((rc = bml__exp_whole_len(mm, (uint64_t)sb.st_size, &keep)) != BML_OK) goto fail;
+    if (keep < (uint64_t)sb.st_size) {
+        size_t torn = (size_t)((uint64_t)sb.st_size - keep);
+        if (BML_FTRUNCATE(fd, (off_t)keep) != 0) {
+            rc = bml__fail(BML_ERR_IO, "%s: cannot truncate a torn last line (%zu bytes): %s", mm->path, torn, strerror(errno));
+            goto fail;
+        }
+        mm->st.torn_bytes += torn;
+        bml__log(BML_LOG_WARN, "%s: truncated a torn last line (%zu bytes) left by an interrupted write", mm->path, torn);
+        if (ex->fsync != BML_EXPORT_FSYNC_NONE && BML_FSYNC(fd) != 0) {
+            rc = bml__fail(BML_ERR_IO, "%s: fsync failed: %s", mm->path, strerror(errno));
+            goto fail;
+        }
+    }
+    if ((rc = bml__exp_scan(ex, mm, keep, &count)) != BML_OK) goto fail;
+    if (first) mm->st.existing = count;
+    mm->good = mm->synced = keep;
+    mm->dirty = 0;
+    mm->dir_unsynced = !existed;
+    return BML_OK;
+fail:
+    close(fd);
+    mm->fd = -1;
+    return rc;
+}
+
+static void bml__exp_close_fd(bml__exp_meth *mm) {
+    if (mm->fd >= 0) close(mm->fd);
+    mm->fd = -1;
+}
+
+/* The written lines [0, lw) are durable now: drop them, count them. */
+static void bml__exp_settle(bml__exp_meth *mm) {
+    mm->st.records += mm->rec_w;
+    mm->st.errors += mm->err_w;
+    mm->rec_total -= mm->rec_w;
+    mm->err_total -= mm->err_w;
+    mm->rec_w = mm->err_w = 0;
+    if (mm->lw) memmove(mm->lines, mm->lines + mm->lw, mm->ln - mm->lw);   /* lines may be NULL when empty */
+    mm->ln -= mm->lw;
+    mm->lw = 0;
+    mm->synced = mm->good;
+}
+
+/* The lines written since the last fsync are not known durable (fsync
+   failed, or the file went away): they go back to unwritten. */
+static void bml__exp_unwrite(bml__exp_meth *mm) {
+    mm->lw = 0;
+    mm->rec_w = mm->err_w = 0;
+}
+
+/* fsync the file (and a new file's directory); on failure cut the file
+   back to its synced length so the lines are written again. */
+static bml_status bml__exp_sync(bml_exporter *ex, bml__exp_meth *mm) {
+    uint64_t t0 = bml_now_ns();
+    int r = 0, e = 0;
+    if (mm->fd < 0) return BML_OK;
+    if (mm->lw > 0 || mm->good != mm->synced) {
+        r = BML_FSYNC(mm->fd);
+        e = errno;
+    }
+    if (r == 0 && mm->dir_unsynced) {
+        if (bml__exp_sync_dir(ex->dir) != 0) { r = -1; e = errno; }
+        else mm->dir_unsynced = 0;
+    }
+    mm->st.sync_ns += bml_now_ns() - t0;
+    if (r != 0) {
+        mm->st.write_failures++;
+        if (BML_FTRUNCATE(mm->fd, (off_t)mm->synced) == 0) mm->good = mm->synced;
+        else { mm->dirty = 1; mm->good = mm->synced; }
+        bml__exp_unwrite(mm);
+        return bml__fail(BML_ERR_IO, "%s: fsync failed: %s; %zu records kept pending", mm->path, strerror(e),
+                         mm->rec_total + mm->qn);
+    }
+    bml__exp_settle(mm);
+    return BML_OK;
+}
+
+/* Append the unwritten lines [lw, ln) in one write loop; a failure cuts
+   the file back to its last whole record and keeps the lines. Then fsync
+   when asked (or when too much is unsynced). */
+static bml_status bml__exp_write(bml_exporter *ex, bml__exp_meth *mm, int sync) {
+    uint64_t t0;
+    struct stat sb;
+    size_t len = mm->ln - mm->lw, done = 0;
+    int gone = 0;
+    bml_status rc;
+    if (mm->fd < 0 && (rc = bml__exp_open(ex, mm, 0)) != BML_OK) {
+        mm->st.write_failures++;
+        return bml__exp_wrap(rc, "%zu records kept pending: ", mm->rec_total + mm->qn);
+    }
+    if (mm->dirty) {
+        if (BML_FTRUNCATE(mm->fd, (off_t)mm->good) != 0) {
+            mm->st.write_failures++;
+            return bml__fail(BML_ERR_IO, "%s: cannot cut back a failed write: %s; %zu records kept pending", mm->path,
+                             strerror(errno), mm->rec_total + mm->qn);
+        }
+        mm->dirty = 0;
+    }
+    t0 = bml_now_ns();
+    while (done < len) {
+        ssize_t n = BML_WRITE(mm->fd, mm->lines + mm->lw + done, len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : ENOSPC;
+            mm->st.write_failures++;
+            if (BML_FTRUNCATE(mm->fd, (off_t)mm->good) != 0) mm->dirty = 1;
+            mm->st.write_ns += bml_now_ns() - t0;
+            return bml__fail(BML_ERR_IO, "%s: write failed after %zu of %zu bytes: %s; %zu records kept pending", mm->path,
+                             done, len, strerror(e), mm->rec_total + mm->qn);
+        }
+        done += (size_t)n;
+    }
+    mm->good += len;
+    mm->st.bytes += len;
+    mm->lw = mm->ln;
+    mm->rec_w = mm->rec_total;
+    mm->err_w = mm->err_total;
+    /* the path must still name this file (not removed or replaced) */
+    if (stat(mm->path, &sb) != 0 ? (gone = 1) : (sb.st_dev != mm->dev || sb.st_ino != mm->ino)) {
+        mm->st.write_failures++;
+        mm->st.write_ns += bml_now_ns() - t0;
+        bml__exp_close_fd(mm);
+        bml__exp_unwrite(mm);
+        return bml__fail(BML_ERR_IO, "%s was %s while open; %zu records kept pending for a new file at the next flush",
+                         mm->path, gone ? "removed" : "replaced", mm->rec_total + mm->qn);
+    }
+    mm->st.write_ns += bml_now_ns() - t0;
+    if (ex->fsync == BML_EXPORT_FSYNC_NONE) { bml__exp_settle(mm); return BML_OK; }
+    if (sync || ex->fsync == BML_EXPORT_FSYNC_BATCH || mm->lw > BML__EXP_UNSYNCED_MAX) return bml__exp_sync(ex, mm);
+    return BML_OK;
+}
+
+/* ======================================================================
+   Queues and batches
+   ====================================================================== */
+
+static void bml__exp_req_free(bml__exp_req *r) {
+    BML_FREE(r->text);
+    BML_FREE(r->ids);
+    BML_FREE(r->err);
+    memset(r, 0, sizeof *r);
+}
+
+static int bml__exp_lines_reserve(bml__exp_meth *mm, size_t more) {
+    if (mm->ln + more + 1 > mm->lcap) {
+        size_t nc = mm->lcap ? mm->lcap : 4096;
+        char *nb;
+        while (nc < mm->ln + more + 1) nc *= 2;
+        nb = (char *)BML_REALLOC(mm->lines, nc);
+        if (!nb) return -1;
+        mm->lines = nb;
+        mm->lcap = nc;
+    }
+    return 0;
+}
+
+/* Compute the first `count` queued requests in one batched call and
+   append their record lines (in queue order); on failure the requests
+   stay queued. */
+static bml_status bml__exp_compute(bml_exporter *ex, bml__exp_meth *mm, size_t count) {
+    bml_item items[BML__EXP_MAX_BATCH];
+    bml_overlay outs[BML__EXP_MAX_BATCH], done[BML__EXP_MAX_BATCH];
+    size_t i, n = 0, k = 0;
+    bml_overlay_desc od = mm->od;
+    bml_status rc = BML_OK;
+    size_t ln0 = mm->ln, rec0 = mm->rec_total, err0 = mm->err_total;
+    uint64_t t0;
+    BML_ASSERT(count >= 1 && count <= BML__EXP_MAX_BATCH && count <= mm->qn);
+    for (i = 0; i < count; i++) {
+        bml__exp_req *r = &mm->q[i];
+        if (r->err) continue;
+        memset(&items[n], 0, sizeof items[n]);
+        items[n].id = r->id;
+        if (r->is_ids) {
+            items[n].ids = r->ids ? r->ids : (const int32_t *)(const void *)&r->n_ids; /* non-NULL even when empty */
+            items[n].n_ids = r->n_ids;
+        } else {
+            items[n].text = r->text;
+            items[n].len = (ptrdiff_t)r->len;
+        }
+        n++;
+    }
+    t0 = bml_now_ns();
+    if (n) {
+        int saved = ex->m->deterministic;
+        od.batch_size = n;
+        if (!ex->nondet) ex->m->deterministic = 1;
+        rc = bml_overlay_compute_batch(ex->m, &od, items, n, outs);
+        ex->m->deterministic = saved;
+        mm->st.batches++;
+    }
+    mm->st.compute_ns += bml_now_ns() - t0;
+    if (rc != BML_OK)
+        return bml__exp_wrap(rc, "%s: overlay pass failed (%zu requests kept queued): ", mm->path, mm->qn);
+    t0 = bml_now_ns();
+    /* in queue order: computed overlays and pre-failed inputs */
+    for (i = 0; i < count; i++) {
+        bml__exp_req *r = &mm->q[i];
+        bml_overlay *o = &done[i];
+        if (r->err) {
+            memset(o, 0, sizeof *o);
+            o->id = r->id;
+            o->status = BML_ERR_FORMAT;
+            snprintf(o->error, sizeof o->error, "%s", r->err);
+        } else {
+            *o = outs[k++];
+        }
+    }
+    for (i = 0; i < count && rc == BML_OK; i++) {
+        size_t room, len;
+        if (bml__exp_lines_reserve(mm, 4096) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+        room = mm->lcap - mm->ln;
+        len = bml_overlay_to_json(ex->m, &done[i], mm->method_s, mm->target_s, mm->lines + mm->ln, room);
+        if (len >= room) {
+            if (bml__exp_lines_reserve(mm, len + 1) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+            bml_overlay_to_json(ex->m, &done[i], mm->method_s, mm->target_s, mm->lines + mm->ln, mm->lcap - mm->ln);
+        }
+        mm->ln += len;
+        mm->rec_total++;
+        if (done[i].status != BML_OK) mm->err_total++;
+    }
+    for (k = 0; k < count; k++) bml_overlay_free(&done[k]);
+    if (rc != BML_OK) {
+        /* out of memory formatting: drop this batch's lines, keep its requests */
+        mm->ln = ln0;
+        mm->rec_total = rec0;
+        mm->err_total = err0;
+        return rc;
+    }
+    for (i = 0; i < count; i++) bml__exp_req_free(&mm->q[i]);
+    memmove(mm->q, mm->q + count, (mm->qn - count) * sizeof *mm->q);
+    mm->qn -= count;
+    mm->st.write_ns += bml_now_ns() - t0;
+    return BML_OK;
+}
+
+/* Write what is computed, compute full batches (every queued request when
+   at_flush), write each as it is done; fsync per the policy. */
+static bml_status bml__exp_drain(bml_exporter *ex, bml__exp_meth *mm, int at_flush) {
+    size_t per = ex->bs ? ex->bs : 1;
+    int sync_each = ex->fsync == BML_EXPORT_FSYNC_BATCH;
+    bml_status rc;
+    if (mm->ln > mm->lw && (rc = bml__exp_write(ex, mm, sync_each)) != BML_OK) return rc;
+    while (mm->qn >= per || (at_flush && mm->qn > 0)) {
+        if ((rc = bml__exp_compute(ex, mm, mm->qn < per ? mm->qn : per)) != BML_OK) return rc;
+        if ((rc = bml__exp_write(ex, mm, sync_each)) != BML_OK) return rc;
+    }
+    if (at_flush && mm->fd >= 0) {
+        if (mm->dirty) {
+            if (BML_FTRUNCATE(mm->fd, (off_t)mm->good) != 0)
+                return bml__fail(BML_ERR_IO, "%s: cannot cut back a failed write: %s", mm->path, strerror(errno));
+            mm->dirty = 0;
+        }
+        if (ex->fsync != BML_EXPORT_FSYNC_NONE) return bml__exp_sync(ex, mm);
+    }
+    return BML_OK;
+}
+
+/* ======================================================================
+   API
+   ====================================================================== */
+
+static void bml__exp_meth_free(bml__exp_meth *mm) {
+    size_t i;
+    bml__exp_close_fd(mm);
+    for (i = 0; i < mm->qn; i++) bml__exp_req_free(&mm->q[i]);
+    BML_FREE(mm->q);
+    BML_FREE(mm->lines);
+    bml__exp_idset_free(&mm->seen);
+    bml_target_free(mm->target);
+    BML_FREE(mm->name);
+    BML_FREE(mm->method_s);
+    BML_FREE(mm->target_s);
+    BML_FREE(mm->path);
+}
+
+BMLDEF void bml_exporter_free(bml_exporter *ex) {
+    size_t i;
+    if (!ex) return;
+    for (i = 0; i < ex->nm; i++) bml__exp_meth_free(&ex->meth[i]);
+    BML_FREE(ex->meth);
+    BML_FREE(ex->dir);
+    BML_FREE(ex);
+}
+
+static int bml__exp_name_ok(const char *s) {
+    size_t i, n = strlen(s);
+    if (n == 0 || n > 200 || s[0] == '.') return 0;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Every field of the desc, in one place (also when disabled, so a typo in
+   a disabled configuration still surfaces). */
+static bml_status bml__exp_validate(const bml_exporter_desc *d) {
+    size_t i, j;
+    if (d->batch_size < 0 || d->batch_size > BML__EXP_MAX_BATCH)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.batch_size must be 0..%d (0 = sequential, 1..%d = batched), got %d",
+                         BML__EXP_MAX_BATCH, BML__EXP_MAX_BATCH, d->batch_size);
+    if ((unsigned)d->fsync > BML_EXPORT_FSYNC_NONE)
+        return bml__fail(BML_ERR_INVALID_ARG,
+                         "bml_exporter_desc.fsync must be 0..2 (BML_EXPORT_FSYNC_FLUSH, _BATCH or _NONE), got %d", (int)d->fsync);
+    if ((unsigned)d->utf8 > BML_UTF8_REPLACE)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.utf8 must be 0..1 (BML_UTF8_ERROR or _REPLACE), got %d", (int)d->utf8);
+    if (d->n_methods > BML__EXP_MAX_METHODS || (d->enabled && d->n_methods < 1))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.n_methods must be 1..%d, got %zu", BML__EXP_MAX_METHODS, d->n_methods);
+    if (d->n_methods && !d->methods)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods is NULL with n_methods %zu", d->n_methods);
+    if (d->enabled && (!d->dir || !d->dir[0]))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.dir (the output directory) is required");
+    if (d->dir && strlen(d->dir) > 3000)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.dir is too long (%zu bytes, at most 3000)", strlen(d->dir));
+    for (i = 0; i < d->n_methods; i++) {
+        const bml_exporter_method *e = &d->methods[i];
+        bml_method meth;
+        int want;
+        const char *name;
+        if (!e->method || bml_method_parse(e->method, &meth, &want) != BML_OK)
+            return bml__fail(BML_ERR_INVALID_ARG,
+                             "bml_exporter_desc.methods[%zu].method must be one of grad, grad_x_input, "
+                             "integrated_gradients, policy_grad, value_grad, got '%.100s'",
+                             i, e->method ? e->method : "(null)");
+        if (d->enabled && (!e->target || !e->target[0]))
+            return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods[%zu].target is required (sim:TEXT, value:FILE or "
+                             "policy:FILE:K), got %s", i, e->target ? "''" : "NULL");
+        if (e->steps < 0 || e->steps > 4096)
+            return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods[%zu].steps must be 0..4096 (0 = 32), got %d", i,
+                             e->steps);
+        name = e->name ? e->name : e->method;
+        if (!bml__exp_name_ok(name))
+            return bml__fail(BML_ERR_INVALID_ARG,
+                             "bml_exporter_desc.methods[%zu].name must be 1..200 of letters, digits, '_', '-', '.' (not "
+                             "starting with '.'), got '%.100s'", i, name);
+        for (j = 0; j < i; j++) {
+            const char *other = d->methods[j].name ? d->methods[j].name : d->methods[j].method;
+            if (!strcmp(name, other))
+                return bml__fail(BML_ERR_INVALID_ARG,
+                                 "bml_exporter_desc.methods[%zu].name '%s' is also methods[%zu]'s: each method needs its own "
+                                 "file (set .name)", i, name, j);
+        }
+    }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_exporter_create(bml_model *m, const bml_exporter_desc *desc, bml_exporter **out) {
+    bml_exporter *ex;
+    bml_status rc;
+    size_t i;
+    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_create: out is NULL");
+    *out = NULL;
+    if (!desc) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_create: desc is NULL");
+    if ((rc = bml__exp_validate(desc)) != BML_OK) return rc;
+    if (desc->enabled && !m) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_create: the model is NULL");
+    if (desc->enabled && m->cl && !desc->nondeterministic)
+        return bml__fail(BML_ERR_UNSUPPORTED,
+                         "bml_exporter_desc.nondeterministic must be 1 on an OpenCL device: byte-identical records across "
+                         "batch sizes need the CPU's deterministic mode");
+    ex = (bml_exporter *)bml__calloc(1, sizeof *ex);
+    if (!ex) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    ex->m = m;
+    ex->enabled = desc->enabled != 0;
+    ex->resume = desc->resume != 0;
+    ex->nondet = desc->nondeterministic != 0;
+    ex->bs = (size_t)desc->batch_size;
+    ex->fsync = desc->fsync;
+    if (!ex->enabled) { *out = ex; return BML_OK; }
+    ex->dir = bml__strdup(desc->dir);
+    ex->meth = (bml__exp_meth *)bml__calloc(desc->n_methods, sizeof *ex->meth);
+    if (!ex->dir || !ex->meth) { bml_exporter_free(ex); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    for (i = 0; i < desc->n_methods; i++) ex->meth[i].fd = -1;
+    ex->nm = desc->n_methods;
+    for (i = 0; i < ex->nm; i++) {
+        const bml_exporter_method *e = &desc->methods[i];
+        bml__exp_meth *mm = &ex->meth[i];
+        const char *name = e->name ? e->name : e->method;
+        size_t plen = strlen(ex->dir) + strlen(name) + 8;
+        int want;
+        mm->name = bml__strdup(name);
+        mm->method_s = bml__strdup(e->method);
+        mm->target_s = bml__strdup(e->target);
+        mm->path = (char *)BML_MALLOC(plen);
+        if (!mm->name || !mm->method_s || !mm->target_s || !mm->path) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto fail; }
+        bml__join(mm->path, plen, ex->dir, name);
+        strcat(mm->path, ".jsonl");
+        mm->st.name = mm->name;
+        mm->st.path = mm->path;
+        bml_method_parse(e->method, &mm->od.method, &want);
+        {
+            /* a sim: target embeds its text: in the same mode as the passes */
+            int saved = m->deterministic;
+            if (!ex->nondet) m->deterministic = 1;
+            rc = bml_target_parse(m, e->target, &mm->target);
+            m->deterministic = saved;
+        }
+        if (rc != BML_OK) {
+            rc = bml__exp_wrap(rc, "bml_exporter_desc.methods[%zu].target: ", i);
+            goto fail;
+        }
+        if (want >= 0 && (int)bml_target_kind_of(mm->target) != want) {
+            rc = bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods[%zu]: method %s needs a %s target, got '%.200s'", i,
+                           e->method, want == BML_TARGET_POLICY ? "policy:FILE:K" : "value:FILE", e->target);
+            goto fail;
+        }
+        mm->od.target = mm->target;
+        mm->od.steps = e->steps;
+        mm->od.utf8 = desc->utf8;
+    }
+    for (i = 0; i < ex->nm; i++)
+        if ((rc = bml__exp_open(ex, &ex->meth[i], 1)) != BML_OK) goto fail;
+    *out = ex;
+    return BML_OK;
+fail:
+    bml_exporter_free(ex);
+    return rc;
+}
+
+/* Queue one request (a copy of the input) on every method; compute and
+   write the methods whose queue is full. */
+static bml_status bml__exp_add(bml_exporter *ex, uint64_t id, const char *text, size_t len, const int32_t *ids,
+                               size_t n_ids, int is_ids, const char *err) {
+    bml_status first = BML_OK, rc;
+    char msg[512];
+    size_t i;
+    if (!ex) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add: exporter is NULL");
+    if (!ex->enabled) return BML_OK;
+    for (i = 0; i < ex->nm; i++) {
+        bml__exp_meth *mm = &ex->meth[i];
+        bml__exp_req *r;
+        if (ex->resume && bml__exp_idset_has(&mm->seen, id)) { mm->st.skipped++; continue; }
+        if (mm->qn == mm->qcap) {
+            size_t nc = mm->qcap ? mm->qcap * 2 : 64;
+            bml__exp_req *nq = (bml__exp_req *)BML_REALLOC(mm->q, nc * sizeof *nq);
+            if (!nq) return bml__fail(BML_ERR_NOMEM, "out of memory");
+            mm->q = nq;
+            mm->qcap = nc;
+        }
+        r = &mm->q[mm->qn];
+        memset(r, 0, sizeof *r);
+        r->id = id;
+        r->is_ids = is_ids;
+        if (err) {
+            r->err = bml__strdup(err);
+            if (!r->err) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        } else if (is_ids) {
+            r->n_ids = n_ids;
+            if (n_ids) {
+                r->ids = (int32_t *)bml__calloc(n_ids, sizeof(int32_t));
+                if (!r->ids) return bml__fail(BML_ERR_NOMEM, "out of memory");
+                memcpy(r->ids, ids, n_ids * sizeof(int32_t));
+            }
+        } else {
+            r->text = (char *)BML_MALLOC(len + 1);
+            if (!r->text) return bml__fail(BML_ERR_NOMEM, "out of memory");
+            if (len) memcpy(r->text, text, len);
+            r->text[len] = 0;
+            r->len = len;
+        }
+        mm->qn++;
+        mm->st.items++;
+        if (ex->resume && bml__exp_idset_add(&mm->seen, id) != 0) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        if (mm->qn >= (ex->bs ? ex->bs : 1)) {
+            rc = bml__exp_drain(ex, mm, 0);
+            if (rc != BML_OK && first == BML_OK) {
+                first = rc;
+                snprintf(msg, sizeof msg, "%s", bml_last_error());
+            }
+        }
+    }
+    if (first != BML_OK) return bml__fail(first, "%s", msg);
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_exporter_add(bml_exporter *ex, uint64_t id, const char *text, ptrdiff_t len) {
+    size_t n;
+    if (!text) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add: text is NULL (id %llu)", (unsigned long long)id);
+    n = len < 0 ? strlen(text) : (size_t)len;
+    return bml__exp_add(ex, id, text, n, NULL, 0, 0, NULL);
+}
+
+BMLDEF bml_status bml_exporter_add_item(bml_exporter *ex, const bml_item *item) {
+    if (!item) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add_item: item is NULL");
+    if (item->ids) return bml__exp_add(ex, item->id, NULL, 0, item->ids, item->n_ids, 1, NULL);
+    if (!item->text) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add_item: item %llu has neither text nor ids",
+                                      (unsigned long long)item->id);
+    return bml__exp_add(ex, item->id, item->text, item->len < 0 ? strlen(item->text) : (size_t)item->len, NULL, 0, 0, NULL);
+}
+
+BMLDEF bml_status bml_exporter_add_failed(bml_exporter *ex, uint64_t id, const char *error) {
+    return bml__exp_add(ex, id, NULL, 0, NULL, 0, 0, error && error[0] ? error : "failed");
+}
+
+BMLDEF bml_status bml_exporter_flush(bml_exporter *ex) {
+    bml_status first = BML_OK, rc;
+    char msg[512];
+    size_t i;
+    if (!ex) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_flush: exporter is NULL");
+    msg[0] = 0;
+    for (i = 0; i < ex->nm; i++) {
+        rc = bml__exp_drain(ex, &ex->meth[i], 1);
+        if (rc != BML_OK && first == BML_OK) {
+            first = rc;
+            snprintf(msg, sizeof msg, "%s", bml_last_error());
+        }
+    }
+    if (first != BML_OK) return bml__fail(first, "%s", msg);
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_exporter_close(bml_exporter *ex) {
+    bml_status rc;
+    if (!ex) return BML_OK;
+    if ((rc = bml_exporter_flush(ex)) != BML_OK) return rc;
+    bml_exporter_free(ex);
+    return BML_OK;
+}
+
+BMLDEF size_t bml_exporter_method_count(const bml_exporter *ex) { return ex ? ex->nm : 0; }
+
+BMLDEF bml_status bml_exporter_stats_get(const bml_exporter *ex, size_t method, bml_exporter_stats *out) {
+    const bml__exp_meth *mm;
+    if (!ex || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_stats_get: NULL argument");
+    if (method >= ex->nm)
+        return bml__fail(BML_ERR_OUT_OF_RANGE, "bml_exporter_stats_get: method %zu, the exporter has %zu", method, ex->nm);
+    mm = &ex->meth[method];
+    *out = mm->st;
+    out->pending = mm->qn + mm->rec_total;
+    return BML_OK;
+}
+
+BMLDEF size_t bml_exporter_pending(const bml_exporter *ex) {
+    size_t i, n = 0;
+    if (!ex) return 0;
+    for (i = 0; i < ex->nm; i++) n += ex->meth[i].qn + ex->meth[i].rec_total;
+    return n;
+}
+
+/* ======================================================================
+   >>mkmodel  mkmodel: a random-weight model in exactly the Hugging Face layout,
+   byte-identical for the same seed on any machine (own PRNG, exact
+   float arithmetic only, explicit little-endian bytes).
+   ====================================================================== */
+
+static uint64_t bml__splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [-1, 1): 24 random bits, exact in float. */
+static float bml__unif(uint64_t *s) {
+    return (float)(bml__splitmix(s) >> 40) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+typedef struct { char name[96]; int64_t d0, d1; int kind; } bml__mk_tensor; /* kind: 0 emb, 1 ln-w, 2 bias, 3 linear */
+
+static int bml__cmp_mk(const void *a, const void *b) {
+    return strcmp(((const bml__mk_tensor *)a)->name, ((const bml__mk_tensor *)b)->name);
+}
+
+static bml_status bml__mkdirs(const char *dir) {
+    char buf[4096];
+    size_t i, n = strlen(dir);
+    if (n >= sizeof buf) return bml__fail(BML_ERR_INVALID_ARG, "path too long: %s", dir);
+    memcpy(buf, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return bml__fail(BML_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
+            buf[i] = c;
+        }
+    }
+    return BML_OK;
+}
+
+static bml_status bml__write_text(const char *dir, const char *name, const char *text) {
+    char path[4096];
+    FILE *f;
+    bml__join(path, sizeof path, dir, name);
+    f = fopen(path, "wb");
+    if (!f) return bml__fail(BML_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    if (fputs(text, f) < 0 || fclose(f) != 0) return bml__fail(BML_ERR_IO, "%s: write failed", path);
+    return BML_OK;
+}
+
+static bml_status bml__copy_file(const char *from_dir, const char *to_dir, const char *name) {
+    char src[4096], *buf;
+    size_t len;
+    bml_status rc;
+    FILE *f;
+    bml__join(src, sizeof src, from_dir, name);
+    if ((rc = bml__read_file(src, 64u << 20, &buf, &len)) != BML_OK) return rc;
+    bml__join(src, sizeof src, to_dir, name);
+    f = fopen(src, "wb");
+    if (!f) { BML_FREE(buf); return bml__fail(BML_ERR_IO, "%s: cannot create: %s", src, strerror(errno)); }
+    if (fwrite(buf, 1, len, f) != len || fclose(f) != 0) { BML_FREE(buf); return bml__fail(BML_ERR_IO, "%s: write failed", src); }
+    BML_FREE(buf);
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
+    int L, H, A, I, P, V = 30522, l, k;
+    uint64_t seed;
+    bml__mk_tensor *ts;
+    size_t nt = 0, i, off = 0, hlen, pad, cap;
+    char *hdr, path[4096], text[2048];
+    FILE *f;
+    bml_status rc;
+    static const char *assets[] = {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
+    if (!desc || !desc->out_dir || !desc->assets_dir) return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: out_dir and assets_dir are required");
+    L = desc->layers ? desc->layers : 6;
+    H = desc->hidden ? desc->hidden : 384;
+    A = desc->heads ? desc->heads : 12;
+    I = desc->intermediate ? desc->intermediate : 1536;
+    P = desc->max_position ? desc->max_position : 512;
+    if (L < 1 || L > 64 || H < 1 || H > 8192 || A < 1 || A > H || H % A || I < 1 || I > 32768 || P < 2 || P > 8192)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: bad architecture (layers %d, hidden %d, heads %d, intermediate %d, positions %d): hidden must be divisible by heads",
+                         L, H, A, I, P);
+    if ((rc = bml__mkdirs(desc->out_dir)) != BML_OK) return rc;
+    ts = (bml__mk_tensor *)bml__calloc((size_t)(16 * L + 8), sizeof *ts);
+    if (!ts) return bml__fail(BML_ERR_NOMEM, "out of memory");
+#define BML__T(nm_, d0_, d1_, kind_) do { snprintf(ts[nt].name, sizeof ts[nt].name, "%s", nm_); ts[nt].d0 = d0_; ts[nt].d1 = d1_; ts[nt].kind = kind_; nt++; } while (0)
+    BML__T("embeddings.word_embeddings.weight", V, H, 0);
+    BML__T("embeddings.position_embeddings.weight", P, H, 0);
+    BML__T("embeddings.token_type_embeddings.weight", 2, H, 0);
+    BML__T("embeddings.LayerNorm.weight", H, 0, 1);
+    BML__T("embeddings.LayerNorm.bias", H, 0, 2);
+    for (l = 0; l < L; l++) {
+        static const struct { const char *n; int out, in, kind; } per[] = {
+            {"attention.self.query.weight", 0, 0, 3}, {"attention.self.query.bias", 0, -1, 2},
+            {"attention.self.key.weight", 0, 0, 3}, {"attention.self.key.bias", 0, -1, 2},
+            {"attention.self.value.weight", 0, 0, 3}, {"attention.self.value.bias", 0, -1, 2},
+            {"attention.output.dense.weight", 0, 0, 3}, {"attention.output.dense.bias", 0, -1, 2},
+            {"attention.output.LayerNorm.weight", 0, -1, 1}, {"attention.output.LayerNorm.bias", 0, -1, 2},
+            {"intermediate.dense.weight", 1, 0, 3}, {"intermediate.dense.bias", 1, -1, 2},
+            {"output.dense.weight", 0, 1, 3}, {"output.dense.bias", 0, -1, 2},
+            {"output.LayerNorm.weight", 0, -1, 1}, {"output.LayerNorm.bias", 0, -1, 2}};
+        for (k = 0; k < 16; k++) {
+            char nm[96];
+            snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, per[k].n);
+            BML__T(nm, per[k].out ? I : H, per[k].in < 0 ? 0 : (per[k].in ? I : H), per[k].kind);
+        }
+    }
+    BML__T("pooler.dense.weight", H, H, 3);
+    BML__T("pooler.dense.bias", H, 0, 2);
+#undef BML__T
+    qsort(ts, nt, sizeof *ts, bml__cmp_mk);
+    /* header: {"__metadata__":{"format":"pt"},"name":{...},...} padded to 8 */
+    cap = 256 + nt * 200;
+    hdr = (char *)BML_MALLOC(cap);
+    if (!hdr) { BML_FREE(ts); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    hlen = (size_t)snprintf(hdr, cap, "{\"__metadata__\":{\"format\":\"pt\"}");
+    for (i = 0; i < nt; i++) {
+        size_t bytes = (size_t)ts[i].d0 * (size_t)(ts[i].d1 ? ts[i].d1 : 1) * 4;
+        if (ts[i].d1)
+            hlen += (size_t)snprintf(hdr + hlen, cap - hlen, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld,%lld],\"data_offsets\":[%zu,%zu]}",
+                                     ts[i].name, (long long)ts[i].d0, (long long)ts[i].d1, off, off + bytes);
+        else
+            hlen += (size_t)snprintf(hdr + hlen, cap - hlen, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld],\"data_offsets\":[%zu,%zu]}",
+                                     ts[i].name, (long long)ts[i].d0, off, off + bytes);
+        off += bytes;
+    }
+    hdr[hlen++] = '}';
+    pad = (8 - hlen % 8) % 8;
+    while (pad--) hdr[hlen++] = ' ';
+    bml__join(path, sizeof path, desc->out_dir, "model.safetensors");
+    f = fopen(path, "wb");
+    if (!f) { BML_FREE(hdr); BML_FREE(ts); return bml__fail(BML_ERR_IO, "%s: cannot create: %s", path, strerror(errno)); }
+    {
+        unsigned char le[8];
+        for (k = 0; k < 8; k++) le[k] = (unsigned char)((uint64_t)hlen >> (8 * k));
+        fwrite(le, 1, 8, f);
+        fwrite(hdr, 1, hlen, f);
+    }
+    seed = desc->seed;
+    for (i = 0; i < nt; i++) {
+        size_t n = (size_t)ts[i].d0 * (size_t)(ts[i].d1 ? ts[i].d1 : 1), j;
+        float scale = ts[i].kind == 0 ? 0.1f : ts[i].kind == 1 ? 0.1f : ts[i].kind == 2 ? 0.02f
+                      : sqrtf(3.0f / (float)ts[i].d1);
+        unsigned char buf[4096];
+        size_t nb = 0;
+        for (j = 0; j < n; j++) {
+            float v = bml__unif(&seed) * scale;
+            uint32_t bits;
+            if (ts[i].kind == 1) v += 1.0f;
+            memcpy(&bits, &v, 4);
+            buf[nb++] = (unsigned char)bits; buf[nb++] = (unsigned char)(bits >> 8);
+            buf[nb++] = (unsigned char)(bits >> 16); buf[nb++] = (unsigned char)(bits >> 24);
+            if (nb == sizeof buf) { fwrite(buf, 1, nb, f); nb = 0; }
+        }
+        fwrite(buf, 1, nb, f);
+    }
+    BML_FREE(hdr);
+    BML_FREE(ts);
+    if (ferror(f) | (fclose(f) != 0)) return bml__fail(BML_ERR_IO, "%s: write failed", path);
+    snprintf(text, sizeof text,
+             "{\n  \"_name_or_path\": \"batchml-random-seed-%llu\",\n  \"architectures\": [\n    \"BertModel\"\n  ],\n"
+             "  \"attention_probs_dropout_prob\": 0.1,\n  \"classifier_dropout\": null,\n  \"gradient_checkpointing\": false,\n"
+             "  \"hidden_act\": \"gelu\",\n  \"hidden_dropout_prob\": 0.1,\n  \"hidden_size\": %d,\n  \"initializer_range\": 0.02,\n"
+             "  \"intermediate_size\": %d,\n  \"layer_norm_eps\": 1e-12,\n  \"max_position_embeddings\": %d,\n"
+             "  \"model_type\": \"bert\",\n  \"num_attention_heads\": %d,\n  \"num_hidden_layers\": %d,\n  \"pad_token_id\": 0,\n"
+             "  \"position_embedding_type\": \"absolute\",\n  \"torch_dtype\": \"float32\",\n  \"transformers_version\": \"4.31.0\",\n"
+             "  \"type_vocab_size\": 2,\n  \"use_cache\": true,\n  \"vocab_size\": %d\n}\n",
+             (unsigned long long)desc->seed, H, I, P, A, L, V);
+    if ((rc = bml__write_text(desc->out_dir, "config.json", text)) != BML_OK) return rc;
+    snprintf(text, sizeof text,
+             "[\n  {\n    \"idx\": 0,\n    \"name\": \"0\",\n    \"path\": \"\",\n    \"type\": \"sentence_transformers.models.Transformer\"\n  },\n"
+             "  {\n    \"idx\": 1,\n    \"name\": \"1\",\n    \"path\": \"1_Pooling\",\n    \"type\": \"sentence_transformers.models.Pooling\"\n  }%s\n]",
+             desc->no_normalize ? "" : ",\n  {\n    \"idx\": 2,\n    \"name\": \"2\",\n    \"path\": \"2_Normalize\",\n    \"type\": \"sentence_transformers.models.Normalize\"\n  }");
+    if ((rc = bml__write_text(desc->out_dir, "modules.json", text)) != BML_OK) return rc;
+    snprintf(text, sizeof text, "{\n  \"max_seq_length\": %d,\n  \"do_lower_case\": false\n}",
+             desc->max_seq_len ? desc->max_seq_len : 256);
+    if ((rc = bml__write_text(desc->out_dir, "sentence_bert_config.json", text)) != BML_OK) return rc;
+    bml__join(path, sizeof path, desc->out_dir, "1_Pooling");
+    if ((rc = bml__mkdirs(path)) != BML_OK) return rc;
+    snprintf(text, sizeof text,
+             "{\n  \"word_embedding_dimension\": %d,\n  \"pooling_mode_cls_token\": %s,\n  \"pooling_mode_mean_tokens\": %s,\n"
+             "  \"pooling_mode_max_tokens\": %s,\n  \"pooling_mode_mean_sqrt_len_tokens\": %s\n}",
+             H, desc->pooling == BML_POOL_CLS ? "true" : "false", desc->pooling == BML_POOL_MEAN ? "true" : "false",
+             desc->pooling == BML_POOL_MAX ? "true" : "false", desc->pooling == BML_POOL_MEAN_SQRT_LEN ? "true" : "false");
+    if ((rc = bml__write_text(path, "config.json", text)) != BML_OK) return rc;
+    for (k = 0; k < 4; k++)
+        if ((rc = bml__copy_file(desc->assets_dir, desc->out_dir, assets[k])) != BML_OK) return rc;
+    return BML_OK;
+}
+
+/* ======================================================================
+   >>tune  Batch-size tuning
+   ====================================================================== */
+/* Batch-size tuning (API above).
+   Sections: cache sizes and the arena formula; profiles and batch forming;
+   the heuristic; the archive (memory, load, save); the run-time choice;
+   the search (inputs, fitness, MAP-Elites, guard, results). */
+
+/* ======================================================================
+   Cache sizes and the activation arena formula
+   ====================================================================== */
+
+/* "1024K", "32M", "512" -> bytes (0 if unreadable). */
+static size_t bml__tune_parse_size(const char *s) {
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s) return 0;
+    if (*end == 'K' || *end == 'k') v <<= 10;
+    else if (*end == 'M' || *end == 'm') v <<= 20;
+    else if (*end == 'G' || *end == 'g') v <<= 30;
+    return (size_t)v;
+}
+
+static int bml__tune_read_small(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "r");
+    size_t n;
+    if (!f) return 0;
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = 0;
+    return n > 0;
+}
+
+static size_t bml__tune_l2, bml__tune_l3;
+static pthread_once_t bml__tune_cache_once = PTHREAD_ONCE_INIT;
+
+static void bml__tune_detect_caches(void) {
+    size_t l2 = 0, l3 = 0;
+    int i;
+    for (i = 0; i < 10; i++) {
+        char path[128], level[16], type[32], size[32];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        if (!bml__tune_read_small(path, level, sizeof level)) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        if (!bml__tune_read_small(path, type, sizeof type) || !strcmp(type, "Instruction")) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if (!bml__tune_read_small(path, size, sizeof size)) continue;
+        if (!strcmp(level, "2")) l2 = bml__tune_parse_size(size);
+        if (!strcmp(level, "3")) l3 = bml__tune_parse_size(size);
+    }
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    if (!l2) { long v = sysconf(_SC_LEVEL2_CACHE_SIZE); if (v > 0) l2 = (size_t)v; }
+#endif
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    if (!l3) { long v = sysconf(_SC_LEVEL3_CACHE_SIZE); if (v > 0) l3 = (size_t)v; }
+#endif
+    /* implausible figures (some VMs report the host's whole L3) are unknown */
+    if (l2 < ((size_t)64 << 10) || l2 > ((size_t)64 << 20)) l2 = (size_t)1 << 20;
+    if (l3 > ((size_t)256 << 20)) l3 = 0;
+    bml__tune_l2 = l2;
+    bml__tune_l3 = l3;
+}
+
+BMLDEF void bml_cache_sizes(size_t *l2, size_t *l3) {
+    pthread_once(&bml__tune_cache_once, bml__tune_detect_caches);
+    if (l2) *l2 = bml__tune_l2;
+    if (l3) *l3 = bml__tune_l3 ? bml__tune_l3 : (size_t)8 << 20;
+}
+
+/* ======================================================================
+   Profiles and batch forming (exactly as bml_embed_batch forms batches)
+   ====================================================================== */
+
+BMLDEF void bml_batch_profile_of(const size_t *lens, size_t n, bml_batch_profile *out) {
+    size_t i;
+    double s = 0, s2 = 0;
+    memset(out, 0, sizeof *out);
+    for (i = 0; lens && i < n; i++) {
+        if (!lens[i]) continue;
+        out->n++;
+        out->tokens += lens[i];
+        if (lens[i] > out->max_len) out->max_len = lens[i];
+        s += (double)lens[i];
+        s2 += (double)lens[i] * (double)lens[i];
+    }
+    if (out->n) {
+        double mean = s / (double)out->n, var = s2 / (double)out->n - mean * mean;
+        out->mean_len = mean;
+        out->spread = var > 0 ? sqrt(var) / mean : 0;
+    }
+}
+
+static int bml__tune_cmp_size(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The valid lengths of an input, in input order and sorted. */
+typedef struct bml__tune_lens {
+    size_t *ord, *srt, n, maxlen;
+} bml__tune_lens;
+
+static void bml__tune_lens_free(bml__tune_lens *v) {
+    BML_FREE(v->ord);
+    BML_FREE(v->srt);
+    memset(v, 0, sizeof *v);
+}
+
+static bml_status bml__tune_lens_make(const size_t *lens, size_t n, bml__tune_lens *v) {
+    size_t i;
+    memset(v, 0, sizeof *v);
+    v->ord = (size_t *)bml__calloc(n + 1, sizeof(size_t));
+    v->srt = (size_t *)bml__calloc(n + 1, sizeof(size_t));
+    if (!v->ord || !v->srt) { bml__tune_lens_free(v); return bml__fail(BML_ERR_NOMEM, "out of memory profiling %zu lengths", n); }
+    for (i = 0; i < n; i++)
+        if (lens[i]) {
+            v->ord[v->n++] = lens[i];
+            if (lens[i] > v->maxlen) v->maxlen = lens[i];
+        }
+    memcpy(v->srt, v->ord, v->n * sizeof(size_t));
+    qsort(v->srt, v->n, sizeof(size_t), bml__tune_cmp_size);
+    return BML_OK;
+}
+
+/* Walks the batches of a call: fn(ctx, tokens, nseq, maxlen, sum of len^2). */
+typedef void (*bml__tune_batch_fn)(void *ctx, size_t T, size_t nseq, size_t maxL, double sumL2);
+
+static void bml__tune_walk(const bml__tune_lens *v, size_t bs, size_t mt, int keep_order, bml__tune_batch_fn fn,
+                           void *ctx) {
+    const size_t *L = keep_order ? v->ord : v->srt;
+    size_t done = 0;
+    if (!bs) bs = 32;
+    while (done < v->n) {
+        size_t nb = 0, tok = 0, mx = 0;
+        double s2 = 0;
+        while (done + nb < v->n && nb < bs) {
+            size_t l = L[done + nb];
+            if (mt && nb && tok + l > mt) break;
+            tok += l;
+            s2 += (double)l * (double)l;
+            if (l > mx) mx = l;
+            nb++;
+        }
+        fn(ctx, tok, nb, mx, s2);
+        done += nb;
+    }
+}
+
+typedef struct { const bml_config *c; size_t threads, peak; } bml__tune_peak_ctx;
+
+static void bml__tune_peak_fn(void *ctx, size_t T, size_t nseq, size_t maxL, double sumL2) {
+    bml__tune_peak_ctx *p = (bml__tune_peak_ctx *)ctx;
+    size_t b = 4 * bml__ws_floats(p->c, p->threads, T, nseq, maxL, NULL);
+    (void)sumL2;
+    if (b > p->peak) p->peak = b;
+}
+
+static size_t bml__tune_peak(const bml_config *c, size_t threads, const bml__tune_lens *v, size_t bs, size_t mt,
+                             int keep_order) {
+    bml__tune_peak_ctx p;
+    p.c = c;
+    p.threads = threads;
+    p.peak = 0;
+    bml__tune_walk(v, bs, mt, keep_order, bml__tune_peak_fn, &p);
+    return p.peak;
+}
+
+BMLDEF size_t bml_batch_peak_bytes(const bml_model *m, const size_t *lens, size_t n, size_t batch_size,
+                                   size_t max_tokens, int keep_order) {
+    bml__tune_lens v;
+    size_t peak;
+    if (!m || (!lens && n)) return 0;
+    if (bml__tune_lens_make(lens, n, &v) != BML_OK) return 0;
+    peak = bml__tune_peak(&m->cfg, (size_t)m->threads, &v, batch_size, max_tokens, keep_order);
+    bml__tune_lens_free(&v);
+    return peak;
+}
+
+/* ======================================================================
+   The heuristic default
+   ====================================================================== */
+
+/* Token target of one pass for a model shape and thread count. */
+static size_t bml__tune_token_target(const bml_config *c, size_t threads) {
+    double H = c->hidden, I = c->intermediate;
+    double wl = 4.0 * (4.0 * H * H + 2.0 * H * I);    /* weight bytes per layer     */
+    double a = 4.0 * (6.0 * H + I);                   /* activation bytes per token */
+    double t = 4.0 * wl / a, lo = 64.0 * (double)threads, hi;
+    size_t l2, l3, cache;
+    bml_cache_sizes(&l2, &l3);
+    cache = l2 * threads > l3 ? l2 * threads : l3;
+    hi = (double)cache / a;
+    if (hi > 8192) hi = 8192;
+    if (hi < lo) hi = lo;
+    if (t < lo) t = lo;
+    if (t > hi) t = hi;
+    return (size_t)(t + 0.5);
+}
+
+static void bml__tune_heur(const bml_config *c, size_t threads, const bml__tune_lens *v, size_t budget,
+                           bml_batch_choice *out) {
+    size_t T = bml__tune_token_target(c, threads), bs, mt, i;
+    double mean = 0;
+    memset(out, 0, sizeof *out);
+    out->cell = -1;
+    out->threads = (int)threads;
+    out->why = "heuristic";
+    for (i = 0; i < v->n; i++) mean += (double)v->ord[i];
+    mean = v->n ? mean / (double)v->n : 16.0;
+    if (mean < 1) mean = 1;
+    bs = (size_t)((double)T / mean + 0.5);
+    if (bs < 1) bs = 1;
+    if (bs > 4096) bs = 4096;
+    if (v->n && bs >= v->n) bs = v->n;
+    else if (v->n) {
+        size_t nb = (v->n + bs - 1) / bs; /* balance: no runt last batch */
+        bs = (v->n + nb - 1) / nb;
+    }
+    mt = 2 * T;
+    if (budget && v->n) {
+        size_t one = 4 * bml__ws_floats(c, threads, v->maxlen, 1, v->maxlen, NULL);
+        if (one > budget) {
+            out->over_budget = 1;
+            bs = 1;
+            mt = 1;
+        } else {
+            while (bml__tune_peak(c, threads, v, bs, mt, 0) > budget) {
+                size_t nmt = mt * 7 / 8;
+                if (nmt >= mt) nmt = mt - 1;
+                if (nmt < 1) nmt = 1;
+                mt = nmt;
+                if (bs > 1 && (double)bs * mean > (double)mt) bs = (size_t)((double)mt / mean) + 1;
+                if (mt == 1) break;
+            }
+        }
+    }
+    out->batch_size = bs;
+    out->max_tokens = mt;
+    out->keep_order = 0;
+    out->peak_bytes = bml__tune_peak(c, threads, v, bs, mt, 0);
+}
+
+BMLDEF bml_status bml_batch_heuristic(const bml_model *m, const size_t *lens, size_t n, size_t memory_budget,
+                                      bml_batch_choice *out) {
+    bml__tune_lens v;
+    bml_status rc;
+    if (!m || !out || (!lens && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_heuristic: NULL argument");
+    if ((rc = bml__tune_lens_make(lens, n, &v)) != BML_OK) return rc;
+    bml__tune_heur(&m->cfg, (size_t)m->threads, &v, memory_budget, out);
+    bml__tune_lens_free(&v);
+    return BML_OK;
+}
+
+/* ======================================================================
+   The archive in memory
+   ====================================================================== */
+
+#define BML__TUNE_MAXG 16
+#define BML__TUNE_VERSION 1
+
+typedef struct bml__tune_member {
+    bml_tune_individual ind;
+    double rate;            /* items/s (running mean over samples)          */
+    size_t peak;            /* activation bytes on the cell's input          */
+    size_t samples;
+    int heuristic;          /* origin: 1 heuristic, 0 search                 */
+    size_t generation;
+    int guarded;            /* checked by the guard in this run (not saved)  */
+} bml__tune_member;
+
+typedef struct bml__tune_cell {
+    int filled;
+    size_t nfront;
+    bml__tune_member front[BML_TUNE_FRONT];
+    size_t elite;
+    int has_guard, guard_kept_elite;
+    double guard_h, guard_e;
+} bml__tune_cell;
+
+enum { BML__FIT_TIME, BML__FIT_COST, BML__FIT_CUSTOM };
+static const char *const bml__tune_fit_names[] = {"time", "cost", "custom"};
+
+struct bml_tuning {
+    int hidden, layers, heads, intermediate, vocab, max_seq_len;
+    size_t cpus, l2, l3;
+    uint64_t seed;
+    size_t generations, evaluations, test_size, memory_budget;
+    int repeats, fitness;
+    size_t ng[3];
+    double grid[3][BML__TUNE_MAXG];   /* mean_len, spread, items centres */
+    bml__tune_cell *cells;            /* ng[0] * ng[1] * ng[2]            */
+};
+
+static size_t bml__tune_ncells(const bml_tuning *t) { return t->ng[0] * t->ng[1] * t->ng[2]; }
+
+static void bml__tune_cell_centre(const bml_tuning *t, size_t ci, double *len, double *spread, size_t *items) {
+    size_t k = ci % t->ng[2], j = (ci / t->ng[2]) % t->ng[1], i = ci / (t->ng[2] * t->ng[1]);
+    *len = t->grid[0][i];
+    *spread = t->grid[1][j];
+    *items = (size_t)t->grid[2][k];
+}
+
+static void bml__tune_default_grid(bml_tuning *t) {
+    static const double len[] = {8, 16, 32, 64, 128, 256}, spread[] = {0.1, 0.4, 0.8}, items[] = {16, 128, 1024};
+    t->ng[0] = 6;
+    t->ng[1] = 3;
+    t->ng[2] = 3;
+    memcpy(t->grid[0], len, sizeof len);
+    memcpy(t->grid[1], spread, sizeof spread);
+    memcpy(t->grid[2], items, sizeof items);
+}
+
+BMLDEF void bml_tuning_free(bml_tuning *t) {
+    if (!t) return;
+    BML_FREE(t->cells);
+    BML_FREE(t);
+}
+
+static int bml__tune_same_ind(const bml_tune_individual *a, const bml_tune_individual *b) {
+    return a->batch_size == b->batch_size && a->max_tokens == b->max_tokens && a->keep_order == b->keep_order &&
+           a->threads == b->threads;
+}
+
+static void bml__tune_set_elite_argmax(bml__tune_cell *c) {
+    size_t i;
+    c->elite = 0;
+    for (i = 1; i < c->nfront; i++)
+        if (c->front[i].rate > c->front[c->elite].rate) c->elite = i;
+}
+
+BMLDEF void bml_tuning_get_info(const bml_tuning *t, bml_tuning_info *out) {
+    size_t i;
+    memset(out, 0, sizeof *out);
+    if (!t) return;
+    out->version = BML__TUNE_VERSION;
+    out->seed = t->seed;
+    out->generations = t->generations;
+    out->evaluations = t->evaluations;
+    out->test_size = t->test_size;
+    out->memory_budget = t->memory_budget;
+    out->repeats = t->repeats;
+    out->fitness = bml__tune_fit_names[t->fitness];
+    out->hidden = t->hidden;
+    out->layers = t->layers;
+    out->heads = t->heads;
+    out->intermediate = t->intermediate;
+    out->vocab = t->vocab;
+    out->max_seq_len = t->max_seq_len;
+    out->cells_total = bml__tune_ncells(t);
+    for (i = 0; i < out->cells_total; i++) out->cells_filled += t->cells[i].filled != 0;
+}
+
+static void bml__tune_member_choice(const bml_tuning *t, size_t ci, const bml__tune_member *mb, bml_batch_choice *o) {
+    memset(o, 0, sizeof *o);
+    o->batch_size = mb->ind.batch_size;
+    o->max_tokens = mb->ind.max_tokens;
+    o->keep_order = mb->ind.keep_order;
+    o->threads = mb->ind.threads;
+    o->from_archive = 1;
+    o->cell = (int)ci;
+    o->items_per_s = mb->rate;
+    o->peak_bytes = mb->peak;
+    o->why = "archive cell";
+    (void)t;
+}
+
+BMLDEF bml_status bml_tuning_get_cell(const bml_tuning *t, size_t i, bml_tuning_cell *out) {
+    size_t ci, k = 0;
+    if (!t || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_get_cell: NULL argument");
+    for (ci = 0; ci < bml__tune_ncells(t); ci++) {
+        const bml__tune_cell *c = &t->cells[ci];
+        if (!c->filled) continue;
+        if (k++ != i) continue;
+        memset(out, 0, sizeof *out);
+        out->cell = (int)ci;
+        bml__tune_cell_centre(t, ci, &out->mean_len, &out->spread, &out->items);
+        out->front_size = c->nfront;
+        bml__tune_member_choice(t, ci, &c->front[c->elite], &out->elite);
+        return BML_OK;
+    }
+    return bml__fail(BML_ERR_OUT_OF_RANGE, "bml_tuning_get_cell: %zu is not below the %zu filled cells", i, k);
+}
+
+/* ======================================================================
+   Archive: save (temp file + rename) and strict load
+   ====================================================================== */
+
+static void bml__tune_put_ind(FILE *f, const bml_tune_individual *ind) {
+    fprintf(f, "\"batch_size\": %zu, \"max_tokens\": %zu, \"policy\": \"%s\", \"threads\": %d", ind->batch_size,
+            ind->max_tokens, ind->keep_order ? "input_order" : "sorted", ind->threads);
+}
+
+static void bml__tune_put_model(FILE *f, const bml_tuning *t) {
+    fprintf(f,
+            "  \"model\": {\"hidden\": %d, \"layers\": %d, \"heads\": %d, \"intermediate\": %d, \"vocab\": %d, "
+            "\"max_seq_len\": %d},\n"
+            "  \"machine\": {\"cpus\": %zu, \"l2_bytes\": %zu, \"l3_bytes\": %zu},\n",
+            t->hidden, t->layers, t->heads, t->intermediate, t->vocab, t->max_seq_len, t->cpus, t->l2, t->l3);
+}
+
+static void bml__tune_put_guard(FILE *f, const bml__tune_cell *c) {
+    if (!c->has_guard) { fputs("null", f); return; }
+    fprintf(f, "{\"heuristic_items_per_s\": %.17g, \"elite_items_per_s\": %.17g, \"kept\": \"%s\"}", c->guard_h,
+            c->guard_e, c->guard_kept_elite ? "elite" : "heuristic");
+}
+
+static void bml__tune_write_archive(FILE *f, const bml_tuning *t) {
+    size_t ci, i, a, first = 1;
+    static const char *const axes[] = {"mean_len", "spread", "items"};
+    fprintf(f, "{\n  \"format\": \"batchml-tuning-archive\",\n  \"version\": %d,\n", BML__TUNE_VERSION);
+    bml__tune_put_model(f, t);
+    fprintf(f,
+            "  \"seed\": %llu,\n  \"generations\": %zu,\n  \"evaluations\": %zu,\n  \"test_size\": %zu,\n"
+            "  \"repeats\": %d,\n  \"memory_budget\": %zu,\n  \"fitness\": \"%s\",\n  \"grid\": {",
+            (unsigned long long)t->seed, t->generations, t->evaluations, t->test_size, t->repeats, t->memory_budget,
+            bml__tune_fit_names[t->fitness]);
+    for (a = 0; a < 3; a++) {
+        fprintf(f, "%s\"%s\": [", a ? ", " : "", axes[a]);
+        for (i = 0; i < t->ng[a]; i++) fprintf(f, "%s%.15g", i ? ", " : "", t->grid[a][i]);
+        fputc(']', f);
+    }
+    fputs("},\n  \"cells\": [", f);
+    for (ci = 0; ci < bml__tune_ncells(t); ci++) {
+        const bml__tune_cell *c = &t->cells[ci];
+        double len, spread;
+        size_t items;
+        if (!c->filled) continue;
+        bml__tune_cell_centre(t, ci, &len, &spread, &items);
+        fprintf(f, "%s\n    {\"cell\": %zu, \"mean_len\": %.15g, \"spread\": %.15g, \"items\": %zu, \"elite\": %zu,\n",
+                first ? "" : ",", ci, len, spread, items, c->elite);
+        first = 0;
+        fputs("     \"guard\": ", f);
+        bml__tune_put_guard(f, c);
+        fputs(",\n     \"front\": [", f);
+        for (i = 0; i < c->nfront; i++) {
+            const bml__tune_member *mb = &c->front[i];
+            fprintf(f, "%s\n       {", i ? "," : "");
+            bml__tune_put_ind(f, &mb->ind);
+            fprintf(f, ", \"items_per_s\": %.17g, \"peak_bytes\": %zu, \"samples\": %zu, \"origin\": \"%s\", "
+                       "\"generation\": %zu}",
+                    mb->rate, mb->peak, mb->samples, mb->heuristic ? "heuristic" : "search", mb->generation);
+        }
+        fputs("]}", f);
+    }
+    fputs("\n  ]\n}\n", f);
+}
+
+/* Write via a temp file in the same directory, then rename over `path`. */
+static bml_status bml__tune_atomic_write(const char *path, void (*writer)(FILE *, const void *), const void *obj) {
+    char tmp[4096];
+    FILE *f;
+    int bad;
+    if (strlen(path) + 32 >= sizeof tmp) return bml__fail(BML_ERR_INVALID_ARG, "%s: path too long", path);
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    f = fopen(tmp, "wb");
+    if (!f) return bml__fail(BML_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    writer(f, obj);
+    bad = fflush(f) != 0 || ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad) {
+        remove(tmp);
+        return bml__fail(BML_ERR_IO, "%s: write error", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return bml__fail(BML_ERR_IO, "%s: cannot replace: %s", path, strerror(e));
+    }
+    return BML_OK;
+}
+
+static void bml__tune_archive_writer(FILE *f, const void *obj) { bml__tune_write_archive(f, (const bml_tuning *)obj); }
+
+BMLDEF bml_status bml_tuning_save(const bml_tuning *t, const char *path) {
+    if (!t || !path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_save: NULL argument");
+    return bml__tune_atomic_write(path, bml__tune_archive_writer, t);
+}
+
+/* --- strict reader ---------------------------------------------------- */
+
+typedef struct bml__tune_rd {
+    const char *file;
+    char where[160];        /* "cells[3].front[0]" */
+} bml__tune_rd;
+
+static bml_status bml__tune_bad(const bml__tune_rd *r, const char *field, const char *what) {
+    return bml__fail(BML_ERR_FORMAT, "%s: %s%s%s: %s", r->file, r->where, r->where[0] ? "." : "", field, what);
+}
+
+/* Every member of obj must be one of the NULL-terminated keys. */
+static bml_status bml__tune_keys(const bml__tune_rd *r, const bml_json *obj, const char *const *keys) {
+    size_t i, k;
+    for (i = 0; i < obj->len; i++) {
+        int ok = 0;
+        for (k = 0; keys[k]; k++)
+            if (!strcmp(obj->kids[i].key, keys[k])) ok = 1;
+        for (k = 0; ok && k < i; k++)
+            if (!strcmp(obj->kids[k].key, obj->kids[i].key)) return bml__tune_bad(r, obj->kids[i].key, "duplicate field");
+        if (!ok) return bml__tune_bad(r, obj->kids[i].key, "unknown field");
+    }
+    return BML_OK;
+}
+
+static bml_status bml__tune_num(const bml__tune_rd *r, const bml_json *obj, const char *key, double lo, double hi,
+                                int integer, double *out) {
+    const bml_json *v = bml_json_get(obj, key);
+    char what[96];
+    if (integer) snprintf(what, sizeof what, "expected an integer in %.17g..%.17g", lo, hi);
+    else snprintf(what, sizeof what, "expected a number in %g..%g", lo, hi);
+    if (!v) return bml__tune_bad(r, key, "missing");
+    if (v->type != BML_JSON_NUMBER || !(v->num >= lo && v->num <= hi) || (integer && v->num != floor(v->num)))
+        return bml__tune_bad(r, key, what);
+    *out = v->num;
+    return BML_OK;
+}
+
+static bml_status bml__tune_int(const bml__tune_rd *r, const bml_json *obj, const char *key, double lo, double hi,
+                                size_t *out) {
+    double d = 0;
+    bml_status rc = bml__tune_num(r, obj, key, lo, hi, 1, &d);
+    if (rc == BML_OK) *out = (size_t)d;
+    return rc;
+}
+
+static bml_status bml__tune_obj(const bml__tune_rd *r, const bml_json *parent, const char *key, const bml_json **out) {
+    const bml_json *v = bml_json_get(parent, key);
+    if (!v) return bml__tune_bad(r, key, "missing");
+    if (v->type != BML_JSON_OBJECT) return bml__tune_bad(r, key, "expected an object");
+    *out = v;
+    return BML_OK;
+}
+
+#define BML__TUNE_MAXINT 9007199254740991.0 /* 2^53 - 1 */
+
+static bml_status bml__tune_read_member(bml__tune_rd *r, const bml_json *o, bml__tune_member *mb) {
+    static const char *const keys[] = {"batch_size", "max_tokens", "policy", "threads", "items_per_s",
+                                       "peak_bytes", "samples", "origin", "generation", NULL};
+    const bml_json *v;
+    size_t x;
+    double d;
+    bml_status rc;
+    if (o->type != BML_JSON_OBJECT) return bml__fail(BML_ERR_FORMAT, "%s: %s: expected an object", r->file, r->where);
+    if ((rc = bml__tune_keys(r, o, keys)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "batch_size", 1, 4096, &mb->ind.batch_size)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "max_tokens", 0, 1 << 24, &mb->ind.max_tokens)) != BML_OK) return rc;
+    v = bml_json_get(o, "policy");
+    if (!v) return bml__tune_bad(r, "policy", "missing");
+    if (v->type != BML_JSON_STRING || (strcmp(v->str, "sorted") && strcmp(v->str, "input_order")))
+        return bml__tune_bad(r, "policy", "expected \"sorted\" or \"input_order\"");
+    mb->ind.keep_order = !strcmp(v->str, "input_order");
+    if ((rc = bml__tune_int(r, o, "threads", 1, 256, &x)) != BML_OK) return rc;
+    mb->ind.threads = (int)x;
+    if ((rc = bml__tune_num(r, o, "items_per_s", 1e-300, 1e300, 0, &d)) != BML_OK) return rc;
+    mb->rate = d;
+    if ((rc = bml__tune_int(r, o, "peak_bytes", 0, BML__TUNE_MAXINT, &mb->peak)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "samples", 1, BML__TUNE_MAXINT, &mb->samples)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "generation", 0, BML__TUNE_MAXINT, &mb->generation)) != BML_OK) return rc;
+    v = bml_json_get(o, "origin");
+    if (!v) return bml__tune_bad(r, "origin", "missing");
+    if (v->type != BML_JSON_STRING || (strcmp(v->str, "heuristic") && strcmp(v->str, "search")))
+        return bml__tune_bad(r, "origin", "expected \"heuristic\" or \"search\"");
+    mb->heuristic = !strcmp(v->str, "heuristic");
+    return BML_OK;
+}
+
+static bml_status bml__tune_read_cell(bml__tune_rd *r, const bml_json *o, bml_tuning *t) {
+    static const char *const keys[] = {"cell", "mean_len", "spread", "items", "elite", "guard", "front", NULL};
+    static const char *const gkeys[] = {"heuristic_items_per_s", "elite_items_per_s", "kept", NULL};
+    size_t ci, items, el, i, base = strlen(r->where);
+    double len, spread, glen, gspread;
+    size_t gitems;
+    const bml_json *fr, *g;
+    bml__tune_cell *c;
+    bml_status rc;
+    if (o->type != BML_JSON_OBJECT) return bml__fail(BML_ERR_FORMAT, "%s: %s: expected an object", r->file, r->where);
+    if ((rc = bml__tune_keys(r, o, keys)) != BML_OK) return rc;
+    if ((rc = bml__tune_int(r, o, "cell", 0, (double)bml__tune_ncells(t) - 1, &ci)) != BML_OK) return rc;
+    c = &t->cells[ci];
+    if (c->filled) return bml__tune_bad(r, "cell", "the same cell appears twice");
+    if ((rc = bml__tune_num(r, o, "mean_len", 0, 1e9, 0, &len)) != BML_OK ||
+        (rc = bml__tune_num(r, o, "spread", 0, 1e9, 0, &spread)) != BML_OK ||
+        (rc = bml__tune_int(r, o, "items", 1, BML__TUNE_MAXINT, &items)) != BML_OK)
+        return rc;
+    bml__tune_cell_centre(t, ci, &glen, &gspread, &gitems);
+    if (fabs(len - glen) > 1e-9 * glen || fabs(spread - gspread) > 1e-9 * (gspread + 1e-9) || items != gitems)
+        return bml__tune_bad(r, "cell", "its mean_len/spread/items do not match the grid's centres for that index");
+    fr = bml_json_get(o, "front");
+    if (!fr) return bml__tune_bad(r, "front", "missing");
+    if (fr->type != BML_JSON_ARRAY || fr->len < 1 || fr->len > BML_TUNE_FRONT)
+        return bml__tune_bad(r, "front", "expected an array of 1..8 members");
+    for (i = 0; i < fr->len; i++) {
+        snprintf(r->where + base, sizeof r->where - base, ".front[%zu]", i);
+        if ((rc = bml__tune_read_member(r, &fr->kids[i], &c->front[i])) != BML_OK) return rc;
+        r->where[base] = 0;
+    }
+    c->nfront = fr->len;
+    if ((rc = bml__tune_int(r, o, "elite", 0, (double)fr->len - 1, &el)) != BML_OK) return rc;
+    c->elite = el;
+    g = bml_json_get(o, "guard");
+    if (!g) return bml__tune_bad(r, "guard", "missing");
+    if (g->type == BML_JSON_OBJECT) {
+        const bml_json *k;
+        snprintf(r->where + base, sizeof r->where - base, ".guard");
+        if ((rc = bml__tune_keys(r, g, gkeys)) != BML_OK ||
+            (rc = bml__tune_num(r, g, "heuristic_items_per_s", 1e-300, 1e300, 0, &c->guard_h)) != BML_OK ||
+            (rc = bml__tune_num(r, g, "elite_items_per_s", 1e-300, 1e300, 0, &c->guard_e)) != BML_OK)
+            return rc;
+        k = bml_json_get(g, "kept");
+        if (!k) return bml__tune_bad(r, "kept", "missing");
+        if (k->type != BML_JSON_STRING || (strcmp(k->str, "elite") && strcmp(k->str, "heuristic")))
+            return bml__tune_bad(r, "kept", "expected \"elite\" or \"heuristic\"");
+        c->guard_kept_elite = !strcmp(k->str, "elite");
+        c->has_guard = 1;
+        r->where[base] = 0;
+    } else if (g->type != BML_JSON_NULL) {
+        return bml__tune_bad(r, "guard", "expected null or an object");
+    }
+    c->filled = 1;
+    return BML_OK;
+}
+
+static bml_status bml__tune_read_archive(const bml_json *root, const char *file, bml_tuning *t) {
+    static const char *const keys[] = {"format", "version", "model", "machine", "seed", "generations",
+                                       "evaluations", "test_size", "repeats", "memory_budget", "fitness",
+                                       "grid", "cells", NULL};
+    static const char *const mkeys[] = {"hidden", "layers", "heads", "intermediate", "vocab", "max_seq_len", NULL};
+    static const char *const hkeys[] = {"cpus", "l2_bytes", "l3_bytes", NULL};
+    static const char *const gkeys[] = {"mean_len", "spread", "items", NULL};
+    bml__tune_rd r;
+    const bml_json *v, *o, *cells;
+    size_t x, a, i;
+    double d;
+    bml_status rc;
+    memset(&r, 0, sizeof r);
+    r.file = file;
+    if (root->type != BML_JSON_OBJECT)
+        return bml__fail(BML_ERR_FORMAT, "%s: not a batchml tuning archive (the JSON is not an object)", file);
+    v = bml_json_get(root, "format");
+    if (!v || v->type != BML_JSON_STRING)
+        return bml__fail(BML_ERR_FORMAT, "%s: not a batchml tuning archive (no \"format\" field)", file);
+    if (!strcmp(v->str, "batchml-tuning-results"))
+        return bml__fail(BML_ERR_FORMAT, "%s: this is a tuning results file, not an archive (use the --archive file)", file);
+    if (strcmp(v->str, "batchml-tuning-archive"))
+        return bml__fail(BML_ERR_FORMAT, "%s: not a batchml tuning archive (format is \"%.60s\")", file, v->str);
+    v = bml_json_get(root, "version");
+    if (!v || v->type != BML_JSON_NUMBER)
+        return bml__fail(BML_ERR_FORMAT, "%s: version: missing or not a number", file);
+    if (v->num != BML__TUNE_VERSION)
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: archive version %g is not supported (this build reads version %d)",
+                         file, v->num, BML__TUNE_VERSION);
+    if ((rc = bml__tune_keys(&r, root, keys)) != BML_OK) return rc;
+    if ((rc = bml__tune_obj(&r, root, "model", &o)) != BML_OK) return rc;
+    snprintf(r.where, sizeof r.where, "model");
+    if ((rc = bml__tune_keys(&r, o, mkeys)) != BML_OK) return rc;
+#define BML__TUNE_RDI(obj, key, lo, hi, dst)                                                                          \
+    do {                                                                                                               \
+        if ((rc = bml__tune_int(&r, obj, key, lo, hi, &x)) != BML_OK) return rc;                                       \
+        dst = x;                                                                                                       \
+    } while (0)
+    BML__TUNE_RDI(o, "hidden", 1, 1 << 20, t->hidden);
+    BML__TUNE_RDI(o, "layers", 1, 1 << 20, t->layers);
+    BML__TUNE_RDI(o, "heads", 1, 1 << 20, t->heads);
+    BML__TUNE_RDI(o, "intermediate", 1, 1 << 24, t->intermediate);
+    BML__TUNE_RDI(o, "vocab", 1, 1 << 30, t->vocab);
+    BML__TUNE_RDI(o, "max_seq_len", 1, 1 << 24, t->max_seq_len);
+    r.where[0] = 0;
+    if ((rc = bml__tune_obj(&r, root, "machine", &o)) != BML_OK) return rc;
+    snprintf(r.where, sizeof r.where, "machine");
+    if ((rc = bml__tune_keys(&r, o, hkeys)) != BML_OK) return rc;
+    BML__TUNE_RDI(o, "cpus", 1, 1 << 20, t->cpus);
+    BML__TUNE_RDI(o, "l2_bytes", 0, BML__TUNE_MAXINT, t->l2);
+    BML__TUNE_RDI(o, "l3_bytes", 0, BML__TUNE_MAXINT, t->l3);
+    r.where[0] = 0;
+    if ((rc = bml__tune_num(&r, root, "seed", 0, BML__TUNE_MAXINT, 1, &d)) != BML_OK) return rc;
+    t->seed = (uint64_t)d;
+    BML__TUNE_RDI(root, "generations", 0, BML__TUNE_MAXINT, t->generations);
+    BML__TUNE_RDI(root, "evaluations", 0, BML__TUNE_MAXINT, t->evaluations);
+    BML__TUNE_RDI(root, "test_size", 1, 1 << 20, t->test_size);
+    BML__TUNE_RDI(root, "repeats", 1, 1000, t->repeats);
+    BML__TUNE_RDI(root, "memory_budget", 0, BML__TUNE_MAXINT, t->memory_budget);
+#undef BML__TUNE_RDI
+    v = bml_json_get(root, "fitness");
+    if (!v) return bml__tune_bad(&r, "fitness", "missing");
+    t->fitness = -1;
+    for (i = 0; v->type == BML_JSON_STRING && i < 3; i++)
+        if (!strcmp(v->str, bml__tune_fit_names[i])) t->fitness = (int)i;
+    if (t->fitness < 0) return bml__tune_bad(&r, "fitness", "expected \"time\", \"cost\" or \"custom\"");
+    if ((rc = bml__tune_obj(&r, root, "grid", &o)) != BML_OK) return rc;
+    snprintf(r.where, sizeof r.where, "grid");
+    if ((rc = bml__tune_keys(&r, o, gkeys)) != BML_OK) return rc;
+    for (a = 0; a < 3; a++) {
+        const bml_json *arr = bml_json_get(o, gkeys[a]);
+        if (!arr) return bml__tune_bad(&r, gkeys[a], "missing");
+        if (arr->type != BML_JSON_ARRAY || arr->len < 1 || arr->len > BML__TUNE_MAXG)
+            return bml__tune_bad(&r, gkeys[a], "expected an array of 1..16 numbers");
+        for (i = 0; i < arr->len; i++) {
+            const bml_json *e = &arr->kids[i];
+            double lo = a == 1 ? 0 : 1;
+            if (e->type != BML_JSON_NUMBER || !(e->num >= lo && e->num <= 1e9) ||
+                (a == 2 && e->num != floor(e->num)) || (i && !(e->num > t->grid[a][i - 1])))
+                return bml__tune_bad(&r, gkeys[a], a == 2 ? "expected strictly increasing integers >= 1"
+                                                          : "expected strictly increasing numbers in range");
+            t->grid[a][i] = e->num;
+        }
+        t->ng[a] = arr->len;
+    }
+    r.where[0] = 0;
+    cells = bml_json_get(root, "cells");
+    if (!cells) return bml__tune_bad(&r, "cells", "missing");
+    if (cells->type != BML_JSON_ARRAY) return bml__tune_bad(&r, "cells", "expected an array");
+    t->cells = (bml__tune_cell *)bml__calloc(bml__tune_ncells(t), sizeof(bml__tune_cell));
+    if (!t->cells) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", file);
+    for (i = 0; i < cells->len; i++) {
+        snprintf(r.where, sizeof r.where, "cells[%zu]", i);
+        if ((rc = bml__tune_read_cell(&r, &cells->kids[i], t)) != BML_OK) return rc;
+    }
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_tuning_load(const char *path, bml_tuning **out) {
+    bml_json_doc *doc = NULL;
+    bml_tuning *t;
+    bml_status rc;
+    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_load: out is NULL");
+    *out = NULL;
+    if (!path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_load: path is NULL");
+    if ((rc = bml__json_file(path, (size_t)64 << 20, &doc)) != BML_OK) return rc;
+    t = (bml_tuning *)bml__calloc(1, sizeof *t);
+    if (!t) { bml_json_free(doc); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+    rc = bml__tune_read_archive(bml_json_root(doc), path, t);
+    bml_json_free(doc);
+    if (rc != BML_OK) { bml_tuning_free(t); return rc; }
+    *out = t;
+    return BML_OK;
+}
+
+/* ======================================================================
+   Run-time choice: the nearest archive cell, else the heuristic
+   ====================================================================== */
+
+/* Fractional cell index of value v on an axis of centres c[0..k) (log2
+   scale for lengths and item counts, linear for the spread). */
+static double bml__tune_axis(const double *c, size_t k, double v, int logscale) {
+    double tv = logscale ? log2(v > 1e-9 ? v : 1e-9) : v;
+    size_t j;
+#define BML__TC(i) (logscale ? log2(c[i]) : c[i])
+    if (k == 1) return tv - BML__TC(0);
+    if (tv <= BML__TC(0)) return (tv - BML__TC(0)) / (BML__TC(1) - BML__TC(0));
+    for (j = 0; j + 1 < k; j++)
+        if (tv <= BML__TC(j + 1)) return (double)j + (tv - BML__TC(j)) / (BML__TC(j + 1) - BML__TC(j));
+    return (double)(k - 1) + (tv - BML__TC(k - 1)) / (BML__TC(k - 1) - BML__TC(k - 2));
+#undef BML__TC
+}
+
+static int bml__tune_shape_ok(const bml_tuning *t, const bml_config *c) {
+    return t->hidden == c->hidden && t->layers == c->layers && t->heads == c->heads &&
+           t->intermediate == c->intermediate && t->vocab == c->vocab && t->max_seq_len == c->max_seq_len;
+}
+
+/* Nearest filled cell to a profile (-1: outside the archive); *dist in cell widths. */
+static int bml__tune_nearest(const bml_tuning *t, const bml_batch_profile *p, double *dist) {
+    double x[3];
+    size_t ci, a;
+    int best = -1;
+    double bd = 1e300;
+    x[0] = bml__tune_axis(t->grid[0], t->ng[0], p->mean_len, 1);
+    x[1] = bml__tune_axis(t->grid[1], t->ng[1], p->spread, 0);
+    x[2] = bml__tune_axis(t->grid[2], t->ng[2], (double)p->n, 1);
+    /* the item-count axis is open at both ends: a call's batching depends on
+       its count only up to the batch size, and large counts are measured at
+       test_size anyway; length and spread beyond half a cell are outside */
+    if (x[2] < 0) x[2] = 0;
+    if (x[2] > (double)t->ng[2] - 1) x[2] = (double)t->ng[2] - 1;
+    for (a = 0; a < 2; a++)
+        if (x[a] < -0.5 || x[a] > (double)t->ng[a] - 0.5) return -1;
+    for (ci = 0; ci < bml__tune_ncells(t); ci++) {
+        size_t k = ci % t->ng[2], j = (ci / t->ng[2]) % t->ng[1], i = ci / (t->ng[2] * t->ng[1]);
+        double d0 = x[0] - (double)i, d1 = x[1] - (double)j, d2 = x[2] - (double)k, d;
+        if (!t->cells[ci].filled) continue;
+        d = sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+        if (d < bd) { bd = d; best = (int)ci; }
+    }
+    *dist = bd;
+    return bd <= 1.0 ? best : -1;
+}
+
+static bml_status bml__tune_choose_lens(const bml_tuning *t, const bml_model *m, const bml__tune_lens *v,
+                                        size_t budget, bml_batch_choice *out) {
+    bml_batch_profile p;
+    double dist = 0;
+    int ci;
+    const char *why;
+    bml_batch_profile_of(v->ord, v->n, &p);
+    if (!t) why = "heuristic: no archive";
+    else if (!bml__tune_shape_ok(t, &m->cfg)) why = "heuristic: the archive is for another model shape";
+    else if (!p.n) why = "heuristic: no valid items";
+    else if ((ci = bml__tune_nearest(t, &p, &dist)) < 0) why = "heuristic: the input's profile is outside the archive";
+    else {
+        const bml__tune_cell *c = &t->cells[ci];
+        size_t i, peaks[BML_TUNE_FRONT] = {0};
+        int best = -1, best_th = -1;
+        for (i = 0; i < c->nfront; i++) {
+            const bml_tune_individual *ind = &c->front[i].ind;
+            peaks[i] = bml__tune_peak(&m->cfg, (size_t)m->threads, v, ind->batch_size, ind->max_tokens, ind->keep_order);
+            if (budget && peaks[i] > budget) continue;
+            if (best < 0 || c->front[i].rate > c->front[best].rate) best = (int)i;
+            if (ind->threads == m->threads && (best_th < 0 || c->front[i].rate > c->front[best_th].rate))
+                best_th = (int)i;
+        }
+        /* the elite when it fits (and its thread count matches, or none
+           that fits does); else the fastest fitting member */
+        if (!(budget && peaks[c->elite] > budget) &&
+            (c->front[c->elite].ind.threads == m->threads || best_th < 0))
+            best = (int)c->elite;
+        else if (best_th >= 0)
+            best = best_th;
+        if (best >= 0) {
+            bml__tune_member_choice(t, (size_t)ci, &c->front[best], out);
+            out->distance = dist;
+            out->peak_bytes = peaks[best];
+            if (best != (int)c->elite) out->why = "archive cell (a front member under the memory budget)";
+            return BML_OK;
+        }
+        why = "heuristic: no archived configuration fits the memory budget";
+    }
+    bml__tune_heur(&m->cfg, (size_t)m->threads, v, budget, out);
+    out->why = why;
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_tuning_choose(const bml_tuning *t, const bml_model *m, const size_t *lens, size_t n,
+                                    size_t memory_budget, bml_batch_choice *out) {
+    bml__tune_lens v;
+    bml_status rc;
+    if (!m || !out || (!lens && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_choose: NULL argument");
+    if ((rc = bml__tune_lens_make(lens, n, &v)) != BML_OK) return rc;
+    rc = bml__tune_choose_lens(t, m, &v, memory_budget, out);
+    bml__tune_lens_free(&v);
+    return rc;
+}
+
+/* bml_embed_batch's hook for batch_size == BML_BATCH_AUTO: fills the batch
+   shape of *d from the archive or the heuristic for these lengths (0 =
+   an invalid item, skipped). A keep_order the caller set stays set. */
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static bml_status bml__tune_apply(const bml_model *m, const bml_tuning *t, size_t memory_budget, const size_t *lens,
+                                  size_t n, bml_batch_desc *d) {
+    bml_batch_choice c;
+    bml_status rc = bml_tuning_choose(t, m, lens, n, memory_budget, &c);
+    if (rc != BML_OK) return rc;
+    d->batch_size = c.batch_size;
+    d->max_tokens = c.max_tokens;
+    d->keep_order = d->keep_order || c.keep_order;
+    bml__log(BML_LOG_DEBUG, "auto batch: batch_size %zu, max_tokens %zu, %s (%s, cell %d)", c.batch_size,
+             c.max_tokens, c.keep_order ? "input order" : "sorted", c.why, c.cell);
+    return BML_OK;
+}
+
+/* ======================================================================
+   The search: generated inputs, fitness, MAP-Elites, guard, results
+   ====================================================================== */
+
+static uint64_t bml__tune_mix(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+static uint64_t bml__tune_next(uint64_t *s) { return bml__tune_mix(*s += 0x632BE59BD9B4E019ull); }
+static double bml__tune_unif(uint64_t *s) { return (double)(bml__tune_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+static size_t bml__tune_below(uint64_t *s, size_t n) { return n ? (size_t)(bml__tune_next(s) % n) : 0; }
+
+/* The random stream of (seed, a, b): independent of everything else. */
+static uint64_t bml__tune_stream(uint64_t seed, uint64_t a, uint64_t b) {
+    return bml__tune_mix(bml__tune_mix(seed ^ 0x7475E1E5u) ^ bml__tune_mix(a * 0x100000001B3ull + b));
+}
+
+/* A cell's generated input. */
+typedef struct bml__tune_input {
+    int ready;
+    size_t n;
+    size_t *lens;
+    int32_t *ids;           /* all sequences back to back                   */
+    bml_item *items;
+    bml__tune_lens v;
+    bml_tune_individual heur; /* the heuristic's individual for it          */
+    size_t heur_peak;
+    double heur_rate;       /* its latest measurement in this run (0: none) */
+} bml__tune_input;
+
+typedef struct bml__tune_eval {
+    size_t generation;
+    int child, cell;
+    const char *parent, *outcome;
+    bml_tune_individual ind;
+    double rate;
+    size_t peak;
+} bml__tune_eval;
+
+typedef struct bml__tune_run {
+    const bml_tune_desc *d;
+    bml_tuning *t;
+    bml_config cfg;
+    bml_model *models[257]; /* by thread count (time fitness)               */
+    const char *model_path;
+    int threads_max, nthreads_opts, thread_opts[16];
+    size_t *active, nactive;
+    bml__tune_input *in;    /* [ncells]                                     */
+    float *out;             /* embeddings scratch                           */
+    size_t out_rows;
+    bml__tune_eval *log;
+    size_t nlog, caplog;
+    size_t gen_from, gen_to, done, total;
+    uint64_t t0;
+    int complete;
+} bml__tune_run;
+
+static bml_status bml__tune_model(bml__tune_run *R, int threads, bml_model **out) {
+    if (!R->models[threads]) {
+        bml_model_desc md;
+        memset(&md, 0, sizeof md);
+        md.path = R->model_path;
+        md.threads = threads;
+        md.no_tokenizer = 1;
+        {
+            bml_status rc = bml_model_load(&md, &R->models[threads]);
+            if (rc != BML_OK) return rc;
+        }
+    }
+    *out = R->models[threads];
+    return BML_OK;
+}
+
+static bml_status bml__tune_input_get(bml__tune_run *R, size_t ci, bml__tune_input **out) {
+    bml__tune_input *in = &R->in[ci];
+    double mean, spread, sigma, mu;
+    size_t items, i, k, tot = 0, maxlen, lo_id, hi_id;
+    uint64_t rng;
+    bml_status rc;
+    bml_batch_choice hc;
+    *out = in;
+    if (in->ready) return BML_OK;
+    bml__tune_cell_centre(R->t, ci, &mean, &spread, &items);
+    in->n = items < R->t->test_size ? items : R->t->test_size;
+    maxlen = (size_t)R->cfg.max_seq_len;
+    if (maxlen > (size_t)R->cfg.max_position) maxlen = (size_t)R->cfg.max_position;
+    if (maxlen < 3) maxlen = 3;
+    sigma = sqrt(log(1.0 + spread * spread));
+    mu = log(mean) - 0.5 * sigma * sigma;
+    rng = bml__tune_stream(R->t->seed, 0xCE11ull, ci);
+    in->lens = (size_t *)bml__calloc(in->n, sizeof(size_t));
+    in->items = (bml_item *)bml__calloc(in->n, sizeof(bml_item));
+    if (!in->lens || !in->items) return bml__fail(BML_ERR_NOMEM, "out of memory generating inputs");
+    for (i = 0; i < in->n; i++) {
+        double u1 = bml__tune_unif(&rng), u2 = bml__tune_unif(&rng);
+        double z = sqrt(-2.0 * log(u1 > 1e-300 ? u1 : 1e-300)) * cos(6.283185307179586 * u2);
+        double l = exp(mu + sigma * z);
+        size_t L = (size_t)(l + 0.5);
+        if (L < 3) L = 3;
+        if (L > maxlen) L = maxlen;
+        in->lens[i] = L;
+        tot += L;
+    }
+    in->ids = (int32_t *)bml__calloc(tot, sizeof(int32_t));
+    if (!in->ids) return bml__fail(BML_ERR_NOMEM, "out of memory generating inputs");
+    hi_id = (size_t)R->cfg.vocab < 30000 ? (size_t)R->cfg.vocab : 30000;
+    lo_id = hi_id > 2000 ? 1000 : 0;
+    for (i = 0, tot = 0; i < in->n; i++) {
+        int32_t *p = in->ids + tot;
+        for (k = 0; k < in->lens[i]; k++) p[k] = (int32_t)(lo_id + bml__tune_below(&rng, hi_id - lo_id));
+        if ((size_t)R->cfg.vocab > 102) { p[0] = 101; p[in->lens[i] - 1] = 102; }
+        in->items[i].id = i;
+        in->items[i].ids = p;
+        in->items[i].n_ids = in->lens[i];
+        tot += in->lens[i];
+    }
+    if ((rc = bml__tune_lens_make(in->lens, in->n, &in->v)) != BML_OK) return rc;
+    bml__tune_heur(&R->cfg, (size_t)R->threads_max, &in->v, R->t->memory_budget, &hc);
+    in->heur.batch_size = hc.batch_size;
+    in->heur.max_tokens = hc.max_tokens;
+    in->heur.keep_order = hc.keep_order;
+    in->heur.threads = R->threads_max;
+    in->heur_peak = hc.peak_bytes;
+    in->ready = 1;
+    return BML_OK;
+}
+
+/* --- fitness ---------------------------------------------------------- */
+
+typedef struct { const bml_config *c; double threads, l2, l3, secs; } bml__tune_cost_ctx;
+
+static void bml__tune_cost_fn(void *ctx, size_t T, size_t nseq, size_t maxL, double sumL2) {
+    bml__tune_cost_ctx *k = (bml__tune_cost_ctx *)ctx;
+    double H = k->c->hidden, I = k->c->intermediate, Ly = k->c->layers;
+    double flops = Ly * (2.0 * (double)T * (4 * H * H + 2 * H * I) + 4.0 * sumL2 * H);
+    double ws = 4.0 * (double)bml__ws_floats(k->c, (size_t)k->threads, T, nseq, maxL, NULL);
+    double cache = k->l2 * k->threads > k->l3 ? k->l2 * k->threads : k->l3;
+    double eff = (double)T / ((double)T + 48.0 * k->threads);
+    double slow = ws > cache ? 1.0 + 0.15 * log2(ws / cache) : 1.0;
+    double rate = 50e9 * pow(k->threads, 0.9) * eff / slow;
+    k->secs += flops / rate + Ly * 12.0 * 4e-6 * k->threads;
+}
+
+/* The analytic cost model (BML_TUNE_COST): deterministic items/s. */
+static double bml__tune_cost(const bml__tune_run *R, const bml_tune_individual *ind, const bml__tune_input *in) {
+    bml__tune_cost_ctx k;
+    size_t l2, l3;
+    bml_cache_sizes(&l2, &l3);
+    k.c = &R->cfg;
+    k.threads = ind->threads;
+    k.l2 = (double)l2;
+    k.l3 = (double)l3;
+    k.secs = 0;
+    bml__tune_walk(&in->v, ind->batch_size, ind->max_tokens, ind->keep_order, bml__tune_cost_fn, &k);
+    return (double)in->n / (k.secs > 0 ? k.secs : 1e-9);
+}
+
+static bml_status bml__tune_call(bml__tune_run *R, const bml_tune_individual *ind, const bml__tune_input *in,
+                                 size_t n, double *secs) {
+    bml_model *m;
+    bml_batch_desc bd;
+    uint64_t t0;
+    bml_status rc;
+    if ((rc = bml__tune_model(R, ind->threads, &m)) != BML_OK) return rc;
+    memset(&bd, 0, sizeof bd);
+    bd.batch_size = ind->batch_size;
+    bd.max_tokens = ind->max_tokens;
+    bd.keep_order = ind->keep_order;
+    t0 = bml_now_ns();
+    if ((rc = bml_embed_batch(m, in->items, n, &bd, R->out, NULL)) != BML_OK) return rc;
+    if (secs) *secs = (double)(bml_now_ns() - t0) * 1e-9;
+    return BML_OK;
+}
+
+static double bml__tune_median(double *v, size_t n) {
+    qsort(v, n, sizeof(double), bml__cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Fitness of an individual on a cell's input (items/s). */
+static bml_status bml__tune_fitness(bml__tune_run *R, const bml_tune_individual *ind, const bml__tune_input *in,
+                                    double *rate) {
+    double secs[1000];
+    int r;
+    bml_status rc;
+    if (R->d->fitness_fn) {
+        *rate = R->d->fitness_fn(R->d->fitness_user, ind, in->lens, in->n);
+        if (!(*rate > 0) || *rate > 1e300)
+            return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: fitness_fn returned %g (must be > 0)", *rate);
+        return BML_OK;
+    }
+    if (R->t->fitness == BML__FIT_COST) { *rate = bml__tune_cost(R, ind, in); return BML_OK; }
+    /* warm-up: the first batch (allocates the arena, faults the weights) */
+    if ((rc = bml__tune_call(R, ind, in, ind->batch_size < in->n ? ind->batch_size : in->n, NULL)) != BML_OK) return rc;
+    for (r = 0; r < R->t->repeats; r++)
+        if ((rc = bml__tune_call(R, ind, in, in->n, &secs[r])) != BML_OK) return rc;
+    *rate = (double)in->n / bml__tune_median(secs, (size_t)R->t->repeats);
+    return BML_OK;
+}
+
+/* --- archive updates ---------------------------------------------------- */
+
+/* Put a measured individual into a cell's front; returns the outcome. */
+static const char *bml__tune_insert(bml__tune_cell *c, const bml_tune_individual *ind, double rate, size_t peak,
+                                    int heuristic, size_t gen) {
+    size_t i, j;
+    bml__tune_member nm;
+    for (i = 0; i < c->nfront; i++)
+        if (bml__tune_same_ind(&c->front[i].ind, ind)) {
+            bml__tune_member *mb = &c->front[i];
+            mb->rate = (mb->rate * (double)mb->samples + rate) / (double)(mb->samples + 1);
+            mb->samples++;
+            bml__tune_set_elite_argmax(c);
+            return "remeasured";
+        }
+    for (i = 0; i < c->nfront; i++)
+        if (c->front[i].rate >= rate && c->front[i].peak <= peak) return "dominated";
+    for (i = j = 0; i < c->nfront; i++)
+        if (!(rate >= c->front[i].rate && peak <= c->front[i].peak)) c->front[j++] = c->front[i];
+    c->nfront = j;
+    memset(&nm, 0, sizeof nm);
+    nm.ind = *ind;
+    nm.rate = rate;
+    nm.peak = peak;
+    nm.samples = 1;
+    nm.heuristic = heuristic;
+    nm.generation = gen;
+    if (c->nfront == BML_TUNE_FRONT) {
+        /* full: drop the slowest member that is not the leanest */
+        size_t lean = 0, slow = (size_t)-1;
+        for (i = 1; i < c->nfront; i++)
+            if (c->front[i].peak < c->front[lean].peak) lean = i;
+        for (i = 0; i < c->nfront; i++)
+            if (i != lean && (slow == (size_t)-1 || c->front[i].rate < c->front[slow].rate)) slow = i;
+        if (rate <= c->front[slow].rate && peak >= c->front[lean].peak) return "dominated";
+        c->front[slow] = nm;
+    } else {
+        c->front[c->nfront++] = nm;
+    }
+    c->filled = 1;
+    bml__tune_set_elite_argmax(c);
+    return bml__tune_same_ind(&c->front[c->elite].ind, ind) ? "elite" : "front";
+}
+
+/* --- progress and the results file -------------------------------------- */
+
+static void bml__tune_emit(bml__tune_run *R, bml_tune_event *ev) {
+    double el = (double)(bml_now_ns() - R->t0) * 1e-9;
+    size_t ci, filled = 0;
+    if (!R->d->progress) return;
+    for (ci = 0; ci < bml__tune_ncells(R->t); ci++) filled += R->t->cells[ci].filled != 0;
+    ev->generation_end = R->gen_to;
+    ev->done = R->done;
+    ev->total = R->total;
+    ev->elapsed_s = el;
+    ev->eta_s = R->done ? el / (double)R->done * (double)(R->total > R->done ? R->total - R->done : 0) : 0;
+    ev->cells_filled = filled;
+    ev->cells_searched = R->nactive;
+    R->d->progress(ev, R->d->progress_user);
+}
+
+static void bml__tune_results_writer(FILE *f, const void *obj) {
+    const bml__tune_run *R = (const bml__tune_run *)obj;
+    const bml_tuning *t = R->t;
+    size_t i;
+    fprintf(f, "{\n  \"format\": \"batchml-tuning-results\",\n  \"version\": %d,\n", BML__TUNE_VERSION);
+    bml__tune_put_model(f, t);
+    fprintf(f, "  \"seed\": %llu,\n", (unsigned long long)t->seed);
+    fprintf(f,
+            "  \"protocol\": {\"fitness\": \"%s\", \"warmup\": \"one bml_embed_batch call on the first batch_size "
+            "items of the cell's input\", \"timed\": \"bml_embed_batch over all items of the cell's input, the "
+            "model loaded with the individual's thread count\", \"repeats\": %d, \"statistic\": \"median\", "
+            "\"clock\": \"CLOCK_MONOTONIC\", \"unit\": \"items/s\", \"test_size\": %zu, \"items_per_cell\": "
+            "\"min(cell items, test_size)\", \"guard\": \"%s\"},\n",
+            bml__tune_fit_names[t->fitness], t->repeats, t->test_size,
+            R->d->no_guard ? "off" : "elite vs heuristic side by side, alternating, repeats each, medians");
+    fprintf(f, "  \"generations_from\": %zu,\n  \"generations_to\": %zu,\n  \"complete\": %s,\n  \"elapsed_s\": %.3f,\n",
+            R->gen_from, t->generations, R->complete ? "true" : "false", (double)(bml_now_ns() - R->t0) * 1e-9);
+    fputs("  \"evaluations\": [", f);
+    for (i = 0; i < R->nlog; i++) {
+        const bml__tune_eval *e = &R->log[i];
+        fprintf(f, "%s\n    {\"generation\": %zu, \"child\": %d, \"cell\": %d, \"parent\": \"%s\", ", i ? "," : "",
+                e->generation, e->child, e->cell, e->parent);
+        bml__tune_put_ind(f, &e->ind);
+        if (e->rate > 0) fprintf(f, ", \"items_per_s\": %.17g", e->rate);
+        else fputs(", \"items_per_s\": null", f);
+        fprintf(f, ", \"peak_bytes\": %zu, \"outcome\": \"%s\"}", e->peak, e->outcome);
+    }
+    fputs("\n  ],\n  \"cells\": [", f);
+    for (i = 0; i < R->nactive; i++) {
+        size_t ci = R->active[i];
+        const bml__tune_cell *c = &t->cells[ci];
+        const bml__tune_input *in = &R->in[ci];
+        double len, spread;
+        size_t items;
+        bml__tune_cell_centre(t, ci, &len, &spread, &items);
+        fprintf(f, "%s\n    {\"cell\": %zu, \"mean_len\": %.15g, \"spread\": %.15g, \"items\": %zu,\n     \"heuristic\": {",
+                i ? "," : "", ci, len, spread, items);
+        if (in->ready) {
+            bml__tune_put_ind(f, &in->heur);
+            if (in->heur_rate > 0) fprintf(f, ", \"items_per_s\": %.17g", in->heur_rate);
+            else fputs(", \"items_per_s\": null", f);
+        }
+        fputs("},\n     \"elite\": ", f);
+        if (c->filled) {
+            const bml__tune_member *mb = &c->front[c->elite];
+            fputc('{', f);
+            bml__tune_put_ind(f, &mb->ind);
+            fprintf(f, ", \"items_per_s\": %.17g, \"peak_bytes\": %zu}", mb->rate, mb->peak);
+        } else {
+            fputs("null", f);
+        }
+        fputs(",\n     \"guard\": ", f);
+        bml__tune_put_guard(f, c);
+        fputc('}', f);
+    }
+    fputs("\n  ]\n}\n", f);
+}
+
+static bml_status bml__tune_save_all(bml__tune_run *R) {
+    bml_status rc;
+    bml_tune_event ev;
+    if ((rc = bml_tuning_save(R->t, R->d->archive_path)) != BML_OK) return rc;
+    if (R->d->results_path && (rc = bml__tune_atomic_write(R->d->results_path, bml__tune_results_writer, R)) != BML_OK)
+        return rc;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = BML_TUNE_EV_SAVE;
+    ev.generation = R->t->generations;
+    ev.cell = -1;
+    ev.path = R->d->archive_path;
+    bml__tune_emit(R, &ev);
+    return BML_OK;
+}
+
+static bml_status bml__tune_log(bml__tune_run *R, const bml__tune_eval *e) {
+    if (R->nlog == R->caplog) {
+        size_t nc = R->caplog ? R->caplog * 2 : 256;
+        bml__tune_eval *nl = (bml__tune_eval *)BML_REALLOC(R->log, nc * sizeof *nl);
+        if (!nl) return bml__fail(BML_ERR_NOMEM, "out of memory logging evaluations");
+        R->log = nl;
+        R->caplog = nc;
+    }
+    R->log[R->nlog++] = *e;
+    return BML_OK;
+}
+
+/* Evaluate one individual on a cell, update the archive, log and report. */
+static bml_status bml__tune_evaluate(bml__tune_run *R, size_t ci, const bml_tune_individual *ind, const char *parent,
+                                     int child, size_t gen, int heuristic) {
+    bml__tune_input *in;
+    bml__tune_eval e;
+    bml_tune_event ev;
+    bml_status rc;
+    if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+    memset(&e, 0, sizeof e);
+    e.generation = gen;
+    e.child = child;
+    e.cell = (int)ci;
+    e.parent = parent;
+    e.ind = *ind;
+    e.peak = bml__tune_peak(&R->cfg, (size_t)ind->threads, &in->v, ind->batch_size, ind->max_tokens, ind->keep_order);
+    if (R->t->memory_budget && e.peak > R->t->memory_budget && !heuristic) {
+        e.outcome = "over_budget";
+    } else {
+        if ((rc = bml__tune_fitness(R, ind, in, &e.rate)) != BML_OK) return rc;
+        if (heuristic) in->heur_rate = e.rate;
+        e.outcome = bml__tune_insert(&R->t->cells[ci], ind, e.rate, e.peak, heuristic, gen);
+    }
+    R->t->evaluations++;
+    R->done++;
+    if ((rc = bml__tune_log(R, &e)) != BML_OK) return rc;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = BML_TUNE_EV_EVAL;
+    ev.generation = gen;
+    ev.cell = (int)ci;
+    ev.child = child;
+    ev.parent = parent;
+    ev.outcome = e.outcome;
+    ev.ind = *ind;
+    ev.items_per_s = e.rate;
+    ev.peak_bytes = e.peak;
+    ev.heuristic_items_per_s = in->heur_rate;
+    bml__tune_emit(R, &ev);
+    return BML_OK;
+}
+
+/* --- mutation ----------------------------------------------------------- */
+
+static size_t bml__tune_scale(size_t v, uint64_t *rng, size_t lo, size_t hi) {
+    static const double steps[] = {0.25, 0.5, 1.0, 2.0};
+    double f = pow(2.0, steps[bml__tune_below(rng, 4)] * (bml__tune_unif(rng) < 0.5 ? -1.0 : 1.0));
+    double nv = (double)v * f;
+    size_t r = (size_t)(nv + 0.5);
+    if (r == v) r = f > 1 ? v + 1 : (v > 1 ? v - 1 : v + 1);
+    if (r < lo) r = lo;
+    if (r > hi) r = hi;
+    return r;
+}
+
+static void bml__tune_mutate(const bml__tune_run *R, const bml__tune_input *in, bml_tune_individual *x, uint64_t *rng) {
+    int changed = 0, tries;
+    for (tries = 0; !changed && tries < 8; tries++) {
+        bml_tune_individual o = *x;
+        if (bml__tune_unif(rng) < 0.6) x->batch_size = bml__tune_scale(x->batch_size, rng, 1, 4096);
+        if (bml__tune_unif(rng) < 0.35) {
+            if (!x->max_tokens) {
+                double mean = in->v.n ? (double)in->v.srt[in->v.n / 2] : 16.0;
+                x->max_tokens = (size_t)((double)x->batch_size * mean * pow(2.0, bml__tune_unif(rng) * 2.0 - 1.0));
+                if (x->max_tokens < 16) x->max_tokens = 16;
+            } else if (bml__tune_unif(rng) < 0.2) {
+                x->max_tokens = 0;
+            } else {
+                x->max_tokens = bml__tune_scale(x->max_tokens, rng, 16, (size_t)1 << 20);
+            }
+        }
+        if (bml__tune_unif(rng) < 0.15) x->keep_order = !x->keep_order;
+        if (R->nthreads_opts > 1 && bml__tune_unif(rng) < 0.2) {
+            int k = (int)bml__tune_below(rng, (size_t)R->nthreads_opts - 1), j, c = 0;
+            for (j = 0; j < R->nthreads_opts; j++)
+                if (R->thread_opts[j] != x->threads && c++ == k) { x->threads = R->thread_opts[j]; break; }
+        }
+        changed = !bml__tune_same_ind(&o, x);
+    }
+}
+
+/* --- the no-regression guard --------------------------------------------- */
+
+static bml_status bml__tune_guard_cell(bml__tune_run *R, size_t ci) {
+    bml__tune_cell *c = &R->t->cells[ci];
+    bml__tune_input *in;
+    int round;
+    bml_status rc;
+    if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+    c->has_guard = 0;
+    for (round = 0; round < 3; round++) {
+        bml__tune_member *e = &c->front[c->elite];
+        double th[1000], te[1000], h, ev_rate;
+        int r, hi;
+        size_t i;
+        bml_tune_event ev;
+        if (bml__tune_same_ind(&e->ind, &in->heur) || e->guarded) break;
+        if (R->d->fitness_fn || R->t->fitness == BML__FIT_COST) {
+            if ((rc = bml__tune_fitness(R, &in->heur, in, &h)) != BML_OK ||
+                (rc = bml__tune_fitness(R, &e->ind, in, &ev_rate)) != BML_OK)
+                return rc;
+        } else {
+            /* side by side: warm both, then alternate */
+            size_t nh = in->heur.batch_size < in->n ? in->heur.batch_size : in->n;
+            size_t ne = e->ind.batch_size < in->n ? e->ind.batch_size : in->n;
+            if ((rc = bml__tune_call(R, &in->heur, in, nh, NULL)) != BML_OK ||
+                (rc = bml__tune_call(R, &e->ind, in, ne, NULL)) != BML_OK)
+                return rc;
+            for (r = 0; r < R->t->repeats; r++) {
+                if ((rc = bml__tune_call(R, &in->heur, in, in->n, &th[r])) != BML_OK ||
+                    (rc = bml__tune_call(R, &e->ind, in, in->n, &te[r])) != BML_OK)
+                    return rc;
+            }
+            h = (double)in->n / bml__tune_median(th, (size_t)R->t->repeats);
+            ev_rate = (double)in->n / bml__tune_median(te, (size_t)R->t->repeats);
+        }
+        in->heur_rate = h;
+        e->rate = ev_rate;
+        e->guarded = 1;
+        c->has_guard = 1;
+        c->guard_h = h;
+        c->guard_e = ev_rate;
+        /* the heuristic's member takes the guard's figure (re-entering the
+           front if it had been dropped and is not dominated) */
+        hi = -1;
+        for (i = 0; i < c->nfront; i++)
+            if (bml__tune_same_ind(&c->front[i].ind, &in->heur)) hi = (int)i;
+        if (hi >= 0) {
+            c->front[hi].rate = h;
+            c->front[hi].guarded = 1;
+        } else {
+            size_t save_elite_gen = R->t->generations;
+            bml__tune_insert(c, &in->heur, h, in->heur_peak, 1, save_elite_gen);
+            for (i = 0; i < c->nfront; i++)
+                if (bml__tune_same_ind(&c->front[i].ind, &in->heur)) c->front[i].guarded = 1;
+        }
+        bml__tune_set_elite_argmax(c);
+        c->guard_kept_elite = !bml__tune_same_ind(&c->front[c->elite].ind, &in->heur);
+        memset(&ev, 0, sizeof ev);
+        ev.kind = BML_TUNE_EV_GUARD;
+        ev.generation = R->t->generations;
+        ev.cell = (int)ci;
+        ev.ind = c->front[c->elite].ind;
+        ev.items_per_s = ev_rate;
+        ev.heuristic_items_per_s = h;
+        ev.outcome = c->guard_kept_elite ? "elite" : "heuristic";
+        R->done++;
+        bml__tune_emit(R, &ev);
+    }
+    /* still an unguarded elite after three rounds: the best guarded member */
+    if (!c->front[c->elite].guarded && !bml__tune_same_ind(&c->front[c->elite].ind, &in->heur)) {
+        size_t i, best = c->elite;
+        int found = 0;
+        for (i = 0; i < c->nfront; i++)
+            if (c->front[i].guarded && (!found || c->front[i].rate > c->front[best].rate)) { best = i; found = 1; }
+        c->elite = best;
+    }
+    return BML_OK;
+}
+
+/* --- the run ------------------------------------------------------------ */
+
+static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
+    bml_model *m0 = NULL;
+    bml_model_desc md;
+    bml_status rc;
+    FILE *f;
+    size_t ci, test_size = d->test_size ? d->test_size : 256, l2, l3;
+    int repeats = d->repeats ? d->repeats : 3, fit = d->fitness_fn ? BML__FIT_CUSTOM : (int)d->fitness, i;
+    memset(&md, 0, sizeof md);
+    md.path = d->model_path;
+    md.threads = 1;
+    md.no_tokenizer = 1;
+    if ((rc = bml_model_load(&md, &m0)) != BML_OK) return rc;
+    R->cfg = m0->cfg;
+    R->models[1] = m0;
+    R->threads_max = d->threads_max ? d->threads_max : bml__ncpu();
+    for (i = 1; i <= R->threads_max && R->nthreads_opts < 15; i *= 2) R->thread_opts[R->nthreads_opts++] = i;
+    if (R->thread_opts[R->nthreads_opts - 1] != R->threads_max) R->thread_opts[R->nthreads_opts++] = R->threads_max;
+    f = d->fresh ? NULL : fopen(d->archive_path, "rb");
+    if (f) {
+        fclose(f);
+        if ((rc = bml_tuning_load(d->archive_path, &R->t)) != BML_OK) return rc;
+        if (!bml__tune_shape_ok(R->t, &R->cfg))
+            return bml__fail(BML_ERR_INVALID_ARG,
+                             "%s: tuned for a model with hidden %d, layers %d, heads %d, intermediate %d, vocab %d, "
+                             "max_seq_len %d; %s has %d, %d, %d, %d, %d, %d (use another --archive, or --fresh)",
+                             d->archive_path, R->t->hidden, R->t->layers, R->t->heads, R->t->intermediate,
+                             R->t->vocab, R->t->max_seq_len, d->model_path, R->cfg.hidden, R->cfg.layers,
+                             R->cfg.heads, R->cfg.intermediate, R->cfg.vocab, R->cfg.max_seq_len);
+        if (R->t->fitness != fit)
+            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with fitness \"%s\", this run uses \"%s\"",
+                             d->archive_path, bml__tune_fit_names[R->t->fitness], bml__tune_fit_names[fit]);
+        if (d->test_size && d->test_size != R->t->test_size)
+            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with test size %zu, this run asks for %zu (fitness "
+                             "would not compare)", d->archive_path, R->t->test_size, d->test_size);
+        if (d->memory_budget && d->memory_budget != R->t->memory_budget)
+            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with memory budget %zu bytes, this run asks for %zu",
+                             d->archive_path, R->t->memory_budget, d->memory_budget);
+        if (d->repeats) R->t->repeats = d->repeats;
+        if (d->seed) R->t->seed = d->seed;
+    } else {
+        R->t = (bml_tuning *)bml__calloc(1, sizeof *R->t);
+        if (!R->t) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        bml__tune_default_grid(R->t);
+        R->t->cells = (bml__tune_cell *)bml__calloc(bml__tune_ncells(R->t), sizeof(bml__tune_cell));
+        if (!R->t->cells) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        R->t->hidden = R->cfg.hidden;
+        R->t->layers = R->cfg.layers;
+        R->t->heads = R->cfg.heads;
+        R->t->intermediate = R->cfg.intermediate;
+        R->t->vocab = R->cfg.vocab;
+        R->t->max_seq_len = R->cfg.max_seq_len;
+        R->t->seed = d->seed ? d->seed : 1;
+        R->t->test_size = test_size;
+        R->t->repeats = repeats;
+        R->t->memory_budget = d->memory_budget;
+        R->t->fitness = fit;
+    }
+    if (R->t->repeats > 1000) return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: repeats must be 1..1000");
+    bml_cache_sizes(&l2, &l3);
+    R->t->cpus = (size_t)bml__ncpu();
+    R->t->l2 = l2;
+    R->t->l3 = l3;
+    R->in = (bml__tune_input *)bml__calloc(bml__tune_ncells(R->t), sizeof(bml__tune_input));
+    R->active = (size_t *)bml__calloc(bml__tune_ncells(R->t), sizeof(size_t));
+    R->out_rows = R->t->test_size;
+    R->out = (float *)bml__calloc(R->out_rows * (size_t)R->cfg.hidden, sizeof(float));
+    if (!R->in || !R->active || !R->out) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (ci = 0; ci < bml__tune_ncells(R->t); ci++) {
+        double len, spread;
+        size_t items;
+        bml__tune_cell_centre(R->t, ci, &len, &spread, &items);
+        if (d->max_mean_len > 0 && len > d->max_mean_len) continue;
+        if (d->max_items && items > d->max_items) continue;
+        R->active[R->nactive++] = ci;
+    }
+    if (!R->nactive)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: no cell of the grid is within max_mean_len %g / max_items %zu",
+                         d->max_mean_len, d->max_items);
+    return BML_OK;
+}
+
+static void bml__tune_teardown(bml__tune_run *R) {
+    size_t i;
+    for (i = 0; i < sizeof R->models / sizeof R->models[0]; i++) bml_model_free(R->models[i]);
+    if (R->in && R->t)
+        for (i = 0; i < bml__tune_ncells(R->t); i++) {
+            BML_FREE(R->in[i].lens);
+            BML_FREE(R->in[i].ids);
+            BML_FREE(R->in[i].items);
+            bml__tune_lens_free(&R->in[i].v);
+        }
+    BML_FREE(R->in);
+    BML_FREE(R->active);
+    BML_FREE(R->out);
+    BML_FREE(R->log);
+    bml_tuning_free(R->t);
+}
+
+static bml_status bml__tune_main(bml__tune_run *R) {
+    const bml_tune_desc *d = R->d;
+    size_t G = d->generations ? d->generations : 10, K = d->offspring ? d->offspring : 8;
+    size_t every = d->save_every ? d->save_every : 1, i, g, seeds = 0;
+    bml_status rc;
+    for (i = 0; i < R->nactive; i++) seeds += !R->t->cells[R->active[i]].filled;
+    R->gen_from = R->t->generations;
+    R->gen_to = R->gen_from + G;
+    R->total = seeds + G * K + (d->no_guard ? 0 : R->nactive);
+    R->t0 = bml_now_ns();
+    /* seeding: the heuristic's individual in every searched cell still empty */
+    for (i = 0; i < R->nactive; i++) {
+        size_t ci = R->active[i];
+        bml__tune_input *in;
+        if (R->t->cells[ci].filled) continue;
+        if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+        if ((rc = bml__tune_evaluate(R, ci, &in->heur, "heuristic", -1, R->t->generations, 1)) != BML_OK) return rc;
+    }
+    for (g = R->gen_from + 1; g <= R->gen_to; g++) {
+        size_t k;
+        bml_tune_event ev;
+        double gain = 0;
+        size_t ngain = 0;
+        for (k = 0; k < K; k++) {
+            uint64_t rng = bml__tune_stream(R->t->seed, g, k);
+            size_t ci = R->active[bml__tune_below(&rng, R->nactive)];
+            bml__tune_cell *c = &R->t->cells[ci];
+            double r = bml__tune_unif(&rng);
+            const char *parent;
+            bml_tune_individual x;
+            bml__tune_input *in;
+            if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+            if (r < 0.6) {
+                parent = "elite";
+                x = c->front[c->elite].ind;
+            } else if (r < 0.8) {
+                parent = "front";
+                x = c->front[bml__tune_below(&rng, c->nfront)].ind;
+            } else {
+                size_t o = R->active[bml__tune_below(&rng, R->nactive)];
+                parent = "migrant";
+                x = R->t->cells[o].front[R->t->cells[o].elite].ind;
+            }
+            bml__tune_mutate(R, in, &x, &rng);
+            if ((rc = bml__tune_evaluate(R, ci, &x, parent, (int)k, g, 0)) != BML_OK) return rc;
+        }
+        R->t->generations = g;
+        for (i = 0; i < R->nactive; i++) {
+            bml__tune_cell *c = &R->t->cells[R->active[i]];
+            bml__tune_input *in = &R->in[R->active[i]];
+            if (c->filled && in->heur_rate > 0) { gain += c->front[c->elite].rate / in->heur_rate; ngain++; }
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.kind = BML_TUNE_EV_GENERATION;
+        ev.generation = g;
+        ev.cell = -1;
+        ev.best_gain = ngain ? gain / (double)ngain : 0;
+        bml__tune_emit(R, &ev);
+        if ((g - R->gen_from) % every == 0 && g != R->gen_to && (rc = bml__tune_save_all(R)) != BML_OK) return rc;
+    }
+    if (!d->no_guard) {
+        for (i = 0; i < R->nactive; i++) {
+            size_t ci = R->active[i];
+            bml__tune_cell *c = &R->t->cells[ci];
+            size_t j;
+            bml__tune_input *in;
+            if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
+            for (j = 0; j < c->nfront; j++) c->front[j].guarded = 0;
+            if (bml__tune_same_ind(&c->front[c->elite].ind, &in->heur)) { c->has_guard = 0; R->done++; continue; }
+            if ((rc = bml__tune_guard_cell(R, ci)) != BML_OK) return rc;
+        }
+    }
+    R->complete = 1;
+    R->total = R->done;
+    return bml__tune_save_all(R);
+}
+
+BMLDEF bml_status bml_tune(const bml_tune_desc *desc) {
+    bml__tune_run R;
+    bml_status rc;
+    if (!desc || !desc->model_path || !desc->archive_path)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc, desc.model_path and desc.archive_path are required");
+    if (desc->fitness != BML_TUNE_TIME && desc->fitness != BML_TUNE_COST)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.fitness must be BML_TUNE_TIME or BML_TUNE_COST");
+    if (desc->repeats < 0 || desc->repeats > 1000)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.repeats must be 0..1000 (got %d)", desc->repeats);
+    if (desc->threads_max < 0 || desc->threads_max > 256)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.threads_max must be 0..256 (got %d)", desc->threads_max);
+    if (desc->test_size > ((size_t)1 << 20))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.test_size must be at most 1048576");
+    memset(&R, 0, sizeof R);
+    R.d = desc;
+    R.model_path = desc->model_path;
+    rc = bml__tune_setup(&R, desc);
+    if (rc == BML_OK) rc = bml__tune_main(&R);
+    bml__tune_teardown(&R);
+    return rc;
+}
+
+/* ======================================================================
+   >>opencl  OpenCL device path
+   ====================================================================== */
+
+#ifdef BATCHML_OPENCL
+/* ======================================================================
+   OpenCL device path (same packed batches, same results)
+   ====================================================================== */
+/* The OpenCL device path (compiled under BATCHML_OPENCL, after the CPU
+   forward and backward passes).
+
+   The same job as the CPU path on an OpenCL device: the packed batch
+   (tokens of all sequences one after another, no padding), the same
+   layers, the same math, own kernels:
+     bml_gemm        Y = X W^T + b (or X W, += for the backward), tiled in
+                     local memory (GPUs), with the bias, GELU, GELU' and
+                     residual accumulation fused into its epilogue
+     bml_gemm_vec    the same on CPU devices (PoCL): 8 rows x 16 columns of
+                     float16 registers per work-item, weights pre-transposed
+                     for the forward (PoCL runs the tiled kernel ~5x slower)
+     bml_embed_ln    x = LN0(alpha word[id] + pos[p] + type[0]), per token
+     bml_add_ln      x = LN(x + y), per token (keeps xhat, 1/std for grads)
+     bml_attn        softmax(q k^T / sqrt d) v per (head, token) on its own
+                     sequence (keeps P)
+     bml_pool        mean / cls / max / mean_sqrt_len + L2 normalize, per sequence
+     backward: bml_pool_bwd, bml_ln_bwd, bml_attn_bwd_q, bml_attn_bwd_kv and
+     the GEMMs (input gradients only, as bml__backward)
+   Q, K and V are one GEMM with the three weights stacked ([3H, H]), so the
+   backward's dq Wq + dk Wk + dv Wv is one GEMM too.
+
+   Batch independence: every kernel computes each output element from its
+   own row (token, sequence, (head, token)) with a fixed operation order
+   (the GEMM accumulates k = 0..K-1 in order, reductions use a fixed tree
+   over a fixed work-group size), so results never depend on which batch a
+   sequence is in or where: batched == one at a time, bitwise, in every
+   mode (m->deterministic needs nothing more on the device).
+
+   State: one bml__cldev per device and process (context, program: the
+   kernels compiled once), one bml__cl per model (queue, kernels, weights,
+   per-batch buffers that grow geometrically). */
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#ifndef CL_USE_DEPRECATED_OPENCL_1_2_APIS
+#define CL_USE_DEPRECATED_OPENCL_1_2_APIS /* clCreateCommandQueue, for 1.2 devices */
+#endif
+#ifdef __APPLE__
+#include <OpenCL/opencl.h>
+#else
+#include <CL/cl.h>
+#endif
+
+/* The kernels' OpenCL C sources (in the appendix, >>tables). */
+static const char *const *bml__cl_sources(size_t *n);
+
+enum {
+    BML__K_EMBED_LN, BML__K_ADD_LN, BML__K_LN_BWD, BML__K_GEMM, BML__K_ATTN, BML__K_ATTN_BWD_Q, BML__K_ATTN_BWD_KV,
+    BML__K_POOL, BML__K_POOL_BWD, BML__K_GEMM_VEC, BML__K_COUNT
+};
+static const char *const bml__cl_knames[BML__K_COUNT] = {
+    "bml_embed_ln", "bml_add_ln", "bml_ln_bwd", "bml_gemm", "bml_attn", "bml_attn_bwd_q", "bml_attn_bwd_kv",
+    "bml_pool", "bml_pool_bwd", "bml_gemm_vec"};
+
+/* ----------------------------------------------------------------------
+   Errors
+   ---------------------------------------------------------------------- */
+
+static const char *bml__cl_errname(cl_int e) {
+    switch (e) {
+#define BML__E(x) case x: return #x;
+    BML__E(CL_SUCCESS) BML__E(CL_DEVICE_NOT_FOUND) BML__E(CL_DEVICE_NOT_AVAILABLE) BML__E(CL_COMPILER_NOT_AVAILABLE)
+    BML__E(CL_MEM_OBJECT_ALLOCATION_FAILURE) BML__E(CL_OUT_OF_RESOURCES) BML__E(CL_OUT_OF_HOST_MEMORY)
+    BML__E(CL_PROFILING_INFO_NOT_AVAILABLE) BML__E(CL_MEM_COPY_OVERLAP) BML__E(CL_IMAGE_FORMAT_MISMATCH)
+    BML__E(CL_IMAGE_FORMAT_NOT_SUPPORTED) BML__E(CL_BUILD_PROGRAM_FAILURE) BML__E(CL_MAP_FAILURE)
+    BML__E(CL_MISALIGNED_SUB_BUFFER_OFFSET) BML__E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
+    BML__E(CL_COMPILE_PROGRAM_FAILURE) BML__E(CL_LINKER_NOT_AVAILABLE) BML__E(CL_LINK_PROGRAM_FAILURE)
+    BML__E(CL_DEVICE_PARTITION_FAILED) BML__E(CL_KERNEL_ARG_INFO_NOT_AVAILABLE)
+    BML__E(CL_INVALID_VALUE) BML__E(CL_INVALID_DEVICE_TYPE) BML__E(CL_INVALID_PLATFORM) BML__E(CL_INVALID_DEVICE)
+    BML__E(CL_INVALID_CONTEXT) BML__E(CL_INVALID_QUEUE_PROPERTIES) BML__E(CL_INVALID_COMMAND_QUEUE)
+    BML__E(CL_INVALID_HOST_PTR) BML__E(CL_INVALID_MEM_OBJECT) BML__E(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR)
+    BML__E(CL_INVALID_IMAGE_SIZE) BML__E(CL_INVALID_SAMPLER) BML__E(CL_INVALID_BINARY) BML__E(CL_INVALID_BUILD_OPTIONS)
+    BML__E(CL_INVALID_PROGRAM) BML__E(CL_INVALID_PROGRAM_EXECUTABLE) BML__E(CL_INVALID_KERNEL_NAME)
+    BML__E(CL_INVALID_KERNEL_DEFINITION) BML__E(CL_INVALID_KERNEL) BML__E(CL_INVALID_ARG_INDEX)
+    BML__E(CL_INVALID_ARG_VALUE) BML__E(CL_INVALID_ARG_SIZE) BML__E(CL_INVALID_KERNEL_ARGS)
+    BML__E(CL_INVALID_WORK_DIMENSION) BML__E(CL_INVALID_WORK_GROUP_SIZE) BML__E(CL_INVALID_WORK_ITEM_SIZE)
+    BML__E(CL_INVALID_GLOBAL_OFFSET) BML__E(CL_INVALID_EVENT_WAIT_LIST) BML__E(CL_INVALID_EVENT)
+    BML__E(CL_INVALID_OPERATION) BML__E(CL_INVALID_GL_OBJECT) BML__E(CL_INVALID_BUFFER_SIZE)
+    BML__E(CL_INVALID_MIP_LEVEL) BML__E(CL_INVALID_GLOBAL_WORK_SIZE) BML__E(CL_INVALID_PROPERTY)
+    BML__E(CL_INVALID_IMAGE_DESCRIPTOR) BML__E(CL_INVALID_COMPILER_OPTIONS) BML__E(CL_INVALID_LINKER_OPTIONS)
+    BML__E(CL_INVALID_DEVICE_PARTITION_COUNT)
+#undef BML__E
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
+    default: return "CL_UNKNOWN_ERROR";
+    }
+}
+
+/* One OpenCL device of this process: its context and compiled program. */
+typedef struct bml__cldev {
+    struct bml__cldev *next;
+    cl_platform_id plat;
+    cl_device_id dev;
+    cl_context ctx;
+    cl_program prog;
+    char opts[512];         /* the build options it was compiled with      */
+    char extra[256];        /* BATCHML_OPENCL_BUILD_OPTIONS then            */
+    char label[320];        /* "opencl:P:D 'NAME' (PLATFORM)"              */
+    char desc[320];         /* "opencl:P:D NAME (PLATFORM)"                */
+    int rw, rts, wpt, tk;   /* kernel shape constants                      */
+    cl_ulong global_mem, max_alloc;
+} bml__cldev;
+
+static bml__cldev *bml__cl_devs;                 /* never freed: the cache */
+static pthread_mutex_t bml__cl_lock = PTHREAD_MUTEX_INITIALIZER;
+static int bml__cl_fallback_said;
+
+typedef struct bml__clbuf { cl_mem mem; size_t cap; } bml__clbuf; /* cap in bytes */
+
+/* One layer's weights as stored ([out, in]; Q, K, V stacked), and for the
+   vec GEMM (CPU devices) the forward's transposed copies ([in, out]). */
+typedef struct bml__cllayer {
+    cl_mem wqkv, bqkv, wo, bo, ln1_g, ln1_b, w1, b1, w2, b2, ln2_g, ln2_b;
+    cl_mem wqkv_t, wo_t, w1_t, w2_t;
+} bml__cllayer;
+
+/* What one layer's backward needs, kept on the device in grad mode. */
+typedef struct bml__clsave { bml__clbuf qkv, P, xhat1, rstd1, u, xhat2, rstd2; } bml__clsave;
+
+typedef struct bml__cl {
+    bml__cldev *d;
+    cl_command_queue q;
+    cl_kernel k[BML__K_COUNT];
+    int is_auto;
+    int vec;                        /* GEMMs by bml_gemm_vec (CPU devices)  */
+    size_t mem_used, mem_limit;     /* bytes of device memory held / allowed */
+    cl_mem word, pos, type, ln0_g, ln0_b;
+    bml__cllayer *layer;
+    /* per batch */
+    bml__clbuf meta, poff, alpha, x, qkv, ctx, tmp, ffn, P, out, pooled, de, dx, xhat0, rstd0;
+    bml__clsave *save;
+    int *hmeta;                     /* host staging                        */
+    cl_long *hpoff;
+    size_t hcap_meta, hcap_poff;
+    int grad_ready;                 /* the last forward kept what backward needs */
+    int prof;                       /* BATCHML_OPENCL_PROFILE: time each kernel */
+    double prof_ns[BML__K_COUNT], gemm_flops;
+    size_t prof_n[BML__K_COUNT];
+} bml__cl;
+
+/* An error naming the device and the OpenCL error. */
+static bml_status bml__cl_err(const bml__cldev *d, cl_int e, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static bml_status bml__cl_err(const bml__cldev *d, cl_int e, const char *fmt, ...) {
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (e == CL_SUCCESS) return bml__fail(BML_ERR_DEVICE, "OpenCL device %s: %s", d ? d->label : "?", what);
+    return bml__fail(BML_ERR_DEVICE, "OpenCL device %s: %s: %s (%d)", d ? d->label : "?", what, bml__cl_errname(e), (int)e);
+}
+
+/* ----------------------------------------------------------------------
+   Platforms and devices
+   ---------------------------------------------------------------------- */
+
+#define BML__CL_MAXP 16
+#define BML__CL_MAXD 64
+
+/* Every platform (none is not an error: the ICD loader's
+   CL_PLATFORM_NOT_FOUND_KHR gives *np = 0). */
+static cl_int bml__cl_platforms(cl_platform_id *plats, cl_uint *np) {
+    cl_int e = clGetPlatformIDs(BML__CL_MAXP, plats, np);
+    if (e == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: the ICD loader found none */) { *np = 0; return CL_SUCCESS; }
+    if (e != CL_SUCCESS) *np = 0;
+    if (*np > BML__CL_MAXP) *np = BML__CL_MAXP;
+    return e;
+}
+
+static cl_uint bml__cl_devices(cl_platform_id p, cl_device_id *devs) {
+    cl_uint nd = 0;
+    if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, BML__CL_MAXD, devs, &nd) != CL_SUCCESS) return 0;
+    return nd > BML__CL_MAXD ? BML__CL_MAXD : nd;
+}
+
+/* A string property, cut to fit (the call fails outright on a short buffer). */
+static void bml__cl_str(cl_platform_id p, cl_device_id dv, cl_uint what, char *out, size_t cap) {
+    char buf[1024];
+    size_t n = 0;
+    cl_int e = p ? clGetPlatformInfo(p, what, sizeof buf - 1, buf, &n) : clGetDeviceInfo(dv, what, sizeof buf - 1, buf, &n);
+    if (e != CL_SUCCESS) n = 0;
+    buf[n < sizeof buf ? n : sizeof buf - 1] = 0;
+    n = strlen(buf);
+    while (n && buf[n - 1] == ' ') buf[--n] = 0;
+    snprintf(out, cap, "%s", buf);
+}
+
+static void bml__cl_info(cl_platform_id p, cl_device_id dv, int pi, int di, bml_device_info *o) {
+    cl_device_type t = 0;
+    cl_ulong u = 0;
+    cl_uint cu = 0;
+    memset(o, 0, sizeof *o);
+    snprintf(o->id, sizeof o->id, "opencl:%d:%d", pi, di);
+    o->platform = pi;
+    o->device = di;
+    bml__cl_str(NULL, dv, CL_DEVICE_NAME, o->name, sizeof o->name);
+    bml__cl_str(p, NULL, CL_PLATFORM_NAME, o->platform_name, sizeof o->platform_name);
+    bml__cl_str(NULL, dv, CL_DEVICE_VENDOR, o->vendor, sizeof o->vendor);
+    bml__cl_str(NULL, dv, CL_DEVICE_VERSION, o->version, sizeof o->version);
+    clGetDeviceInfo(dv, CL_DEVICE_TYPE, sizeof t, &t, NULL);
+    snprintf(o->type, sizeof o->type, "%s", (t & CL_DEVICE_TYPE_GPU) ? "GPU" : (t & CL_DEVICE_TYPE_CPU) ? "CPU"
+                                            : (t & CL_DEVICE_TYPE_ACCELERATOR) ? "accelerator" : "other");
+    if (clGetDeviceInfo(dv, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof u, &u, NULL) == CL_SUCCESS) o->global_mem = u;
+    if (clGetDeviceInfo(dv, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof u, &u, NULL) == CL_SUCCESS) o->max_alloc = u;
+    if (clGetDeviceInfo(dv, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL) == CL_SUCCESS) o->compute_units = (int)cu;
+}
+
+BMLDEF int bml_device_list(bml_device_info *out, int cap) {
+    cl_platform_id plats[BML__CL_MAXP];
+    cl_device_id devs[BML__CL_MAXD];
+    cl_uint np = 0, pi, di, nd;
+    int n = 0;
+    if (bml__cl_platforms(plats, &np) != CL_SUCCESS) return 0;
+    for (pi = 0; pi < np; pi++) {
+        nd = bml__cl_devices(plats[pi], devs);
+        for (di = 0; di < nd; di++, n++)
+            if (out && n < cap) bml__cl_info(plats[pi], devs[di], (int)pi, (int)di, &out[n]);
+    }
+    return n;
+}
+
+/* Append to a snprintf-style buffer. */
+static void bml__cl_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static void bml__cl_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(*len < cap ? buf + *len : NULL, *len < cap ? cap - *len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) *len += (size_t)n;
+}
+
+BMLDEF size_t bml_device_list_text(char *buf, size_t cap) {
+    cl_platform_id plats[BML__CL_MAXP];
+    cl_uint np = 0;
+    cl_int e;
+    bml_device_info info[BML__CL_MAXD];
+    int n, i, gpu = -1;
+    size_t len = 0;
+    if (buf && cap) buf[0] = 0;
+    if (!buf) cap = 0;
+    bml__cl_cat(buf, cap, &len, "cpu          the CPU path (%s)\n", bml_blas_info());
+    e = bml__cl_platforms(plats, &np);
+    if (e != CL_SUCCESS || np == 0) {
+        bml__cl_cat(buf, cap, &len, "no OpenCL platform (clGetPlatformIDs: %s; is an ICD installed in /etc/OpenCL/vendors?)\n",
+                    e != CL_SUCCESS ? bml__cl_errname(e) : "CL_PLATFORM_NOT_FOUND_KHR");
+        bml__cl_cat(buf, cap, &len, "auto      -> cpu\n");
+        return len;
+    }
+    n = bml_device_list(info, BML__CL_MAXD);
+    if (n > BML__CL_MAXD) n = BML__CL_MAXD;
+    for (i = 0; i < n; i++) {
+        const bml_device_info *d = &info[i];
+        bml__cl_cat(buf, cap, &len, "%-12s %-4s %s  [%s; %s; %d compute units; %.1f GiB, max buffer %.1f GiB]\n", d->id,
+                    d->type, d->name, d->platform_name, d->version, d->compute_units, (double)d->global_mem / 1073741824.0,
+                    (double)d->max_alloc / 1073741824.0);
+        if (gpu < 0 && !strcmp(d->type, "GPU")) gpu = i;
+    }
+    if (n == 0) bml__cl_cat(buf, cap, &len, "no OpenCL device (%u platform%s, none with a device)\n", np, np == 1 ? "" : "s");
+    if (gpu >= 0) bml__cl_cat(buf, cap, &len, "auto      -> %s\n", info[gpu].id);
+    else bml__cl_cat(buf, cap, &len, "auto      -> cpu (no OpenCL GPU)\n");
+    return len;
+}
+
+BMLDEF const char *bml_model_device(const bml_model *m) {
+    const bml__cl *c = m ? (const bml__cl *)m->cl : NULL;
+    return c ? c->d->desc : "cpu";
+}
+
+/* ----------------------------------------------------------------------
+   The per-device cache: context and program, built once
+   ---------------------------------------------------------------------- */
+
+static bml_status bml__cl_build(bml__cldev *d, const char *extra, int quiet) {
+    cl_int e;
+    size_t sz = 0;
+    size_t nsrc;
+    const char *const *src = bml__cl_sources(&nsrc);
+    snprintf(d->opts, sizeof d->opts, "-DBML_RW=%d -DBML_RTS=%d -DBML_WPT=%d -DBML_TK=%d%s%s", d->rw, d->rts, d->wpt,
+             d->tk, extra && extra[0] ? " " : "", extra ? extra : "");
+    d->prog = clCreateProgramWithSource(d->ctx, (cl_uint)nsrc, (const char **)src, NULL, &e);
+    if (e != CL_SUCCESS) return bml__cl_err(d, e, "clCreateProgramWithSource");
+    e = clBuildProgram(d->prog, 1, &d->dev, d->opts, NULL, NULL);
+    if (e != CL_SUCCESS) {
+        char *log = NULL, first[200];
+        size_t i;
+        first[0] = 0;
+        if (clGetProgramBuildInfo(d->prog, d->dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &sz) == CL_SUCCESS && sz > 1 &&
+            (log = (char *)BML_MALLOC(sz + 1)) != NULL &&
+            clGetProgramBuildInfo(d->prog, d->dev, CL_PROGRAM_BUILD_LOG, sz, log, NULL) == CL_SUCCESS) {
+            log[sz] = 0;
+            bml__log(quiet ? BML_LOG_DEBUG : BML_LOG_ERROR, "OpenCL device %s: build log (options '%s'):\n%s", d->label, d->opts, log);
+            for (i = 0; log[i] && i + 1 < sizeof first; i++) first[i] = log[i] == '\n' ? ' ' : log[i];
+            first[i] = 0;
+        }
+        BML_FREE(log);
+        clReleaseProgram(d->prog);
+        d->prog = NULL;
+        return bml__cl_err(d, e, "building the kernels failed (options '%s')%s%s", d->opts, first[0] ? ": " : "", first);
+    }
+    return BML_OK;
+}
+
+/* The cached device entry for (platform P, device D), created and built on
+   first use. Called with bml__cl_lock held. */
+static bml_status bml__cl_dev_get(cl_platform_id plat, cl_device_id dev, int pi, int di, int quiet, bml__cldev **out) {
+    bml__cldev *d;
+    bml_device_info info;
+    const char *extra = getenv("BATCHML_OPENCL_BUILD_OPTIONS");
+    cl_int e;
+    size_t maxwg = 0, lmem = 0;
+    cl_ulong lm = 0;
+    cl_context_properties props[3];
+    bml_status rc;
+    if (!extra) extra = "";
+    for (d = bml__cl_devs; d; d = d->next)
+        if (d->dev == dev && !strcmp(d->extra, extra)) {
+            *out = d;
+            return BML_OK;
+        }
+    d = (bml__cldev *)bml__calloc(1, sizeof *d);
+    if (!d) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    d->plat = plat;
+    d->dev = dev;
+    snprintf(d->extra, sizeof d->extra, "%s", extra);
+    bml__cl_info(plat, dev, pi, di, &info);
+    snprintf(d->label, sizeof d->label, "%s '%s' (%s)", info.id, info.name, info.platform_name);
+    snprintf(d->desc, sizeof d->desc, "%s %s (%s)", info.id, info.name, info.platform_name);
+    d->global_mem = info.global_mem;
+    d->max_alloc = info.max_alloc;
+    clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof maxwg, &maxwg, NULL);
+    if (clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof lm, &lm, NULL) == CL_SUCCESS) lmem = (size_t)lm;
+    d->rw = 64;
+    while (d->rw > 1 && (size_t)d->rw > maxwg) d->rw /= 2;
+    d->tk = 16;
+    d->wpt = 4;
+    d->rts = 16;
+    /* 2 tiles of TK x (RTS WPT + 1) floats in local memory, RTS^2 work-items */
+    while (d->rts > 2 && ((size_t)d->rts * d->rts > maxwg || 2 * (size_t)d->tk * (d->rts * d->wpt + 1) * 4 > lmem))
+        d->rts /= 2;
+    props[0] = CL_CONTEXT_PLATFORM;
+    props[1] = (cl_context_properties)plat;
+    props[2] = 0;
+    d->ctx = clCreateContext(props, 1, &dev, NULL, NULL, &e);
+    if (e != CL_SUCCESS) {
+        rc = bml__cl_err(d, e, "clCreateContext");
+        BML_FREE(d);
+        return rc;
+    }
+    if ((rc = bml__cl_build(d, extra, quiet)) != BML_OK) {
+        clReleaseContext(d->ctx);
+        BML_FREE(d);
+        return rc;
+    }
+    d->next = bml__cl_devs;
+    bml__cl_devs = d;
+    *out = d;
+    return BML_OK;
+}
+
+/* ----------------------------------------------------------------------
+   Buffers
+   ---------------------------------------------------------------------- */
+
+static void bml__cl_release(bml__cl *c, bml__clbuf *b) {
+    if (b->mem) {
+        clReleaseMemObject(b->mem);
+        c->mem_used -= b->cap;
+    }
+    b->mem = NULL;
+    b->cap = 0;
+}
+
+static bml_status bml__cl_alloc(bml__cl *c, cl_mem *mem, size_t bytes, const void *host, const char *what) {
+    cl_int e;
+    if (bytes == 0) bytes = 4;
+    if (bytes > c->d->max_alloc)
+        return bml__cl_err(c->d, CL_MEM_OBJECT_ALLOCATION_FAILURE,
+                           "out of device memory: %s needs one %.1f MiB buffer, the device's largest is %.1f MiB "
+                           "(CL_DEVICE_MAX_MEM_ALLOC_SIZE)", what, (double)bytes / 1048576.0,
+                           (double)c->d->max_alloc / 1048576.0);
+    if (c->mem_used + bytes > c->mem_limit)
+        return bml__cl_err(c->d, CL_MEM_OBJECT_ALLOCATION_FAILURE,
+                           "out of device memory: %s needs %.3g MiB more, %.3g MiB in use of %.3g MiB%s", what,
+                           (double)bytes / 1048576.0, (double)c->mem_used / 1048576.0, (double)c->mem_limit / 1048576.0,
+                           getenv("BATCHML_OPENCL_MEM_LIMIT_MB") ? " (BATCHML_OPENCL_MEM_LIMIT_MB)" : "");
+    *mem = clCreateBuffer(c->d->ctx, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes, (void *)host, &e);
+    if (e != CL_SUCCESS) {
+        *mem = NULL;
+        return bml__cl_err(c->d, e, "clCreateBuffer %s (%.1f MiB)", what, (double)bytes / 1048576.0);
+    }
+    c->mem_used += bytes;
+    return BML_OK;
+}
+
+/* Make b hold at least `bytes`, growing by half again at least (contents
+   are not kept). */
+static bml_status bml__cl_need(bml__cl *c, bml__clbuf *b, size_t bytes, const char *what) {
+    size_t cap;
+    bml_status rc;
+    if (bytes == 0) bytes = 4;
+    if (b->mem && b->cap >= bytes) return BML_OK;
+    cap = b->cap + b->cap / 2;
+    if (cap < bytes) cap = bytes;
+    cap = (cap + 255) & ~(size_t)255;
+    bml__cl_release(c, b);
+    if (cap > c->d->max_alloc && bytes <= c->d->max_alloc) cap = bytes;
+    if ((rc = bml__cl_alloc(c, &b->mem, cap, NULL, what)) != BML_OK) {
+        /* the geometric growth may be what does not fit: try the exact size */
+        if (cap == bytes || bml__cl_alloc(c, &b->mem, bytes, NULL, what) != BML_OK) return rc;
+        cap = bytes;
+    }
+    b->cap = cap;
+    return BML_OK;
+}
+
+/* ----------------------------------------------------------------------
+   Model: queue, kernels, weights
+   ---------------------------------------------------------------------- */
+
+static void bml__cl_free(bml_model *m) {
+    bml__cl *c = (bml__cl *)m->cl;
+    int l, i;
+    if (!c) return;
+    if (c->q) clFinish(c->q);
+    if (c->prof) {
+        double tot = 0;
+        for (i = 0; i < BML__K_COUNT; i++) tot += c->prof_ns[i];
+        for (i = 0; i < BML__K_COUNT; i++)
+            if (c->prof_n[i])
+                bml__log(BML_LOG_INFO, "profile %-16s %6zu launches %9.1f ms %5.1f%%%s", bml__cl_knames[i], c->prof_n[i],
+                         c->prof_ns[i] / 1e6, 100.0 * c->prof_ns[i] / (tot > 0 ? tot : 1), "");
+        if (c->prof_ns[BML__K_GEMM] + c->prof_ns[BML__K_GEMM_VEC] > 0)
+            bml__log(BML_LOG_INFO, "profile GEMMs %.1f GFLOP/s",
+                     c->gemm_flops / (c->prof_ns[BML__K_GEMM] + c->prof_ns[BML__K_GEMM_VEC]));
+    }
+    for (i = 0; i < BML__K_COUNT; i++)
+        if (c->k[i]) clReleaseKernel(c->k[i]);
+#define BML__REL(x) do { if (x) clReleaseMemObject(x); } while (0)
+    BML__REL(c->word); BML__REL(c->pos); BML__REL(c->type); BML__REL(c->ln0_g); BML__REL(c->ln0_b);
+    if (c->layer)
+        for (l = 0; l < m->cfg.layers; l++) {
+            bml__cllayer *L = &c->layer[l];
+            BML__REL(L->wqkv); BML__REL(L->bqkv); BML__REL(L->wo); BML__REL(L->bo); BML__REL(L->ln1_g);
+            BML__REL(L->ln1_b); BML__REL(L->w1); BML__REL(L->b1); BML__REL(L->w2); BML__REL(L->b2);
+            BML__REL(L->ln2_g); BML__REL(L->ln2_b); BML__REL(L->wqkv_t); BML__REL(L->wo_t); BML__REL(L->w1_t);
+            BML__REL(L->w2_t);
+        }
+#undef BML__REL
+    bml__cl_release(c, &c->meta); bml__cl_release(c, &c->poff); bml__cl_release(c, &c->alpha);
+    bml__cl_release(c, &c->x); bml__cl_release(c, &c->qkv); bml__cl_release(c, &c->ctx);
+    bml__cl_release(c, &c->tmp); bml__cl_release(c, &c->ffn); bml__cl_release(c, &c->P);
+    bml__cl_release(c, &c->out); bml__cl_release(c, &c->pooled); bml__cl_release(c, &c->de);
+    bml__cl_release(c, &c->dx); bml__cl_release(c, &c->xhat0); bml__cl_release(c, &c->rstd0);
+    if (c->save)
+        for (l = 0; l < m->cfg.layers; l++) {
+            bml__clsave *s = &c->save[l];
+            bml__cl_release(c, &s->qkv); bml__cl_release(c, &s->P); bml__cl_release(c, &s->xhat1);
+            bml__cl_release(c, &s->rstd1); bml__cl_release(c, &s->u); bml__cl_release(c, &s->xhat2);
+            bml__cl_release(c, &s->rstd2);
+        }
+    if (c->q) clReleaseCommandQueue(c->q);
+    BML_FREE(c->layer);
+    BML_FREE(c->save);
+    BML_FREE(c->hmeta);
+    BML_FREE(c->hpoff);
+    BML_FREE(c);
+    m->cl = NULL;
+}
+
+/* Upload a weight (n floats); rows of several tensors may be stacked.
+   cols > 0: upload the transpose of the stacked [rows, cols] matrix. */
+static bml_status bml__cl_weight(bml__cl *c, cl_mem *mem, const float *const *parts, const size_t *n, int nparts,
+                                 size_t cols, const char *what) {
+    size_t total = 0, off = 0, r, k, rows;
+    int i;
+    float *tmp, *tr;
+    bml_status rc;
+    if (nparts == 1 && !cols) return bml__cl_alloc(c, mem, n[0] * sizeof(float), parts[0], what);
+    for (i = 0; i < nparts; i++) total += n[i];
+    tmp = (float *)BML_MALLOC(total * sizeof(float));
+    if (!tmp) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (i = 0; i < nparts; i++) {
+        memcpy(tmp + off, parts[i], n[i] * sizeof(float));
+        off += n[i];
+    }
+    if (cols) {
+        rows = total / cols;
+        tr = (float *)BML_MALLOC(total * sizeof(float));
+        if (!tr) { BML_FREE(tmp); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
+        for (r = 0; r < rows; r++)
+            for (k = 0; k < cols; k++) tr[k * rows + r] = tmp[r * cols + k];
+        BML_FREE(tmp);
+        tmp = tr;
+    }
+    rc = bml__cl_alloc(c, mem, total * sizeof(float), tmp, what);
+    BML_FREE(tmp);
+    return rc;
+}
+
+static bml_status bml__cl_upload(bml_model *m, bml__cl *c) {
+    const bml_config *cf = &m->cfg;
+    size_t H = (size_t)cf->hidden, I = (size_t)cf->intermediate, n[3];
+    const float *p[3];
+    char what[64];
+    int l;
+    bml_status rc;
+#define BML__UP1(dst, src, count, name)                                                    \
+    do {                                                                                   \
+        p[0] = (src);                                                                      \
+        n[0] = (count);                                                                    \
+        if ((rc = bml__cl_weight(c, &(dst), p, n, 1, 0, (name))) != BML_OK) return rc;      \
+    } while (0)
+    BML__UP1(c->word, m->word, (size_t)cf->vocab * H, "word embeddings");
+    BML__UP1(c->pos, m->pos, (size_t)cf->max_position * H, "position embeddings");
+    BML__UP1(c->type, m->type, H, "token type embeddings");
+    BML__UP1(c->ln0_g, m->ln0_g, H, "embedding LayerNorm");
+    BML__UP1(c->ln0_b, m->ln0_b, H, "embedding LayerNorm");
+    c->layer = (bml__cllayer *)bml__calloc((size_t)cf->layers, sizeof *c->layer);
+    c->save = (bml__clsave *)bml__calloc((size_t)cf->layers, sizeof *c->save);
+    if (!c->layer || !c->save) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    for (l = 0; l < cf->layers; l++) {
+        const bml__layer *L = &m->layer[l];
+        bml__cllayer *D = &c->layer[l];
+        snprintf(what, sizeof what, "layer %d weights", l);
+        p[0] = L->wq; p[1] = L->wk; p[2] = L->wv;
+        n[0] = n[1] = n[2] = H * H;
+        if ((rc = bml__cl_weight(c, &D->wqkv, p, n, 3, 0, what)) != BML_OK) return rc;
+        if (c->vec && (rc = bml__cl_weight(c, &D->wqkv_t, p, n, 3, H, what)) != BML_OK) return rc;
+        p[0] = L->bq; p[1] = L->bk; p[2] = L->bv;
+        n[0] = n[1] = n[2] = H;
+        if ((rc = bml__cl_weight(c, &D->bqkv, p, n, 3, 0, what)) != BML_OK) return rc;
+        if (c->vec) {
+            p[0] = L->wo; n[0] = H * H;
+            if ((rc = bml__cl_weight(c, &D->wo_t, p, n, 1, H, what)) != BML_OK) return rc;
+            p[0] = L->w1; n[0] = I * H;
+            if ((rc = bml__cl_weight(c, &D->w1_t, p, n, 1, H, what)) != BML_OK) return rc;
+            p[0] = L->w2; n[0] = H * I;
+            if ((rc = bml__cl_weight(c, &D->w2_t, p, n, 1, I, what)) != BML_OK) return rc;
+        }
+        BML__UP1(D->wo, L->wo, H * H, what);
+        BML__UP1(D->bo, L->bo, H, what);
+        BML__UP1(D->ln1_g, L->ln1_g, H, what);
+        BML__UP1(D->ln1_b, L->ln1_b, H, what);
+        BML__UP1(D->w1, L->w1, I * H, what);
+        BML__UP1(D->b1, L->b1, I, what);
+        BML__UP1(D->w2, L->w2, H * I, what);
+        BML__UP1(D->b2, L->b2, H, what);
+        BML__UP1(D->ln2_g, L->ln2_g, H, what);
+        BML__UP1(D->ln2_b, L->ln2_b, H, what);
+    }
+#undef BML__UP1
+    return BML_OK;
+}
+
+/* Open the device for a model: the cached program, a queue, the kernels,
+   the weights. */
+static bml_status bml__cl_open(bml_model *m, cl_platform_id plat, cl_device_id dev, int pi, int di, int is_auto) {
+    bml__cl *c;
+    bml__cldev *d = NULL;
+    bml_status rc;
+    cl_int e;
+    int i;
+    const char *lim = getenv("BATCHML_OPENCL_MEM_LIMIT_MB");
+    size_t wg = 0;
+    pthread_mutex_lock(&bml__cl_lock);
+    rc = bml__cl_dev_get(plat, dev, pi, di, is_auto, &d);
+    pthread_mutex_unlock(&bml__cl_lock);
+    if (rc != BML_OK) return rc;
+    c = (bml__cl *)bml__calloc(1, sizeof *c);
+    if (!c) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    c->d = d;
+    c->is_auto = is_auto;
+    c->mem_limit = (size_t)d->global_mem;
+    if (lim && lim[0]) {
+        char *end;
+        double mb = strtod(lim, &end);
+        if (end != lim && mb > 0) c->mem_limit = (size_t)(mb * 1048576.0);
+    }
+    {   /* the GEMM kernel: vec on CPU devices, tiled elsewhere; BATCHML_OPENCL_GEMM=tiled|vec forces one */
+        const char *g = getenv("BATCHML_OPENCL_GEMM");
+        cl_device_type t = 0;
+        clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof t, &t, NULL);
+        c->vec = (t & CL_DEVICE_TYPE_CPU) != 0;
+        if (g && !strcmp(g, "tiled")) c->vec = 0;
+        else if (g && !strcmp(g, "vec")) c->vec = 1;
+    }
+    m->cl = c;
+    {
+        const char *pv = getenv("BATCHML_OPENCL_PROFILE");
+        c->prof = pv && pv[0] && strcmp(pv, "0") != 0;
+    }
+    c->q = clCreateCommandQueue(d->ctx, d->dev, c->prof ? CL_QUEUE_PROFILING_ENABLE : 0, &e);
+    if (e != CL_SUCCESS) {
+        c->q = NULL;
+        return bml__cl_err(d, e, "clCreateCommandQueue");
+    }
+    for (i = 0; i < BML__K_COUNT; i++) {
+        c->k[i] = clCreateKernel(d->prog, bml__cl_knames[i], &e);
+        if (e != CL_SUCCESS) {
+            c->k[i] = NULL;
+            return bml__cl_err(d, e, "clCreateKernel %s", bml__cl_knames[i]);
+        }
+    }
+    e = clGetKernelWorkGroupInfo(c->k[BML__K_GEMM], d->dev, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+    if (e == CL_SUCCESS && wg < (size_t)d->rts * (size_t)d->rts)
+        return bml__cl_err(d, CL_INVALID_WORK_GROUP_SIZE, "bml_gemm runs at most %zu work-items a group, it needs %d",
+                           wg, d->rts * d->rts);
+    if ((rc = bml__cl_upload(m, c)) != BML_OK) return rc;
+    if ((e = clFinish(c->q)) != CL_SUCCESS) return bml__cl_err(d, e, "clFinish (weights)");
+    bml__log(BML_LOG_INFO, "device %s: %.1f MiB of weights uploaded", d->desc, (double)c->mem_used / 1048576.0);
+    return BML_OK;
+}
+
+static void bml__cl_fallback(const char *why) {
+    int first;
+    pthread_mutex_lock(&bml__cl_lock);
+    first = !bml__cl_fallback_said;
+    bml__cl_fallback_said = 1;
+    pthread_mutex_unlock(&bml__cl_lock);
+    bml__log(first ? BML_LOG_WARN : BML_LOG_DEBUG, "device auto: %s; using the CPU path", why);
+}
+
+static bml_status bml__cl_init(bml_model *m, const char *device) {
+    cl_platform_id plats[BML__CL_MAXP];
+    cl_device_id devs[BML__CL_MAXD];
+    cl_uint np = 0, nd, pi;
+    cl_int e;
+    int is_auto = !strcmp(device, "auto"), P = -1, D = -1, found = 0, gpi = -1, gdi = -1, api = -1, adi = -1;
+    cl_platform_id gp = NULL, ap = NULL;
+    cl_device_id gd = NULL, ad = NULL;
+    bml_status rc;
+    char tail;
+    if (!is_auto && strcmp(device, "opencl") &&
+        !(sscanf(device, "opencl:%d:%d%c", &P, &D, &tail) == 2 && P >= 0 && D >= 0))
+        return bml__fail(BML_ERR_INVALID_ARG, "device '%s': expected cpu, opencl, opencl:P:D or auto", device);
+    e = bml__cl_platforms(plats, &np);
+    if (e != CL_SUCCESS || np == 0) {
+        char why[200];
+        snprintf(why, sizeof why, "no OpenCL platform (clGetPlatformIDs: %s%s)",
+                 e != CL_SUCCESS ? bml__cl_errname(e) : "CL_PLATFORM_NOT_FOUND_KHR",
+                 e != CL_SUCCESS ? "" : "; is an ICD installed in /etc/OpenCL/vendors?");
+        if (is_auto) { bml__cl_fallback(why); return BML_OK; }
+        return bml__fail(BML_ERR_DEVICE, "device '%s': %s", device, why);
+    }
+    for (pi = 0; pi < np && !found; pi++) {
+        cl_uint di;
+        nd = bml__cl_devices(plats[pi], devs);
+        for (di = 0; di < nd; di++) {
+            cl_device_type t = 0;
+            clGetDeviceInfo(devs[di], CL_DEVICE_TYPE, sizeof t, &t, NULL);
+            if (P >= 0 && (int)pi == P && (int)di == D) {
+                ap = plats[pi]; ad = devs[di]; api = (int)pi; adi = (int)di;
+                found = 1;
+                break;
+            }
+            if (gd == NULL && (t & CL_DEVICE_TYPE_GPU)) { gp = plats[pi]; gd = devs[di]; gpi = (int)pi; gdi = (int)di; }
+            if (ad == NULL && P < 0) { ap = plats[pi]; ad = devs[di]; api = (int)pi; adi = (int)di; }
+        }
+    }
+    if (P >= 0 && !found)
+        return bml__fail(BML_ERR_DEVICE, "device '%s': no such OpenCL device (batchml info --devices lists them)", device);
+    if (is_auto) {
+        /* BATCHML_OPENCL_AUTO=any: auto takes any OpenCL device (tests on
+           PoCL; accelerators that do not call themselves GPUs) */
+        const char *any = getenv("BATCHML_OPENCL_AUTO");
+        if (!gd && !(any && !strcmp(any, "any") && ad)) { bml__cl_fallback("no OpenCL GPU"); return BML_OK; }
+        if (gd) { ap = gp; ad = gd; api = gpi; adi = gdi; }
+    } else if (P < 0) {
+        if (gd) { ap = gp; ad = gd; api = gpi; adi = gdi; }
+        if (!ad) return bml__fail(BML_ERR_DEVICE, "device '%s': the OpenCL platforms have no device", device);
+    }
+    rc = bml__cl_open(m, ap, ad, api, adi, is_auto);
+    if (rc != BML_OK) {
+        bml__cl_free(m);
+        if (is_auto) { bml__cl_fallback(bml_last_error()); return BML_OK; }
+        return rc;
+    }
+    return BML_OK;
+}
+
+/* ----------------------------------------------------------------------
+   Launches
+   ---------------------------------------------------------------------- */
+
+typedef struct { size_t size; const void *ptr; } bml__clarg;
+#define BML__AM(x) {sizeof(cl_mem), &(x)}
+#define BML__AI(x) {sizeof(int), &(x)}
+#define BML__AF(x) {sizeof(float), &(x)}
+
+static bml_status bml__cl_run(bml__cl *c, int k, const bml__clarg *args, int nargs, cl_uint dim, const size_t *gws,
+                              const size_t *lws) {
+    cl_int e;
+    cl_event ev = NULL;
+    int i;
+    for (i = 0; i < nargs; i++)
+        if ((e = clSetKernelArg(c->k[k], (cl_uint)i, args[i].size, args[i].ptr)) != CL_SUCCESS)
+            return bml__cl_err(c->d, e, "clSetKernelArg %s #%d", bml__cl_knames[k], i);
+    e = clEnqueueNDRangeKernel(c->q, c->k[k], dim, NULL, gws, lws, 0, NULL, c->prof ? &ev : NULL);
+    if (e != CL_SUCCESS) return bml__cl_err(c->d, e, "clEnqueueNDRangeKernel %s", bml__cl_knames[k]);
+    if (c->prof) {
+        cl_ulong t0 = 0, t1 = 0;
+        clWaitForEvents(1, &ev);
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        clReleaseEvent(ev);
+        c->prof_ns[k] += (double)(t1 - t0);
+        c->prof_n[k]++;
+    }
+    return BML_OK;
+}
+
+/* C[M,N] (+)= A[M,K] . (transB ? B[N,K]^T : B[K,N]), epilogue as bml_gemm
+   (the vec kernel takes only transB = 0). */
+static bml_status bml__cl_gemm(bml__cl *c, int M, int N, int K, cl_mem A, cl_mem B, int transB, cl_mem bias, cl_mem U,
+                               int accum, cl_mem C, cl_mem G) {
+    size_t ts = (size_t)c->d->rts * (size_t)c->d->wpt, lws[2], gws[2];
+    bml__clarg a[11] = {BML__AI(M), BML__AI(N), BML__AI(K), BML__AM(A), BML__AM(B), BML__AI(transB), BML__AM(bias),
+                        BML__AM(U), BML__AI(accum), BML__AM(C), BML__AM(G)};
+    c->gemm_flops += 2.0 * M * N * K;
+    if (c->vec) {
+        BML_ASSERT(!transB);
+        memmove(&a[5], &a[6], 5 * sizeof a[0]);
+        /* a fixed work-group shape: PoCL compiles a kernel once per shape
+           (items past N return at once) */
+        lws[0] = 8;
+        lws[1] = 1;
+        gws[0] = ((size_t)N + 16 * 8 - 1) / (16 * 8) * 8;
+        gws[1] = ((size_t)M + 7) / 8;
+        return bml__cl_run(c, BML__K_GEMM_VEC, a, 10, 2, gws, lws);
+    }
+    lws[0] = lws[1] = (size_t)c->d->rts;
+    gws[0] = ((size_t)N + ts - 1) / ts * lws[0];
+    gws[1] = ((size_t)M + ts - 1) / ts * lws[1];
+    return bml__cl_run(c, BML__K_GEMM, a, 11, 2, gws, lws);
+}
+
+/* Y[M,N] = X[M,K] . W^T + bias for a weight W stored [N,K] (W_t: its
+   transpose, uploaded for the vec kernel); C and/or G as bml_gemm. */
+static bml_status bml__cl_linear(bml__cl *c, int M, int N, int K, cl_mem X, cl_mem W, cl_mem W_t, cl_mem bias, cl_mem C,
+                                 cl_mem G) {
+    return bml__cl_gemm(c, M, N, K, X, c->vec ? W_t : W, !c->vec, bias, NULL, 0, C, G);
+}
+
+/* One work-group of BML_RW per row. */
+static bml_status bml__cl_rows(bml__cl *c, int k, const bml__clarg *args, int nargs, size_t rows) {
+    size_t lws = (size_t)c->d->rw, gws = rows * lws;
+    return bml__cl_run(c, k, args, nargs, 1, &gws, &lws);
+}
+
+/* One work-item per (head, token), in groups of BML_RW (items past n return). */
+static bml_status bml__cl_heads(bml__cl *c, int k, const bml__clarg *args, int nargs, size_t n) {
+    size_t lws = (size_t)c->d->rw, gws = (n + lws - 1) / lws * lws;
+    return bml__cl_run(c, k, args, nargs, 1, &gws, &lws);
+}
+
+/* ----------------------------------------------------------------------
+   Forward and backward on the device
+   ---------------------------------------------------------------------- */
+
+static bml_status bml__cl_forward_run(bml__fwd *f, int grad) {
+    bml_model *m = f->m;
+    bml__cl *c = (bml__cl *)m->cl;
+    const bml_config *cf = &m->cfg;
+    int H = cf->hidden, I = cf->intermediate, A = cf->heads, Ti = (int)f->T, S = (int)f->nseq, l;
+    int mode = (int)cf->pooling, norm = cf->normalize != 0;
+    size_t T = f->T, nS = f->nseq, s, p, t, Hs = (size_t)H, Is = (size_t)I, sumPA = f->sumP * (size_t)A;
+    float eps = cf->layer_norm_eps, scale = 1.0f / sqrtf((float)(H / A));
+    cl_mem nul = NULL, alpha_mem;
+    cl_int e;
+    bml_status rc;
+    c->grad_ready = 0;
+    if (T == 0 || nS == 0) return BML_OK;
+    if (T * 3 * Hs > (size_t)INT_MAX || T * Is > (size_t)INT_MAX || 2 * T + 2 * nS > (size_t)INT_MAX)
+        return bml__cl_err(c->d, CL_SUCCESS, "a batch of %zu tokens is too large for the device path", T);
+    /* buffers for this batch shape */
+#define BML__NEED(buf, bytes, name) if ((rc = bml__cl_need(c, &(buf), (bytes), (name))) != BML_OK) return rc
+    BML__NEED(c->meta, (2 * T + 2 * nS) * sizeof(int), "the batch layout");
+    BML__NEED(c->poff, nS * sizeof(cl_long), "the batch layout");
+    if (f->alpha) BML__NEED(c->alpha, nS * sizeof(float), "the batch layout");
+    BML__NEED(c->x, T * Hs * 4, "activations");
+    BML__NEED(c->qkv, 3 * T * Hs * 4, "activations");
+    BML__NEED(c->ctx, T * Hs * 4, "activations");
+    BML__NEED(c->tmp, T * Hs * 4, "activations");
+    BML__NEED(c->ffn, T * Is * 4, "activations");
+    BML__NEED(c->P, sumPA * 4, "attention probabilities");
+    BML__NEED(c->out, nS * Hs * 4, "the embeddings");
+    if (grad || f->pooled) BML__NEED(c->pooled, nS * Hs * 4, "the embeddings");
+    if (grad) {
+        BML__NEED(c->de, nS * Hs * 4, "gradients");
+        BML__NEED(c->dx, T * Hs * 4, "gradients");
+        BML__NEED(c->xhat0, T * Hs * 4, "saved activations");
+        BML__NEED(c->rstd0, T * 4, "saved activations");
+        for (l = 0; l < cf->layers; l++) {
+            bml__clsave *sv = &c->save[l];
+            BML__NEED(sv->qkv, 3 * T * Hs * 4, "saved activations");
+            BML__NEED(sv->P, sumPA * 4, "saved attention probabilities");
+            BML__NEED(sv->xhat1, T * Hs * 4, "saved activations");
+            BML__NEED(sv->rstd1, T * 4, "saved activations");
+            BML__NEED(sv->u, T * Is * 4, "saved activations");
+            BML__NEED(sv->xhat2, T * Hs * 4, "saved activations");
+            BML__NEED(sv->rstd2, T * 4, "saved activations");
+        }
+    }
+#undef BML__NEED
+    /* the packed layout: ids, sequence of each token, starts, lengths; P offsets */
+    if (2 * T + 2 * nS > c->hcap_meta) {
+        size_t cap = (2 * T + 2 * nS) * 3 / 2;
+        BML_FREE(c->hmeta);
+        c->hcap_meta = 0;
+        if (!(c->hmeta = (int *)BML_MALLOC(cap * sizeof(int)))) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        c->hcap_meta = cap;
+    }
+    if (nS > c->hcap_poff) {
+        size_t cap = nS * 3 / 2 + 1;
+        BML_FREE(c->hpoff);
+        c->hcap_poff = 0;
+        if (!(c->hpoff = (cl_long *)BML_MALLOC(cap * sizeof(cl_long)))) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        c->hcap_poff = cap;
+    }
+    for (s = 0; s < nS; s++) {
+        for (p = 0; p < f->len[s]; p++) {
+            int32_t id = f->ids[s][p];
+            t = f->start[s] + p;
+            if (id < 0 || id >= cf->vocab)
+                return bml__fail(BML_ERR_OUT_OF_RANGE, "token id %ld is outside the vocabulary", (long)id);
+            c->hmeta[t] = (int)id;
+            c->hmeta[T + t] = (int)s;
+        }
+        c->hmeta[2 * T + s] = (int)f->start[s];
+        c->hmeta[2 * T + nS + s] = (int)f->len[s];
+        c->hpoff[s] = (cl_long)(f->poff[s]);
+    }
+    if ((e = clEnqueueWriteBuffer(c->q, c->meta.mem, CL_FALSE, 0, (2 * T + 2 * nS) * sizeof(int), c->hmeta, 0, NULL,
+                                  NULL)) != CL_SUCCESS ||
+        (e = clEnqueueWriteBuffer(c->q, c->poff.mem, CL_FALSE, 0, nS * sizeof(cl_long), c->hpoff, 0, NULL, NULL)) !=
+            CL_SUCCESS ||
+        (f->alpha && (e = clEnqueueWriteBuffer(c->q, c->alpha.mem, CL_FALSE, 0, nS * sizeof(float), f->alpha, 0, NULL,
+                                               NULL)) != CL_SUCCESS))
+        return bml__cl_err(c->d, e, "clEnqueueWriteBuffer (the batch layout)");
+    alpha_mem = f->alpha ? c->alpha.mem : NULL;
+    {   /* x = LN0(alpha word[id] + pos + type)                            [T,H] */
+        cl_mem xh = grad ? c->xhat0.mem : NULL, rs = grad ? c->rstd0.mem : NULL;
+        bml__clarg a[13] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AM(alpha_mem), BML__AM(c->word), BML__AM(c->pos),
+                            BML__AM(c->type), BML__AM(c->ln0_g), BML__AM(c->ln0_b), BML__AM(c->x.mem), BML__AM(xh),
+                            BML__AM(rs), BML__AI(H), BML__AF(eps)};
+        if ((rc = bml__cl_rows(c, BML__K_EMBED_LN, a, 13, T)) != BML_OK) return rc;
+    }
+    for (l = 0; l < cf->layers; l++) {
+        const bml__cllayer *L = &c->layer[l];
+        bml__clsave *sv = grad ? &c->save[l] : NULL;
+        cl_mem qkv = sv ? sv->qkv.mem : c->qkv.mem, P = sv ? sv->P.mem : c->P.mem, u = sv ? sv->u.mem : NULL;
+        cl_mem xh1 = sv ? sv->xhat1.mem : NULL, rs1 = sv ? sv->rstd1.mem : NULL;
+        cl_mem xh2 = sv ? sv->xhat2.mem : NULL, rs2 = sv ? sv->rstd2.mem : NULL;
+        if ((rc = bml__cl_linear(c, Ti, 3 * H, H, c->x.mem, L->wqkv, L->wqkv_t, L->bqkv, qkv, nul)) != BML_OK)
+            return rc;                                                          /* qkv = x Wqkv^T + b  [T,3H] */
+        {
+            bml__clarg a[11] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->poff.mem), BML__AM(qkv),
+                                BML__AM(c->ctx.mem), BML__AM(P), BML__AI(H), BML__AI(A), BML__AF(scale)};
+            if ((rc = bml__cl_heads(c, BML__K_ATTN, a, 10, (size_t)A * T)) != BML_OK) return rc; /* ctx      [T,H] */
+        }
+        if ((rc = bml__cl_linear(c, Ti, H, H, c->ctx.mem, L->wo, L->wo_t, L->bo, c->tmp.mem, nul)) != BML_OK)
+            return rc;                                                          /* a = ctx Wo^T + bo   [T,H] */
+        {
+            bml__clarg a[8] = {BML__AM(c->x.mem), BML__AM(c->tmp.mem), BML__AM(L->ln1_g), BML__AM(L->ln1_b),
+                               BML__AM(xh1), BML__AM(rs1), BML__AI(H), BML__AF(eps)};
+            if ((rc = bml__cl_rows(c, BML__K_ADD_LN, a, 8, T)) != BML_OK) return rc; /* x = LN1(x + a)       */
+        }
+        if ((rc = bml__cl_linear(c, Ti, I, H, c->x.mem, L->w1, L->w1_t, L->b1, u, c->ffn.mem)) != BML_OK)
+            return rc;                                                          /* g = gelu(x W1^T + b1) [T,I] */
+        if ((rc = bml__cl_linear(c, Ti, H, I, c->ffn.mem, L->w2, L->w2_t, L->b2, c->tmp.mem, nul)) != BML_OK)
+            return rc;                                                          /* o = g W2^T + b2     [T,H] */
+        {
+            bml__clarg a[8] = {BML__AM(c->x.mem), BML__AM(c->tmp.mem), BML__AM(L->ln2_g), BML__AM(L->ln2_b),
+                               BML__AM(xh2), BML__AM(rs2), BML__AI(H), BML__AF(eps)};
+            if ((rc = bml__cl_rows(c, BML__K_ADD_LN, a, 8, T)) != BML_OK) return rc; /* x = LN2(x + o)       */
+        }
+    }
+    {   /* out = normalize(pool(x))                                          [S,H] */
+        cl_mem pooled = grad || f->pooled ? c->pooled.mem : NULL;
+        bml__clarg a[9] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->x.mem), BML__AM(c->out.mem),
+                           BML__AM(pooled), BML__AI(H), BML__AI(mode), BML__AI(norm)};
+        if ((rc = bml__cl_rows(c, BML__K_POOL, a, 9, nS)) != BML_OK) return rc;
+    }
+    if ((e = clEnqueueReadBuffer(c->q, c->out.mem, CL_TRUE, 0, nS * Hs * 4, f->out, 0, NULL, NULL)) != CL_SUCCESS)
+        return bml__cl_err(c->d, e, "reading the embeddings back (clEnqueueReadBuffer)");
+    if (f->pooled &&
+        (e = clEnqueueReadBuffer(c->q, c->pooled.mem, CL_TRUE, 0, nS * Hs * 4, f->pooled, 0, NULL, NULL)) != CL_SUCCESS)
+        return bml__cl_err(c->d, e, "reading the embeddings back (clEnqueueReadBuffer)");
+    c->grad_ready = grad;
+    return BML_OK;
+}
+
+static bml_status bml__cl_backward_run(bml__fwd *f) {
+    bml_model *m = f->m;
+    bml__cl *c = (bml__cl *)m->cl;
+    const bml_config *cf = &m->cfg;
+    int H = cf->hidden, I = cf->intermediate, A = cf->heads, Ti = (int)f->T, S = (int)f->nseq, l, acc = 1;
+    int mode = (int)cf->pooling, norm = cf->normalize != 0;
+    size_t T = f->T, nS = f->nseq, Hs = (size_t)H;
+    float scale = 1.0f / sqrtf((float)(H / A));
+    cl_mem nul = NULL;
+    cl_int e;
+    bml_status rc;
+    if (T == 0 || nS == 0) return BML_OK;
+    if (!c->grad_ready) return bml__cl_err(c->d, CL_SUCCESS, "backward without a forward pass in grad mode");
+    if ((e = clEnqueueWriteBuffer(c->q, c->de.mem, CL_FALSE, 0, nS * Hs * 4, f->tmp, 0, NULL, NULL)) != CL_SUCCESS)
+        return bml__cl_err(c->d, e, "clEnqueueWriteBuffer (df/de)");
+    {   /* dx = pool^T(normalize^T(de))                                     [T,H] */
+        bml__clarg a[11] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->x.mem), BML__AM(c->out.mem),
+                            BML__AM(c->pooled.mem), BML__AM(c->de.mem), BML__AM(c->dx.mem), BML__AI(H),
+                            BML__AI(mode), BML__AI(norm)};
+        if ((rc = bml__cl_rows(c, BML__K_POOL_BWD, a, 11, nS)) != BML_OK) return rc;
+    }
+    for (l = cf->layers - 1; l >= 0; l--) {
+        const bml__cllayer *L = &c->layer[l];
+        bml__clsave *sv = &c->save[l];
+        {
+            bml__clarg a[5] = {BML__AM(c->dx.mem), BML__AM(L->ln2_g), BML__AM(sv->xhat2.mem), BML__AM(sv->rstd2.mem),
+                               BML__AI(H)};
+            if ((rc = bml__cl_rows(c, BML__K_LN_BWD, a, 5, T)) != BML_OK) return rc; /* dr2 = LN2^T(dx)      */
+        }
+        if ((rc = bml__cl_gemm(c, Ti, I, H, c->dx.mem, L->w2, 0, nul, sv->u.mem, 0, c->ffn.mem, nul)) != BML_OK)
+            return rc;                                                          /* du = dr2 W2 gelu'(u) [T,I] */
+        if ((rc = bml__cl_gemm(c, Ti, H, I, c->ffn.mem, L->w1, 0, nul, nul, acc, c->dx.mem, nul)) != BML_OK)
+            return rc;                                                          /* dh1 = dr2 + du W1   [T,H] */
+        {
+            bml__clarg a[5] = {BML__AM(c->dx.mem), BML__AM(L->ln1_g), BML__AM(sv->xhat1.mem), BML__AM(sv->rstd1.mem),
+                               BML__AI(H)};
+            if ((rc = bml__cl_rows(c, BML__K_LN_BWD, a, 5, T)) != BML_OK) return rc; /* dr1 = LN1^T(dh1)     */
+        }
+        if ((rc = bml__cl_gemm(c, Ti, H, H, c->dx.mem, L->wo, 0, nul, nul, 0, c->ctx.mem, nul)) != BML_OK)
+            return rc;                                                          /* dctx = dr1 Wo       [T,H] */
+        {
+            bml__clarg a[12] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->poff.mem),
+                                BML__AM(sv->qkv.mem), BML__AM(c->ctx.mem), BML__AM(sv->P.mem), BML__AM(c->P.mem),
+                                BML__AM(c->qkv.mem), BML__AI(H), BML__AI(A), BML__AF(scale)};
+            if ((rc = bml__cl_heads(c, BML__K_ATTN_BWD_Q, a, 12, (size_t)A * T)) != BML_OK) return rc; /* dS, dq */
+            if ((rc = bml__cl_heads(c, BML__K_ATTN_BWD_KV, a, 11, (size_t)A * T)) != BML_OK) return rc; /* dk, dv */
+        }
+        if ((rc = bml__cl_gemm(c, Ti, H, 3 * H, c->qkv.mem, L->wqkv, 0, nul, nul, acc, c->dx.mem, nul)) != BML_OK)
+            return rc;                                                          /* dh0 = dr1 + dqkv Wqkv [T,H] */
+    }
+    {
+        bml__clarg a[5] = {BML__AM(c->dx.mem), BML__AM(c->ln0_g), BML__AM(c->xhat0.mem), BML__AM(c->rstd0.mem),
+                           BML__AI(H)};
+        if ((rc = bml__cl_rows(c, BML__K_LN_BWD, a, 5, T)) != BML_OK) return rc; /* d(emb sum) = LN0^T(dx) */
+    }
+    if ((e = clEnqueueReadBuffer(c->q, c->dx.mem, CL_TRUE, 0, T * Hs * 4, f->dx, 0, NULL, NULL)) != CL_SUCCESS)
+        return bml__cl_err(c->d, e, "reading the gradients back (clEnqueueReadBuffer)");
+    return BML_OK;
+}
+
+/* The hooks bml__forward_job / bml__backward call when m->cl is set. With
+   device "auto" a failure here also falls back to the CPU path (for good:
+   the device state is freed) and the job is redone there. */
+static bml_status bml__cl_forward_job(bml__fwd *f, int grad) {
+    bml_model *m = f->m;
+    bml__cl *c = (bml__cl *)m->cl;
+    bml_status rc = bml__cl_forward_run(f, grad);
+    if (rc == BML_OK || rc == BML_ERR_OUT_OF_RANGE || !c->is_auto) return rc;
+    bml__cl_fallback(bml_last_error());
+    bml__cl_free(m);
+#ifdef BML__PANELS
+    if (!m->panel_mem) (void)bml__make_panels(m); /* as a CPU model has them (else OpenBLAS) */
+#endif
+    return bml__forward_job(f, grad);
+}
+
+static bml_status bml__cl_backward(bml__fwd *f) {
+    bml_model *m = f->m;
+    bml__cl *c = (bml__cl *)m->cl;
+    size_t n;
+    float *de;
+    bml_status rc = bml__cl_backward_run(f);
+    if (rc == BML_OK) return BML_OK;
+    n = f->nseq * (size_t)m->cfg.hidden;
+    if (c->is_auto && (de = (float *)BML_MALLOC(n * sizeof(float) + 1)) != NULL) {
+        /* redo the job on the CPU: forward in grad mode (it reuses f->tmp,
+           so df/de is kept aside), then the CPU backward */
+        bml__cl_fallback(bml_last_error());
+        memcpy(de, f->tmp, n * sizeof(float));
+        bml__cl_free(m);
+#ifdef BML__PANELS
+        if (!m->panel_mem) (void)bml__make_panels(m);
+#endif
+        if ((rc = bml__forward_job(f, 1)) == BML_OK) {
+            memcpy(f->tmp, de, n * sizeof(float));
+            BML_FREE(de);
+            return bml__backward(f);
+        }
+        BML_FREE(de);
+    }
+    return rc;
+}
+#endif
+
+/* ======================================================================
+   >>tables  Appendix: generated Unicode tables and lookups, OpenCL kernel sources
+   ====================================================================== */
+
+/* ---- BEGIN Unicode tables: GENERATED by tools/gen_unicode.py (do not edit) ---- */
+/* Source: /usr/share/unicode (UCD 15.0.0); categories as of Unicode 8.0, NFD as of 9.0,
+   lowercase as of 17.0: the versions HF tokenizers' Rust crates use.
+   Two-level tables: stage1[cp >> SHIFT] is a block, stage2[(block << SHIFT) | (cp & MASK)]
+   the value. */
 
 /* property records: flags | canonical combining class << 8 */
 static const uint16_t bml__tok_prop_rec[73] = {
@@ -4037,3579 +12097,7 @@ static int bml__tok_decompose(uint32_t cp, uint32_t *out) {
     return n;
 }
 
-/* ======================================================================
-   UTF-8
-   ====================================================================== */
-
-/* Decode the character at s[i] (i < n). Returns its length in bytes; for an
-   invalid sequence, *cp = U+FFFD, *bad = 1 and the length of the maximal
-   subpart (Unicode 15 section 3.9, "U+FFFD substitution of maximal subparts",
-   what Rust's from_utf8_lossy and WHATWG decoders do). */
-static size_t bml__utf8_dec(const uint8_t *s, size_t n, size_t i, uint32_t *cp, int *bad) {
-    unsigned c = s[i], lo = 0x80, hi = 0xBF;
-    size_t need, k;
-    uint32_t v;
-    *bad = 0;
-    if (c < 0x80) { *cp = c; return 1; }
-    if (c >= 0xC2 && c <= 0xDF) { need = 1; v = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2; v = c & 0x0F;
-        if (c == 0xE0) lo = 0xA0;
-        else if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3; v = c & 0x07;
-        if (c == 0xF0) lo = 0x90;
-        else if (c == 0xF4) hi = 0x8F;
-    } else {
-        *cp = 0xFFFD; *bad = 1; return 1;
-    }
-    for (k = 1; k <= need; k++) {
-        unsigned d;
-        if (i + k >= n) { *cp = 0xFFFD; *bad = 1; return k; }
-        d = s[i + k];
-        if (d < lo || d > hi) { *cp = 0xFFFD; *bad = 1; return k; }
-        lo = 0x80; hi = 0xBF;
-        v = (v << 6) | (d & 0x3F);
-    }
-    *cp = v;
-    return need + 1;
-}
-
-BMLDEF int bml_utf8_check(const char *text, size_t n, size_t *bad_offset) {
-    const uint8_t *s = (const uint8_t *)text;
-    size_t i = 0;
-    while (i < n) {
-        uint32_t cp;
-        int bad;
-        /* ASCII runs, 8 bytes at a time */
-        while (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if (w & 0x8080808080808080ull) break;
-            i += 8;
-        }
-        if (i >= n) break;
-        if (s[i] < 0x80) { i++; continue; }
-        if (s[i] >= 0xE1 && s[i] <= 0xEC && i + 2 < n && (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
-            i += 3;
-            continue;
-        }
-        if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
-            i += 2;
-            continue;
-        }
-        {
-            size_t start = i;
-            i += bml__utf8_dec(s, n, i, &cp, &bad);
-            if (bad) {
-                if (bad_offset) *bad_offset = start;
-                return 0;
-            }
-        }
-    }
-    return 1;
-}
-
-/* ======================================================================
-   The tokenizer object
-   ====================================================================== */
-
-#define BML__TOK_CHUNK 65536        /* bytes normalized at a time (cut at ASCII whitespace) */
-#define BML__TOK_MAX_TEMPLATE 16
-#define BML__TOK_MAX_SPECIAL_IDS 8
-#define BML__TOK_MAX_ID 16777215    /* ids beyond this are a malformed file */
-
-typedef struct bml__tok_slot {
-    uint32_t h;         /* high bits of the key hash                     */
-    int32_t id;         /* -1: empty                                     */
-    uint32_t off;       /* key bytes in the string pool                  */
-    uint32_t len;       /* key length | 0x80000000 for "##" continuation */
-} bml__tok_slot;
-
-typedef struct bml__tok_added {
-    int32_t id;
-    uint32_t off, len;  /* content in the string pool */
-    int special;
-} bml__tok_added;
-
-typedef struct bml__tok_titem {
-    int kind;           /* 0: special tokens, 1: sequence A, 2: sequence B */
-    int type_id;
-    int nids;
-    int32_t ids[BML__TOK_MAX_SPECIAL_IDS];
-} bml__tok_titem;
-
-struct bml_tokenizer {
-    /* normalizer */
-    int clean_text, handle_cjk, strip_accents, lowercase;
-    /* strings: every token and added token, NUL-terminated */
-    char *pool;
-    size_t pool_len, pool_cap;
-    /* id -> string (UINT32_MAX: no string) */
-    uint32_t *id_off;
-    uint8_t *id_special;
-    size_t id_count;
-    /* vocabulary hash */
-    bml__tok_slot *slots;
-    size_t mask;
-    uint32_t max_key[2];
-    /* WordPiece */
-    int32_t unk_id;
-    char prefix[64];
-    size_t prefix_len;
-    size_t max_chars;
-    /* added tokens matched in the raw text, longest first per first byte */
-    bml__tok_added *added;
-    size_t n_added;
-    uint32_t added_first[256][2];   /* [start, count) into added_order */
-    int added_one_first;            /* the first byte of every added token, or -1 */
-    uint32_t *added_order;
-    /* post-processor */
-    bml__tok_titem single[BML__TOK_MAX_TEMPLATE], pair[BML__TOK_MAX_TEMPLATE];
-    int n_single, n_pair;
-    size_t added_single, added_pair;
-    /* decoder */
-    int dec_wordpiece, dec_cleanup;
-    char dec_prefix[64];
-    size_t dec_prefix_len;
-    /* special ids by role */
-    int32_t cls_id, sep_id, pad_id, mask_id;
-    /* truncation */
-    size_t max_len;                 /* SIZE_MAX: none */
-    /* ASCII fast path: mapped byte or -1 (dropped), class bits */
-    int16_t ascii_map[128];
-    uint8_t ascii_cls[128];
-    int32_t ascii_id[128];          /* id of the one-character word, -1: none */
-};
-
-/* ---- string pool ---------------------------------------------------- */
-
-static int bml__tok_pool_add(bml_tokenizer *t, const char *s, size_t n, uint32_t *off) {
-    if (n > 0x7FFFFFF0u || t->pool_len + n + 1 > 0xFFFFFFF0u) return 0;
-    if (t->pool_len + n + 1 > t->pool_cap) {
-        size_t nc = t->pool_cap ? t->pool_cap * 2 : 65536;
-        char *np;
-        while (nc < t->pool_len + n + 1) nc *= 2;
-        np = (char *)BML_REALLOC(t->pool, nc);
-        if (!np) return 0;
-        t->pool = np;
-        t->pool_cap = nc;
-    }
-    memcpy(t->pool + t->pool_len, s, n);
-    t->pool[t->pool_len + n] = 0;
-    *off = (uint32_t)t->pool_len;
-    t->pool_len += n + 1;
-    return 1;
-}
-
-/* ---- vocabulary hash (FNV-1a 64 over the key bytes, seeded by kind) ---- */
-
-#define BML__TOK_FNV_PRIME 0x100000001b3ull
-static const uint64_t bml__tok_seed[2] = {0xcbf29ce484222325ull, 0x9ae16a3b2f90404full};
-
-static uint64_t bml__tok_hash(int cont, const uint8_t *s, size_t n) {
-    uint64_t h = bml__tok_seed[cont];
-    size_t i;
-    for (i = 0; i < n; i++) h = (h ^ s[i]) * BML__TOK_FNV_PRIME;
-    return h;
-}
-
-static size_t bml__tok_slot_of(uint64_t h, size_t mask) { return (size_t)(h ^ (h >> 29)) & mask; }
-
-static int bml__tok_same(const char *a, const uint8_t *b, size_t n) {
-    size_t i;
-    if (n > 16) return !memcmp(a, b, n);
-    for (i = 0; i < n; i++)
-        if ((uint8_t)a[i] != b[i]) return 0;
-    return 1;
-}
-
-static int32_t bml__tok_find(const bml_tokenizer *t, uint64_t h, const uint8_t *s, size_t n, int cont) {
-    size_t i = bml__tok_slot_of(h, t->mask);
-    uint32_t hh = (uint32_t)(h >> 32), key = (uint32_t)n | (cont ? 0x80000000u : 0);
-    for (;;) {
-        const bml__tok_slot *sl = &t->slots[i];
-        if (sl->id < 0) return -1;
-        if (sl->h == hh && sl->len == key && bml__tok_same(t->pool + sl->off, s, n)) return sl->id;
-        i = (i + 1) & t->mask;
-    }
-}
-
-/* Insert (cont, bytes at pool offset off, n) -> id; 0 if the key exists. */
-static int bml__tok_insert(bml_tokenizer *t, uint32_t off, size_t n, int cont, int32_t id) {
-    const uint8_t *s = (const uint8_t *)t->pool + off;
-    uint64_t h = bml__tok_hash(cont, s, n);
-    size_t i = bml__tok_slot_of(h, t->mask);
-    uint32_t hh = (uint32_t)(h >> 32), key = (uint32_t)n | (cont ? 0x80000000u : 0);
-    for (;;) {
-        bml__tok_slot *sl = &t->slots[i];
-        if (sl->id < 0) break;
-        if (sl->h == hh && sl->len == key && !memcmp(t->pool + sl->off, s, n)) return 0;
-        i = (i + 1) & t->mask;
-    }
-    t->slots[i].h = hh;
-    t->slots[i].id = id;
-    t->slots[i].off = off;
-    t->slots[i].len = key;
-    if (n > t->max_key[cont]) t->max_key[cont] = (uint32_t)n;
-    return 1;
-}
-
-/* ======================================================================
-   Loading
-   ====================================================================== */
-
-/* A vocabulary being built: (string, id) pairs in file order. */
-typedef struct bml__tok_vb {
-    uint32_t *off, *len;
-    int32_t *id;
-    size_t *line;           /* source line (vocab.txt) or 0 */
-    size_t n, cap;
-} bml__tok_vb;
-
-static int bml__tok_vb_push(bml_tokenizer *t, bml__tok_vb *v, const char *s, size_t n, int32_t id, size_t line) {
-    uint32_t off;
-    if (v->n == v->cap) {
-        size_t nc = v->cap ? v->cap * 2 : 32768;
-        uint32_t *no = (uint32_t *)BML_REALLOC(v->off, nc * sizeof *no);
-        uint32_t *nl;
-        int32_t *ni;
-        size_t *nline;
-        if (!no) return 0;
-        v->off = no;
-        nl = (uint32_t *)BML_REALLOC(v->len, nc * sizeof *nl);
-        if (!nl) return 0;
-        v->len = nl;
-        ni = (int32_t *)BML_REALLOC(v->id, nc * sizeof *ni);
-        if (!ni) return 0;
-        v->id = ni;
-        nline = (size_t *)BML_REALLOC(v->line, nc * sizeof *nline);
-        if (!nline) return 0;
-        v->line = nline;
-        v->cap = nc;
-    }
-    if (!bml__tok_pool_add(t, s, n, &off)) return 0;
-    v->off[v->n] = off;
-    v->len[v->n] = (uint32_t)n;
-    v->id[v->n] = id;
-    v->line[v->n] = line;
-    v->n++;
-    return 1;
-}
-
-static void bml__tok_vb_free(bml__tok_vb *v) {
-    BML_FREE(v->off);
-    BML_FREE(v->len);
-    BML_FREE(v->id);
-    BML_FREE(v->line);
-    memset(v, 0, sizeof *v);
-}
-
-/* Build the id table and the hash from the vocabulary and the added tokens. */
-static bml_status bml__tok_build(bml_tokenizer *t, bml__tok_vb *v, const char *src) {
-    size_t i, n_slots = 64, max_id = 0, nkeys;
-    for (i = 0; i < v->n; i++)
-        if ((size_t)v->id[i] > max_id) max_id = (size_t)v->id[i];
-    for (i = 0; i < t->n_added; i++)
-        if ((size_t)t->added[i].id > max_id) max_id = (size_t)t->added[i].id;
-    if (v->n == 0) return bml__fail(BML_ERR_FORMAT, "%s: empty vocabulary", src);
-    t->id_count = max_id + 1;
-    t->id_off = (uint32_t *)BML_MALLOC(t->id_count * sizeof(uint32_t));
-    t->id_special = (uint8_t *)bml__calloc(t->id_count, 1);
-    if (!t->id_off || !t->id_special) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", src);
-    memset(t->id_off, 0xFF, t->id_count * sizeof(uint32_t));
-    nkeys = v->n * 2;
-    while (n_slots < nkeys + nkeys / 2) n_slots *= 2;
-    t->slots = (bml__tok_slot *)BML_MALLOC(n_slots * sizeof(bml__tok_slot));
-    if (!t->slots) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", src);
-    for (i = 0; i < n_slots; i++) t->slots[i].id = -1;
-    t->mask = n_slots - 1;
-    for (i = 0; i < v->n; i++) {
-        uint32_t off = v->off[i], len = v->len[i];
-        int32_t id = v->id[i];
-        if (t->id_off[id] != UINT32_MAX) {
-            if (v->line[i])
-                return bml__fail(BML_ERR_FORMAT, "%s line %zu: id %d already used", src, v->line[i], (int)id);
-            return bml__fail(BML_ERR_FORMAT, "%s: model.vocab: id %d is given to two tokens ('%s' and '%s')", src,
-                             (int)id, t->pool + t->id_off[id], t->pool + off);
-        }
-        t->id_off[id] = off;
-        if (!bml__tok_insert(t, off, len, 0, id)) {
-            if (v->line[i]) {
-                int32_t first = bml__tok_find(t, bml__tok_hash(0, (const uint8_t *)t->pool + off, len),
-                                              (const uint8_t *)t->pool + off, len, 0);
-                return bml__fail(BML_ERR_FORMAT, "%s line %zu: duplicate token '%.40s' (first at line %d)", src,
-                                 v->line[i], t->pool + off, (int)first + 1);
-            }
-            return bml__fail(BML_ERR_FORMAT, "%s: model.vocab: duplicate token '%.40s'", src, t->pool + off);
-        }
-        if (t->prefix_len && len >= t->prefix_len && !memcmp(t->pool + off, t->prefix, t->prefix_len))
-            bml__tok_insert(t, off + (uint32_t)t->prefix_len, len - t->prefix_len, 1, id);
-    }
-    /* added tokens: their strings (HF prefers them to the model's for the
-       same id) and special flags */
-    for (i = 0; i < t->n_added; i++) {
-        bml__tok_added *a = &t->added[i];
-        t->id_off[a->id] = a->off;
-        if (a->special) t->id_special[a->id] = 1;
-    }
-    return BML_OK;
-}
-
-/* Order added tokens by first byte, longest first (leftmost-longest match). */
-static bml_status bml__tok_index_added(bml_tokenizer *t) {
-    size_t i, j, pos = 0;
-    int b;
-    t->added_order = (uint32_t *)bml__calloc(t->n_added + 1, sizeof(uint32_t));
-    if (!t->added_order) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    for (b = 0; b < 256; b++) {
-        size_t start = pos;
-        for (i = 0; i < t->n_added; i++)
-            if (t->added[i].len && (uint8_t)t->pool[t->added[i].off] == b) t->added_order[pos++] = (uint32_t)i;
-        /* insertion sort by length, descending */
-        for (i = start + 1; i < pos; i++) {
-            uint32_t x = t->added_order[i];
-            for (j = i; j > start && t->added[t->added_order[j - 1]].len < t->added[x].len; j--)
-                t->added_order[j] = t->added_order[j - 1];
-            t->added_order[j] = x;
-        }
-        t->added_first[b][0] = (uint32_t)start;
-        t->added_first[b][1] = (uint32_t)(pos - start);
-    }
-    t->added_one_first = -1;
-    for (b = 0; b < 256; b++)
-        if (t->added_first[b][1]) {
-            if (t->added_first[b][1] == pos) t->added_one_first = b;
-            break;
-        }
-    return BML_OK;
-}
-
-static bml_status bml__tok_add_added(bml_tokenizer *t, const char *s, size_t n, int32_t id, int special, size_t *cap) {
-    size_t i;
-    for (i = 0; i < t->n_added; i++)
-        if (t->added[i].len == n && !memcmp(t->pool + t->added[i].off, s, n)) return BML_OK;
-    if (t->n_added == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        bml__tok_added *na = (bml__tok_added *)BML_REALLOC(t->added, nc * sizeof *na);
-        if (!na) return bml__fail(BML_ERR_NOMEM, "out of memory");
-        t->added = na;
-        *cap = nc;
-    }
-    if (!bml__tok_pool_add(t, s, n, &t->added[t->n_added].off)) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    t->added[t->n_added].len = (uint32_t)n;
-    t->added[t->n_added].id = id;
-    t->added[t->n_added].special = special;
-    t->n_added++;
-    return BML_OK;
-}
-
-static void bml__tok_ascii_tables(bml_tokenizer *t) {
-    int c;
-    for (c = 0; c < 128; c++) {
-        unsigned p = bml__tok_prop((uint32_t)c);
-        int m = c;
-        if (t->clean_text) {
-            if (p & BML__TOK_F_DROP) m = -1;
-            else if (p & BML__TOK_F_WS) m = ' ';
-        }
-        if (m >= 'A' && m <= 'Z' && t->lowercase) m += 32;
-        t->ascii_map[c] = (int16_t)m;
-        t->ascii_cls[c] = (uint8_t)(p & (BML__TOK_F_WS | BML__TOK_F_PUNCT));
-        {
-            char ch = (char)c;
-            t->ascii_id[c] = bml__tok_find(t, bml__tok_hash(0, (const uint8_t *)&ch, 1), (const uint8_t *)&ch, 1, 0);
-            if (t->max_chars < 1) t->ascii_id[c] = -1;
-        }
-    }
-}
-
-/* Default template: [CLS] $A [SEP] / [CLS] $A [SEP] $B:1 [SEP]:1 */
-static void bml__tok_bert_template(bml_tokenizer *t, int32_t cls, int32_t sep) {
-    bml__tok_titem *s = t->single, *p = t->pair;
-    memset(t->single, 0, sizeof t->single);
-    memset(t->pair, 0, sizeof t->pair);
-    s[0].kind = 0; s[0].nids = 1; s[0].ids[0] = cls;
-    s[1].kind = 1;
-    s[2].kind = 0; s[2].nids = 1; s[2].ids[0] = sep;
-    t->n_single = 3;
-    p[0] = s[0]; p[1] = s[1]; p[2] = s[2];
-    p[3].kind = 2; p[3].type_id = 1;
-    p[4].kind = 0; p[4].nids = 1; p[4].ids[0] = sep; p[4].type_id = 1;
-    t->n_pair = 5;
-}
-
-/* A JSON number that is a token id: an integer in 0..BML__TOK_MAX_ID
-   (checked before any cast, so 1e300 or -5 is just "not an id"). */
-static int bml__tok_is_id(const bml_json *v) {
-    return v && v->type == BML_JSON_NUMBER && v->num >= 0 && v->num <= BML__TOK_MAX_ID && v->num == floor(v->num);
-}
-
-static const char *bml__tok_jstr(const bml_json *v) {
-    return v && v->type == BML_JSON_STRING ? v->str : NULL;
-}
-
-static int bml__tok_jbool(const bml_json *v, int dflt) {
-    if (!v || v->type == BML_JSON_NULL) return dflt;
-    if (v->type == BML_JSON_TRUE) return 1;
-    if (v->type == BML_JSON_FALSE) return 0;
-    return dflt;
-}
-
-/* A special token given as "str" or {"content": "str", ...}. */
-static const char *bml__tok_jtoken(const bml_json *v) {
-    if (!v) return NULL;
-    if (v->type == BML_JSON_STRING) return v->str;
-    if (v->type == BML_JSON_OBJECT) return bml__tok_jstr(bml_json_get(v, "content"));
-    return NULL;
-}
-
-static bml_status bml__tok_parse_template(bml_tokenizer *t, const bml_json *arr, const bml_json *specials,
-                                          bml__tok_titem *items, int *n_items, const char *src, const char *what) {
-    size_t i;
-    if (!arr || arr->type != BML_JSON_ARRAY)
-        return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s must be an array", src, what);
-    if (arr->len > BML__TOK_MAX_TEMPLATE)
-        return bml__fail(BML_ERR_UNSUPPORTED, "%s: post_processor.%s has more than %d items", src, what, BML__TOK_MAX_TEMPLATE);
-    for (i = 0; i < arr->len; i++) {
-        const bml_json *it = &arr->kids[i], *sp = bml_json_get(it, "SpecialToken"), *sq = bml_json_get(it, "Sequence");
-        bml__tok_titem *ti = &items[i];
-        const bml_json *tid;
-        memset(ti, 0, sizeof *ti);
-        if (sp) {
-            const char *name = bml__tok_jstr(bml_json_get(sp, "id"));
-            const bml_json *def = name ? bml_json_get(specials, name) : NULL, *ids = bml_json_get(def, "ids");
-            size_t k;
-            if (!ids || ids->type != BML_JSON_ARRAY || ids->len > BML__TOK_MAX_SPECIAL_IDS)
-                return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: special token '%s' not defined", src, what,
-                                 i, name ? name : "?");
-            ti->kind = 0;
-            ti->nids = (int)ids->len;
-            for (k = 0; k < ids->len; k++) {
-                if (!bml__tok_is_id(&ids->kids[k]))
-                    return bml__fail(BML_ERR_FORMAT, "%s: post_processor: bad id for '%s'", src, name);
-                ti->ids[k] = (int32_t)ids->kids[k].num;
-            }
-            tid = bml_json_get(sp, "type_id");
-        } else if (sq) {
-            const char *which = bml__tok_jstr(bml_json_get(sq, "id"));
-            if (!which || (strcmp(which, "A") && strcmp(which, "B")))
-                return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: Sequence id must be A or B", src, what, i);
-            ti->kind = which[0] == 'A' ? 1 : 2;
-            tid = bml_json_get(sq, "type_id");
-        } else {
-            return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: expected SpecialToken or Sequence", src, what, i);
-        }
-        if (tid && tid->type == BML_JSON_NUMBER && tid->num >= 0 && tid->num < 256) ti->type_id = (int)tid->num;
-    }
-    *n_items = (int)arr->len;
-    (void)t;
-    return BML_OK;
-}
-
-static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
-    bml_json_doc *doc = NULL;
-    const bml_json *root, *model, *vocab, *norm, *pre, *post, *dec, *added, *v;
-    bml__tok_vb vb;
-    size_t i, added_cap = 0;
-    bml_status st;
-    memset(&vb, 0, sizeof vb);
-    if ((st = bml__json_file(path, (size_t)64 << 20, &doc)) != BML_OK) return st;
-    root = bml_json_root(doc);
-    if (root->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); goto done; }
-    model = bml_json_get(root, "model");
-    if (!model || model->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: no \"model\" object", path); goto done; }
-    v = bml_json_get(model, "type");
-    if (v && (!bml__tok_jstr(v) || strcmp(v->str, "WordPiece"))) {
-        st = bml__fail(BML_ERR_UNSUPPORTED, "%s: model.type '%s' is not supported (only WordPiece)", path,
-                       bml__tok_jstr(v) ? v->str : "?");
-        goto done;
-    }
-    /* WordPiece parameters */
-    v = bml_json_get(model, "continuing_subword_prefix");
-    if (bml__tok_jstr(v)) {
-        if (v->len >= sizeof t->prefix) { st = bml__fail(BML_ERR_UNSUPPORTED, "%s: continuing_subword_prefix too long", path); goto done; }
-        memcpy(t->prefix, v->str, v->len + 1);
-        t->prefix_len = v->len;
-    }
-    v = bml_json_get(model, "max_input_chars_per_word");
-    if (v && v->type == BML_JSON_NUMBER) {
-        if (v->num < 0) { st = bml__fail(BML_ERR_FORMAT, "%s: model.max_input_chars_per_word is negative", path); goto done; }
-        t->max_chars = v->num > 1e15 ? (size_t)1e15 : (size_t)v->num;
-    }
-    /* vocabulary */
-    vocab = bml_json_get(model, "vocab");
-    if (!vocab || vocab->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: model.vocab must be an object", path); goto done; }
-    for (i = 0; i < vocab->len; i++) {
-        const bml_json *e = &vocab->kids[i];
-        if (!bml__tok_is_id(e)) {
-            st = bml__fail(BML_ERR_FORMAT, "%s: model.vocab['%.40s'] is not an id in 0..%d", path, e->key, BML__TOK_MAX_ID);
-            goto done;
-        }
-        if (!bml__tok_vb_push(t, &vb, e->key, e->key_len, (int32_t)e->num, 0)) { st = bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); goto done; }
-    }
-    /* added tokens (matched in the raw text when not normalized) */
-    added = bml_json_get(root, "added_tokens");
-    if (added && added->type == BML_JSON_ARRAY) {
-        for (i = 0; i < added->len; i++) {
-            const bml_json *a = &added->kids[i], *id = bml_json_get(a, "id");
-            const char *content = bml__tok_jstr(bml_json_get(a, "content"));
-            if (!content || !bml__tok_is_id(id)) {
-                st = bml__fail(BML_ERR_FORMAT, "%s: added_tokens[%zu] needs a content string and an id", path, i);
-                goto done;
-            }
-            if (bml__tok_jbool(bml_json_get(a, "normalized"), 0) || bml__tok_jbool(bml_json_get(a, "lstrip"), 0) ||
-                bml__tok_jbool(bml_json_get(a, "rstrip"), 0) || bml__tok_jbool(bml_json_get(a, "single_word"), 0)) {
-                st = bml__fail(BML_ERR_UNSUPPORTED, "%s: added_tokens[%zu] ('%.40s'): normalized, lstrip, rstrip and "
-                               "single_word added tokens are not supported", path, i, content);
-                goto done;
-            }
-            if ((st = bml__tok_add_added(t, bml_json_get(a, "content")->str, bml_json_get(a, "content")->len,
-                                         (int32_t)id->num, bml__tok_jbool(bml_json_get(a, "special"), 0), &added_cap)) != BML_OK)
-                goto done;
-        }
-    }
-    v = bml_json_get(model, "unk_token");
-    {
-        const char *unk = bml__tok_jstr(v) ? v->str : "[UNK]";
-        size_t j;
-        t->unk_id = -1;
-        for (j = 0; j < vb.n; j++)
-            if (vb.len[j] == strlen(unk) && !memcmp(t->pool + vb.off[j], unk, vb.len[j])) { t->unk_id = vb.id[j]; break; }
-        if (t->unk_id < 0) { st = bml__fail(BML_ERR_FORMAT, "%s: model.unk_token '%s' is not in the vocabulary", path, unk); goto done; }
-    }
-    /* normalizer */
-    norm = bml_json_get(root, "normalizer");
-    if (norm && norm->type == BML_JSON_OBJECT) {
-        const char *type = bml__tok_jstr(bml_json_get(norm, "type"));
-        const bml_json *sa;
-        if (!type || strcmp(type, "BertNormalizer")) {
-            st = bml__fail(BML_ERR_UNSUPPORTED, "%s: normalizer '%s' is not supported (only BertNormalizer)", path, type ? type : "?");
-            goto done;
-        }
-        t->clean_text = bml__tok_jbool(bml_json_get(norm, "clean_text"), 1);
-        t->handle_cjk = bml__tok_jbool(bml_json_get(norm, "handle_chinese_chars"), 1);
-        t->lowercase = bml__tok_jbool(bml_json_get(norm, "lowercase"), 1);
-        sa = bml_json_get(norm, "strip_accents");
-        t->strip_accents = (!sa || sa->type == BML_JSON_NULL) ? t->lowercase : bml__tok_jbool(sa, t->lowercase);
-    } else {
-        t->clean_text = t->handle_cjk = t->lowercase = t->strip_accents = 0;
-    }
-    pre = bml_json_get(root, "pre_tokenizer");
-    if (!pre || pre->type != BML_JSON_OBJECT || !bml__tok_jstr(bml_json_get(pre, "type")) ||
-        strcmp(bml_json_get(pre, "type")->str, "BertPreTokenizer")) {
-        st = bml__fail(BML_ERR_UNSUPPORTED, "%s: pre_tokenizer must be BertPreTokenizer", path);
-        goto done;
-    }
-    if ((st = bml__tok_build(t, &vb, path)) != BML_OK) goto done;
-    /* post-processor */
-    post = bml_json_get(root, "post_processor");
-    t->n_single = t->n_pair = 0;
-    if (post && post->type == BML_JSON_OBJECT) {
-        const char *type = bml__tok_jstr(bml_json_get(post, "type"));
-        if (type && !strcmp(type, "TemplateProcessing")) {
-            const bml_json *sp = bml_json_get(post, "special_tokens");
-            if ((st = bml__tok_parse_template(t, bml_json_get(post, "single"), sp, t->single, &t->n_single, path, "single")) != BML_OK ||
-                (st = bml__tok_parse_template(t, bml_json_get(post, "pair"), sp, t->pair, &t->n_pair, path, "pair")) != BML_OK)
-                goto done;
-        } else if (type && !strcmp(type, "BertProcessing")) {
-            const bml_json *cls = bml_json_get(post, "cls"), *sep = bml_json_get(post, "sep");
-            if (!cls || cls->type != BML_JSON_ARRAY || cls->len != 2 || cls->kids[1].type != BML_JSON_NUMBER ||
-                !sep || sep->type != BML_JSON_ARRAY || sep->len != 2 || sep->kids[1].type != BML_JSON_NUMBER) {
-                st = bml__fail(BML_ERR_FORMAT, "%s: post_processor BertProcessing needs cls and sep [token, id]", path);
-                goto done;
-            }
-            if (!bml__tok_is_id(&cls->kids[1]) || !bml__tok_is_id(&sep->kids[1])) {
-                st = bml__fail(BML_ERR_FORMAT, "%s: post_processor BertProcessing: cls and sep ids must be integers in 0..%d", path,
-                               BML__TOK_MAX_ID);
-                goto done;
-            }
-            bml__tok_bert_template(t, (int32_t)cls->kids[1].num, (int32_t)sep->kids[1].num);
-        } else {
-            st = bml__fail(BML_ERR_UNSUPPORTED, "%s: post_processor '%s' is not supported", path, type ? type : "?");
-            goto done;
-        }
-    } else {
-        t->single[0].kind = 1;
-        t->n_single = 1;
-        t->pair[0].kind = 1;
-        t->pair[1].kind = 2;
-        t->pair[1].type_id = 1;
-        t->n_pair = 2;
-    }
-    /* decoder */
-    dec = bml_json_get(root, "decoder");
-    if (dec && dec->type == BML_JSON_OBJECT) {
-        const char *type = bml__tok_jstr(bml_json_get(dec, "type"));
-        const char *pfx = bml__tok_jstr(bml_json_get(dec, "prefix"));
-        if (!type || strcmp(type, "WordPiece")) {
-            st = bml__fail(BML_ERR_UNSUPPORTED, "%s: decoder '%s' is not supported (only WordPiece)", path, type ? type : "?");
-            goto done;
-        }
-        t->dec_wordpiece = 1;
-        t->dec_cleanup = bml__tok_jbool(bml_json_get(dec, "cleanup"), 1);
-        if (!pfx) pfx = "##";
-        if (strlen(pfx) >= sizeof t->dec_prefix) { st = bml__fail(BML_ERR_UNSUPPORTED, "%s: decoder.prefix too long", path); goto done; }
-        strcpy(t->dec_prefix, pfx);
-        t->dec_prefix_len = strlen(pfx);
-    }
-    st = BML_OK;
-done:
-    bml__tok_vb_free(&vb);
-    bml_json_free(doc);
-    return st;
-}
-
-/* Trailing White_Space of a vocab.txt line (Rust's str::trim_end). */
-static size_t bml__tok_trim_end(const char *s, size_t n) {
-    while (n > 0) {
-        size_t k = n - 1;
-        uint32_t cp;
-        int bad;
-        while (k > 0 && ((uint8_t)s[k] & 0xC0) == 0x80 && n - k < 4) k--;
-        if (bml__utf8_dec((const uint8_t *)s, n, k, &cp, &bad) != n - k || bad) return n;
-        if (!(bml__tok_prop(cp) & BML__TOK_F_WS)) return n;
-        n = k;
-    }
-    return n;
-}
-
-/* Special tokens of a vocab.txt model: tokenizer_config.json (+ its
-   added_tokens_decoder) and special_tokens_map.json, else BERT's defaults. */
-static bml_status bml__tok_load_vocab_txt(bml_tokenizer *t, const char *path, const char *dir) {
-    char *buf = NULL, cfgpath[4096];
-    size_t len, i, line = 0, added_cap = 0;
-    bml__tok_vb vb;
-    bml_json_doc *cfg = NULL, *map = NULL;
-    const bml_json *c = NULL, *m = NULL;
-    bml_status st;
-    static const char *roles[] = {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token"};
-    static const char *dflt[] = {"[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"};
-    int32_t role_id[5];
-    int r;
-    memset(&vb, 0, sizeof vb);
-    if ((st = bml__read_file(path, (size_t)64 << 20, &buf, &len)) != BML_OK) return st;
-    for (i = 0; i < len;) {
-        size_t e = i, n;
-        size_t bad;
-        while (e < len && buf[e] != '\n') e++;
-        line++;
-        n = e - i;
-        if (!bml_utf8_check(buf + i, n, &bad)) {
-            st = bml__fail(BML_ERR_FORMAT, "%s line %zu: invalid UTF-8 at byte %zu of the line", path, line, bad);
-            goto done;
-        }
-        n = bml__tok_trim_end(buf + i, n);
-        if (n == 0) {   /* HF would make "" (or, after trim_end, a blank line) a token: an id no text maps to */
-            st = bml__fail(BML_ERR_FORMAT, "%s line %zu: empty token (a blank line in the vocabulary)", path, line);
-            goto done;
-        }
-        if (line - 1 > BML__TOK_MAX_ID) { st = bml__fail(BML_ERR_FORMAT, "%s: more than %d lines", path, BML__TOK_MAX_ID + 1); goto done; }
-        if (!bml__tok_vb_push(t, &vb, buf + i, n, (int32_t)(line - 1), line)) { st = bml__fail(BML_ERR_NOMEM, "%s: out of memory", path); goto done; }
-        i = e + 1;
-    }
-    /* configuration */
-    if (dir) {
-        bml__join(cfgpath, sizeof cfgpath, dir, "tokenizer_config.json");
-        if (access(cfgpath, R_OK) == 0) {
-            if ((st = bml__json_file(cfgpath, (size_t)64 << 20, &cfg)) != BML_OK) goto done;
-            c = bml_json_root(cfg);
-        }
-        bml__join(cfgpath, sizeof cfgpath, dir, "special_tokens_map.json");
-        if (access(cfgpath, R_OK) == 0) {
-            if ((st = bml__json_file(cfgpath, (size_t)64 << 20, &map)) != BML_OK) goto done;
-            m = bml_json_root(map);
-        }
-    }
-    t->lowercase = bml__tok_jbool(bml_json_get(c, "do_lower_case"), 1);
-    t->clean_text = 1;
-    t->handle_cjk = bml__tok_jbool(bml_json_get(c, "tokenize_chinese_chars"), 1);
-    {
-        const bml_json *sa = bml_json_get(c, "strip_accents");
-        t->strip_accents = (!sa || sa->type == BML_JSON_NULL) ? t->lowercase : bml__tok_jbool(sa, t->lowercase);
-    }
-    t->prefix_len = 2;
-    strcpy(t->prefix, "##");
-    for (r = 0; r < 5; r++) {
-        const char *name = bml__tok_jtoken(bml_json_get(m, roles[r]));
-        size_t j, nl;
-        if (!name) name = bml__tok_jtoken(bml_json_get(c, roles[r]));
-        if (!name) name = dflt[r];
-        nl = strlen(name);
-        role_id[r] = -1;
-        for (j = 0; j < vb.n; j++)
-            if (vb.len[j] == nl && !memcmp(t->pool + vb.off[j], name, nl)) { role_id[r] = vb.id[j]; break; }
-        if (role_id[r] < 0 && r != 2 && r != 4) {
-            st = bml__fail(BML_ERR_FORMAT, "%s: %s '%s' is not in the vocabulary", path, roles[r], name);
-            goto done;
-        }
-        if (role_id[r] >= 0 && (st = bml__tok_add_added(t, name, nl, role_id[r], 1, &added_cap)) != BML_OK) goto done;
-    }
-    /* added_tokens_decoder: {"100": {"content": "[UNK]", "special": true, ...}} */
-    {
-        const bml_json *atd = bml_json_get(c, "added_tokens_decoder");
-        if (atd && atd->type == BML_JSON_OBJECT) {
-            for (i = 0; i < atd->len; i++) {
-                const bml_json *a = &atd->kids[i];
-                const char *content = bml__tok_jstr(bml_json_get(a, "content"));
-                char *endp;
-                long id = strtol(a->key, &endp, 10);
-                if (!content || *endp || id < 0 || id > BML__TOK_MAX_ID) {
-                    st = bml__fail(BML_ERR_FORMAT, "%s/tokenizer_config.json: added_tokens_decoder['%.20s'] is malformed", dir, a->key);
-                    goto done;
-                }
-                if (bml__tok_jbool(bml_json_get(a, "normalized"), 0) || bml__tok_jbool(bml_json_get(a, "lstrip"), 0) ||
-                    bml__tok_jbool(bml_json_get(a, "rstrip"), 0) || bml__tok_jbool(bml_json_get(a, "single_word"), 0)) {
-                    st = bml__fail(BML_ERR_UNSUPPORTED, "%s/tokenizer_config.json: added token '%.40s': normalized, lstrip, "
-                                   "rstrip and single_word added tokens are not supported", dir, content);
-                    goto done;
-                }
-                if ((st = bml__tok_add_added(t, content, bml_json_get(a, "content")->len, (int32_t)id,
-                                             bml__tok_jbool(bml_json_get(a, "special"), 0), &added_cap)) != BML_OK)
-                    goto done;
-            }
-        }
-    }
-    t->unk_id = role_id[0];
-    if ((st = bml__tok_build(t, &vb, path)) != BML_OK) goto done;
-    bml__tok_bert_template(t, role_id[3], role_id[1]);
-    t->dec_wordpiece = 1;
-    t->dec_cleanup = bml__tok_jbool(bml_json_get(c, "clean_up_tokenization_spaces"), 1);
-    strcpy(t->dec_prefix, "##");
-    t->dec_prefix_len = 2;
-    st = BML_OK;
-done:
-    bml__tok_vb_free(&vb);
-    bml_json_free(cfg);
-    bml_json_free(map);
-    BML_FREE(buf);
-    return st;
-}
-
-/* max_len: desc value, else sentence_bert_config.json max_seq_length, else
-   256; never above config.json max_position_embeddings. */
-static bml_status bml__tok_max_len(bml_tokenizer *t, const bml_tokenizer_desc *d, const char *dir) {
-    char p[4096];
-    long want = d->max_len, maxpos = -1;
-    bml_json_doc *doc = NULL;
-    bml_status st;
-    if (want < 0) { t->max_len = SIZE_MAX; return BML_OK; }
-    if (dir) {
-        const bml_json *v;
-        bml__join(p, sizeof p, dir, "sentence_bert_config.json");
-        if (want == 0 && access(p, R_OK) == 0) {
-            if ((st = bml__json_file(p, (size_t)1 << 20, &doc)) != BML_OK) return st;
-            v = bml_json_get(bml_json_root(doc), "max_seq_length");
-            if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) want = (long)v->num;
-            bml_json_free(doc);
-            doc = NULL;
-        }
-        bml__join(p, sizeof p, dir, "config.json");
-        if (access(p, R_OK) == 0) {
-            if ((st = bml__json_file(p, (size_t)16 << 20, &doc)) != BML_OK) return st;
-            v = bml_json_get(bml_json_root(doc), "max_position_embeddings");
-            if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) maxpos = (long)v->num;
-            bml_json_free(doc);
-        }
-    }
-    if (want == 0) want = 256;
-    if (maxpos > 0 && want > maxpos) want = maxpos;
-    t->max_len = (size_t)want;
-    return BML_OK;
-}
-
-BMLDEF void bml_tokenizer_free(bml_tokenizer *t) {
-    if (!t) return;
-    BML_FREE(t->pool);
-    BML_FREE(t->id_off);
-    BML_FREE(t->id_special);
-    BML_FREE(t->slots);
-    BML_FREE(t->added);
-    BML_FREE(t->added_order);
-    BML_FREE(t);
-}
-
-static int bml__tok_exists(const char *p) { return access(p, R_OK) == 0; }
-
-BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokenizer **out) {
-    bml_tokenizer *t;
-    bml_status st;
-    char path[4096], dirbuf[4096];
-    const char *dir = NULL, *file = NULL;
-    int is_json;
-    size_t k;
-    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: NULL out");
-    *out = NULL;
-    if (!desc || (!desc->dir && !desc->file)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: set desc.dir or desc.file");
-    if (desc->file) {
-        const char *slash = strrchr(desc->file, '/');
-        file = desc->file;
-        if (strlen(file) >= sizeof path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: path too long");
-        if (slash) {
-            size_t n = (size_t)(slash - file);
-            memcpy(dirbuf, file, n);
-            dirbuf[n] = 0;
-            if (n == 0) strcpy(dirbuf, "/");
-        } else {
-            strcpy(dirbuf, ".");
-        }
-        dir = dirbuf;
-        snprintf(path, sizeof path, "%s", file);
-        k = strlen(path);
-        is_json = k >= 5 && !strcmp(path + k - 5, ".json");
-        if (!bml__tok_exists(path)) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    } else {
-        dir = desc->dir;
-        if (strlen(dir) + 32 >= sizeof path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: path too long");
-        bml__join(path, sizeof path, dir, "tokenizer.json");
-        is_json = 1;
-        if (!bml__tok_exists(path)) {
-            bml__join(path, sizeof path, dir, "vocab.txt");
-            is_json = 0;
-            if (!bml__tok_exists(path))
-                return bml__fail(BML_ERR_IO, "%s: neither tokenizer.json nor vocab.txt is readable there", dir);
-        }
-    }
-    t = (bml_tokenizer *)bml__calloc(1, sizeof *t);
-    if (!t) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    t->prefix_len = 2;
-    strcpy(t->prefix, "##");
-    t->max_chars = 100;
-    t->cls_id = t->sep_id = t->pad_id = t->mask_id = -1;
-    st = is_json ? bml__tok_load_json(t, path) : bml__tok_load_vocab_txt(t, path, dir);
-    if (st == BML_OK) st = bml__tok_index_added(t);
-    if (st == BML_OK) st = bml__tok_max_len(t, desc, dir);
-    if (st != BML_OK) { bml_tokenizer_free(t); return st; }
-    /* template sanity, counts of added tokens */
-    {
-        int i, k2;
-        for (i = 0; i < t->n_single + t->n_pair; i++) {
-            const bml__tok_titem *it = i < t->n_single ? &t->single[i] : &t->pair[i - t->n_single];
-            for (k2 = 0; k2 < it->nids; k2++)
-                if (it->ids[k2] < 0 || (size_t)it->ids[k2] >= t->id_count || t->id_off[it->ids[k2]] == UINT32_MAX) {
-                    bml__fail(BML_ERR_FORMAT, "%s: post_processor uses id %d, which no token has", path, (int)it->ids[k2]);
-                    bml_tokenizer_free(t);
-                    return BML_ERR_FORMAT;
-                }
-            if (i < t->n_single) t->added_single += (size_t)it->nids;
-            else t->added_pair += (size_t)it->nids;
-        }
-    }
-    {
-        /* role ids for bml_tokenizer_special_id */
-        const char *names[4] = {"[CLS]", "[SEP]", "[PAD]", "[MASK]"};
-        int32_t *ids[4];
-        int i;
-        ids[0] = &t->cls_id; ids[1] = &t->sep_id; ids[2] = &t->pad_id; ids[3] = &t->mask_id;
-        for (i = 0; i < 4; i++) *ids[i] = bml_tokenizer_token_to_id(t, names[i], strlen(names[i]));
-        if (t->n_single >= 3 && t->single[0].kind == 0 && t->single[0].nids == 1) t->cls_id = t->single[0].ids[0];
-        if (t->n_single >= 3 && t->single[t->n_single - 1].kind == 0 && t->single[t->n_single - 1].nids == 1)
-            t->sep_id = t->single[t->n_single - 1].ids[0];
-    }
-    bml__tok_ascii_tables(t);
-    *out = t;
-    return BML_OK;
-}
-
-BMLDEF size_t bml_tokenizer_vocab_size(const bml_tokenizer *t) { return t ? t->id_count : 0; }
-
-BMLDEF int bml_tokenizer_max_len(const bml_tokenizer *t) {
-    if (!t) return 0;
-    return t->max_len > (size_t)INT_MAX ? INT_MAX : (int)t->max_len;
-}
-
-BMLDEF const char *bml_tokenizer_id_to_token(const bml_tokenizer *t, int32_t id) {
-    if (!t || id < 0 || (size_t)id >= t->id_count || t->id_off[id] == UINT32_MAX) return NULL;
-    return t->pool + t->id_off[id];
-}
-
-BMLDEF int32_t bml_tokenizer_token_to_id(const bml_tokenizer *t, const char *s, size_t n) {
-    size_t i;
-    if (!t || !s) return -1;
-    for (i = 0; i < t->n_added; i++)
-        if (t->added[i].len == n && !memcmp(t->pool + t->added[i].off, s, n)) return t->added[i].id;
-    return bml__tok_find(t, bml__tok_hash(0, (const uint8_t *)s, n), (const uint8_t *)s, n, 0);
-}
-
-BMLDEF int32_t bml_tokenizer_special_id(const bml_tokenizer *t, const char *which) {
-    if (!t || !which) return -1;
-    if (!strcmp(which, "cls")) return t->cls_id;
-    if (!strcmp(which, "sep")) return t->sep_id;
-    if (!strcmp(which, "pad")) return t->pad_id;
-    if (!strcmp(which, "unk")) return t->unk_id;
-    if (!strcmp(which, "mask")) return t->mask_id;
-    return -1;
-}
-
-/* ======================================================================
-   Encoding: scratch
-   ====================================================================== */
-
-typedef struct bml__tok_list {
-    int32_t *id;
-    uint32_t *off;          /* 2 per token */
-    size_t n, cap;
-} bml__tok_list;
-
-typedef struct bml__tok_ws {
-    /* normalized characters of the current chunk and their input spans */
-    uint32_t *cp, *st, *en;
-    uint8_t *cc, *fl;       /* canonical combining class; flags (see BML__TOK_ADDED) */
-    size_t ncap;
-    /* the current word: UTF-8, char boundaries, prefix hashes */
-    uint8_t *wb;
-    uint32_t *wpos;
-    uint64_t *wh;
-    size_t wcap, wbcap;
-    /* reordering scratch */
-    uint32_t *tmp;
-    size_t tmpcap;
-    bml__tok_list a, b;
-} bml__tok_ws;
-
-static void bml__tok_ws_free(bml__tok_ws *w) {
-    if (!w) return;
-    BML_FREE(w->cp); BML_FREE(w->st); BML_FREE(w->en); BML_FREE(w->cc); BML_FREE(w->fl);
-    BML_FREE(w->wb); BML_FREE(w->wpos); BML_FREE(w->wh); BML_FREE(w->tmp);
-    BML_FREE(w->a.id); BML_FREE(w->a.off); BML_FREE(w->b.id); BML_FREE(w->b.off);
-    BML_FREE(w);
-}
-
-static int bml__tok_grow(void **p, size_t n, size_t size) {
-    void *np = BML_REALLOC(*p, n * size);
-    if (!np) return 0;
-    *p = np;
-    return 1;
-}
-
-static int bml__tok_ws_chars(bml__tok_ws *w, size_t n) {
-    size_t nc;
-    if (n <= w->ncap) return 1;
-    nc = w->ncap ? w->ncap : 1024;
-    while (nc < n) nc *= 2;
-    if (!bml__tok_grow((void **)&w->cp, nc, 4) || !bml__tok_grow((void **)&w->st, nc, 4) ||
-        !bml__tok_grow((void **)&w->en, nc, 4) || !bml__tok_grow((void **)&w->cc, nc, 1) ||
-        !bml__tok_grow((void **)&w->fl, nc, 1))
-        return 0;
-    w->ncap = nc;
-    return 1;
-}
-
-static int bml__tok_list_reserve(bml__tok_list *l, size_t n) {
-    size_t nc;
-    if (n <= l->cap) return 1;
-    nc = l->cap ? l->cap : 256;
-    while (nc < n) nc *= 2;
-    if (!bml__tok_grow((void **)&l->id, nc, 4) || !bml__tok_grow((void **)&l->off, nc, 8)) return 0;
-    l->cap = nc;
-    return 1;
-}
-
-/* ======================================================================
-   Normalizer: input bytes [a, b) -> ws->cp/st/en[0..n)
-   ====================================================================== */
-
-/* fl[] of a normalized character: its property flags (BML__TOK_F_*, bits
-   0-6) and BML__TOK_ADDED when NFD added it after the first character of a
-   decomposition. */
-#define BML__TOK_ADDED 0x80
-
-/* Stable sort of a run of non-starters by ccc (canonical reordering), the
-   NFD "added" marks moving with their characters; then the spans are
-   assigned by position, as HF's NormalizedString::transform does: a first
-   character takes the next input character's span, an added one repeats the
-   span taken last. */
-static int bml__tok_reorder(bml__tok_ws *w, size_t r0, size_t r1) {
-    size_t n = r1 - r0, i, j, q = 0;
-    uint32_t last_s = 0, last_e = 0;
-    if (w->tmpcap < 4 * n) {
-        size_t nc = w->tmpcap ? w->tmpcap : 256;
-        while (nc < 4 * n) nc *= 2;
-        if (!bml__tok_grow((void **)&w->tmp, nc, 4)) return 0;
-        w->tmpcap = nc;
-    }
-    /* spans of the first characters, in input order */
-    for (i = r0; i < r1; i++)
-        if (!(w->fl[i] & BML__TOK_ADDED)) { w->tmp[2 * q] = w->st[i]; w->tmp[2 * q + 1] = w->en[i]; q++; }
-    /* stable sort (cp, cc, fl) by cc */
-    if (n <= 32) {
-        for (i = r0 + 1; i < r1; i++) {
-            uint32_t c = w->cp[i];
-            uint8_t k = w->cc[i], f = w->fl[i];
-            for (j = i; j > r0 && w->cc[j - 1] > k; j--) {
-                w->cp[j] = w->cp[j - 1]; w->cc[j] = w->cc[j - 1]; w->fl[j] = w->fl[j - 1];
-            }
-            w->cp[j] = c; w->cc[j] = k; w->fl[j] = f;
-        }
-    } else {
-        /* counting sort through tmp[2n .. 4n): (cp, cc | fl << 8) */
-        size_t count[257];
-        uint32_t *t2 = w->tmp + 2 * n;
-        memset(count, 0, sizeof count);
-        for (i = r0; i < r1; i++) count[w->cc[i] + 1]++;
-        for (i = 1; i < 257; i++) count[i] += count[i - 1];
-        for (i = r0; i < r1; i++) {
-            size_t d = count[w->cc[i]]++;
-            t2[2 * d] = w->cp[i];
-            t2[2 * d + 1] = (uint32_t)w->cc[i] | ((uint32_t)w->fl[i] << 8);
-        }
-        for (i = 0; i < n; i++) {
-            w->cp[r0 + i] = t2[2 * i];
-            w->cc[r0 + i] = (uint8_t)(t2[2 * i + 1] & 0xFF);
-            w->fl[r0 + i] = (uint8_t)(t2[2 * i + 1] >> 8);
-        }
-    }
-    if (r0 > 0) { last_s = w->st[r0 - 1]; last_e = w->en[r0 - 1]; }
-    q = 0;
-    for (i = r0; i < r1; i++) {
-        if (!(w->fl[i] & BML__TOK_ADDED)) { last_s = w->tmp[2 * q]; last_e = w->tmp[2 * q + 1]; q++; }
-        w->st[i] = last_s;
-        w->en[i] = last_e;
-    }
-    return 1;
-}
-
-#define BML__TOK_PUT(c, f, ccc)                                                        \
-    do {                                                                                \
-        cp[k] = (c); st[k] = (uint32_t)i; en[k] = (uint32_t)(i + len);                 \
-        fl[k] = (uint8_t)(f); cc[k] = (uint8_t)(ccc); k++;                             \
-    } while (0)
-
-/* Normalize input bytes [a, b) into w->cp/st/en/fl[0..*nout): BertNormalizer
-   step by step as HF applies them to the whole string (clean_text, CJK
-   spaces, NFD + reordering, strip Mn, lowercase), each character keeping the
-   byte span of the input character it came from. */
-static bml_status bml__tok_normalize(const bml_tokenizer *t, bml__tok_ws *w, const uint8_t *s, size_t a, size_t b,
-                                     size_t *nout) {
-    size_t i = a, k = 0, len = 1;
-    int reorder = 0;
-    unsigned seen = 0;      /* flags of the characters NFD produced */
-    uint32_t *cp, *st, *en;
-    uint8_t *cc, *fl;
-    const unsigned keep = 0x7F & ~(BML__TOK_F_DECOMP | BML__TOK_F_CJK | BML__TOK_F_DROP);
-    /* each input byte yields at most 2 characters (NFD, CJK spaces, U+0130;
-       tools/gen_unicode.py checks) */
-    if (!bml__tok_ws_chars(w, 2 * (b - a) + 8)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
-    cp = w->cp; st = w->st; en = w->en; cc = w->cc; fl = w->fl;
-    while (i < b) {
-        uint32_t u, d[4];
-        unsigned p;
-        int bad, nd, j;
-        if (s[i] < 0x80) {
-            int m = t->ascii_map[s[i]];
-            if (m >= 0) {
-                cp[k] = (uint32_t)m; st[k] = (uint32_t)i; en[k] = (uint32_t)i + 1;
-                fl[k] = t->ascii_cls[m]; cc[k] = 0; k++;
-            }
-            i++;
-            continue;
-        }
-        if (s[i] >= 0xE1 && s[i] <= 0xEC && i + 2 < b && (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
-            /* the common 3-byte case (CJK, Hangul, most scripts) inline */
-            u = ((uint32_t)(s[i] & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
-            len = 3;
-        } else if (s[i] >= 0xC2 && s[i] <= 0xDF && i + 1 < b && (s[i + 1] & 0xC0) == 0x80) {
-            u = ((uint32_t)(s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);
-            len = 2;
-        } else {
-            len = bml__utf8_dec(s, b, i, &u, &bad);
-        }
-        p = bml__tok_prop(u);
-        if (t->clean_text) {
-            if (p & BML__TOK_F_DROP) { i += len; continue; }
-            if (p & BML__TOK_F_WS) { u = ' '; p = BML__TOK_F_WS; }
-        }
-        if (t->handle_cjk && (p & BML__TOK_F_CJK)) BML__TOK_PUT(' ', BML__TOK_F_WS, 0);
-        if (t->strip_accents) {
-            if (p & BML__TOK_F_DECOMP) {
-                nd = bml__tok_decompose(u, d);
-                for (j = 0; j < nd; j++) {
-                    unsigned q = bml__tok_prop(d[j]), c2 = q >> 8;
-                    seen |= q;
-                    BML__TOK_PUT(d[j], (q & keep) | (j ? BML__TOK_ADDED : 0), c2);
-                    if (c2 && k > 1 && cc[k - 2] > c2) reorder = 1;
-                }
-            } else {
-                unsigned c2 = p >> 8;
-                seen |= p;
-                BML__TOK_PUT(u, p & keep, c2);
-                if (c2 && k > 1 && cc[k - 2] > c2) reorder = 1;
-            }
-        } else {
-            /* no NFD: lowercase now (lowercasing keeps WS/PUNCT: checked
-               by tools/gen_unicode.py) */
-            if (t->lowercase && (p & BML__TOK_F_LOWER)) {
-                if (u == 0x130) {
-                    BML__TOK_PUT('i', 0, 0);
-                    BML__TOK_PUT(0x307, bml__tok_prop(0x307) & keep & ~BML__TOK_F_LOWER, 0);
-                    i += len;
-                    continue;
-                }
-                u = bml__tok_lower1(u);
-            }
-            BML__TOK_PUT(u, p & keep & ~BML__TOK_F_LOWER, 0);
-        }
-        if (t->handle_cjk && (p & BML__TOK_F_CJK)) BML__TOK_PUT(' ', BML__TOK_F_WS, 0);
-        i += len;
-    }
-    if (reorder) {
-        size_t r0 = 0;
-        while (r0 < k) {
-            size_t r1;
-            int sorted = 1;
-            if (!cc[r0]) { r0++; continue; }
-            for (r1 = r0 + 1; r1 < k && cc[r1]; r1++)
-                if (cc[r1 - 1] > cc[r1]) sorted = 0;
-            if (!sorted && !bml__tok_reorder(w, r0, r1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
-            r0 = r1;
-        }
-    }
-    if (t->strip_accents && (seen & (BML__TOK_F_MN | BML__TOK_F_LOWER))) {
-        /* strip Mn, then lowercase (never expands: U+0130 was decomposed) */
-        size_t j, o;
-        for (j = 0; j < k && !(fl[j] & (BML__TOK_F_MN | BML__TOK_F_LOWER)); j++) {}
-        for (o = j; j < k; j++) {
-            uint32_t u = cp[j];
-            unsigned f = fl[j];
-            if (f & BML__TOK_F_MN) continue;
-            if (t->lowercase && (f & BML__TOK_F_LOWER)) {
-                /* (ASCII capitals here came from a decomposition: U+0130 -> I U+0307) */
-                u = u < 0x80 ? u + 32 : bml__tok_lower1(u);
-            }
-            cp[o] = u; st[o] = st[j]; en[o] = en[j]; fl[o] = (uint8_t)f; o++;
-        }
-        k = o;
-    }
-    *nout = k;
-    return BML_OK;
-}
-
-#undef BML__TOK_PUT
-
-/* ======================================================================
-   Pre-tokenizer + WordPiece over the normalized characters
-   ====================================================================== */
-
-static int bml__tok_ws_word(bml__tok_ws *w, size_t nch) {
-    if (nch + 1 > w->wcap) {
-        size_t nc = w->wcap ? w->wcap : 128;
-        while (nc < nch + 1) nc *= 2;
-        if (!bml__tok_grow((void **)&w->wpos, nc, 4) || !bml__tok_grow((void **)&w->wh, nc, 8)) return 0;
-        w->wcap = nc;
-    }
-    if (4 * nch + 8 > w->wbcap) {
-        size_t nc = w->wbcap ? w->wbcap : 512;
-        while (nc < 4 * nch + 8) nc *= 2;
-        if (!bml__tok_grow((void **)&w->wb, nc, 1)) return 0;
-        w->wbcap = nc;
-    }
-    return 1;
-}
-
-static void bml__tok_push(bml__tok_list *l, int32_t id, uint32_t s, uint32_t e) {
-    l->id[l->n] = id;
-    l->off[2 * l->n] = s;
-    l->off[2 * l->n + 1] = e;
-    l->n++;
-}
-
-/* WordPiece on normalized characters [i0, i1) (the list has room). */
-static bml_status bml__tok_word(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, size_t i0, size_t i1) {
-    size_t nch = i1 - i0, j, start, n0 = l->n;
-    uint8_t *wb;
-    uint32_t *wp;
-    uint64_t *wh;
-    if (nch == 1 && t->max_chars >= 1) {
-        /* one character (punctuation, CJK): its own token or [UNK] */
-        uint32_t u = w->cp[i0];
-        int32_t id;
-        if (u < 0x80) {
-            id = t->ascii_id[u];
-        } else {
-            uint8_t b4[4];
-            size_t bl = bml__utf8_put((char *)b4, u);
-            id = bml__tok_find(t, bml__tok_hash(0, b4, bl), b4, bl, 0);
-        }
-        bml__tok_push(l, id >= 0 ? id : t->unk_id, w->st[i0], w->en[i0]);
-        return BML_OK;
-    }
-    if (nch > t->max_chars) {
-        bml__tok_push(l, t->unk_id, w->st[i0], w->en[i1 - 1]);
-        return BML_OK;
-    }
-    if (!bml__tok_ws_word(w, nch)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
-    wb = w->wb; wp = w->wpos; wh = w->wh;
-    {
-        size_t o = 0;
-        for (j = 0; j < nch; j++) {
-            uint32_t u = w->cp[i0 + j];
-            wp[j] = (uint32_t)o;
-            if (u < 0x80) wb[o++] = (uint8_t)u;
-            else o += bml__utf8_put((char *)wb + o, u);
-        }
-        wp[nch] = (uint32_t)o;
-    }
-    start = 0;
-    while (start < nch) {
-        int cont = start > 0;
-        size_t maxb = t->max_key[cont], base = wp[start], end, last = start;
-        uint64_t h = bml__tok_seed[cont];
-        int32_t id = -1;
-        for (j = start; j < nch; j++) {
-            size_t q;
-            if (wp[j + 1] - base > maxb) break;
-            for (q = wp[j]; q < wp[j + 1]; q++) h = (h ^ wb[q]) * BML__TOK_FNV_PRIME;
-            wh[j + 1] = h;
-            last = j + 1;
-        }
-        for (end = last; end > start; end--) {
-            id = bml__tok_find(t, wh[end], wb + base, wp[end] - base, cont);
-            if (id >= 0) break;
-        }
-        if (id < 0) {
-            l->n = n0;
-            bml__tok_push(l, t->unk_id, w->st[i0], w->en[i1 - 1]);
-            return BML_OK;
-        }
-        bml__tok_push(l, id, w->st[i0 + start], w->en[i0 + end - 1]);
-        start = end;
-    }
-    return BML_OK;
-}
-
-static bml_status bml__tok_words(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, size_t k, size_t limit,
-                                 int *stop) {
-    size_t j = 0;
-    const uint8_t *fl = w->fl;
-    bml_status st;
-    if (!bml__tok_list_reserve(l, l->n + k + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
-    while (j < k) {
-        unsigned c = fl[j];
-        size_t e;
-        if (c & BML__TOK_F_WS) { j++; continue; }
-        if (c & BML__TOK_F_PUNCT) {
-            e = j + 1;
-        } else {
-            for (e = j + 1; e < k; e++)
-                if (fl[e] & (BML__TOK_F_WS | BML__TOK_F_PUNCT)) break;
-        }
-        if ((st = bml__tok_word(t, w, l, j, e)) != BML_OK) return st;
-        j = e;
-        if (l->n >= limit) { *stop = 1; break; }
-    }
-    return BML_OK;
-}
-
-/* May the text be cut before byte e (normalized in pieces without changing
-   a token)? Before ASCII whitespace or ASCII punctuation, and before a CJK
-   ideograph when those are isolated: each is a word boundary and a starter
-   (canonical reordering never crosses it). Lines with no space at all (a
-   URL, CJK) are then still normalized a chunk at a time. */
-static int bml__tok_cut_ok(const bml_tokenizer *t, const uint8_t *s, size_t e, size_t b) {
-    uint8_t c = s[e];
-    if (c < 0x80)   /* not every ASCII White_Space: \v and \f are controls clean_text drops */
-        return c == ' ' || c == '\n' || c == '\t' || c == '\r' || (bml__tok_prop(c) & BML__TOK_F_PUNCT);
-    if (t->handle_cjk && c >= 0xE3 && c <= 0xF0) {
-        uint32_t cp;
-        int bad;
-        size_t n = bml__utf8_dec(s, b, e, &cp, &bad);
-        return n > 0 && !bad && (bml__tok_prop(cp) & BML__TOK_F_CJK);
-    }
-    return 0;
-}
-
-/* Normalize + tokenize input bytes [a, b) (no added tokens inside). */
-static bml_status bml__tok_text(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s,
-                                size_t a, size_t b, size_t limit, int *stop) {
-    bml_status st;
-    while (a < b && !*stop) {
-        size_t e = b, k = 0;
-        if (b - a > BML__TOK_CHUNK) {
-            e = a + BML__TOK_CHUNK;
-            while (e < b && !bml__tok_cut_ok(t, s, e, b)) e++;
-        }
-        if ((st = bml__tok_normalize(t, w, s, a, e, &k)) != BML_OK) return st;
-        if ((st = bml__tok_words(t, w, l, k, limit, stop)) != BML_OK) return st;
-        a = e;
-    }
-    return BML_OK;
-}
-
-/* One sequence: split on added tokens, tokenize the text between them.
-   With a limit, stops after the word that brings the list to `limit` tokens
-   or more (an added token does not stop it), as HF 0.23 does when
-   truncation is on; the caller truncates. */
-static bml_status bml__tok_seq(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s, size_t n,
-                               size_t limit) {
-    size_t pos = 0, i = 0;
-    int stop = 0;
-    bml_status st;
-    l->n = 0;
-    if (!bml__tok_list_reserve(l, 16)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
-    while (pos < n) {
-        size_t mstart = n, mlen = 0;
-        int32_t mid = -1;
-        if (t->n_added) {
-            for (i = pos; i < n; i++) {
-                const uint32_t *fb;
-                uint32_t q;
-                if (t->added_one_first >= 0) {
-                    /* all added tokens start with the same byte ('[') */
-                    const uint8_t *hit = (const uint8_t *)memchr(s + i, t->added_one_first, n - i);
-                    if (!hit) break;
-                    i = (size_t)(hit - s);
-                }
-                fb = t->added_first[s[i]];
-                for (q = 0; q < fb[1]; q++) {
-                    const bml__tok_added *ad = &t->added[t->added_order[fb[0] + q]];
-                    if (ad->len <= n - i && !memcmp(s + i, t->pool + ad->off, ad->len)) {
-                        mstart = i; mlen = ad->len; mid = ad->id;
-                        break;
-                    }
-                }
-                if (mid >= 0) break;
-            }
-        }
-        if ((st = bml__tok_text(t, w, l, s, pos, mstart, limit, &stop)) != BML_OK) return st;
-        if (mid < 0 || stop) break;
-        if (!bml__tok_list_reserve(l, l->n + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
-        bml__tok_push(l, mid, (uint32_t)mstart, (uint32_t)(mstart + mlen));
-        pos = mstart + mlen;
-    }
-    return BML_OK;
-}
-
-/* ======================================================================
-   Public encode
-   ====================================================================== */
-
-static int bml__tok_enc_reserve(bml_encoding *e, size_t n) {
-    size_t nc;
-    if (n <= e->cap && e->ids) return 1;
-    nc = e->cap ? e->cap : 64;
-    while (nc < n) nc *= 2;
-    if (!bml__tok_grow((void **)&e->ids, nc, 4) || !bml__tok_grow((void **)&e->type_ids, nc, 1) ||
-        !bml__tok_grow((void **)&e->offsets, nc, 8))
-        return 0;
-    e->cap = nc;
-    return 1;
-}
-
-static bml__tok_ws *bml__tok_ws_of(bml_encoding *e) {
-    if (!e->work) e->work = bml__calloc(1, sizeof(bml__tok_ws));
-    return (bml__tok_ws *)e->work;
-}
-
-/* Lay out the template with the two lists truncated to na, nb tokens. */
-static bml_status bml__tok_assemble(const bml_tokenizer *t, const bml__tok_titem *items, int nitems,
-                                    const bml__tok_list *la, size_t na, const bml__tok_list *lb, size_t nb,
-                                    bml_encoding *e) {
-    size_t total = 0, o = 0, j;
-    int i;
-    for (i = 0; i < nitems; i++)
-        total += items[i].kind == 0 ? (size_t)items[i].nids : items[i].kind == 1 ? na : nb;
-    if (!bml__tok_enc_reserve(e, total + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
-    for (i = 0; i < nitems; i++) {
-        const bml__tok_titem *it = &items[i];
-        if (it->kind == 0) {
-            int q;
-            for (q = 0; q < it->nids; q++) {
-                e->ids[o] = it->ids[q];
-                e->type_ids[o] = (uint8_t)it->type_id;
-                e->offsets[2 * o] = e->offsets[2 * o + 1] = 0;
-                o++;
-            }
-        } else {
-            const bml__tok_list *l = it->kind == 1 ? la : lb;
-            size_t n = it->kind == 1 ? na : nb;
-            if (n) {
-                memcpy(e->ids + o, l->id, n * sizeof(int32_t));
-                memcpy(e->offsets + 2 * o, l->off, 2 * n * sizeof(uint32_t));
-                for (j = 0; j < n; j++) e->type_ids[o + j] = (uint8_t)it->type_id;
-            }
-            o += n;
-        }
-    }
-    e->n = o;
-    (void)t;
-    return BML_OK;
-}
-
-static bml_status bml__tok_check_text(const char *text, ptrdiff_t *len, bml_utf8_policy policy, bml_encoding *e,
-                                      int second) {
-    size_t bad;
-    if (*len < 0) *len = (ptrdiff_t)strlen(text);
-    if ((size_t)*len > 0xFFFFFFF0u) return bml__fail(BML_ERR_TOO_LONG, "text of %zu bytes: the tokenizer takes up to 4 GiB", (size_t)*len);
-    if (policy != BML_UTF8_REPLACE && !bml_utf8_check(text, (size_t)*len, &bad)) {
-        e->bad_offset = bad;
-        e->bad_in_second = second;
-        return bml__fail(BML_ERR_INVALID_UTF8, "invalid UTF-8 at byte %zu%s", bad, second ? " of the second text" : "");
-    }
-    return BML_OK;
-}
-
-static bml_status bml__tok_encode1(const bml_tokenizer *t, bml__tok_ws *w, const char *text, ptrdiff_t len,
-                                   bml_utf8_policy policy, bml_encoding *e) {
-    bml_status st;
-    size_t budget;
-    e->n = 0;
-    if ((st = bml__tok_check_text(text, &len, policy, e, 0)) != BML_OK) return st;
-    if ((st = bml__tok_seq(t, w, &w->a, (const uint8_t *)text, (size_t)len, t->max_len)) != BML_OK) return st;
-    /* room left by the specials (HF: a max_len below their count wraps
-       around and truncates nothing more) */
-    budget = t->max_len >= t->added_single ? t->max_len - t->added_single : SIZE_MAX;
-    return bml__tok_assemble(t, t->single, t->n_single, &w->a, w->a.n < budget ? w->a.n : budget, NULL, 0, e);
-}
-
-static bml_status bml__tok_encode2(const bml_tokenizer *t, bml__tok_ws *w, const char *a, ptrdiff_t alen, const char *b,
-                                   ptrdiff_t blen, bml_utf8_policy policy, bml_encoding *e) {
-    bml_status st;
-    size_t n1, n2;
-    e->n = 0;
-    if ((st = bml__tok_check_text(a, &alen, policy, e, 0)) != BML_OK) return st;
-    if ((st = bml__tok_check_text(b, &blen, policy, e, 1)) != BML_OK) return st;
-    /* HF (0.23) stops tokenizing each sequence after the word that reaches
-       max_len tokens; the pair truncation below sees those counts (it shows
-       when both are long: the longer gets the odd token) */
-    if ((st = bml__tok_seq(t, w, &w->a, (const uint8_t *)a, (size_t)alen, t->max_len)) != BML_OK) return st;
-    if ((st = bml__tok_seq(t, w, &w->b, (const uint8_t *)b, (size_t)blen, t->max_len)) != BML_OK) return st;
-    n1 = w->a.n;
-    n2 = w->b.n;
-    if (t->max_len != SIZE_MAX && t->max_len >= t->added_pair) {
-        /* HF truncate_encodings, LongestFirst, on the budget left by the specials */
-        size_t max = t->max_len - t->added_pair;
-        if (n1 + n2 > max) {
-            int swap = n1 > n2;
-            size_t x = swap ? n2 : n1, y;
-            if (x > max) y = x;
-            else y = x > max - x ? x : max - x;
-            if (x + y > max) { x = max / 2; y = x + max % 2; }
-            if (swap) { n1 = y; n2 = x; }
-            else { n1 = x; n2 = y; }
-            if (n1 > w->a.n) n1 = w->a.n;
-            if (n2 > w->b.n) n2 = w->b.n;
-        }
-    }
-    return bml__tok_assemble(t, t->pair, t->n_pair, &w->a, n1, &w->b, n2, e);
-}
-
-BMLDEF bml_status bml_tokenize(const bml_tokenizer *t, const char *text, ptrdiff_t len, bml_utf8_policy policy,
-                               bml_encoding *e) {
-    bml__tok_ws *w;
-    if (!t || !e || (!text && len != 0)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize: NULL argument");
-    if (!text) text = "";
-    if (!(w = bml__tok_ws_of(e))) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    return bml__tok_encode1(t, w, text, len, policy, e);
-}
-
-BMLDEF bml_status bml_tokenize_pair(const bml_tokenizer *t, const char *a, ptrdiff_t alen, const char *b,
-                                    ptrdiff_t blen, bml_utf8_policy policy, bml_encoding *e) {
-    bml__tok_ws *w;
-    if (!t || !e || (!a && alen != 0) || (!b && blen != 0)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize_pair: NULL argument");
-    if (!a) a = "";
-    if (!b) b = "";
-    if (!(w = bml__tok_ws_of(e))) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    return bml__tok_encode2(t, w, a, alen, b, blen, policy, e);
-}
-
-BMLDEF void bml_encoding_free(bml_encoding *e) {
-    if (!e) return;
-    BML_FREE(e->ids);
-    BML_FREE(e->type_ids);
-    BML_FREE(e->offsets);
-    bml__tok_ws_free((bml__tok_ws *)e->work);
-    memset(e, 0, sizeof *e);
-}
-
-/* ======================================================================
-   Decode (HF WordPiece decoder)
-   ====================================================================== */
-
-typedef struct bml__tok_buf { char *p; size_t n, cap; } bml__tok_buf;
-
-static int bml__tok_buf_add(bml__tok_buf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 256;
-        while (nc < b->n + n + 1) nc *= 2;
-        if (!bml__tok_grow((void **)&b->p, nc, 1)) return 0;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-    return 1;
-}
-
-/* In place: replace every `from` by `to` (to is never longer). */
-static size_t bml__tok_replace(char *s, size_t n, const char *from, const char *to) {
-    size_t fl = strlen(from), tl = strlen(to), i = 0, o = 0;
-    while (i < n) {
-        if (i + fl <= n && !memcmp(s + i, from, fl)) {
-            memmove(s + o, to, tl);
-            o += tl;
-            i += fl;
-        } else {
-            s[o++] = s[i++];
-        }
-    }
-    return o;
-}
-
-static bml_status bml__tok_decode(const bml_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *out_len) {
-    static const char *rules[][2] = {{" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
-                                     {" n't", "n't"}, {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"},
-                                     {" 've", "'ve"}, {" 're", "'re"}};
-    bml__tok_buf b;
-    size_t i, kept = 0;
-    memset(&b, 0, sizeof b);
-    *out = NULL;
-    if (out_len) *out_len = 0;
-    if (!bml__tok_buf_add(&b, "", 0)) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    for (i = 0; i < n; i++) {
-        int32_t id = ids[i];
-        const char *tok;
-        size_t tl, start;
-        if (id < 0 || (size_t)id >= t->id_count || t->id_off[id] == UINT32_MAX) {
-            BML_FREE(b.p);
-            return bml__fail(BML_ERR_OUT_OF_RANGE, "id %d at position %zu is not in the vocabulary (0..%zu)", (int)id, i,
-                             t->id_count - 1);
-        }
-        if (t->id_special[id]) continue;
-        tok = t->pool + t->id_off[id];
-        tl = strlen(tok);
-        start = b.n;
-        if (!t->dec_wordpiece) {
-            if (kept && !bml__tok_buf_add(&b, " ", 1)) goto nomem;
-            if (!bml__tok_buf_add(&b, tok, tl)) goto nomem;
-        } else {
-            if (kept) {
-                if (tl >= t->dec_prefix_len && !memcmp(tok, t->dec_prefix, t->dec_prefix_len)) {
-                    tok += t->dec_prefix_len;
-                    tl -= t->dec_prefix_len;
-                } else if (!bml__tok_buf_add(&b, " ", 1)) {
-                    goto nomem;
-                }
-            }
-            if (!bml__tok_buf_add(&b, tok, tl)) goto nomem;
-            if (t->dec_cleanup) {
-                size_t r, m = b.n - start;
-                for (r = 0; r < sizeof rules / sizeof rules[0]; r++)
-                    if (memchr(b.p + start, ' ', m)) m = bml__tok_replace(b.p + start, m, rules[r][0], rules[r][1]);
-                    else break;
-                b.n = start + m;
-                b.p[b.n] = 0;
-            }
-        }
-        kept++;
-    }
-    *out = b.p;
-    if (out_len) *out_len = b.n;
-    return BML_OK;
-nomem:
-    BML_FREE(b.p);
-    return bml__fail(BML_ERR_NOMEM, "out of memory decoding");
-}
-
-BMLDEF bml_status bml_detokenize(const bml_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *out_len) {
-    if (!t || !out || (!ids && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_detokenize: NULL argument");
-    return bml__tok_decode(t, ids, n, out, out_len);
-}
-
-/* ======================================================================
-   Batches across threads
-   ====================================================================== */
-
-typedef struct bml__tok_job {
-    const bml_tokenizer *t;
-    int kind;                       /* 0 encode, 1 pair, 2 decode */
-    const char *const *a;
-    const size_t *alens;
-    const char *const *b;
-    const size_t *blens;
-    const int32_t *const *ids;
-    const size_t *ns;
-    char **outs;
-    size_t *out_lens;
-    bml_utf8_policy policy;
-    bml_encoding *encs;
-    bml_status *status;
-    size_t count, per_task;
-    bml__tok_ws **ws;               /* one per worker */
-} bml__tok_job;
-
-static void bml__tok_job_run(void *ctx, size_t task, int worker) {
-    bml__tok_job *j = (bml__tok_job *)ctx;
-    size_t i, lo = task * j->per_task, hi = lo + j->per_task;
-    bml__tok_ws *w;
-    if (hi > j->count) hi = j->count;
-    if (!j->ws[worker]) j->ws[worker] = (bml__tok_ws *)bml__calloc(1, sizeof(bml__tok_ws));
-    w = j->ws[worker];
-    for (i = lo; i < hi; i++) {
-        bml_status st;
-        if (j->kind == 2) {
-            size_t ol = 0;
-            if (!j->ids[i] && j->ns[i]) st = bml__fail(BML_ERR_INVALID_ARG, "NULL ids");
-            else st = bml__tok_decode(j->t, j->ids[i], j->ns[i], &j->outs[i], &ol);
-            if (j->out_lens) j->out_lens[i] = ol;
-        } else if (!w) {
-            st = bml__fail(BML_ERR_NOMEM, "out of memory");
-        } else if (j->kind == 0) {
-            const char *x = j->a[i] ? j->a[i] : "";
-            ptrdiff_t xl = j->alens ? (ptrdiff_t)j->alens[i] : -1;
-            if (!j->a[i] && xl > 0) st = bml__fail(BML_ERR_INVALID_ARG, "NULL text");
-            else st = bml__tok_encode1(j->t, w, x, xl, j->policy, &j->encs[i]);
-        } else {
-            const char *x = j->a[i] ? j->a[i] : "", *y = j->b[i] ? j->b[i] : "";
-            ptrdiff_t xl = j->alens ? (ptrdiff_t)j->alens[i] : -1, yl = j->blens ? (ptrdiff_t)j->blens[i] : -1;
-            if ((!j->a[i] && xl > 0) || (!j->b[i] && yl > 0)) st = bml__fail(BML_ERR_INVALID_ARG, "NULL text");
-            else st = bml__tok_encode2(j->t, w, x, xl, y, yl, j->policy, &j->encs[i]);
-        }
-        if (st != BML_OK && j->kind != 2) j->encs[i].n = 0;
-        if (j->status) j->status[i] = st;
-    }
-}
-
-static int bml__tok_ncpu(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
-}
-
-static bml_status bml__tok_batch(bml__tok_job *j, int threads) {
-    bml__pool *pool = NULL;
-    size_t ntasks, i;
-    int nw;
-    if (threads <= 0) threads = bml__tok_ncpu();
-    if ((size_t)threads > j->count) threads = j->count ? (int)j->count : 1;
-    j->per_task = j->count / ((size_t)threads * 8);
-    if (j->per_task < 16) j->per_task = 16;
-    if (j->per_task > 1024) j->per_task = 1024;
-    ntasks = (j->count + j->per_task - 1) / j->per_task;
-    if (threads > 1 && ntasks > 1) {
-        if (bml__pool_create(threads, &pool) != BML_OK) pool = NULL;
-    }
-    nw = pool ? pool->nthreads : 1;
-    j->ws = (bml__tok_ws **)bml__calloc((size_t)nw, sizeof(bml__tok_ws *));
-    if (!j->ws) { bml__pool_destroy(pool); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
-    if (pool) bml__pool_run(pool, ntasks, bml__tok_job_run, j);
-    else for (i = 0; i < ntasks; i++) bml__tok_job_run(j, i, 0);
-    bml__pool_destroy(pool);
-    for (i = 0; i < (size_t)nw; i++) bml__tok_ws_free(j->ws[i]);
-    BML_FREE(j->ws);
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_tokenize_batch(const bml_tokenizer *t, const char *const *texts, const size_t *lens, size_t count,
-                                     bml_utf8_policy policy, int threads, bml_encoding *encs, bml_status *status) {
-    bml__tok_job j;
-    if (!t || (count && (!texts || !encs))) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize_batch: NULL argument");
-    memset(&j, 0, sizeof j);
-    j.t = t; j.kind = 0; j.a = texts; j.alens = lens; j.count = count; j.policy = policy; j.encs = encs; j.status = status;
-    return bml__tok_batch(&j, threads);
-}
-
-BMLDEF bml_status bml_tokenize_pair_batch(const bml_tokenizer *t, const char *const *a, const size_t *alens,
-                                          const char *const *b, const size_t *blens, size_t count,
-                                          bml_utf8_policy policy, int threads, bml_encoding *encs, bml_status *status) {
-    bml__tok_job j;
-    if (!t || (count && (!a || !b || !encs))) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenize_pair_batch: NULL argument");
-    memset(&j, 0, sizeof j);
-    j.t = t; j.kind = 1; j.a = a; j.alens = alens; j.b = b; j.blens = blens; j.count = count; j.policy = policy;
-    j.encs = encs; j.status = status;
-    return bml__tok_batch(&j, threads);
-}
-
-BMLDEF bml_status bml_detokenize_batch(const bml_tokenizer *t, const int32_t *const *ids, const size_t *ns, size_t count,
-                                       int threads, char **outs, size_t *out_lens, bml_status *status) {
-    bml__tok_job j;
-    if (!t || (count && (!ids || !ns || !outs))) return bml__fail(BML_ERR_INVALID_ARG, "bml_detokenize_batch: NULL argument");
-    memset(&j, 0, sizeof j);
-    j.t = t; j.kind = 2; j.ids = ids; j.ns = ns; j.count = count; j.outs = outs; j.out_lens = out_lens; j.status = status;
-    return bml__tok_batch(&j, threads);
-}
-
-/* ======================================================================
-   Batch types: responses, stats, id index
-   ====================================================================== */
-#include <time.h>
-
-BMLDEF uint64_t bml_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-BMLDEF bml_status bml_result_init(bml_result *r, size_t count) {
-    bml_result_free(r);
-    r->responses = (bml_response *)bml__calloc(count ? count : 1, sizeof(bml_response));
-    if (!r->responses) return bml__fail(BML_ERR_NOMEM, "out of memory for %zu responses", count);
-    r->count = count;
-    return BML_OK;
-}
-
-static uint64_t bml__hash64(uint64_t x) {
-    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
-static int bml__cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted values. */
-static double bml__pct(const double *v, size_t n, double p) {
-    size_t k;
-    if (!n) return 0;
-    k = (size_t)ceil(p / 100.0 * (double)n);
-    if (k < 1) k = 1;
-    if (k > n) k = n;
-    return v[k - 1];
-}
-
-BMLDEF bml_status bml_result_finish(bml_result *r, uint64_t total_ns, double single_item_ns) {
-    bml_stats *s = &r->stats;
-    double *lat, sum = 0;
-    size_t i, cap;
-    memset(s, 0, sizeof *s);
-    s->total_items = r->count;
-    s->total_ns = total_ns;
-    lat = (double *)bml__calloc(r->count ? r->count : 1, sizeof(double));
-    if (!lat) return bml__fail(BML_ERR_NOMEM, "out of memory for stats");
-    for (i = 0; i < r->count; i++) {
-        if (r->responses[i].status == BML_OK) s->succeeded++;
-        lat[i] = (double)r->responses[i].duration_ns;
-        sum += lat[i];
-    }
-    s->failed = r->count - s->succeeded;
-    qsort(lat, r->count, sizeof(double), bml__cmp_double);
-    if (r->count) {
-        s->mean_ns = sum / (double)r->count;
-        s->p50_ns = bml__pct(lat, r->count, 50);
-        s->p95_ns = bml__pct(lat, r->count, 95);
-        s->p99_ns = bml__pct(lat, r->count, 99);
-    }
-    BML_FREE(lat);
-    if (total_ns) s->items_per_s = (double)r->count * 1e9 / (double)total_ns;
-    s->single_item_ns = single_item_ns;
-    if (single_item_ns > 0 && r->count && total_ns)
-        s->speedup_vs_single = single_item_ns / ((double)total_ns / (double)r->count);
-    /* id index: open addressing, load <= 1/2, stores position + 1 */
-    BML_FREE(r->index_);
-    r->index_ = NULL;
-    for (cap = 16; cap < 2 * r->count; cap *= 2) {}
-    r->index_ = (uint32_t *)bml__calloc(cap, sizeof(uint32_t));
-    if (!r->index_) return bml__fail(BML_ERR_NOMEM, "out of memory for the id index");
-    r->index_cap_ = cap;
-    for (i = 0; i < r->count && i < UINT32_MAX - 1; i++) {
-        size_t h = (size_t)bml__hash64(r->responses[i].id) & (cap - 1);
-        while (r->index_[h]) {
-            if (r->responses[r->index_[h] - 1].id == r->responses[i].id) break; /* first wins */
-            h = (h + 1) & (cap - 1);
-        }
-        if (!r->index_[h]) r->index_[h] = (uint32_t)(i + 1);
-    }
-    return BML_OK;
-}
-
-BMLDEF const bml_response *bml_result_find(const bml_result *r, uint64_t id) {
-    size_t h;
-    if (!r->index_) return NULL;
-    h = (size_t)bml__hash64(id) & (r->index_cap_ - 1);
-    while (r->index_[h]) {
-        const bml_response *x = &r->responses[r->index_[h] - 1];
-        if (x->id == id) return x;
-        h = (h + 1) & (r->index_cap_ - 1);
-    }
-    return NULL;
-}
-
-BMLDEF size_t bml_result_success_count(const bml_result *r) {
-    size_t i, n = 0;
-    for (i = 0; i < r->count; i++) n += r->responses[i].status == BML_OK;
-    return n;
-}
-
-BMLDEF int bml_result_all_succeeded(const bml_result *r) { return bml_result_success_count(r) == r->count; }
-
-BMLDEF void bml_result_free(bml_result *r) {
-    BML_FREE(r->responses);
-    BML_FREE(r->index_);
-    memset(r, 0, sizeof *r);
-}
-
-/* ======================================================================
-   safetensors: header validation and zero-copy tensor views (mmap)
-   ====================================================================== */
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define BML__ST_HEADER_LIMIT (100u << 20)
-
-typedef enum { BML__F32, BML__F16, BML__BF16, BML__DT_OTHER } bml__dtype;
-
-typedef struct bml__tensor {
-    const char *name;       /* points into the parsed header               */
-    bml__dtype dtype;
-    const char *dtype_name;
-    int ndim;
-    int64_t shape[8];
-    size_t begin, end;      /* byte offsets into the data buffer            */
-} bml__tensor;
-
-typedef struct bml__st {
-    char *path;                 /* owned copy, for messages                */
-    int fd;
-    unsigned char *map;
-    size_t size;
-    const unsigned char *data;  /* start of the data buffer                */
-    size_t data_len;
-    bml_json_doc *header;
-    bml__tensor *t;
-    size_t nt;
-} bml__st;
-
-static void bml__st_close(bml__st *st) {
-    if (st->map && st->map != (unsigned char *)MAP_FAILED) munmap(st->map, st->size);
-    if (st->fd >= 0) close(st->fd);
-    bml_json_free(st->header);
-    BML_FREE(st->t);
-    BML_FREE(st->path);
-    st->path = NULL;
-    st->map = NULL;
-    st->fd = -1;
-    st->header = NULL;
-    st->t = NULL;
-}
-
-static int bml__cmp_tensor_begin(const void *a, const void *b) {
-    const bml__tensor *x = (const bml__tensor *)a, *y = (const bml__tensor *)b;
-    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
-    return (x->end > y->end) - (x->end < y->end);
-}
-
-/* Open, map and validate a safetensors file: every tensor's dtype, shape
-   and byte range are checked against each other and the file size. */
-/* Format the error first: messages name tensors that live in the header
-   document, which closing frees. */
-#define BML__ST_BAIL(...)                         \
-    do {                                          \
-        bml_status bail_ = bml__fail(__VA_ARGS__); \
-        bml__st_close(st);                        \
-        return bail_;                             \
-    } while (0)
-
-static bml_status bml__st_open(const char *path, bml__st *st) {
-    struct stat sb;
-    uint64_t hlen = 0;
-    size_t i, k;
-    const bml_json *root;
-    bml__tensor *sorted = NULL;
-    bml_status rc;
-    memset(st, 0, sizeof *st);
-    st->fd = -1;
-    st->path = bml__strdup(path);
-    if (!st->path) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    st->fd = open(path, O_RDONLY);
-    if (st->fd < 0) BML__ST_BAIL(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        BML__ST_BAIL(BML_ERR_IO, "%s: not a regular file", path);
-    }
-    st->size = (size_t)sb.st_size;
-    if (st->size < 8) {
-        BML__ST_BAIL(BML_ERR_FORMAT, "%s: truncated: %zu bytes, the 8-byte header length is missing", path, st->size);
-    }
-    st->map = (unsigned char *)mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, st->fd, 0);
-    if (st->map == (unsigned char *)MAP_FAILED) {
-        st->map = NULL;
-        BML__ST_BAIL(BML_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
-    }
-    for (i = 0; i < 8; i++) hlen |= (uint64_t)st->map[i] << (8 * i);
-    if (hlen > st->size - 8) {
-        BML__ST_BAIL(BML_ERR_FORMAT, "%s: header length %llu runs past the end of the file (%zu bytes)", path,
-                         (unsigned long long)hlen, st->size);
-    }
-    if (hlen > BML__ST_HEADER_LIMIT) {
-        BML__ST_BAIL(BML_ERR_FORMAT, "%s: header length %llu is over the %u-byte limit", path,
-                         (unsigned long long)hlen, BML__ST_HEADER_LIMIT);
-    }
-    rc = bml_json_parse((const char *)st->map + 8, (size_t)hlen, path, &st->header);
-    if (rc != BML_OK) { bml__st_close(st); return rc; }
-    st->data = st->map + 8 + hlen;
-    st->data_len = st->size - 8 - (size_t)hlen;
-    root = bml_json_root(st->header);
-    if (root->type != BML_JSON_OBJECT) {
-        BML__ST_BAIL(BML_ERR_FORMAT, "%s: header is not a JSON object", path);
-    }
-    st->t = (bml__tensor *)bml__calloc(root->len ? root->len : 1, sizeof(bml__tensor));
-    if (!st->t) BML__ST_BAIL(BML_ERR_NOMEM, "%s: out of memory", path);
-    for (i = 0; i < root->len; i++) {
-        const bml_json *e = &root->kids[i], *dt, *sh, *off;
-        bml__tensor *t = &st->t[st->nt];
-        size_t elems = 1, esize, nbytes;
-        if (!strcmp(e->key, "__metadata__")) continue;
-        t->name = e->key;
-        dt = bml_json_get(e, "dtype");
-        sh = bml_json_get(e, "shape");
-        off = bml_json_get(e, "data_offsets");
-        if (e->type != BML_JSON_OBJECT || !dt || dt->type != BML_JSON_STRING || !sh || sh->type != BML_JSON_ARRAY ||
-            !off || off->type != BML_JSON_ARRAY || off->len != 2) {
-            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': entry needs dtype, shape and data_offsets [begin, end]",
-                             path, e->key);
-        }
-        t->dtype_name = dt->str;
-        if (!strcmp(dt->str, "F32")) { t->dtype = BML__F32; esize = 4; }
-        else if (!strcmp(dt->str, "F16")) { t->dtype = BML__F16; esize = 2; }
-        else if (!strcmp(dt->str, "BF16")) { t->dtype = BML__BF16; esize = 2; }
-        else {
-            static const struct { const char *n; size_t s; } other[] = {
-                {"F64", 8}, {"I64", 8}, {"U64", 8}, {"I32", 4}, {"U32", 4}, {"I16", 2},
-                {"U16", 2}, {"I8", 1}, {"U8", 1}, {"BOOL", 1}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
-            esize = 0;
-            for (k = 0; k < sizeof other / sizeof other[0]; k++)
-                if (!strcmp(dt->str, other[k].n)) esize = other[k].s;
-            if (!esize) {
-                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': unknown dtype '%s'", path, e->key, dt->str);
-            }
-            t->dtype = BML__DT_OTHER;
-        }
-        if (sh->len > 8) {
-            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': %zu dimensions (at most 8)", path, e->key, sh->len);
-        }
-        t->ndim = (int)sh->len;
-        for (k = 0; k < sh->len; k++) {
-            double d = sh->kids[k].num;
-            if (sh->kids[k].type != BML_JSON_NUMBER || d < 0 || d != floor(d) || d > 9.0e15) {
-                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': shape[%zu] is not a non-negative integer", path,
-                                 e->key, k);
-            }
-            t->shape[k] = (int64_t)d;
-            if (!bml__mul_ok(elems, (size_t)d, &elems)) {
-                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': shape overflows the address space", path, e->key);
-            }
-        }
-        if (!bml__mul_ok(elems, esize, &nbytes)) {
-            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': byte size overflows", path, e->key);
-        }
-        for (k = 0; k < 2; k++) {
-            double d = off->kids[k].num;
-            if (off->kids[k].type != BML_JSON_NUMBER || d < 0 || d != floor(d) || d > 9.0e18) {
-                BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': data_offsets[%zu] is not a non-negative integer",
-                                 path, e->key, k);
-            }
-        }
-        t->begin = (size_t)off->kids[0].num;
-        t->end = (size_t)off->kids[1].num;
-        if (t->begin > t->end || t->end > st->data_len) {
-            BML__ST_BAIL(BML_ERR_FORMAT,
-                             "%s: tensor '%s': data_offsets [%zu, %zu] out of range (data buffer is %zu bytes)", path,
-                             e->key, t->begin, t->end, st->data_len);
-        }
-        if (t->end - t->begin != nbytes) {
-            BML__ST_BAIL(BML_ERR_FORMAT, "%s: tensor '%s': %zu bytes of data for a %s tensor of %zu elements (%zu bytes)",
-                             path, e->key, t->end - t->begin, dt->str, elems, nbytes);
-        }
-        st->nt++;
-    }
-    /* no two tensors may share bytes */
-    sorted = (bml__tensor *)bml__calloc(st->nt ? st->nt : 1, sizeof(bml__tensor));
-    if (!sorted) BML__ST_BAIL(BML_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(sorted, st->t, st->nt * sizeof(bml__tensor));
-    qsort(sorted, st->nt, sizeof(bml__tensor), bml__cmp_tensor_begin);
-    for (i = 1; i < st->nt; i++) {
-        if (sorted[i].begin < sorted[i - 1].end && sorted[i].begin != sorted[i].end &&
-            sorted[i - 1].begin != sorted[i - 1].end) {
-            bml_status s2 = bml__fail(BML_ERR_FORMAT, "%s: tensors '%s' [%zu, %zu] and '%s' [%zu, %zu] overlap", path,
-                                      sorted[i - 1].name, sorted[i - 1].begin, sorted[i - 1].end, sorted[i].name,
-                                      sorted[i].begin, sorted[i].end);
-            BML_FREE(sorted);
-            bml__st_close(st);
-            return s2;
-        }
-    }
-    BML_FREE(sorted);
-    return BML_OK;
-}
-
-#undef BML__ST_BAIL
-
-/* Find a tensor by name, with or without a "bert." prefix. */
-static const bml__tensor *bml__st_find(const bml__st *st, const char *name) {
-    size_t i;
-    for (i = 0; i < st->nt; i++) {
-        const char *n = st->t[i].name;
-        if (!strncmp(n, "bert.", 5)) n += 5;
-        if (!strcmp(n, name)) return &st->t[i];
-    }
-    return NULL;
-}
-
-static float bml__half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
-    float f;
-    if (exp == 0) {
-        /* zero or subnormal: man * 2^-24 */
-        f = (float)man * (1.0f / 16777216.0f);
-        return sign ? -f : f;
-    }
-    if (exp == 31) bits = sign | 0x7F800000u | (man << 13);
-    else bits = sign | ((exp + 112) << 23) | (man << 13);
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-/* ======================================================================
-   Model: config files, weights bound to the mapped safetensors
-   ====================================================================== */
-
-typedef struct bml__layer {
-    const float *wq, *bq, *wk, *bk, *wv, *bv;   /* [H,H], [H]             */
-    const float *wo, *bo, *ln1_g, *ln1_b;       /* [H,H], [H]             */
-    const float *w1, *b1;                       /* [I,H], [I]             */
-    const float *w2, *b2, *ln2_g, *ln2_b;       /* [H,I], [H]             */
-    const float *pq, *pk, *pv, *po, *p1, *p2;   /* the same weights packed for
-                                                   bml__pk_gemm, or NULL   */
-} bml__layer;
-
-/* The activation arena: one block, carved per batch shape (see bml__ws_plan). */
-typedef struct bml__ws {
-    float *buf;
-    size_t cap;             /* floats                                      */
-} bml__ws;
-
-struct bml_model {
-    bml_config cfg;
-    char dtype[8];
-    bml__st st;
-    float **owned;          /* converted (F16/BF16) or realigned tensors    */
-    size_t nowned;
-    const float *word, *pos, *type, *ln0_g, *ln0_b;
-    bml__layer *layer;
-    bml_tokenizer *tok;
-    bml__pool *pool;
-    int threads;
-    int deterministic;
-    bml__ws ws;
-    void *cl;               /* the OpenCL device state (BATCHML_OPENCL), or NULL */
-    void *packed;           /* the block of packed dense weights, or NULL    */
-};
-
-BMLDEF const char *bml_pooling_name(bml_pooling p) {
-    switch (p) {
-    case BML_POOL_MEAN: return "mean";
-    case BML_POOL_CLS: return "cls";
-    case BML_POOL_MAX: return "max";
-    case BML_POOL_MEAN_SQRT_LEN: return "mean_sqrt_len";
-    }
-    return "?";
-}
-
-BMLDEF const bml_config *bml_model_config(const bml_model *m) { return &m->cfg; }
-BMLDEF const bml_tokenizer *bml_model_tokenizer(const bml_model *m) { return m->tok; }
-
-/* Integer field of config.json within [lo, hi]. */
-static bml_status bml__cfg_int(const bml_json *root, const char *path, const char *key, int lo, int hi, int dflt,
-                               int *out) {
-    const bml_json *v = bml_json_get(root, key);
-    if (!v) {
-        if (dflt >= 0) { *out = dflt; return BML_OK; }
-        return bml__fail(BML_ERR_FORMAT, "%s: field '%s' is missing", path, key);
-    }
-    if (v->type != BML_JSON_NUMBER || v->num != floor(v->num) || v->num < lo || v->num > hi)
-        return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be an integer in %d..%d", path, key, lo, hi);
-    *out = (int)v->num;
-    return BML_OK;
-}
-
-static bml_status bml__load_config(bml_model *m, const char *dir) {
-    char path[4096];
-    bml_json_doc *doc = NULL;
-    const bml_json *root, *v;
-    bml_config *c = &m->cfg;
-    bml_status rc;
-    bml__join(path, sizeof path, dir, "config.json");
-    if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
-    root = bml_json_root(doc);
-    if (root->type != BML_JSON_OBJECT) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); }
-    if ((rc = bml__cfg_int(root, path, "hidden_size", 1, 16384, -1, &c->hidden)) ||
-        (rc = bml__cfg_int(root, path, "num_hidden_layers", 1, 256, -1, &c->layers)) ||
-        (rc = bml__cfg_int(root, path, "num_attention_heads", 1, 1024, -1, &c->heads)) ||
-        (rc = bml__cfg_int(root, path, "intermediate_size", 1, 65536, -1, &c->intermediate)) ||
-        (rc = bml__cfg_int(root, path, "vocab_size", 1, 4000000, -1, &c->vocab)) ||
-        (rc = bml__cfg_int(root, path, "max_position_embeddings", 1, 65536, -1, &c->max_position)) ||
-        (rc = bml__cfg_int(root, path, "type_vocab_size", 1, 1024, 2, &c->type_vocab))) {
-        bml_json_free(doc);
-        return rc;
-    }
-    if (c->hidden % c->heads) {
-        bml_json_free(doc);
-        return bml__fail(BML_ERR_FORMAT, "%s: hidden_size %d is not divisible by num_attention_heads %d", path,
-                         c->hidden, c->heads);
-    }
-    c->layer_norm_eps = 1e-12f;
-    v = bml_json_get(root, "layer_norm_eps");
-    if (v) {
-        if (v->type != BML_JSON_NUMBER || !(v->num > 0) || v->num > 1) {
-            bml_json_free(doc);
-            return bml__fail(BML_ERR_FORMAT, "%s: field 'layer_norm_eps' must be a number in (0, 1]", path);
-        }
-        c->layer_norm_eps = (float)v->num;
-    }
-    v = bml_json_get(root, "hidden_act");
-    if (v && (v->type != BML_JSON_STRING || strcmp(v->str, "gelu") != 0)) {
-        bml_status s2 = bml__fail(BML_ERR_UNSUPPORTED, "%s: hidden_act '%s' is not supported (only \"gelu\", exact erf)",
-                                  path, v->type == BML_JSON_STRING ? v->str : "?");
-        bml_json_free(doc);
-        return s2;
-    }
-    v = bml_json_get(root, "position_embedding_type");
-    if (v && (v->type != BML_JSON_STRING || strcmp(v->str, "absolute") != 0)) {
-        bml_json_free(doc);
-        return bml__fail(BML_ERR_UNSUPPORTED, "%s: position_embedding_type must be \"absolute\"", path);
-    }
-    bml_json_free(doc);
-    return BML_OK;
-}
-
-/* modules.json (Normalize? where is Pooling?), the pooling config and
-   sentence_bert_config.json. A plain BERT directory without them gets mean
-   pooling, no normalization and max length 256, with a log line. */
-static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_max_len) {
-    char path[4096], pool_dir[1024] = "1_Pooling";
-    bml_json_doc *doc = NULL;
-    const bml_json *root, *v;
-    bml_config *c = &m->cfg;
-    bml_status rc;
-    FILE *probe;
-    size_t i;
-    int n_modes = 0, msl = 256;
-    c->pooling = BML_POOL_MEAN;
-    c->normalize = 0;
-    bml__join(path, sizeof path, dir, "modules.json");
-    if ((probe = fopen(path, "rb")) != NULL) {
-        fclose(probe);
-        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
-        root = bml_json_root(doc);
-        if (root->type != BML_JSON_ARRAY) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON array", path); }
-        for (i = 0; i < root->len; i++) {
-            const bml_json *t = bml_json_get(&root->kids[i], "type"), *p = bml_json_get(&root->kids[i], "path");
-            if (!t || t->type != BML_JSON_STRING) {
-                bml_json_free(doc);
-                return bml__fail(BML_ERR_FORMAT, "%s: module %zu has no \"type\" string", path, i);
-            }
-            if (strstr(t->str, "Normalize")) c->normalize = 1;
-            if (strstr(t->str, "Pooling") && p && p->type == BML_JSON_STRING) {
-                if (strstr(p->str, "..") || p->str[0] == '/' || p->len >= sizeof pool_dir) {
-                    rc = bml__fail(BML_ERR_FORMAT, "%s: module %zu: bad path '%.200s'", path, i, p->str);
-                    bml_json_free(doc);   /* after the message: p->str lives in doc */
-                    return rc;
-                }
-                memcpy(pool_dir, p->str, p->len + 1);
-            }
-        }
-        bml_json_free(doc);
-        doc = NULL;
-    } else {
-        bml__log(BML_LOG_WARN, "%s: no modules.json: mean pooling, no normalization", dir);
-    }
-    {
-        char sub[2048];
-        snprintf(sub, sizeof sub, "%s/config.json", pool_dir);
-        bml__join(path, sizeof path, dir, sub);
-    }
-    if ((probe = fopen(path, "rb")) != NULL) {
-        static const struct { const char *key; bml_pooling p; } modes[] = {
-            {"pooling_mode_mean_tokens", BML_POOL_MEAN}, {"pooling_mode_cls_token", BML_POOL_CLS},
-            {"pooling_mode_max_tokens", BML_POOL_MAX}, {"pooling_mode_mean_sqrt_len_tokens", BML_POOL_MEAN_SQRT_LEN}};
-        static const char *unsupported[] = {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"};
-        fclose(probe);
-        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
-        root = bml_json_root(doc);
-        for (i = 0; i < 4; i++) {
-            v = bml_json_get(root, modes[i].key);
-            if (v && v->type == BML_JSON_TRUE) { c->pooling = modes[i].p; n_modes++; }
-            else if (v && v->type != BML_JSON_FALSE) {
-                bml_json_free(doc);
-                return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be true or false", path, modes[i].key);
-            }
-        }
-        for (i = 0; i < 2; i++) {
-            v = bml_json_get(root, unsupported[i]);
-            if (v && v->type == BML_JSON_TRUE) {
-                bml_json_free(doc);
-                return bml__fail(BML_ERR_UNSUPPORTED, "%s: '%s' is not supported", path, unsupported[i]);
-            }
-        }
-        v = bml_json_get(root, "word_embedding_dimension");
-        if (v && (v->type != BML_JSON_NUMBER || v->num != (double)c->hidden)) {
-            bml_json_free(doc);
-            return bml__fail(BML_ERR_FORMAT, "%s: word_embedding_dimension does not match hidden_size %d", path, c->hidden);
-        }
-        bml_json_free(doc);
-        doc = NULL;
-        if (n_modes != 1)
-            return bml__fail(BML_ERR_UNSUPPORTED, "%s: exactly one pooling mode must be true (found %d)", path, n_modes);
-    }
-    bml__join(path, sizeof path, dir, "sentence_bert_config.json");
-    if ((probe = fopen(path, "rb")) != NULL) {
-        fclose(probe);
-        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
-        rc = bml__cfg_int(bml_json_root(doc), path, "max_seq_length", 1, 1 << 20, 256, &msl);
-        bml_json_free(doc);
-        if (rc) return rc;
-    }
-    if (want_max_len > 0) msl = want_max_len;
-    c->max_seq_len = msl < c->max_position ? msl : c->max_position;
-    return BML_OK;
-}
-
-static void bml__bf16_to_f32(const unsigned char *src, float *dst, size_t n) {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        uint32_t bits = ((uint32_t)src[2 * i] | ((uint32_t)src[2 * i + 1] << 8)) << 16;
-        memcpy(&dst[i], &bits, 4);
-    }
-}
-
-/* Bind a weight: check presence, dtype and shape, convert when needed, and
-   refuse NaN/Inf values. d1 = 0 for a vector. */
-static bml_status bml__bind(bml_model *m, const char *name, int64_t d0, int64_t d1, const float **out) {
-    const bml__tensor *t = bml__st_find(&m->st, name);
-    size_t n, i;
-    const unsigned char *src;
-    float *dst;
-    int ndim = d1 ? 2 : 1;
-    if (!t) return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s' is missing", m->st.path, name);
-    if (t->ndim != ndim || t->shape[0] != d0 || (ndim == 2 && t->shape[1] != d1)) {
-        char got[128] = "[";
-        int k;
-        for (k = 0; k < t->ndim && strlen(got) < 100; k++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? ", " : "", (long long)t->shape[k]);
-        strcat(got, "]");
-        if (ndim == 2)
-            return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld, %lld], found %s", m->st.path, name,
-                             (long long)d0, (long long)d1, got);
-        return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld], found %s", m->st.path, name,
-                         (long long)d0, got);
-    }
-    if (t->dtype == BML__DT_OTHER)
-        return bml__fail(BML_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %s is not supported (F32, F16, BF16)", m->st.path,
-                         name, t->dtype_name);
-    n = (size_t)d0 * (size_t)(d1 ? d1 : 1);
-    src = m->st.data + t->begin;
-    if (t->dtype == BML__F32 && ((uintptr_t)src & 3) == 0) {
-        dst = NULL;
-        *out = (const float *)src;
-    } else {
-        float **no = (float **)BML_REALLOC(m->owned, (m->nowned + 1) * sizeof(float *));
-        if (!no) return bml__fail(BML_ERR_NOMEM, "out of memory converting '%s'", name);
-        m->owned = no;
-        dst = (float *)BML_MALLOC(n * sizeof(float) + 1);
-        if (!dst) return bml__fail(BML_ERR_NOMEM, "out of memory converting '%s' (%zu values)", name, n);
-        m->owned[m->nowned++] = dst;
-        if (t->dtype == BML__F32) memcpy(dst, src, n * 4);
-        else if (t->dtype == BML__BF16) bml__bf16_to_f32(src, dst, n);
-        else for (i = 0; i < n; i++) dst[i] = bml__half_to_float((uint16_t)(src[2 * i] | (src[2 * i + 1] << 8)));
-        *out = dst;
-    }
-    for (i = 0; i < n; i++)
-        if (!isfinite((*out)[i]))
-            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': element %zu is %s", m->st.path, name, i,
-                             isnan((*out)[i]) ? "NaN" : "infinite");
-    if (!m->dtype[0]) snprintf(m->dtype, sizeof m->dtype, "%s", t->dtype_name);
-    m->cfg.n_params += n;
-    return BML_OK;
-}
-
-static bml_status bml__bind_weights(bml_model *m) {
-    const bml_config *c = &m->cfg;
-    int64_t H = c->hidden, I = c->intermediate;
-    char nm[160];
-    int l;
-    bml_status rc;
-    if ((rc = bml__bind(m, "embeddings.word_embeddings.weight", c->vocab, H, &m->word)) ||
-        (rc = bml__bind(m, "embeddings.position_embeddings.weight", c->max_position, H, &m->pos)) ||
-        (rc = bml__bind(m, "embeddings.token_type_embeddings.weight", c->type_vocab, H, &m->type)) ||
-        (rc = bml__bind(m, "embeddings.LayerNorm.weight", H, 0, &m->ln0_g)) ||
-        (rc = bml__bind(m, "embeddings.LayerNorm.bias", H, 0, &m->ln0_b)))
-        return rc;
-    m->layer = (bml__layer *)bml__calloc((size_t)c->layers, sizeof(bml__layer));
-    if (!m->layer) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    for (l = 0; l < c->layers; l++) {
-        bml__layer *L = &m->layer[l];
-#define BML__W(field, suffix, d0, d1)                                                  \
-    snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, suffix);                      \
-    if ((rc = bml__bind(m, nm, d0, d1, &L->field)) != BML_OK) return rc;
-        BML__W(wq, "attention.self.query.weight", H, H)
-        BML__W(bq, "attention.self.query.bias", H, 0)
-        BML__W(wk, "attention.self.key.weight", H, H)
-        BML__W(bk, "attention.self.key.bias", H, 0)
-        BML__W(wv, "attention.self.value.weight", H, H)
-        BML__W(bv, "attention.self.value.bias", H, 0)
-        BML__W(wo, "attention.output.dense.weight", H, H)
-        BML__W(bo, "attention.output.dense.bias", H, 0)
-        BML__W(ln1_g, "attention.output.LayerNorm.weight", H, 0)
-        BML__W(ln1_b, "attention.output.LayerNorm.bias", H, 0)
-        BML__W(w1, "intermediate.dense.weight", I, H)
-        BML__W(b1, "intermediate.dense.bias", I, 0)
-        BML__W(w2, "output.dense.weight", H, I)
-        BML__W(b2, "output.dense.bias", H, 0)
-        BML__W(ln2_g, "output.LayerNorm.weight", H, 0)
-        BML__W(ln2_b, "output.LayerNorm.bias", H, 0)
-#undef BML__W
-    }
-    m->cfg.dtype = m->dtype;
-    return BML_OK;
-}
-
-/* ======================================================================
-   GEMM: OpenBLAS sgemm, or a fixed-order kernel (deterministic mode and
-   BATCHML_NO_BLAS) whose every output element is computed the same way
-   whatever M, the block it lands in or the thread that computes it.
-   ====================================================================== */
-#ifndef BATCHML_NO_BLAS
-/* The few OpenBLAS entry points used, declared under private names bound
-   to the library's symbols: <cblas.h> would drag <complex.h> (and its
-   macro `I`) into the host's translation unit. CBLAS enums are ints. */
-#define BML__CBLAS_ROW_MAJOR 101
-#define BML__CBLAS_NO_TRANS 111
-#define BML__CBLAS_TRANS 112
-extern void bml__cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                             const float *b, int ldb, float beta, float *c, int ldc) __asm__("cblas_sgemm");
-extern char *bml__openblas_get_config(void) __asm__("openblas_get_config");
-extern char *bml__openblas_get_corename(void) __asm__("openblas_get_corename");
-extern void bml__openblas_set_num_threads(int n) __asm__("openblas_set_num_threads");
-#endif
-
-#define BML__LANES 16
-
-/* Fixed-order dot product: 16 independent lanes, then a fixed tree. */
-static float bml__dot(const float *a, const float *b, int K) {
-    float acc[BML__LANES] = {0}, s;
-    int k = 0, l;
-    for (; k + BML__LANES <= K; k += BML__LANES)
-        for (l = 0; l < BML__LANES; l++) acc[l] += a[k + l] * b[k + l];
-    for (l = 0; k < K; k++, l++) acc[l] += a[k] * b[k];
-    for (l = BML__LANES / 2; l > 0; l /= 2) {
-        int j;
-        for (j = 0; j < l; j++) acc[j] += acc[j + l];
-    }
-    s = acc[0];
-    return s;
-}
-
-/* C[M,N] = alpha * op(A) . op(B) + beta * C, row-major with leading
-   dimensions; op(A) = A [M,K] (ta = 0) or A^T for A stored [K,M] (ta = 1);
-   op(B) = B^T for B stored [N,K] (tb = 1), B for [K,N] (tb = 0). */
-static void bml__gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
-                          int ldb, float beta, float *C, int ldc) {
-    int i, j, k;
-    for (i = 0; i < M; i++) {
-        float *c = C + (size_t)i * ldc;
-        if (!ta && tb) {
-            const float *a = A + (size_t)i * lda;
-            for (j = 0; j < N; j++) {
-                float d = alpha * bml__dot(a, B + (size_t)j * ldb, K);
-                c[j] = beta == 0.0f ? d : beta * c[j] + d;
-            }
-            continue;
-        }
-        if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
-        else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
-        for (k = 0; k < K; k++) {
-            float s = alpha * (ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]);
-            if (tb) for (j = 0; j < N; j++) c[j] += s * B[(size_t)j * ldb + k];
-            else {
-                const float *b = B + (size_t)k * ldb;
-                for (j = 0; j < N; j++) c[j] += s * b[j];
-            }
-        }
-    }
-}
-
-static void bml__gemm(int det, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
-#ifndef BATCHML_NO_BLAS
-    if (!det && K > 0) {
-        bml__cblas_sgemm(BML__CBLAS_ROW_MAJOR, ta ? BML__CBLAS_TRANS : BML__CBLAS_NO_TRANS,
-                         tb ? BML__CBLAS_TRANS : BML__CBLAS_NO_TRANS, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
-#endif
-    (void)det;
-    bml__gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-/* Builds for x86-64 with AVX2 and FMA (every AVX-512 CPU has them too) get
-   8-lane code for the element-wise loops and, without AVX-512, the AVX2
-   form of the packed kernel below. */
-#if defined(__AVX2__) && defined(__FMA__) && defined(__GNUC__) && defined(__x86_64__)
-#define BML__AVX2 1
-#include <immintrin.h>
-/* The first n of 8 lanes, as a maskload/maskstore mask. */
-static __m256i bml__mask8(size_t n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n > 8 ? 8 : (int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-#endif
-
-/* ----------------------------------------------------------------------
-   Packed weights for the dense layers (builds with AVX-512F, or AVX2+FMA).
-
-   OpenBLAS copies the weight matrix into its own panel layout on every
-   sgemm call; for a short batch that copy costs more than the multiply
-   (56% of a 16-token forward pass). Packed once at load time into panels
-   of BML__PW output columns, P[panel][k][BML__PW], the weights feed a
-   register-blocked kernel directly: BML__MR rows x BML__PW columns of
-   Y = X W^T + b in two vectors a row, one FMA chain per output element
-   over k in order. AVX-512: 8 x 32 in 16 zmm accumulators; AVX2: 6 x 16
-   in 12 ymm (of 16 registers). Rows past the end of a short tile read the
-   tile's last row and are not stored.
-   ---------------------------------------------------------------------- */
-#if !defined(BATCHML_NO_PACK) && (defined(BML__AVX2) || (defined(__AVX512F__) && defined(__GNUC__) && defined(__x86_64__)))
-#define BML__PACK 1
-#include <immintrin.h>      /* (-mavx512f alone does not define __FMA__, so BML__AVX2 may be unset) */
-#ifdef __AVX512F__
-#define BML__AVX512 1
-#define BML__VL 16                   /* floats a vector */
-#define BML__MR 8                    /* rows of a register tile */
-typedef __m512 bml__vec;
-typedef __mmask16 bml__vmask;
-#define bml__vzero() _mm512_setzero_ps()
-#define bml__vset1(x) _mm512_set1_ps(x)
-#define bml__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define bml__vadd(a, b) _mm512_add_ps(a, b)
-#define bml__vloadm(m, p) _mm512_maskz_loadu_ps(m, p)
-#define bml__vstorem(p, m, v) _mm512_mask_storeu_ps(p, m, v)
-/* The first n of 16 lanes (n may be <= 0 or >= 16). */
-static __mmask16 bml__mask16(int n) { return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1); }
-static bml__vmask bml__vmask_n(int n) { return bml__mask16(n); }
-#else
-#define BML__VL 8
-#define BML__MR 6
-typedef __m256 bml__vec;
-typedef __m256i bml__vmask;
-#define bml__vzero() _mm256_setzero_ps()
-#define bml__vset1(x) _mm256_set1_ps(x)
-#define bml__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define bml__vadd(a, b) _mm256_add_ps(a, b)
-#define bml__vloadm(m, p) _mm256_maskload_ps(p, m)
-#define bml__vstorem(p, m, v) _mm256_maskstore_ps(p, m, v)
-static bml__vmask bml__vmask_n(int n) { return bml__mask8(n < 0 ? 0 : (size_t)n); }
-#endif
-#define BML__PW (2 * BML__VL)        /* columns of a panel */
-/* Keeps v in a register: without it GCC may fold the two loads of a k
-   step into each of the tile's FMAs as memory operands (AVX2: 12 loads a
-   step instead of 2, 33 instead of 70 GFLOP/s) or spill an accumulator. */
-#define BML__PIN(v) __asm__("" : "+x"(v))
-
-/* Floats of W [N,K] packed (N rounded up to whole panels). */
-static size_t bml__pk_floats(int N, int K) { return (size_t)((N + BML__PW - 1) / BML__PW) * (size_t)K * BML__PW; }
-
-/* P[p][k][j] = W[PW p + j][k] (0 past N). */
-static void bml__pk_pack(const float *W, int N, int K, float *P) {
-    int p, k, j, np = (N + BML__PW - 1) / BML__PW;
-    for (p = 0; p < np; p++)
-        for (k = 0; k < K; k++)
-            for (j = 0; j < BML__PW; j++) {
-                int n = p * BML__PW + j;
-                P[((size_t)p * K + k) * BML__PW + j] = n < N ? W[(size_t)n * K + k] : 0.0f;
-            }
-}
-
-#if BML__MR == 8
-#define BML__PK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#else
-#define BML__PK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
-#endif
-#define BML__PK_DECL(i) bml__vec c##i##0 = bml__vzero(), c##i##1 = bml__vzero(); \
-                        const float *a##i = A + (size_t)((i) < mr ? (i) : mr - 1) * lda;
-#define BML__PK_FMA(i) { bml__vec x_ = bml__vset1(a##i[k]); c##i##0 = bml__vfma(x_, b0, c##i##0); \
-                         c##i##1 = bml__vfma(x_, b1, c##i##1); }
-#define BML__PK_STORE(i) if ((i) < mr) { \
-        float *y_ = C + (size_t)(i) * ldc; \
-        bml__vec y0_ = bml__vadd(c##i##0, bb0), y1_ = bml__vadd(c##i##1, bb1); \
-        if (full) { \
-            if (acc) { y0_ = bml__vadd(y0_, BML__VLOAD(y_)); y1_ = bml__vadd(y1_, BML__VLOAD(y_ + BML__VL)); } \
-            BML__VSTORE(y_, y0_); BML__VSTORE(y_ + BML__VL, y1_); \
-        } else { \
-            if (acc) { y0_ = bml__vadd(y0_, bml__vloadm(m0, y_)); y1_ = bml__vadd(y1_, bml__vloadm(m1, y_ + BML__VL)); } \
-            bml__vstorem(y_, m0, y0_); bml__vstorem(y_ + BML__VL, m1, y1_); } }
-#ifdef BML__AVX512
-#define BML__VLOAD(p) _mm512_loadu_ps(p)
-#define BML__VSTORE(p, v) _mm512_storeu_ps(p, v)
-#else
-#define BML__VLOAD(p) _mm256_loadu_ps(p)
-#define BML__VSTORE(p, v) _mm256_storeu_ps(p, v)
-#endif
-
-/* The body of bml__pk_tile (below), for a whole or a partial panel. */
-__attribute__((always_inline)) static inline void bml__pk_tile_(int mr, int nc, int K, const float *A, int lda,
-                                                                const float *B, size_t ldb, const float *bias, float *C,
-                                                                int ldc, int acc, const float *pf, int pf_rows,
-                                                                const int full) {
-    bml__vmask m0, m1;
-    bml__vec bb0, bb1;
-    int k = 0, o, kp = pf_rows < K ? pf_rows : K;
-    BML__PK_ROWS(BML__PK_DECL)
-    /* two copies of the k loop (with / without the prefetch), so neither
-       tests anything per k (AVX2, 16 rows: 54 -> 70 GFLOP/s) */
-#define BML__PK_LOOP(kend, PF) for (; k < (kend); k++) { \
-        const float *bk = B + (size_t)k * ldb; \
-        bml__vec b0 = full ? BML__VLOAD(bk) : bml__vloadm(bml__vmask_n(nc), bk); \
-        bml__vec b1 = full ? BML__VLOAD(bk + BML__VL) : bml__vloadm(bml__vmask_n(nc - BML__VL), bk + BML__VL); \
-        BML__PIN(b0); BML__PIN(b1); \
-        if (PF) for (o = 0; o < BML__PW; o += 16) _mm_prefetch((const char *)(pf + (size_t)k * ldb + o), _MM_HINT_T0); \
-        BML__PK_ROWS(BML__PK_FMA) }
-    BML__PK_LOOP(kp, 1)
-    BML__PK_LOOP(K, 0)
-#undef BML__PK_LOOP
-    m0 = bml__vmask_n(nc);
-    m1 = bml__vmask_n(nc - BML__VL);
-    bb0 = !bias ? bml__vzero() : full ? BML__VLOAD(bias) : bml__vloadm(m0, bias);
-    bb1 = !bias ? bml__vzero() : full ? BML__VLOAD(bias + BML__VL) : bml__vloadm(m1, bias + BML__VL);
-    BML__PK_ROWS(BML__PK_STORE)
-}
-
-/* C[mr, nc] (+)= A[mr, K] . B[K, nc] + bias[nc]  (mr <= MR, nc <= PW; row
-   k of B at B + k ldb: a packed panel, ldb = PW, or PW columns of a plain
-   matrix); acc adds to C. While it runs, the first pf_rows rows at pf (its
-   share of the next panel, same ldb) are prefetched, a cache line at a
-   time. A whole panel (nc = PW) has its own copy of the body with no
-   masks: on AVX2 masks are vector registers, and with them live the 12
-   accumulators spilled (and masked moves are slow). */
-__attribute__((noinline)) static void bml__pk_tile(int mr, int nc, int K, const float *A, int lda, const float *B,
-                                                  size_t ldb, const float *bias, float *C, int ldc, int acc,
-                                                  const float *pf, int pf_rows) {
-    if (nc == BML__PW)
-        bml__pk_tile_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 1);
-    else
-        bml__pk_tile_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 0);
-}
-
-/* Y[M, N] (+)= X[M, K] . B[K, N] + b in panels of PW columns of Y: the
-   panel of columns PW p.. has its row k at B + p pstride + k ldb. The
-   forward pass gives W packed by bml__pk_pack (ldb = PW, pstride = PW K:
-   Y = X W^T); the backward pass gives a weight W [K, N] as stored (ldb =
-   N, pstride = PW: dX = dY W), with no copy. Panels outer: one stays in
-   L1/L2 for every tile. With few rows the weights are used only a few
-   times each and would stream from memory between FMAs (a batch-1 pass
-   reads 42 MB of MiniLM weights, more than L3): the tiles of panel p
-   prefetch panel p+1, spread over them, so the memory traffic overlaps
-   the arithmetic (16 tokens, 1 thread: 2.3 -> 1.7 ms). The packed block
-   holds the matrices in the order the forward pass uses them, so past a
-   matrix's last panel this reads ahead into the next matrix (bml__pk_slack
-   after the last); a plain matrix stops at its own last panel. */
-static void bml__pk_gemm(int M, int N, int K, const float *X, const float *B, size_t ldb, size_t pstride,
-                         const float *b, float *Y, int ldy, int acc, float *buf) {
-    int p, m, t, m0, np = (N + BML__PW - 1) / BML__PW, packed = ldb == BML__PW;
-    /* Rows in blocks of at most 256 KB of X, panels inside: every panel
-       reads the block's rows again, and they stay in L2 (512 KB a core on
-       Zen 3) only if the block fits. Unblocked, 255 rows of W2's input
-       (1.5 MB) streamed from L3 for each of its 24 panels. */
-    int mb = (65536 / (K > 0 ? K : 1)) / BML__MR * BML__MR;
-    if (mb < BML__MR) mb = BML__MR;
-    for (m0 = 0; m0 < M; m0 += mb) {
-        int rows_b = M - m0 < mb ? M - m0 : mb, nt = (rows_b + BML__MR - 1) / BML__MR;
-        int share = (K + nt - 1) / nt;              /* k-rows of the next panel per tile */
-        /* A plain matrix read by more than 8 tiles is copied a panel at a
-           time into buf [K, PW]: its rows, N floats apart, fall into a few
-           L1 sets (6 KB apart for W2) and evict each other on every tile
-           (overlays of 32 texts: 1.48 -> 1.37 ms each; at 8 tiles the copy
-           did not pay). */
-        int copy = !packed && buf && nt > 8;
-        const float *Xb = X + (size_t)m0 * K;
-        float *Yb = Y + (size_t)m0 * ldy;
-        for (p = 0; p < np; p++) {
-            int nc = N - BML__PW * p < BML__PW ? N - BML__PW * p : BML__PW;
-            int ahead = p + 1 < np || packed;           /* a next panel to prefetch */
-            const float *next = ahead ? B + (size_t)(p + 1) * pstride : B, *panel = B + (size_t)p * pstride;
-            size_t lp = ldb;
-            if (copy) {
-                bml__vmask k0 = bml__vmask_n(nc), k1 = bml__vmask_n(nc - BML__VL);
-                int k;
-                for (k = 0; k < K; k++) {
-                    BML__VSTORE(buf + (size_t)k * BML__PW, bml__vloadm(k0, panel + (size_t)k * ldb));
-                    BML__VSTORE(buf + (size_t)k * BML__PW + BML__VL, bml__vloadm(k1, panel + (size_t)k * ldb + BML__VL));
-                }
-                panel = buf;
-                lp = BML__PW;
-            }
-            for (m = 0, t = 0; m < rows_b; m += BML__MR, t++) {
-                int rows = nt <= 8 && ahead ? K - t * share : 0;   /* (copy needs nt > 8) */
-                bml__pk_tile(rows_b - m < BML__MR ? rows_b - m : BML__MR, nc, K, Xb + (size_t)m * K, K, panel, lp,
-                             b ? b + BML__PW * p : NULL, Yb + (size_t)m * ldy + BML__PW * p, ldy, acc,
-                             rows > 0 ? next + (size_t)t * share * ldb : next, rows < 0 ? 0 : rows < share ? rows : share);
-            }
-        }
-    }
-}
-#undef BML__PK_ROWS
-#undef BML__PK_DECL
-#undef BML__PK_FMA
-#undef BML__PK_STORE
-#else
-#define BML__PW 32
-#endif
-
-BMLDEF const char *bml_blas_info(void) {
-#ifdef BATCHML_NO_BLAS
-    return "built-in GEMM (BATCHML_NO_BLAS)";
-#else
-    static char info[160];
-    const char *cfg = bml__openblas_get_config(), *core = bml__openblas_get_corename();
-    snprintf(info, sizeof info, "%s, kernels %s", cfg ? cfg : "OpenBLAS", core ? core : "?");
-    return info;
-#endif
-}
-
-BMLDEF int bml_blas_check(char *want, size_t cap) {
-#if !defined(BATCHML_NO_BLAS) && defined(__x86_64__) && defined(__GNUC__)
-    const char *core = bml__openblas_get_corename();
-    static const char *avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
-    size_t i;
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512dq"))
-        return 0;
-    if (!core) return -1;
-    for (i = 0; i < sizeof avx512 / sizeof avx512[0]; i++)
-        if (!strcmp(core, avx512[i])) return 0;
-    if (want && cap) snprintf(want, cap, "SkylakeX");
-    return 1;
-#else
-    (void)want;
-    (void)cap;
-    return -1;
-#endif
-}
-
-BMLDEF void bml_blas_reexec(char **argv) {
-    char want[32];
-    const char *cur = getenv("OPENBLAS_CORETYPE");
-    if (getenv("BATCHML_NO_REEXEC")) return;
-    if (bml_blas_check(want, sizeof want) != 1) return;
-    if (cur && !strcmp(cur, want)) return; /* asked for already, not granted: no loop */
-    if (setenv("OPENBLAS_CORETYPE", want, 1) != 0) return;
-    execv("/proc/self/exe", argv);
-    /* exec failed: go on with the kernels we have */
-}
-
-/* ======================================================================
-   Forward pass. Tokens of all sequences in a batch are packed into one
-   token-major matrix [T, H] (T = sum of lengths, no padding) for the
-   dense layers; attention runs per sequence and head on its true length.
-   ====================================================================== */
-
-/* What one layer's backward pass needs from its forward pass (grad mode). */
-typedef struct bml__saved {
-    float *q, *k, *v;           /* [T,H]                                   */
-    float *P;                   /* attention probabilities, per (seq, head) [L,L] at poff[s] + h*L*L */
-    float *xhat1, *rstd1;       /* LN1 normalized input [T,H], 1/std [T]    */
-    float *u;                   /* FFN pre-activation [T,I]                 */
-    float *xhat2, *rstd2;       /* LN2 [T,H], [T]                           */
-} bml__saved;
-
-/* One forward (and, in grad mode, backward) job: the packed batch and the
-   arena carved for it. */
-typedef struct bml__fwd {
-    bml_model *m;
-    size_t nseq, T, maxL, sumP;
-    const int32_t *const *ids;  /* ids[s][0..len[s])                       */
-    const size_t *len;
-    const float *alpha;         /* [nseq] scale of the word embeddings (integrated gradients); NULL = 1 */
-    size_t *start;              /* [nseq] first token of each sequence      */
-    size_t *poff;               /* [nseq] offset of each sequence's attention probabilities */
-    float *x;                   /* [T,H]  residual stream                   */
-    float *q, *k, *v, *ctx;     /* [T,H]  (grad mode: dq, dk, dv, dctx)     */
-    float *tmp;                 /* [T,H]  attention / FFN output            */
-    float *ffn;                 /* [T,I]  gelu(u) (grad mode: d gelu)       */
-    float *scratch;             /* [threads, scratch_per] per-worker scratch */
-    size_t scratch_per;
-    float *out;                 /* [nseq,H] pooled (normalized) embeddings  */
-    /* grad mode */
-    bml__saved *save;           /* [layers] or NULL (forward only)           */
-    float *xhat0, *rstd0;       /* embedding LayerNorm [T,H], [T]           */
-    float *pooled;              /* [nseq,H] pooled, before normalization     */
-    float *dx;                  /* [T,H]  gradient of the residual stream    */
-    float *panel;               /* [threads, panel_per] a weight panel copy (bml__pk_gemm), or NULL */
-    size_t panel_per;
-    /* the current layer, for the parallel tasks */
-    const float *X, *W, *Wp, *b;    /* Wp: W packed (bml__pk_gemm), or NULL */
-    float *Y;
-    int K, N, M, split_rows, nsplit, accumulate;
-    const float *ln_g, *ln_b;   /* the current LayerNorm                   */
-    float *ln_xhat, *ln_rstd;   /* where it saves (grad mode) or NULL      */
-    float *lq, *lk, *lv, *lP;   /* the current layer's q, k, v, P (NULL: scratch) */
-    const float *gelu_in;       /* u                                        */
-} bml__fwd;
-
-static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
-
 #ifdef BATCHML_OPENCL
-/* The device path (the OpenCL section below): the same job on an OpenCL device.
-   bml__cl_forward_job fills f->out (and keeps what backward needs on the
-   device); bml__cl_backward reads df/de from f->tmp [nseq,H] and fills
-   f->dx [T,H] on the host, exactly like the CPU path. */
-static bml_status bml__cl_init(bml_model *m, const char *device);
-static void bml__cl_free(bml_model *m);
-static bml_status bml__cl_forward_job(bml__fwd *f, int grad);
-static bml_status bml__cl_backward(bml__fwd *f);
-#endif
-#ifdef BML__PACK
-static bml_status bml__pack_weights(bml_model *m);
-#endif
-
-/* Scratch floats one attention task needs: the scores [L,L] (when not
-   kept) and the kernel's transposes, K^T [d,L] (reference path) or Q^T
-   [d,16] + S^T [L rounded to 16, 16] (bml__attn_avx); backward: dP [L,L]
-   and v^T [d,L]. */
-static size_t bml__attn_scratch(size_t maxL, int d) {
-    return bml__align16(2 * maxL * maxL + (size_t)d * bml__align16(maxL) + 256);
-}
-
-/* Floats of the forward-only arena for a batch shape: one formula, defined in
-   the tuning section (bml_activation_bytes and the tuner use it too). */
-static size_t bml__ws_floats(const bml_config *c, size_t threads, size_t T, size_t nseq, size_t maxL,
-                             size_t *scratch_per);
-
-/* Carve the arena for a batch shape (and mode), growing it only when needed.
-   Forward only: every layer shares one set of buffers. Grad mode adds what
-   each layer's backward needs (bml__saved) and the gradient stream. */
-static bml_status bml__ws_plan(bml__fwd *f, int grad) {
-    bml_model *m = f->m;
-    size_t H = (size_t)m->cfg.hidden, I = (size_t)m->cfg.intermediate, T = f->T, A = (size_t)m->cfg.heads;
-    size_t need = 0, off = 0, th = (size_t)m->threads, s, l, nL = (size_t)m->cfg.layers;
-    size_t per_layer = 5 * bml__align16(T * H) + bml__align16(f->sumP * A) + 2 * bml__align16(T) + bml__align16(T * I);
-    size_t idx_floats = bml__align16((2 * f->nseq * sizeof(size_t) + 3) / 4);
-    size_t save_floats = bml__align16((nL * sizeof(bml__saved) + 3) / 4);
-    need = bml__ws_floats(&m->cfg, th, T, f->nseq, f->maxL, &f->scratch_per);
-    f->panel_per = BML__PW * bml__align16(H > I ? H : I);
-    if (grad)
-        need += save_floats + nL * per_layer + bml__align16(T * H) + bml__align16(T) + 2 * bml__align16(f->nseq * H) +
-                bml__align16(T * H) + th * f->panel_per;
-    if (need > m->ws.cap) {
-        float *nb;
-        /* grow by at least half, so batches of rising length (the usual
-           sorted order) reallocate a handful of times, not every batch */
-        if (need < m->ws.cap + m->ws.cap / 2) need = m->ws.cap + m->ws.cap / 2;
-        BML_FREE(m->ws.buf);
-        m->ws.buf = NULL;
-        m->ws.cap = 0;
-        nb = (float *)BML_MALLOC(need * sizeof(float) + 64);
-        if (!nb) return bml__fail(BML_ERR_NOMEM, "out of memory for the activation arena (%zu MiB for %zu tokens)",
-                                  need * 4 >> 20, T);
-        m->ws.buf = nb;
-        m->ws.cap = need;
-    }
-#define BML__CARVE(ptr, n) do { (ptr) = m->ws.buf + off; off += bml__align16(n); } while (0)
-    BML__CARVE(f->x, T * H);
-    BML__CARVE(f->q, T * H);
-    BML__CARVE(f->k, T * H);
-    BML__CARVE(f->v, T * H);
-    BML__CARVE(f->ctx, T * H);
-    BML__CARVE(f->tmp, T * H);
-    BML__CARVE(f->ffn, T * I);
-    BML__CARVE(f->scratch, th * f->scratch_per);
-    f->start = (size_t *)(void *)(m->ws.buf + off);
-    f->poff = f->start + f->nseq;
-    off += idx_floats;
-    for (s = 0; s < f->nseq; s++) {
-        f->start[s] = s ? f->start[s - 1] + f->len[s - 1] : 0;
-        f->poff[s] = s ? f->poff[s - 1] + A * f->len[s - 1] * f->len[s - 1] : 0;
-    }
-    f->save = NULL;
-    f->panel = NULL;
-    if (grad) {
-        f->save = (bml__saved *)(void *)(m->ws.buf + off);
-        off += save_floats;
-        for (l = 0; l < nL; l++) {
-            bml__saved *sv = &f->save[l];
-            BML__CARVE(sv->q, T * H);
-            BML__CARVE(sv->k, T * H);
-            BML__CARVE(sv->v, T * H);
-            BML__CARVE(sv->P, f->sumP * A);
-            BML__CARVE(sv->xhat1, T * H);
-            BML__CARVE(sv->rstd1, T);
-            BML__CARVE(sv->u, T * I);
-            BML__CARVE(sv->xhat2, T * H);
-            BML__CARVE(sv->rstd2, T);
-        }
-        BML__CARVE(f->xhat0, T * H);
-        BML__CARVE(f->rstd0, T);
-        BML__CARVE(f->pooled, f->nseq * H);
-        BML__CARVE(f->dx, T * H);
-        BML__CARVE(f->panel, th * f->panel_per);
-        off += bml__align16(f->nseq * H);
-    }
-#undef BML__CARVE
-    BML_ASSERT(off <= m->ws.cap);
-    return BML_OK;
-}
-
-/* Sum of n floats in 16 fixed lanes (vectorizes; same order every time). */
-static float bml__sum(const float *x, int n) {
-    float acc[BML__LANES] = {0};
-    int k = 0, l;
-    for (; k + BML__LANES <= n; k += BML__LANES)
-        for (l = 0; l < BML__LANES; l++) acc[l] += x[k + l];
-    for (l = 0; k < n; k++, l++) acc[l] += x[k];
-    for (l = BML__LANES / 2; l > 0; l /= 2) {
-        int j;
-        for (j = 0; j < l; j++) acc[j] += acc[j + l];
-    }
-    return acc[0];
-}
-
-/* LayerNorm of one row: out = xhat * g + b, xhat = (in - mean) / sqrt(var + eps).
-   xhat [H] receives the normalized row (scratch or the saved activation);
-   *rstd (if not NULL) receives 1 / sqrt(var + eps). */
-static void bml__layernorm_fwd(const float *in, const float *g, const float *b, float *out, int H, float eps,
-                               float *xhat, float *rstd_out) {
-    float mean, rstd;
-    int i;
-    mean = bml__sum(in, H) / (float)H;
-    for (i = 0; i < H; i++) xhat[i] = in[i] - mean;
-    for (i = 0; i < H; i++) out[i] = xhat[i] * xhat[i];
-    rstd = 1.0f / sqrtf(bml__sum(out, H) / (float)H + eps);
-    for (i = 0; i < H; i++) xhat[i] *= rstd;
-    for (i = 0; i < H; i++) out[i] = xhat[i] * g[i] + b[i];
-    if (rstd_out) *rstd_out = rstd;
-}
-
-/* dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * g.
-   dy and dx may be the same row; tmp holds H floats. */
-static void bml__layernorm_bwd(const float *dy, const float *g, const float *xhat, float rstd, float *dx, int H,
-                               float *tmp) {
-    float m1, m2;
-    int i;
-    for (i = 0; i < H; i++) tmp[i] = dy[i] * g[i];
-    m1 = bml__sum(tmp, H) / (float)H;
-    for (i = 0; i < H; i++) dx[i] = tmp[i] * xhat[i];
-    m2 = bml__sum(dx, H) / (float)H;
-    for (i = 0; i < H; i++) dx[i] = rstd * (tmp[i] - m1 - xhat[i] * m2);
-}
-
-#ifdef BML__AVX2
-#define BML__GELU8 1
-/* GCC keeps the scalar loops below scalar (the clamps become branches
-   under its default trapping math: GELU was 13% of a batch-32 pass on an
-   AVX2 machine), so with AVX2 they run 8 lanes at a time with the same
-   steps as bml__erf / bml__exp. Every lane does the same operations, so an
-   element's value does not depend on where the row split put it. */
-
-static __m256 bml__erf8(__m256 x) {
-    __m256 x2, p, q;
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
-    x2 = _mm256_mul_ps(x, x);
-    p = _mm256_set1_ps(-2.72614225801306e-10f);
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.77068142495902e-08f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.10102402082508e-06f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-5.69250639462346e-05f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-7.34990630326855e-04f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.95459980854025e-03f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.60960333262415e-02f));
-    q = _mm256_set1_ps(-1.45660718464996e-05f);
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-2.13374055278905e-04f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.68282697438203e-03f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-7.37332916720468e-03f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.42647390514189e-02f));
-    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
-}
-
-static __m256 bml__exp8(__m256 x) {
-    __m256 n, r, p, scale;
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f), r);
-    p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
-    return _mm256_mul_ps(p, scale);
-}
-#endif
-
-#ifndef BML__GELU8
-/* erf for float: a rational approximation on [-4, 4] (|error| < 5e-7).
-   (GCC keeps a loop over it scalar: see bml__erf8.) */
-static float bml__erf(float x) {
-    float x2, p, q;
-    x = x > 4.0f ? 4.0f : (x < -4.0f ? -4.0f : x);
-    x2 = x * x;
-    p = -2.72614225801306e-10f;
-    p = p * x2 + 2.77068142495902e-08f;
-    p = p * x2 + -2.10102402082508e-06f;
-    p = p * x2 + -5.69250639462346e-05f;
-    p = p * x2 + -7.34990630326855e-04f;
-    p = p * x2 + -2.95459980854025e-03f;
-    p = p * x2 + -1.60960333262415e-02f;
-    q = -1.45660718464996e-05f;
-    q = q * x2 + -2.13374055278905e-04f;
-    q = q * x2 + -1.68282697438203e-03f;
-    q = q * x2 + -7.37332916720468e-03f;
-    q = q * x2 + -1.42647390514189e-02f;
-    return x * p / q;
-}
-#endif
-
-/* Split `n` items into `parts` near-equal ranges; range i is [*a, *b). */
-static void bml__range(size_t n, size_t parts, size_t i, size_t *a, size_t *b) {
-    *a = n * i / parts;
-    *b = n * (i + 1) / parts;
-}
-
-/* Y[M,N] = X[M,K] . W^T + b, W stored [N,K] (forward), or
-   Y[M,N] (+)= X[M,K] . W, W stored [K,N] (backward: b = NULL; accumulate
-   adds to Y). In row blocks (or column blocks when there are few rows)
-   across the pool. */
-static void bml__linear_task(void *ctx, size_t task, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    size_t a, b, r;
-    int det = f->m->deterministic, bwd = f->b == NULL;
-    float beta = f->b || f->accumulate ? 1.0f : 0.0f;
-    (void)worker;
-#ifdef BML__PACK
-    /* the packed kernel (fixed order per element, so deterministic too):
-       forward on the packed weights, backward on W as stored */
-    if (f->Wp || (bwd && f->m->packed)) {
-        const float *B = f->Wp ? f->Wp : f->W;
-        size_t ldb = f->Wp ? BML__PW : (size_t)f->N, pstride = f->Wp ? BML__PW * (size_t)f->K : BML__PW;
-        float *buf = f->panel ? f->panel + (size_t)worker * f->panel_per : NULL;
-        if (f->split_rows) {
-            bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
-            bml__pk_gemm((int)(b - a), f->N, f->K, f->X + a * f->K, B, ldb, pstride, f->b, f->Y + a * f->N, f->N,
-                         f->accumulate, buf);
-        } else {
-            size_t np = ((size_t)f->N + BML__PW - 1) / BML__PW;
-            bml__range(np, (size_t)f->nsplit, task, &a, &b);
-            if (a < b)
-                bml__pk_gemm(f->M, (int)((b * BML__PW > (size_t)f->N ? (size_t)f->N : b * BML__PW) - a * BML__PW), f->K, f->X,
-                             B + a * pstride, ldb, pstride, f->b ? f->b + a * BML__PW : NULL, f->Y + a * BML__PW, f->N,
-                             f->accumulate, buf);
-        }
-        return;
-    }
-#endif
-    if (f->split_rows) {
-        bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
-        if (f->b) for (r = a; r < b; r++) memcpy(f->Y + r * f->N, f->b, (size_t)f->N * sizeof(float));
-        bml__gemm(det, 0, !bwd, (int)(b - a), f->N, f->K, 1.0f, f->X + a * f->K, f->K, f->W, bwd ? f->N : f->K, beta,
-                  f->Y + a * f->N, f->N);
-    } else {
-        size_t n16 = ((size_t)f->N + 15) / 16;
-        bml__range(n16, (size_t)f->nsplit, task, &a, &b);
-        a *= 16;
-        b *= 16;
-        if (b > (size_t)f->N) b = (size_t)f->N;
-        if (a >= b) return;
-        if (f->b) for (r = 0; r < (size_t)f->M; r++) memcpy(f->Y + r * f->N + a, f->b + a, (b - a) * sizeof(float));
-        bml__gemm(det, 0, !bwd, f->M, (int)(b - a), f->K, 1.0f, f->X, f->K, bwd ? f->W + a : f->W + a * f->K,
-                  bwd ? f->N : f->K, beta, f->Y + a, f->N);
-    }
-}
-
-static void bml__linear_run(bml__fwd *f, const float *X, int M, int K, const float *W, const float *Wp, const float *b,
-                            int N, float *Y, int accumulate) {
-    int th = f->m->threads;
-    f->X = X; f->W = W; f->Wp = Wp; f->b = b; f->Y = Y; f->M = M; f->K = K; f->N = N; f->accumulate = accumulate;
-    f->split_rows = M >= 32 * th || th == 1;
-    f->nsplit = th;
-    if (f->split_rows && M < th) f->nsplit = M;
-    bml__pool_run(f->m->pool, (size_t)f->nsplit, bml__linear_task, f);
-}
-
-/* Y[M,N] = X[M,K] . W[N,K]^T + b                       (a dense layer)
-   Wp: the same W packed, or NULL (then OpenBLAS / the built-in GEMM).   */
-static void bml__linear(bml__fwd *f, const float *X, int M, int K, const float *W, const float *Wp, const float *b, int N,
-                        float *Y) {
-    bml__linear_run(f, X, M, K, W, Wp, b, N, Y, 0);
-}
-
-/* dX[M,K] (+)= dY[M,N] . W[N,K]                    (its input gradient) */
-static void bml__linear_bwd(bml__fwd *f, const float *dY, int M, int N, const float *W, int K, float *dX, int accumulate) {
-    bml__linear_run(f, dY, M, N, W, NULL, NULL, K, dX, accumulate);
-}
-
-/* x[t] = LayerNorm(alpha * word[id] + pos[p] + type[0]) for every token. */
-static void bml__embed_task(void *ctx, size_t s, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    bml_model *m = f->m;
-    int H = m->cfg.hidden;
-    float a = f->alpha ? f->alpha[s] : 1.0f;
-    size_t p;
-    for (p = 0; p < f->len[s]; p++) {
-        size_t t = f->start[s] + p;
-        float *x = f->x + t * H;
-        const float *w = m->word + (size_t)f->ids[s][p] * H, *ps = m->pos + p * H;
-        int i;
-        for (i = 0; i < H; i++) x[i] = a * w[i] + ps[i] + m->type[i];
-        bml__layernorm_fwd(x, m->ln0_g, m->ln0_b, x, H, m->cfg.layer_norm_eps,
-                           f->xhat0 ? f->xhat0 + t * H : f->scratch + (size_t)worker * f->scratch_per,
-                           f->rstd0 ? f->rstd0 + t : NULL);
-    }
-}
-
-/* exp for float: 2^n * e^r with |r| <= ln2/2 and a degree-6 polynomial
-   (relative error ~1e-7). Inputs below -87 give ~0, as they should in a
-   softmax. (Builds with AVX-512 use bml__exp16 and bml__exp8 instead.) */
-#if !defined(BML__AVX512) || !defined(BML__GELU8)
-static float bml__exp(float x) {
-    float n, r, p, scale;
-    int32_t bits;
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
-    r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    bits = ((int32_t)n + 127) * (1 << 23);
-    memcpy(&scale, &bits, 4);
-    return p * scale;
-}
-#endif
-
-#ifndef BML__AVX512
-/* Softmax of each of the rows of S[rows, L], in place. */
-static void bml__softmax_rows(float *S, int rows, int L) {
-    int i, j;
-    for (i = 0; i < rows; i++) {
-        float *row = S + (size_t)i * L, mx = row[0], sum = 0;
-        for (j = 1; j < L; j++) mx = row[j] > mx ? row[j] : mx;
-        for (j = 0; j < L; j++) { row[j] = bml__exp(row[j] - mx); sum += row[j]; }
-        sum = 1.0f / sum;
-        for (j = 0; j < L; j++) row[j] *= sum;
-    }
-}
-#endif
-
-#ifdef BML__AVX512
-/* e^x in 16 lanes, the steps of bml__exp: 2^n e^r, n = round(x log2 e),
-   r by a two-part ln 2, the same polynomial, 2^n applied by scalef. */
-static __m512 bml__exp16(__m512 x) {
-    __m512 n, r, p;
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
-    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
-    p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
-
-/* In-register transpose of a 16 x 16 block: r[i] lane j <-> r[j] lane i. */
-static void bml__tr16(__m512 r[16]) {
-    __m512 t[16];
-    int i;
-    for (i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (i = 0; i < 4; i++) {
-        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    for (i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
-        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
-    }
-    for (i = 0; i < 8; i++) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-    }
-}
-
-/* out[R, D] = A[R, L] . B[L, D] for the small matrices of attention: A's
-   element (r, j) at A + r ars + j acs (so A may be a transpose), row j of
-   B at B + j ldb, out's rows ldo apart. Blocks of 8 rows x 32 columns in
-   registers, one chain over j in order per element. Rows past R repeat
-   the last and are not stored. */
-static void bml__amm(int R, int L, int D, const float *A, size_t ars, size_t acs, const float *B, size_t ldb, float *out,
-                     size_t ldo) {
-    int i, j, c, r;
-    for (i = 0; i < R; i += 8) {
-        const float *ar[8];
-        for (r = 0; r < 8; r++) ar[r] = A + (size_t)(i + r < R ? i + r : R - 1) * ars;
-        for (c = 0; c < D; c += 32) {
-            __m512 a0[8], a1[8];
-            __mmask16 m0 = bml__mask16(D - c), m1 = bml__mask16(D - c - 16);
-            for (r = 0; r < 8; r++) a0[r] = a1[r] = _mm512_setzero_ps();
-            for (j = 0; j < L; j++) {
-                __m512 b0 = _mm512_maskz_loadu_ps(m0, B + (size_t)j * ldb + c);
-                __m512 b1 = _mm512_maskz_loadu_ps(m1, B + (size_t)j * ldb + c + 16);
-                for (r = 0; r < 8; r++) {
-                    __m512 x = _mm512_set1_ps(ar[r][(size_t)j * acs]);
-                    a0[r] = _mm512_fmadd_ps(x, b0, a0[r]);
-                    a1[r] = _mm512_fmadd_ps(x, b1, a1[r]);
-                }
-            }
-            for (r = 0; r < 8 && i + r < R; r++) {
-                _mm512_mask_storeu_ps(out + (size_t)(i + r) * ldo + c, m0, a0[r]);
-                _mm512_mask_storeu_ps(out + (size_t)(i + r) * ldo + c + 16, m1, a1[r]);
-            }
-        }
-    }
-}
-
-/* One (sequence, head) of attention with 16-lane kernels (L tokens, head
-   width d; q, k, v, ctx rows H floats apart): P [L,L] = softmax(q k^T *
-   scale) by rows, ctx = P v. Queries go 16 at a time with a column of S
-   in each vector (lane i = query i), so softmax's max and sum run across
-   vectors with no horizontal reductions; 16 x 16 transposes bring q in
-   and P out. Every output element is one chain in a fixed order, so the
-   result does not depend on the batch (the deterministic mode uses it
-   too). Rows past L repeat the last token and are not stored. Scratch at
-   W: Q^T [d,16] and S^T [L rounded to 16, 16]. At L = 16 it is 3.3x the
-   two small sgemm calls and scalar softmax it replaced (1.03 -> 0.31 us
-   per head, d = 32), 3.1x at L = 32. */
-static void bml__attn_avx(int L, int d, int H, float scale, const float *q, const float *k, const float *v, float *P,
-                          float *W, float *ctx) {
-    float *Qt = W, *St = W + (size_t)d * 16;
-    int Lp = (L + 15) & ~15, ib, i, j, jb, c, r;
-    for (ib = 0; ib < L; ib += 16) {
-        __m512 mx = _mm512_set1_ps(-INFINITY), sum = _mm512_setzero_ps(), inv;
-        int nI = L - ib < 16 ? L - ib : 16;
-        for (c = 0; c < d; c += 16) {                              /* Q^T for queries ib.. */
-            __m512 t[16];
-            __mmask16 m = bml__mask16(d - c);
-            for (i = 0; i < 16; i++) t[i] = _mm512_maskz_loadu_ps(m, q + (size_t)(ib + (i < nI ? i : nI - 1)) * H + c);
-            bml__tr16(t);
-            for (i = 0; i < 16 && c + i < d; i++) _mm512_storeu_ps(Qt + (size_t)(c + i) * 16, t[i]);
-        }
-        for (jb = 0; jb < L; jb += 8) {                            /* S^T[j] = k_j q^T * scale */
-            __m512 acc[8];
-            const float *kr[8];
-            for (r = 0; r < 8; r++) {
-                kr[r] = k + (size_t)(jb + r < L ? jb + r : L - 1) * H;
-                acc[r] = _mm512_setzero_ps();
-            }
-            for (c = 0; c < d; c++) {
-                __m512 qc = _mm512_loadu_ps(Qt + (size_t)c * 16);
-                for (r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(qc, _mm512_set1_ps(kr[r][c]), acc[r]);
-            }
-            for (r = 0; r < 8 && jb + r < L; r++) {
-                acc[r] = _mm512_mul_ps(acc[r], _mm512_set1_ps(scale));
-                mx = _mm512_max_ps(mx, acc[r]);
-                _mm512_storeu_ps(St + (size_t)(jb + r) * 16, acc[r]);
-            }
-        }
-        for (j = 0; j < L; j++) {                                  /* softmax over j, per lane */
-            __m512 e = bml__exp16(_mm512_sub_ps(_mm512_loadu_ps(St + (size_t)j * 16), mx));
-            _mm512_storeu_ps(St + (size_t)j * 16, e);
-            sum = _mm512_add_ps(sum, e);
-        }
-        inv = _mm512_div_ps(_mm512_set1_ps(1.0f), sum);
-        for (jb = 0; jb < Lp; jb += 16) {                          /* P rows ib.. = (S^T)^T / sum */
-            __m512 t[16];
-            __mmask16 m = bml__mask16(L - jb);
-            for (j = 0; j < 16; j++)
-                t[j] = jb + j < L ? _mm512_mul_ps(_mm512_loadu_ps(St + (size_t)(jb + j) * 16), inv) : _mm512_setzero_ps();
-            bml__tr16(t);
-            for (i = 0; i < nI; i++) _mm512_mask_storeu_ps(P + (size_t)(ib + i) * L + jb, m, t[i]);
-        }
-    }
-    bml__amm(L, L, d, P, (size_t)L, 1, v, (size_t)H, ctx, (size_t)H);   /* ctx = P v */
-}
-#endif
-
-/* Self-attention of one (sequence, head): ctx = softmax(q k^T / sqrt(d)) v.
-   q, k, v, ctx are [L, d] slices of the packed [T, H] matrices; P [L,L] is
-   kept (grad mode) or scratch. sgemm (its small-matrix kernels) is fastest
-   even at L = 16; the deterministic mode uses the fixed-order kernel on a
-   transposed copy of k, so that both products vectorize along rows. */
-static void bml__attn_task(void *ctx, size_t task, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    bml_model *m = f->m;
-    int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
-    size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
-    int L = (int)f->len[s], i, c, det = m->deterministic;
-    float *W = f->scratch + (size_t)worker * f->scratch_per, *Kt = W + (size_t)L * L;
-    float *S = f->lP ? f->lP + f->poff[s] + h * (size_t)L * L : W;
-    size_t off = t0 * H + h * d;
-    float scale = 1.0f / sqrtf((float)d);
-#ifdef BML__AVX512
-    (void)i; (void)c; (void)det;
-    bml__attn_avx(L, d, H, scale, f->lq + off, f->lk + off, f->lv + off, S, Kt, f->ctx + off);
-    return;
-#else
-    if (det) {
-        for (i = 0; i < L; i++)
-            for (c = 0; c < d; c++) Kt[(size_t)c * L + i] = f->lk[off + (size_t)i * H + c];
-        bml__gemm_ref(0, 0, L, L, d, scale, f->lq + off, H, Kt, L, 0.0f, S, L);     /* S = q k^T / sqrt(d)  [L,L] */
-    } else {
-        bml__gemm(0, 0, 1, L, L, d, scale, f->lq + off, H, f->lk + off, H, 0.0f, S, L);
-    }
-    bml__softmax_rows(S, L, L);                                                   /* P = softmax(S)       [L,L] */
-    bml__gemm(det, 0, 0, L, d, L, 1.0f, S, L, f->lv + off, H, 0.0f, f->ctx + off, H); /* ctx = P v          [L,d] */
-#endif
-}
-
-/* Backward of one (sequence, head), given dctx [L,d] (in f->ctx):
-     dP = dctx v^T;  dS = P * (dP - rowsum(dP * P)) / sqrt(d)
-     dq = dS k;  dk = dS^T q;  dv = P^T dctx
-   into f->q, f->k, f->v (the gradient buffers in grad mode). */
-static void bml__attn_bwd_task(void *ctx, size_t task, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    bml_model *m = f->m;
-    int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
-    size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
-    int L = (int)f->len[s], i, j, det = m->deterministic;
-    float *dP = f->scratch + (size_t)worker * f->scratch_per;
-    const float *P = f->lP + f->poff[s] + h * (size_t)L * L;
-    size_t off = t0 * H + h * d;
-    float scale = 1.0f / sqrtf((float)d);
-#ifdef BML__AVX512
-    float *vt = dP + (size_t)L * L;                                                  /* v^T           [d,L] */
-    int c;
-    (void)det;
-    for (c = 0; c < d; c++)
-        for (j = 0; j < L; j++) vt[(size_t)c * L + j] = f->lv[off + (size_t)j * H + c];
-    bml__amm(L, d, L, f->ctx + off, (size_t)H, 1, vt, (size_t)L, dP, (size_t)L);       /* dP = dctx v^T [L,L] */
-#else
-    bml__gemm(det, 0, 1, L, L, d, 1.0f, f->ctx + off, H, f->lv + off, H, 0.0f, dP, L);  /* dP = dctx v^T   [L,L] */
-#endif
-    for (i = 0; i < L; i++) {
-        float *row = dP + (size_t)i * L, dot = 0;
-        const float *p = P + (size_t)i * L;
-        for (j = 0; j < L; j++) dot += row[j] * p[j];
-        for (j = 0; j < L; j++) row[j] = p[j] * (row[j] - dot) * scale;            /* dS            [L,L] */
-    }
-#ifdef BML__AVX512
-    bml__amm(L, L, d, dP, (size_t)L, 1, f->lk + off, (size_t)H, f->q + off, (size_t)H);  /* dq = dS k     [L,d] */
-    bml__amm(L, L, d, dP, 1, (size_t)L, f->lq + off, (size_t)H, f->k + off, (size_t)H);  /* dk = dS^T q   [L,d] */
-    bml__amm(L, L, d, P, 1, (size_t)L, f->ctx + off, (size_t)H, f->v + off, (size_t)H);  /* dv = P^T dctx [L,d] */
-#else
-    bml__gemm(det, 0, 0, L, d, L, 1.0f, dP, L, f->lk + off, H, 0.0f, f->q + off, H);  /* dq = dS k      [L,d] */
-    bml__gemm(det, 1, 0, L, d, L, 1.0f, dP, L, f->lq + off, H, 0.0f, f->k + off, H);  /* dk = dS^T q    [L,d] */
-    bml__gemm(det, 1, 0, L, d, L, 1.0f, P, L, f->ctx + off, H, 0.0f, f->v + off, H);  /* dv = P^T dctx  [L,d] */
-#endif
-}
-
-/* x = LayerNorm(tmp + x) row by row (the post-LN residual). */
-static void bml__add_ln_task(void *ctx, size_t task, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    int H = f->m->cfg.hidden, i;
-    size_t a, b, t;
-    float *scratch = f->scratch + (size_t)worker * f->scratch_per;
-    bml__range(f->T, (size_t)f->m->threads, task, &a, &b);
-    for (t = a; t < b; t++) {
-        float *x = f->x + t * H;
-        const float *y = f->tmp + t * H;
-        for (i = 0; i < H; i++) x[i] += y[i];
-        bml__layernorm_fwd(x, f->ln_g, f->ln_b, x, H, f->m->cfg.layer_norm_eps,
-                           f->ln_xhat ? f->ln_xhat + t * H : scratch, f->ln_rstd ? f->ln_rstd + t : NULL);
-    }
-}
-
-static void bml__add_ln(bml__fwd *f, const float *g, const float *b, float *xhat, float *rstd) {
-    f->ln_g = g;
-    f->ln_b = b;
-    f->ln_xhat = xhat;
-    f->ln_rstd = rstd;
-    bml__pool_run(f->m->pool, (size_t)f->m->threads, bml__add_ln_task, f);
-}
-
-/* dx = LayerNorm_backward(dx) in place, row by row (f->ln_* as set). */
-static void bml__ln_bwd_task(void *ctx, size_t task, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    int H = f->m->cfg.hidden;
-    size_t a, b, t;
-    float *scratch = f->scratch + (size_t)worker * f->scratch_per;
-    bml__range(f->T, (size_t)f->m->threads, task, &a, &b);
-    for (t = a; t < b; t++)
-        bml__layernorm_bwd(f->dx + t * H, f->ln_g, f->ln_xhat + t * H, f->ln_rstd[t], f->dx + t * H, H, scratch);
-}
-
-static void bml__ln_bwd(bml__fwd *f, const float *g, float *xhat, float *rstd) {
-    f->ln_g = g;
-    f->ln_xhat = xhat;
-    f->ln_rstd = rstd;
-    bml__pool_run(f->m->pool, (size_t)f->m->threads, bml__ln_bwd_task, f);
-}
-
-/* ffn = gelu(u), gelu(u) = u/2 (1 + erf(u / sqrt 2)) (exact, not tanh). */
-static void bml__gelu_task(void *ctx, size_t task, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    size_t a, b, i, n = f->T * (size_t)f->m->cfg.intermediate;
-    const float *u = f->gelu_in;
-    float *y = f->ffn;
-    (void)worker;
-    bml__range(n, (size_t)f->m->threads, task, &a, &b);
-#ifdef BML__GELU8
-    for (i = a; i < b; i += 8) {
-        __m256i mk = bml__mask8(b - i);
-        __m256 x = _mm256_maskload_ps(u + i, mk), h = _mm256_mul_ps(_mm256_set1_ps(0.5f), x);
-        __m256 e = bml__erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
-        _mm256_maskstore_ps(y + i, mk, _mm256_fmadd_ps(h, e, h));
-    }
-#else
-    for (i = a; i < b; i++) y[i] = 0.5f * u[i] * (1.0f + bml__erf(u[i] * 0.70710678118654752f));
-#endif
-}
-
-/* ffn = d gelu: ffn *= gelu'(u) = (1 + erf(u / sqrt 2)) / 2 + u phi(u). */
-static void bml__gelu_bwd_task(void *ctx, size_t task, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    size_t a, b, i, n = f->T * (size_t)f->m->cfg.intermediate;
-    const float *u = f->gelu_in;
-    float *g = f->ffn;
-    (void)worker;
-    bml__range(n, (size_t)f->m->threads, task, &a, &b);
-#ifdef BML__GELU8
-    for (i = a; i < b; i += 8) {
-        __m256i mk = bml__mask8(b - i);
-        __m256 x = _mm256_maskload_ps(u + i, mk), half = _mm256_set1_ps(0.5f);
-        __m256 e = bml__erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
-        __m256 phi = _mm256_mul_ps(_mm256_set1_ps(0.39894228040143268f),
-                                   bml__exp8(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(-0.5f), x), x)));
-        __m256 d = _mm256_fmadd_ps(x, phi, _mm256_fmadd_ps(half, e, half));
-        _mm256_maskstore_ps(g + i, mk, _mm256_mul_ps(_mm256_maskload_ps(g + i, mk), d));
-    }
-#else
-    for (i = a; i < b; i++)
-        g[i] *= 0.5f * (1.0f + bml__erf(u[i] * 0.70710678118654752f)) +
-                u[i] * 0.39894228040143268f * bml__exp(-0.5f * u[i] * u[i]);
-#endif
-}
-
-/* Pool one sequence's token rows into out[H] and L2-normalize if asked
-   (grad mode keeps the pooled vector before normalization). */
-static void bml__pool_task(void *ctx, size_t s, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    const bml_config *c = &f->m->cfg;
-    int H = c->hidden, i;
-    size_t L = f->len[s], p;
-    const float *x = f->x + f->start[s] * H;
-    float *o = f->out + s * H;
-    if (c->pooling == BML_POOL_CLS) {
-        memcpy(o, x, (size_t)H * sizeof(float));
-    } else if (c->pooling == BML_POOL_MAX) {
-        memcpy(o, x, (size_t)H * sizeof(float));
-        for (p = 1; p < L; p++)
-            for (i = 0; i < H; i++) o[i] = x[p * H + i] > o[i] ? x[p * H + i] : o[i];
-    } else {
-        /* sums in double: long sequences without normalization stay exact */
-        double *acc = (double *)(void *)(f->scratch + (size_t)worker * f->scratch_per);
-        double scale = c->pooling == BML_POOL_MEAN ? 1.0 / (double)L : 1.0 / sqrt((double)L);
-        for (i = 0; i < H; i++) acc[i] = 0;
-        for (p = 0; p < L; p++)
-            for (i = 0; i < H; i++) acc[i] += x[p * H + i];
-        for (i = 0; i < H; i++) o[i] = (float)(acc[i] * scale);
-    }
-    if (f->pooled) memcpy(f->pooled + s * H, o, (size_t)H * sizeof(float));
-    if (c->normalize) {
-        float n2 = 0;
-        for (i = 0; i < H; i++) n2 += o[i] * o[i];
-        n2 = sqrtf(n2);
-        n2 = 1.0f / (n2 > 1e-12f ? n2 : 1e-12f);
-        for (i = 0; i < H; i++) o[i] *= n2;
-    }
-}
-
-/* The encoder on a packed batch (f->ids, f->len, f->nseq, f->alpha set by
-   the caller) -> f->out [nseq, H]; grad = 1 keeps what bml__backward needs. */
-static bml_status bml__forward_job(bml__fwd *f, int grad) {
-    bml_model *m = f->m;
-    const bml_config *c = &m->cfg;
-    int H = c->hidden, I = c->intermediate, l;
-    size_t s, T;
-    bml_status rc;
-    f->T = f->maxL = f->sumP = 0;
-    for (s = 0; s < f->nseq; s++) {
-        f->T += f->len[s];
-        f->sumP += f->len[s] * f->len[s];
-        if (f->len[s] > f->maxL) f->maxL = f->len[s];
-    }
-    if ((rc = bml__ws_plan(f, grad)) != BML_OK) return rc;
-    T = f->T;
-#ifdef BATCHML_OPENCL
-    if (m->cl) return bml__cl_forward_job(f, grad);
-#endif
-    bml__pool_run(m->pool, f->nseq, bml__embed_task, f);                         /* x = LN0(emb)        [T,H] */
-    for (l = 0; l < c->layers; l++) {
-        const bml__layer *L = &m->layer[l];
-        bml__saved *sv = f->save ? &f->save[l] : NULL;
-        f->lq = sv ? sv->q : f->q;
-        f->lk = sv ? sv->k : f->k;
-        f->lv = sv ? sv->v : f->v;
-        f->lP = sv ? sv->P : NULL;
-        bml__linear(f, f->x, (int)T, H, L->wq, L->pq, L->bq, H, f->lq);          /* q = x Wq^T + bq     [T,H] */
-        bml__linear(f, f->x, (int)T, H, L->wk, L->pk, L->bk, H, f->lk);          /* k = x Wk^T + bk     [T,H] */
-        bml__linear(f, f->x, (int)T, H, L->wv, L->pv, L->bv, H, f->lv);          /* v = x Wv^T + bv     [T,H] */
-        bml__pool_run(m->pool, f->nseq * (size_t)c->heads, bml__attn_task, f);  /* ctx = attn(q,k,v)   [T,H] */
-        bml__linear(f, f->ctx, (int)T, H, L->wo, L->po, L->bo, H, f->tmp);       /* a = ctx Wo^T + bo   [T,H] */
-        bml__add_ln(f, L->ln1_g, L->ln1_b, sv ? sv->xhat1 : NULL, sv ? sv->rstd1 : NULL); /* x = LN1(x + a) */
-        f->gelu_in = sv ? sv->u : f->ffn;
-        bml__linear(f, f->x, (int)T, H, L->w1, L->p1, L->b1, I, (float *)f->gelu_in); /* u = x W1^T + b1 [T,I] */
-        bml__pool_run(m->pool, (size_t)m->threads, bml__gelu_task, f);          /* g = gelu(u)         [T,I] */
-        bml__linear(f, f->ffn, (int)T, I, L->w2, L->p2, L->b2, H, f->tmp);       /* o = g W2^T + b2     [T,H] */
-        bml__add_ln(f, L->ln2_g, L->ln2_b, sv ? sv->xhat2 : NULL, sv ? sv->rstd2 : NULL); /* x = LN2(x + o) */
-    }
-    bml__pool_run(m->pool, f->nseq, bml__pool_task, f);                          /* out = pool(x)       [S,H] */
-    return BML_OK;
-}
-
-/* Forward only, on valid sequences -> out[nseq, H]. */
-static bml_status bml__forward(bml_model *m, const int32_t *const *ids, const size_t *len, size_t nseq, float *out) {
-    bml__fwd f;
-    memset(&f, 0, sizeof f);
-    f.m = m;
-    f.ids = ids;
-    f.len = len;
-    f.nseq = nseq;
-    f.out = out;
-    return bml__forward_job(&f, 0);
-}
-
-/* ----------------------------------------------------------------------
-   Backward pass (input gradients only: no weight gradients are formed).
-   Given dout [nseq, H] = df/de for each sequence's output embedding e,
-   fills dword [T, H] = df/d(word-embedding input row) of every token,
-   i.e. the gradient with respect to alpha * word[id] in the embedding sum.
-   ---------------------------------------------------------------------- */
-
-/* Through normalize and pooling: dx rows of sequence s from dout[s]. */
-static void bml__pool_bwd_task(void *ctx, size_t s, int worker) {
-    bml__fwd *f = (bml__fwd *)ctx;
-    const bml_config *c = &f->m->cfg;
-    int H = c->hidden, i;
-    size_t L = f->len[s], p;
-    float *du = f->scratch + (size_t)worker * f->scratch_per; /* [H] d pooled */
-    const float *e = f->out + s * H, *u = f->pooled + s * H, *de = f->tmp + s * H;
-    float *dx = f->dx + f->start[s] * H;
-    if (c->normalize) {
-        /* e = u / max(|u|, eps):  du = (de - e (e . de)) / |u| */
-        float n2 = 0, dot = 0;
-        for (i = 0; i < H; i++) { n2 += u[i] * u[i]; dot += e[i] * de[i]; }
-        n2 = sqrtf(n2);
-        if (n2 > 1e-12f) for (i = 0; i < H; i++) du[i] = (de[i] - e[i] * dot) / n2;
-        else for (i = 0; i < H; i++) du[i] = de[i] / 1e-12f;
-    } else {
-        memcpy(du, de, (size_t)H * sizeof(float));
-    }
-    memset(dx, 0, L * (size_t)H * sizeof(float));
-    if (c->pooling == BML_POOL_CLS) {
-        memcpy(dx, du, (size_t)H * sizeof(float));
-    } else if (c->pooling == BML_POOL_MAX) {
-        /* the gradient goes to the (first) token holding the maximum */
-        for (i = 0; i < H; i++) {
-            size_t arg = 0;
-            for (p = 1; p < L; p++) if (f->x[(f->start[s] + p) * H + i] > f->x[(f->start[s] + arg) * H + i]) arg = p;
-            dx[arg * H + i] = du[i];
-        }
-    } else {
-        float scale = c->pooling == BML_POOL_MEAN ? 1.0f / (float)L : 1.0f / sqrtf((float)L);
-        for (p = 0; p < L; p++)
-            for (i = 0; i < H; i++) dx[p * H + i] = du[i] * scale;
-    }
-}
-
-/* f->tmp[nseq, H] holds df/de on entry; f->dx [T,H] holds df/d(word input) on return. */
-static bml_status bml__backward(bml__fwd *f) {
-    bml_model *m = f->m;
-    const bml_config *c = &m->cfg;
-    int H = c->hidden, I = c->intermediate, l;
-    int T = (int)f->T;
-#ifdef BATCHML_OPENCL
-    if (m->cl) return bml__cl_backward(f);
-#endif
-    bml__pool_run(m->pool, f->nseq, bml__pool_bwd_task, f);                     /* dx = pool^T(de)     [T,H] */
-    for (l = c->layers - 1; l >= 0; l--) {
-        const bml__layer *L = &m->layer[l];
-        bml__saved *sv = &f->save[l];
-        f->lq = sv->q;
-        f->lk = sv->k;
-        f->lv = sv->v;
-        f->lP = sv->P;
-        f->gelu_in = sv->u;
-        bml__ln_bwd(f, L->ln2_g, sv->xhat2, sv->rstd2);                         /* dr2 = LN2^T(dx)     [T,H] */
-        bml__linear_bwd(f, f->dx, T, H, L->w2, I, f->ffn, 0);                   /* dg = dr2 W2         [T,I] */
-        bml__pool_run(m->pool, (size_t)m->threads, bml__gelu_bwd_task, f);     /* du = dg gelu'(u)    [T,I] */
-        bml__linear_bwd(f, f->ffn, T, I, L->w1, H, f->dx, 1);                   /* dh1 = dr2 + du W1   [T,H] */
-        bml__ln_bwd(f, L->ln1_g, sv->xhat1, sv->rstd1);                         /* dr1 = LN1^T(dh1)    [T,H] */
-        bml__linear_bwd(f, f->dx, T, H, L->wo, H, f->ctx, 0);                   /* dctx = dr1 Wo       [T,H] */
-        bml__pool_run(m->pool, f->nseq * (size_t)c->heads, bml__attn_bwd_task, f); /* dq, dk, dv       [T,H] */
-        bml__linear_bwd(f, f->q, T, H, L->wq, H, f->dx, 1);                     /* dh0 = dr1 + dq Wq   [T,H] */
-        bml__linear_bwd(f, f->k, T, H, L->wk, H, f->dx, 1);                     /*     + dk Wk               */
-        bml__linear_bwd(f, f->v, T, H, L->wv, H, f->dx, 1);                     /*     + dv Wv               */
-    }
-    bml__ln_bwd(f, m->ln0_g, f->xhat0, f->rstd0);                               /* d(emb sum) = LN0^T  [T,H] */
-    return BML_OK;
-}
-
-#ifdef BATCHML_OPENCL
-/* ======================================================================
-   OpenCL device path (same packed batches, same results)
-   ====================================================================== */
-/* The OpenCL device path (compiled under BATCHML_OPENCL, after the CPU
-   forward and backward passes).
-
-   The same job as the CPU path on an OpenCL device: the packed batch
-   (tokens of all sequences one after another, no padding), the same
-   layers, the same math, own kernels:
-     bml_gemm        Y = X W^T + b (or X W, += for the backward), tiled in
-                     local memory (GPUs), with the bias, GELU, GELU' and
-                     residual accumulation fused into its epilogue
-     bml_gemm_vec    the same on CPU devices (PoCL): 8 rows x 16 columns of
-                     float16 registers per work-item, weights pre-transposed
-                     for the forward (PoCL runs the tiled kernel ~5x slower)
-     bml_embed_ln    x = LN0(alpha word[id] + pos[p] + type[0]), per token
-     bml_add_ln      x = LN(x + y), per token (keeps xhat, 1/std for grads)
-     bml_attn        softmax(q k^T / sqrt d) v per (head, token) on its own
-                     sequence (keeps P)
-     bml_pool        mean / cls / max / mean_sqrt_len + L2 normalize, per sequence
-     backward: bml_pool_bwd, bml_ln_bwd, bml_attn_bwd_q, bml_attn_bwd_kv and
-     the GEMMs (input gradients only, as bml__backward)
-   Q, K and V are one GEMM with the three weights stacked ([3H, H]), so the
-   backward's dq Wq + dk Wk + dv Wv is one GEMM too.
-
-   Batch independence: every kernel computes each output element from its
-   own row (token, sequence, (head, token)) with a fixed operation order
-   (the GEMM accumulates k = 0..K-1 in order, reductions use a fixed tree
-   over a fixed work-group size), so results never depend on which batch a
-   sequence is in or where: batched == one at a time, bitwise, in every
-   mode (m->deterministic needs nothing more on the device).
-
-   State: one bml__cldev per device and process (context, program: the
-   kernels compiled once), one bml__cl per model (queue, kernels, weights,
-   per-batch buffers that grow geometrically). */
-
-#ifndef CL_TARGET_OPENCL_VERSION
-#define CL_TARGET_OPENCL_VERSION 120
-#endif
-#ifndef CL_USE_DEPRECATED_OPENCL_1_2_APIS
-#define CL_USE_DEPRECATED_OPENCL_1_2_APIS /* clCreateCommandQueue, for 1.2 devices */
-#endif
-#ifdef __APPLE__
-#include <OpenCL/opencl.h>
-#else
-#include <CL/cl.h>
-#endif
-
 /* ----------------------------------------------------------------------
    Kernels (OpenCL C 1.2). Compile-time constants from the build options:
    BML_RW   work-group size of the row kernels (a power of two)
@@ -7920,4425 +12408,11 @@ static const char *const bml__cl_src[] = {
     "}\n",
 };
 
-enum {
-    BML__K_EMBED_LN, BML__K_ADD_LN, BML__K_LN_BWD, BML__K_GEMM, BML__K_ATTN, BML__K_ATTN_BWD_Q, BML__K_ATTN_BWD_KV,
-    BML__K_POOL, BML__K_POOL_BWD, BML__K_GEMM_VEC, BML__K_COUNT
-};
-static const char *const bml__cl_knames[BML__K_COUNT] = {
-    "bml_embed_ln", "bml_add_ln", "bml_ln_bwd", "bml_gemm", "bml_attn", "bml_attn_bwd_q", "bml_attn_bwd_kv",
-    "bml_pool", "bml_pool_bwd", "bml_gemm_vec"};
-
-/* ----------------------------------------------------------------------
-   Errors
-   ---------------------------------------------------------------------- */
-
-static const char *bml__cl_errname(cl_int e) {
-    switch (e) {
-#define BML__E(x) case x: return #x;
-    BML__E(CL_SUCCESS) BML__E(CL_DEVICE_NOT_FOUND) BML__E(CL_DEVICE_NOT_AVAILABLE) BML__E(CL_COMPILER_NOT_AVAILABLE)
-    BML__E(CL_MEM_OBJECT_ALLOCATION_FAILURE) BML__E(CL_OUT_OF_RESOURCES) BML__E(CL_OUT_OF_HOST_MEMORY)
-    BML__E(CL_PROFILING_INFO_NOT_AVAILABLE) BML__E(CL_MEM_COPY_OVERLAP) BML__E(CL_IMAGE_FORMAT_MISMATCH)
-    BML__E(CL_IMAGE_FORMAT_NOT_SUPPORTED) BML__E(CL_BUILD_PROGRAM_FAILURE) BML__E(CL_MAP_FAILURE)
-    BML__E(CL_MISALIGNED_SUB_BUFFER_OFFSET) BML__E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST)
-    BML__E(CL_COMPILE_PROGRAM_FAILURE) BML__E(CL_LINKER_NOT_AVAILABLE) BML__E(CL_LINK_PROGRAM_FAILURE)
-    BML__E(CL_DEVICE_PARTITION_FAILED) BML__E(CL_KERNEL_ARG_INFO_NOT_AVAILABLE)
-    BML__E(CL_INVALID_VALUE) BML__E(CL_INVALID_DEVICE_TYPE) BML__E(CL_INVALID_PLATFORM) BML__E(CL_INVALID_DEVICE)
-    BML__E(CL_INVALID_CONTEXT) BML__E(CL_INVALID_QUEUE_PROPERTIES) BML__E(CL_INVALID_COMMAND_QUEUE)
-    BML__E(CL_INVALID_HOST_PTR) BML__E(CL_INVALID_MEM_OBJECT) BML__E(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR)
-    BML__E(CL_INVALID_IMAGE_SIZE) BML__E(CL_INVALID_SAMPLER) BML__E(CL_INVALID_BINARY) BML__E(CL_INVALID_BUILD_OPTIONS)
-    BML__E(CL_INVALID_PROGRAM) BML__E(CL_INVALID_PROGRAM_EXECUTABLE) BML__E(CL_INVALID_KERNEL_NAME)
-    BML__E(CL_INVALID_KERNEL_DEFINITION) BML__E(CL_INVALID_KERNEL) BML__E(CL_INVALID_ARG_INDEX)
-    BML__E(CL_INVALID_ARG_VALUE) BML__E(CL_INVALID_ARG_SIZE) BML__E(CL_INVALID_KERNEL_ARGS)
-    BML__E(CL_INVALID_WORK_DIMENSION) BML__E(CL_INVALID_WORK_GROUP_SIZE) BML__E(CL_INVALID_WORK_ITEM_SIZE)
-    BML__E(CL_INVALID_GLOBAL_OFFSET) BML__E(CL_INVALID_EVENT_WAIT_LIST) BML__E(CL_INVALID_EVENT)
-    BML__E(CL_INVALID_OPERATION) BML__E(CL_INVALID_GL_OBJECT) BML__E(CL_INVALID_BUFFER_SIZE)
-    BML__E(CL_INVALID_MIP_LEVEL) BML__E(CL_INVALID_GLOBAL_WORK_SIZE) BML__E(CL_INVALID_PROPERTY)
-    BML__E(CL_INVALID_IMAGE_DESCRIPTOR) BML__E(CL_INVALID_COMPILER_OPTIONS) BML__E(CL_INVALID_LINKER_OPTIONS)
-    BML__E(CL_INVALID_DEVICE_PARTITION_COUNT)
-#undef BML__E
-    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
-    default: return "CL_UNKNOWN_ERROR";
-    }
-}
-
-/* One OpenCL device of this process: its context and compiled program. */
-typedef struct bml__cldev {
-    struct bml__cldev *next;
-    cl_platform_id plat;
-    cl_device_id dev;
-    cl_context ctx;
-    cl_program prog;
-    char opts[512];         /* the build options it was compiled with      */
-    char extra[256];        /* BATCHML_OPENCL_BUILD_OPTIONS then            */
-    char label[320];        /* "opencl:P:D 'NAME' (PLATFORM)"              */
-    char desc[320];         /* "opencl:P:D NAME (PLATFORM)"                */
-    int rw, rts, wpt, tk;   /* kernel shape constants                      */
-    cl_ulong global_mem, max_alloc;
-} bml__cldev;
-
-static bml__cldev *bml__cl_devs;                 /* never freed: the cache */
-static pthread_mutex_t bml__cl_lock = PTHREAD_MUTEX_INITIALIZER;
-static int bml__cl_fallback_said;
-
-typedef struct bml__clbuf { cl_mem mem; size_t cap; } bml__clbuf; /* cap in bytes */
-
-/* One layer's weights as stored ([out, in]; Q, K, V stacked), and for the
-   vec GEMM (CPU devices) the forward's transposed copies ([in, out]). */
-typedef struct bml__cllayer {
-    cl_mem wqkv, bqkv, wo, bo, ln1_g, ln1_b, w1, b1, w2, b2, ln2_g, ln2_b;
-    cl_mem wqkv_t, wo_t, w1_t, w2_t;
-} bml__cllayer;
-
-/* What one layer's backward needs, kept on the device in grad mode. */
-typedef struct bml__clsave { bml__clbuf qkv, P, xhat1, rstd1, u, xhat2, rstd2; } bml__clsave;
-
-typedef struct bml__cl {
-    bml__cldev *d;
-    cl_command_queue q;
-    cl_kernel k[BML__K_COUNT];
-    int is_auto;
-    int vec;                        /* GEMMs by bml_gemm_vec (CPU devices)  */
-    size_t mem_used, mem_limit;     /* bytes of device memory held / allowed */
-    cl_mem word, pos, type, ln0_g, ln0_b;
-    bml__cllayer *layer;
-    /* per batch */
-    bml__clbuf meta, poff, alpha, x, qkv, ctx, tmp, ffn, P, out, pooled, de, dx, xhat0, rstd0;
-    bml__clsave *save;
-    int *hmeta;                     /* host staging                        */
-    cl_long *hpoff;
-    size_t hcap_meta, hcap_poff;
-    int grad_ready;                 /* the last forward kept what backward needs */
-    int prof;                       /* BATCHML_OPENCL_PROFILE: time each kernel */
-    double prof_ns[BML__K_COUNT], gemm_flops;
-    size_t prof_n[BML__K_COUNT];
-} bml__cl;
-
-/* An error naming the device and the OpenCL error. */
-static bml_status bml__cl_err(const bml__cldev *d, cl_int e, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static bml_status bml__cl_err(const bml__cldev *d, cl_int e, const char *fmt, ...) {
-    char what[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (e == CL_SUCCESS) return bml__fail(BML_ERR_DEVICE, "OpenCL device %s: %s", d ? d->label : "?", what);
-    return bml__fail(BML_ERR_DEVICE, "OpenCL device %s: %s: %s (%d)", d ? d->label : "?", what, bml__cl_errname(e), (int)e);
-}
-
-/* ----------------------------------------------------------------------
-   Platforms and devices
-   ---------------------------------------------------------------------- */
-
-#define BML__CL_MAXP 16
-#define BML__CL_MAXD 64
-
-/* Every platform (none is not an error: the ICD loader's
-   CL_PLATFORM_NOT_FOUND_KHR gives *np = 0). */
-static cl_int bml__cl_platforms(cl_platform_id *plats, cl_uint *np) {
-    cl_int e = clGetPlatformIDs(BML__CL_MAXP, plats, np);
-    if (e == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: the ICD loader found none */) { *np = 0; return CL_SUCCESS; }
-    if (e != CL_SUCCESS) *np = 0;
-    if (*np > BML__CL_MAXP) *np = BML__CL_MAXP;
-    return e;
-}
-
-static cl_uint bml__cl_devices(cl_platform_id p, cl_device_id *devs) {
-    cl_uint nd = 0;
-    if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, BML__CL_MAXD, devs, &nd) != CL_SUCCESS) return 0;
-    return nd > BML__CL_MAXD ? BML__CL_MAXD : nd;
-}
-
-/* A string property, cut to fit (the call fails outright on a short buffer). */
-static void bml__cl_str(cl_platform_id p, cl_device_id dv, cl_uint what, char *out, size_t cap) {
-    char buf[1024];
-    size_t n = 0;
-    cl_int e = p ? clGetPlatformInfo(p, what, sizeof buf - 1, buf, &n) : clGetDeviceInfo(dv, what, sizeof buf - 1, buf, &n);
-    if (e != CL_SUCCESS) n = 0;
-    buf[n < sizeof buf ? n : sizeof buf - 1] = 0;
-    n = strlen(buf);
-    while (n && buf[n - 1] == ' ') buf[--n] = 0;
-    snprintf(out, cap, "%s", buf);
-}
-
-static void bml__cl_info(cl_platform_id p, cl_device_id dv, int pi, int di, bml_device_info *o) {
-    cl_device_type t = 0;
-    cl_ulong u = 0;
-    cl_uint cu = 0;
-    memset(o, 0, sizeof *o);
-    snprintf(o->id, sizeof o->id, "opencl:%d:%d", pi, di);
-    o->platform = pi;
-    o->device = di;
-    bml__cl_str(NULL, dv, CL_DEVICE_NAME, o->name, sizeof o->name);
-    bml__cl_str(p, NULL, CL_PLATFORM_NAME, o->platform_name, sizeof o->platform_name);
-    bml__cl_str(NULL, dv, CL_DEVICE_VENDOR, o->vendor, sizeof o->vendor);
-    bml__cl_str(NULL, dv, CL_DEVICE_VERSION, o->version, sizeof o->version);
-    clGetDeviceInfo(dv, CL_DEVICE_TYPE, sizeof t, &t, NULL);
-    snprintf(o->type, sizeof o->type, "%s", (t & CL_DEVICE_TYPE_GPU) ? "GPU" : (t & CL_DEVICE_TYPE_CPU) ? "CPU"
-                                            : (t & CL_DEVICE_TYPE_ACCELERATOR) ? "accelerator" : "other");
-    if (clGetDeviceInfo(dv, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof u, &u, NULL) == CL_SUCCESS) o->global_mem = u;
-    if (clGetDeviceInfo(dv, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof u, &u, NULL) == CL_SUCCESS) o->max_alloc = u;
-    if (clGetDeviceInfo(dv, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL) == CL_SUCCESS) o->compute_units = (int)cu;
-}
-
-BMLDEF int bml_device_list(bml_device_info *out, int cap) {
-    cl_platform_id plats[BML__CL_MAXP];
-    cl_device_id devs[BML__CL_MAXD];
-    cl_uint np = 0, pi, di, nd;
-    int n = 0;
-    if (bml__cl_platforms(plats, &np) != CL_SUCCESS) return 0;
-    for (pi = 0; pi < np; pi++) {
-        nd = bml__cl_devices(plats[pi], devs);
-        for (di = 0; di < nd; di++, n++)
-            if (out && n < cap) bml__cl_info(plats[pi], devs[di], (int)pi, (int)di, &out[n]);
-    }
-    return n;
-}
-
-/* Append to a snprintf-style buffer. */
-static void bml__cl_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-static void bml__cl_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(*len < cap ? buf + *len : NULL, *len < cap ? cap - *len : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0) *len += (size_t)n;
-}
-
-BMLDEF size_t bml_device_list_text(char *buf, size_t cap) {
-    cl_platform_id plats[BML__CL_MAXP];
-    cl_uint np = 0;
-    cl_int e;
-    bml_device_info info[BML__CL_MAXD];
-    int n, i, gpu = -1;
-    size_t len = 0;
-    if (buf && cap) buf[0] = 0;
-    if (!buf) cap = 0;
-    bml__cl_cat(buf, cap, &len, "cpu          the CPU path (%s)\n", bml_blas_info());
-    e = bml__cl_platforms(plats, &np);
-    if (e != CL_SUCCESS || np == 0) {
-        bml__cl_cat(buf, cap, &len, "no OpenCL platform (clGetPlatformIDs: %s; is an ICD installed in /etc/OpenCL/vendors?)\n",
-                    e != CL_SUCCESS ? bml__cl_errname(e) : "CL_PLATFORM_NOT_FOUND_KHR");
-        bml__cl_cat(buf, cap, &len, "auto      -> cpu\n");
-        return len;
-    }
-    n = bml_device_list(info, BML__CL_MAXD);
-    if (n > BML__CL_MAXD) n = BML__CL_MAXD;
-    for (i = 0; i < n; i++) {
-        const bml_device_info *d = &info[i];
-        bml__cl_cat(buf, cap, &len, "%-12s %-4s %s  [%s; %s; %d compute units; %.1f GiB, max buffer %.1f GiB]\n", d->id,
-                    d->type, d->name, d->platform_name, d->version, d->compute_units, (double)d->global_mem / 1073741824.0,
-                    (double)d->max_alloc / 1073741824.0);
-        if (gpu < 0 && !strcmp(d->type, "GPU")) gpu = i;
-    }
-    if (n == 0) bml__cl_cat(buf, cap, &len, "no OpenCL device (%u platform%s, none with a device)\n", np, np == 1 ? "" : "s");
-    if (gpu >= 0) bml__cl_cat(buf, cap, &len, "auto      -> %s\n", info[gpu].id);
-    else bml__cl_cat(buf, cap, &len, "auto      -> cpu (no OpenCL GPU)\n");
-    return len;
-}
-
-BMLDEF const char *bml_model_device(const bml_model *m) {
-    const bml__cl *c = m ? (const bml__cl *)m->cl : NULL;
-    return c ? c->d->desc : "cpu";
-}
-
-/* ----------------------------------------------------------------------
-   The per-device cache: context and program, built once
-   ---------------------------------------------------------------------- */
-
-static bml_status bml__cl_build(bml__cldev *d, const char *extra, int quiet) {
-    cl_int e;
-    size_t sz = 0;
-    const size_t nsrc = sizeof bml__cl_src / sizeof bml__cl_src[0];
-    snprintf(d->opts, sizeof d->opts, "-DBML_RW=%d -DBML_RTS=%d -DBML_WPT=%d -DBML_TK=%d%s%s", d->rw, d->rts, d->wpt,
-             d->tk, extra && extra[0] ? " " : "", extra ? extra : "");
-    d->prog = clCreateProgramWithSource(d->ctx, (cl_uint)nsrc, (const char **)bml__cl_src, NULL, &e);
-    if (e != CL_SUCCESS) return bml__cl_err(d, e, "clCreateProgramWithSource");
-    e = clBuildProgram(d->prog, 1, &d->dev, d->opts, NULL, NULL);
-    if (e != CL_SUCCESS) {
-        char *log = NULL, first[200];
-        size_t i;
-        first[0] = 0;
-        if (clGetProgramBuildInfo(d->prog, d->dev, CL_PROGRAM_BUILD_LOG, 0, NULL, &sz) == CL_SUCCESS && sz > 1 &&
-            (log = (char *)BML_MALLOC(sz + 1)) != NULL &&
-            clGetProgramBuildInfo(d->prog, d->dev, CL_PROGRAM_BUILD_LOG, sz, log, NULL) == CL_SUCCESS) {
-            log[sz] = 0;
-            bml__log(quiet ? BML_LOG_DEBUG : BML_LOG_ERROR, "OpenCL device %s: build log (options '%s'):\n%s", d->label, d->opts, log);
-            for (i = 0; log[i] && i + 1 < sizeof first; i++) first[i] = log[i] == '\n' ? ' ' : log[i];
-            first[i] = 0;
-        }
-        BML_FREE(log);
-        clReleaseProgram(d->prog);
-        d->prog = NULL;
-        return bml__cl_err(d, e, "building the kernels failed (options '%s')%s%s", d->opts, first[0] ? ": " : "", first);
-    }
-    return BML_OK;
-}
-
-/* The cached device entry for (platform P, device D), created and built on
-   first use. Called with bml__cl_lock held. */
-static bml_status bml__cl_dev_get(cl_platform_id plat, cl_device_id dev, int pi, int di, int quiet, bml__cldev **out) {
-    bml__cldev *d;
-    bml_device_info info;
-    const char *extra = getenv("BATCHML_OPENCL_BUILD_OPTIONS");
-    cl_int e;
-    size_t maxwg = 0, lmem = 0;
-    cl_ulong lm = 0;
-    cl_context_properties props[3];
-    bml_status rc;
-    if (!extra) extra = "";
-    for (d = bml__cl_devs; d; d = d->next)
-        if (d->dev == dev && !strcmp(d->extra, extra)) {
-            *out = d;
-            return BML_OK;
-        }
-    d = (bml__cldev *)bml__calloc(1, sizeof *d);
-    if (!d) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    d->plat = plat;
-    d->dev = dev;
-    snprintf(d->extra, sizeof d->extra, "%s", extra);
-    bml__cl_info(plat, dev, pi, di, &info);
-    snprintf(d->label, sizeof d->label, "%s '%s' (%s)", info.id, info.name, info.platform_name);
-    snprintf(d->desc, sizeof d->desc, "%s %s (%s)", info.id, info.name, info.platform_name);
-    d->global_mem = info.global_mem;
-    d->max_alloc = info.max_alloc;
-    clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof maxwg, &maxwg, NULL);
-    if (clGetDeviceInfo(dev, CL_DEVICE_LOCAL_MEM_SIZE, sizeof lm, &lm, NULL) == CL_SUCCESS) lmem = (size_t)lm;
-    d->rw = 64;
-    while (d->rw > 1 && (size_t)d->rw > maxwg) d->rw /= 2;
-    d->tk = 16;
-    d->wpt = 4;
-    d->rts = 16;
-    /* 2 tiles of TK x (RTS WPT + 1) floats in local memory, RTS^2 work-items */
-    while (d->rts > 2 && ((size_t)d->rts * d->rts > maxwg || 2 * (size_t)d->tk * (d->rts * d->wpt + 1) * 4 > lmem))
-        d->rts /= 2;
-    props[0] = CL_CONTEXT_PLATFORM;
-    props[1] = (cl_context_properties)plat;
-    props[2] = 0;
-    d->ctx = clCreateContext(props, 1, &dev, NULL, NULL, &e);
-    if (e != CL_SUCCESS) {
-        rc = bml__cl_err(d, e, "clCreateContext");
-        BML_FREE(d);
-        return rc;
-    }
-    if ((rc = bml__cl_build(d, extra, quiet)) != BML_OK) {
-        clReleaseContext(d->ctx);
-        BML_FREE(d);
-        return rc;
-    }
-    d->next = bml__cl_devs;
-    bml__cl_devs = d;
-    *out = d;
-    return BML_OK;
-}
-
-/* ----------------------------------------------------------------------
-   Buffers
-   ---------------------------------------------------------------------- */
-
-static void bml__cl_release(bml__cl *c, bml__clbuf *b) {
-    if (b->mem) {
-        clReleaseMemObject(b->mem);
-        c->mem_used -= b->cap;
-    }
-    b->mem = NULL;
-    b->cap = 0;
-}
-
-static bml_status bml__cl_alloc(bml__cl *c, cl_mem *mem, size_t bytes, const void *host, const char *what) {
-    cl_int e;
-    if (bytes == 0) bytes = 4;
-    if (bytes > c->d->max_alloc)
-        return bml__cl_err(c->d, CL_MEM_OBJECT_ALLOCATION_FAILURE,
-                           "out of device memory: %s needs one %.1f MiB buffer, the device's largest is %.1f MiB "
-                           "(CL_DEVICE_MAX_MEM_ALLOC_SIZE)", what, (double)bytes / 1048576.0,
-                           (double)c->d->max_alloc / 1048576.0);
-    if (c->mem_used + bytes > c->mem_limit)
-        return bml__cl_err(c->d, CL_MEM_OBJECT_ALLOCATION_FAILURE,
-                           "out of device memory: %s needs %.3g MiB more, %.3g MiB in use of %.3g MiB%s", what,
-                           (double)bytes / 1048576.0, (double)c->mem_used / 1048576.0, (double)c->mem_limit / 1048576.0,
-                           getenv("BATCHML_OPENCL_MEM_LIMIT_MB") ? " (BATCHML_OPENCL_MEM_LIMIT_MB)" : "");
-    *mem = clCreateBuffer(c->d->ctx, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes, (void *)host, &e);
-    if (e != CL_SUCCESS) {
-        *mem = NULL;
-        return bml__cl_err(c->d, e, "clCreateBuffer %s (%.1f MiB)", what, (double)bytes / 1048576.0);
-    }
-    c->mem_used += bytes;
-    return BML_OK;
-}
-
-/* Make b hold at least `bytes`, growing by half again at least (contents
-   are not kept). */
-static bml_status bml__cl_need(bml__cl *c, bml__clbuf *b, size_t bytes, const char *what) {
-    size_t cap;
-    bml_status rc;
-    if (bytes == 0) bytes = 4;
-    if (b->mem && b->cap >= bytes) return BML_OK;
-    cap = b->cap + b->cap / 2;
-    if (cap < bytes) cap = bytes;
-    cap = (cap + 255) & ~(size_t)255;
-    bml__cl_release(c, b);
-    if (cap > c->d->max_alloc && bytes <= c->d->max_alloc) cap = bytes;
-    if ((rc = bml__cl_alloc(c, &b->mem, cap, NULL, what)) != BML_OK) {
-        /* the geometric growth may be what does not fit: try the exact size */
-        if (cap == bytes || bml__cl_alloc(c, &b->mem, bytes, NULL, what) != BML_OK) return rc;
-        cap = bytes;
-    }
-    b->cap = cap;
-    return BML_OK;
-}
-
-/* ----------------------------------------------------------------------
-   Model: queue, kernels, weights
-   ---------------------------------------------------------------------- */
-
-static void bml__cl_free(bml_model *m) {
-    bml__cl *c = (bml__cl *)m->cl;
-    int l, i;
-    if (!c) return;
-    if (c->q) clFinish(c->q);
-    if (c->prof) {
-        double tot = 0;
-        for (i = 0; i < BML__K_COUNT; i++) tot += c->prof_ns[i];
-        for (i = 0; i < BML__K_COUNT; i++)
-            if (c->prof_n[i])
-                bml__log(BML_LOG_INFO, "profile %-16s %6zu launches %9.1f ms %5.1f%%%s", bml__cl_knames[i], c->prof_n[i],
-                         c->prof_ns[i] / 1e6, 100.0 * c->prof_ns[i] / (tot > 0 ? tot : 1), "");
-        if (c->prof_ns[BML__K_GEMM] + c->prof_ns[BML__K_GEMM_VEC] > 0)
-            bml__log(BML_LOG_INFO, "profile GEMMs %.1f GFLOP/s",
-                     c->gemm_flops / (c->prof_ns[BML__K_GEMM] + c->prof_ns[BML__K_GEMM_VEC]));
-    }
-    for (i = 0; i < BML__K_COUNT; i++)
-        if (c->k[i]) clReleaseKernel(c->k[i]);
-#define BML__REL(x) do { if (x) clReleaseMemObject(x); } while (0)
-    BML__REL(c->word); BML__REL(c->pos); BML__REL(c->type); BML__REL(c->ln0_g); BML__REL(c->ln0_b);
-    if (c->layer)
-        for (l = 0; l < m->cfg.layers; l++) {
-            bml__cllayer *L = &c->layer[l];
-            BML__REL(L->wqkv); BML__REL(L->bqkv); BML__REL(L->wo); BML__REL(L->bo); BML__REL(L->ln1_g);
-            BML__REL(L->ln1_b); BML__REL(L->w1); BML__REL(L->b1); BML__REL(L->w2); BML__REL(L->b2);
-            BML__REL(L->ln2_g); BML__REL(L->ln2_b); BML__REL(L->wqkv_t); BML__REL(L->wo_t); BML__REL(L->w1_t);
-            BML__REL(L->w2_t);
-        }
-#undef BML__REL
-    bml__cl_release(c, &c->meta); bml__cl_release(c, &c->poff); bml__cl_release(c, &c->alpha);
-    bml__cl_release(c, &c->x); bml__cl_release(c, &c->qkv); bml__cl_release(c, &c->ctx);
-    bml__cl_release(c, &c->tmp); bml__cl_release(c, &c->ffn); bml__cl_release(c, &c->P);
-    bml__cl_release(c, &c->out); bml__cl_release(c, &c->pooled); bml__cl_release(c, &c->de);
-    bml__cl_release(c, &c->dx); bml__cl_release(c, &c->xhat0); bml__cl_release(c, &c->rstd0);
-    if (c->save)
-        for (l = 0; l < m->cfg.layers; l++) {
-            bml__clsave *s = &c->save[l];
-            bml__cl_release(c, &s->qkv); bml__cl_release(c, &s->P); bml__cl_release(c, &s->xhat1);
-            bml__cl_release(c, &s->rstd1); bml__cl_release(c, &s->u); bml__cl_release(c, &s->xhat2);
-            bml__cl_release(c, &s->rstd2);
-        }
-    if (c->q) clReleaseCommandQueue(c->q);
-    BML_FREE(c->layer);
-    BML_FREE(c->save);
-    BML_FREE(c->hmeta);
-    BML_FREE(c->hpoff);
-    BML_FREE(c);
-    m->cl = NULL;
-}
-
-/* Upload a weight (n floats); rows of several tensors may be stacked.
-   cols > 0: upload the transpose of the stacked [rows, cols] matrix. */
-static bml_status bml__cl_weight(bml__cl *c, cl_mem *mem, const float *const *parts, const size_t *n, int nparts,
-                                 size_t cols, const char *what) {
-    size_t total = 0, off = 0, r, k, rows;
-    int i;
-    float *tmp, *tr;
-    bml_status rc;
-    if (nparts == 1 && !cols) return bml__cl_alloc(c, mem, n[0] * sizeof(float), parts[0], what);
-    for (i = 0; i < nparts; i++) total += n[i];
-    tmp = (float *)BML_MALLOC(total * sizeof(float));
-    if (!tmp) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    for (i = 0; i < nparts; i++) {
-        memcpy(tmp + off, parts[i], n[i] * sizeof(float));
-        off += n[i];
-    }
-    if (cols) {
-        rows = total / cols;
-        tr = (float *)BML_MALLOC(total * sizeof(float));
-        if (!tr) { BML_FREE(tmp); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
-        for (r = 0; r < rows; r++)
-            for (k = 0; k < cols; k++) tr[k * rows + r] = tmp[r * cols + k];
-        BML_FREE(tmp);
-        tmp = tr;
-    }
-    rc = bml__cl_alloc(c, mem, total * sizeof(float), tmp, what);
-    BML_FREE(tmp);
-    return rc;
-}
-
-static bml_status bml__cl_upload(bml_model *m, bml__cl *c) {
-    const bml_config *cf = &m->cfg;
-    size_t H = (size_t)cf->hidden, I = (size_t)cf->intermediate, n[3];
-    const float *p[3];
-    char what[64];
-    int l;
-    bml_status rc;
-#define BML__UP1(dst, src, count, name)                                                    \
-    do {                                                                                   \
-        p[0] = (src);                                                                      \
-        n[0] = (count);                                                                    \
-        if ((rc = bml__cl_weight(c, &(dst), p, n, 1, 0, (name))) != BML_OK) return rc;      \
-    } while (0)
-    BML__UP1(c->word, m->word, (size_t)cf->vocab * H, "word embeddings");
-    BML__UP1(c->pos, m->pos, (size_t)cf->max_position * H, "position embeddings");
-    BML__UP1(c->type, m->type, H, "token type embeddings");
-    BML__UP1(c->ln0_g, m->ln0_g, H, "embedding LayerNorm");
-    BML__UP1(c->ln0_b, m->ln0_b, H, "embedding LayerNorm");
-    c->layer = (bml__cllayer *)bml__calloc((size_t)cf->layers, sizeof *c->layer);
-    c->save = (bml__clsave *)bml__calloc((size_t)cf->layers, sizeof *c->save);
-    if (!c->layer || !c->save) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    for (l = 0; l < cf->layers; l++) {
-        const bml__layer *L = &m->layer[l];
-        bml__cllayer *D = &c->layer[l];
-        snprintf(what, sizeof what, "layer %d weights", l);
-        p[0] = L->wq; p[1] = L->wk; p[2] = L->wv;
-        n[0] = n[1] = n[2] = H * H;
-        if ((rc = bml__cl_weight(c, &D->wqkv, p, n, 3, 0, what)) != BML_OK) return rc;
-        if (c->vec && (rc = bml__cl_weight(c, &D->wqkv_t, p, n, 3, H, what)) != BML_OK) return rc;
-        p[0] = L->bq; p[1] = L->bk; p[2] = L->bv;
-        n[0] = n[1] = n[2] = H;
-        if ((rc = bml__cl_weight(c, &D->bqkv, p, n, 3, 0, what)) != BML_OK) return rc;
-        if (c->vec) {
-            p[0] = L->wo; n[0] = H * H;
-            if ((rc = bml__cl_weight(c, &D->wo_t, p, n, 1, H, what)) != BML_OK) return rc;
-            p[0] = L->w1; n[0] = I * H;
-            if ((rc = bml__cl_weight(c, &D->w1_t, p, n, 1, H, what)) != BML_OK) return rc;
-            p[0] = L->w2; n[0] = H * I;
-            if ((rc = bml__cl_weight(c, &D->w2_t, p, n, 1, I, what)) != BML_OK) return rc;
-        }
-        BML__UP1(D->wo, L->wo, H * H, what);
-        BML__UP1(D->bo, L->bo, H, what);
-        BML__UP1(D->ln1_g, L->ln1_g, H, what);
-        BML__UP1(D->ln1_b, L->ln1_b, H, what);
-        BML__UP1(D->w1, L->w1, I * H, what);
-        BML__UP1(D->b1, L->b1, I, what);
-        BML__UP1(D->w2, L->w2, H * I, what);
-        BML__UP1(D->b2, L->b2, H, what);
-        BML__UP1(D->ln2_g, L->ln2_g, H, what);
-        BML__UP1(D->ln2_b, L->ln2_b, H, what);
-    }
-#undef BML__UP1
-    return BML_OK;
-}
-
-/* Open the device for a model: the cached program, a queue, the kernels,
-   the weights. */
-static bml_status bml__cl_open(bml_model *m, cl_platform_id plat, cl_device_id dev, int pi, int di, int is_auto) {
-    bml__cl *c;
-    bml__cldev *d = NULL;
-    bml_status rc;
-    cl_int e;
-    int i;
-    const char *lim = getenv("BATCHML_OPENCL_MEM_LIMIT_MB");
-    size_t wg = 0;
-    pthread_mutex_lock(&bml__cl_lock);
-    rc = bml__cl_dev_get(plat, dev, pi, di, is_auto, &d);
-    pthread_mutex_unlock(&bml__cl_lock);
-    if (rc != BML_OK) return rc;
-    c = (bml__cl *)bml__calloc(1, sizeof *c);
-    if (!c) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    c->d = d;
-    c->is_auto = is_auto;
-    c->mem_limit = (size_t)d->global_mem;
-    if (lim && lim[0]) {
-        char *end;
-        double mb = strtod(lim, &end);
-        if (end != lim && mb > 0) c->mem_limit = (size_t)(mb * 1048576.0);
-    }
-    {   /* the GEMM kernel: vec on CPU devices, tiled elsewhere; BATCHML_OPENCL_GEMM=tiled|vec forces one */
-        const char *g = getenv("BATCHML_OPENCL_GEMM");
-        cl_device_type t = 0;
-        clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof t, &t, NULL);
-        c->vec = (t & CL_DEVICE_TYPE_CPU) != 0;
-        if (g && !strcmp(g, "tiled")) c->vec = 0;
-        else if (g && !strcmp(g, "vec")) c->vec = 1;
-    }
-    m->cl = c;
-    {
-        const char *pv = getenv("BATCHML_OPENCL_PROFILE");
-        c->prof = pv && pv[0] && strcmp(pv, "0") != 0;
-    }
-    c->q = clCreateCommandQueue(d->ctx, d->dev, c->prof ? CL_QUEUE_PROFILING_ENABLE : 0, &e);
-    if (e != CL_SUCCESS) {
-        c->q = NULL;
-        return bml__cl_err(d, e, "clCreateCommandQueue");
-    }
-    for (i = 0; i < BML__K_COUNT; i++) {
-        c->k[i] = clCreateKernel(d->prog, bml__cl_knames[i], &e);
-        if (e != CL_SUCCESS) {
-            c->k[i] = NULL;
-            return bml__cl_err(d, e, "clCreateKernel %s", bml__cl_knames[i]);
-        }
-    }
-    e = clGetKernelWorkGroupInfo(c->k[BML__K_GEMM], d->dev, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
-    if (e == CL_SUCCESS && wg < (size_t)d->rts * (size_t)d->rts)
-        return bml__cl_err(d, CL_INVALID_WORK_GROUP_SIZE, "bml_gemm runs at most %zu work-items a group, it needs %d",
-                           wg, d->rts * d->rts);
-    if ((rc = bml__cl_upload(m, c)) != BML_OK) return rc;
-    if ((e = clFinish(c->q)) != CL_SUCCESS) return bml__cl_err(d, e, "clFinish (weights)");
-    bml__log(BML_LOG_INFO, "device %s: %.1f MiB of weights uploaded", d->desc, (double)c->mem_used / 1048576.0);
-    return BML_OK;
-}
-
-static void bml__cl_fallback(const char *why) {
-    int first;
-    pthread_mutex_lock(&bml__cl_lock);
-    first = !bml__cl_fallback_said;
-    bml__cl_fallback_said = 1;
-    pthread_mutex_unlock(&bml__cl_lock);
-    bml__log(first ? BML_LOG_WARN : BML_LOG_DEBUG, "device auto: %s; using the CPU path", why);
-}
-
-static bml_status bml__cl_init(bml_model *m, const char *device) {
-    cl_platform_id plats[BML__CL_MAXP];
-    cl_device_id devs[BML__CL_MAXD];
-    cl_uint np = 0, nd, pi;
-    cl_int e;
-    int is_auto = !strcmp(device, "auto"), P = -1, D = -1, found = 0, gpi = -1, gdi = -1, api = -1, adi = -1;
-    cl_platform_id gp = NULL, ap = NULL;
-    cl_device_id gd = NULL, ad = NULL;
-    bml_status rc;
-    char tail;
-    if (!is_auto && strcmp(device, "opencl") &&
-        !(sscanf(device, "opencl:%d:%d%c", &P, &D, &tail) == 2 && P >= 0 && D >= 0))
-        return bml__fail(BML_ERR_INVALID_ARG, "device '%s': expected cpu, opencl, opencl:P:D or auto", device);
-    e = bml__cl_platforms(plats, &np);
-    if (e != CL_SUCCESS || np == 0) {
-        char why[200];
-        snprintf(why, sizeof why, "no OpenCL platform (clGetPlatformIDs: %s%s)",
-                 e != CL_SUCCESS ? bml__cl_errname(e) : "CL_PLATFORM_NOT_FOUND_KHR",
-                 e != CL_SUCCESS ? "" : "; is an ICD installed in /etc/OpenCL/vendors?");
-        if (is_auto) { bml__cl_fallback(why); return BML_OK; }
-        return bml__fail(BML_ERR_DEVICE, "device '%s': %s", device, why);
-    }
-    for (pi = 0; pi < np && !found; pi++) {
-        cl_uint di;
-        nd = bml__cl_devices(plats[pi], devs);
-        for (di = 0; di < nd; di++) {
-            cl_device_type t = 0;
-            clGetDeviceInfo(devs[di], CL_DEVICE_TYPE, sizeof t, &t, NULL);
-            if (P >= 0 && (int)pi == P && (int)di == D) {
-                ap = plats[pi]; ad = devs[di]; api = (int)pi; adi = (int)di;
-                found = 1;
-                break;
-            }
-            if (gd == NULL && (t & CL_DEVICE_TYPE_GPU)) { gp = plats[pi]; gd = devs[di]; gpi = (int)pi; gdi = (int)di; }
-            if (ad == NULL && P < 0) { ap = plats[pi]; ad = devs[di]; api = (int)pi; adi = (int)di; }
-        }
-    }
-    if (P >= 0 && !found)
-        return bml__fail(BML_ERR_DEVICE, "device '%s': no such OpenCL device (batchml info --devices lists them)", device);
-    if (is_auto) {
-        /* BATCHML_OPENCL_AUTO=any: auto takes any OpenCL device (tests on
-           PoCL; accelerators that do not call themselves GPUs) */
-        const char *any = getenv("BATCHML_OPENCL_AUTO");
-        if (!gd && !(any && !strcmp(any, "any") && ad)) { bml__cl_fallback("no OpenCL GPU"); return BML_OK; }
-        if (gd) { ap = gp; ad = gd; api = gpi; adi = gdi; }
-    } else if (P < 0) {
-        if (gd) { ap = gp; ad = gd; api = gpi; adi = gdi; }
-        if (!ad) return bml__fail(BML_ERR_DEVICE, "device '%s': the OpenCL platforms have no device", device);
-    }
-    rc = bml__cl_open(m, ap, ad, api, adi, is_auto);
-    if (rc != BML_OK) {
-        bml__cl_free(m);
-        if (is_auto) { bml__cl_fallback(bml_last_error()); return BML_OK; }
-        return rc;
-    }
-    return BML_OK;
-}
-
-/* ----------------------------------------------------------------------
-   Launches
-   ---------------------------------------------------------------------- */
-
-typedef struct { size_t size; const void *ptr; } bml__clarg;
-#define BML__AM(x) {sizeof(cl_mem), &(x)}
-#define BML__AI(x) {sizeof(int), &(x)}
-#define BML__AF(x) {sizeof(float), &(x)}
-
-static bml_status bml__cl_run(bml__cl *c, int k, const bml__clarg *args, int nargs, cl_uint dim, const size_t *gws,
-                              const size_t *lws) {
-    cl_int e;
-    cl_event ev = NULL;
-    int i;
-    for (i = 0; i < nargs; i++)
-        if ((e = clSetKernelArg(c->k[k], (cl_uint)i, args[i].size, args[i].ptr)) != CL_SUCCESS)
-            return bml__cl_err(c->d, e, "clSetKernelArg %s #%d", bml__cl_knames[k], i);
-    e = clEnqueueNDRangeKernel(c->q, c->k[k], dim, NULL, gws, lws, 0, NULL, c->prof ? &ev : NULL);
-    if (e != CL_SUCCESS) return bml__cl_err(c->d, e, "clEnqueueNDRangeKernel %s", bml__cl_knames[k]);
-    if (c->prof) {
-        cl_ulong t0 = 0, t1 = 0;
-        clWaitForEvents(1, &ev);
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
-        clReleaseEvent(ev);
-        c->prof_ns[k] += (double)(t1 - t0);
-        c->prof_n[k]++;
-    }
-    return BML_OK;
-}
-
-/* C[M,N] (+)= A[M,K] . (transB ? B[N,K]^T : B[K,N]), epilogue as bml_gemm
-   (the vec kernel takes only transB = 0). */
-static bml_status bml__cl_gemm(bml__cl *c, int M, int N, int K, cl_mem A, cl_mem B, int transB, cl_mem bias, cl_mem U,
-                               int accum, cl_mem C, cl_mem G) {
-    size_t ts = (size_t)c->d->rts * (size_t)c->d->wpt, lws[2], gws[2];
-    bml__clarg a[11] = {BML__AI(M), BML__AI(N), BML__AI(K), BML__AM(A), BML__AM(B), BML__AI(transB), BML__AM(bias),
-                        BML__AM(U), BML__AI(accum), BML__AM(C), BML__AM(G)};
-    c->gemm_flops += 2.0 * M * N * K;
-    if (c->vec) {
-        BML_ASSERT(!transB);
-        memmove(&a[5], &a[6], 5 * sizeof a[0]);
-        /* a fixed work-group shape: PoCL compiles a kernel once per shape
-           (items past N return at once) */
-        lws[0] = 8;
-        lws[1] = 1;
-        gws[0] = ((size_t)N + 16 * 8 - 1) / (16 * 8) * 8;
-        gws[1] = ((size_t)M + 7) / 8;
-        return bml__cl_run(c, BML__K_GEMM_VEC, a, 10, 2, gws, lws);
-    }
-    lws[0] = lws[1] = (size_t)c->d->rts;
-    gws[0] = ((size_t)N + ts - 1) / ts * lws[0];
-    gws[1] = ((size_t)M + ts - 1) / ts * lws[1];
-    return bml__cl_run(c, BML__K_GEMM, a, 11, 2, gws, lws);
-}
-
-/* Y[M,N] = X[M,K] . W^T + bias for a weight W stored [N,K] (W_t: its
-   transpose, uploaded for the vec kernel); C and/or G as bml_gemm. */
-static bml_status bml__cl_linear(bml__cl *c, int M, int N, int K, cl_mem X, cl_mem W, cl_mem W_t, cl_mem bias, cl_mem C,
-                                 cl_mem G) {
-    return bml__cl_gemm(c, M, N, K, X, c->vec ? W_t : W, !c->vec, bias, NULL, 0, C, G);
-}
-
-/* One work-group of BML_RW per row. */
-static bml_status bml__cl_rows(bml__cl *c, int k, const bml__clarg *args, int nargs, size_t rows) {
-    size_t lws = (size_t)c->d->rw, gws = rows * lws;
-    return bml__cl_run(c, k, args, nargs, 1, &gws, &lws);
-}
-
-/* One work-item per (head, token), in groups of BML_RW (items past n return). */
-static bml_status bml__cl_heads(bml__cl *c, int k, const bml__clarg *args, int nargs, size_t n) {
-    size_t lws = (size_t)c->d->rw, gws = (n + lws - 1) / lws * lws;
-    return bml__cl_run(c, k, args, nargs, 1, &gws, &lws);
-}
-
-/* ----------------------------------------------------------------------
-   Forward and backward on the device
-   ---------------------------------------------------------------------- */
-
-static bml_status bml__cl_forward_run(bml__fwd *f, int grad) {
-    bml_model *m = f->m;
-    bml__cl *c = (bml__cl *)m->cl;
-    const bml_config *cf = &m->cfg;
-    int H = cf->hidden, I = cf->intermediate, A = cf->heads, Ti = (int)f->T, S = (int)f->nseq, l;
-    int mode = (int)cf->pooling, norm = cf->normalize != 0;
-    size_t T = f->T, nS = f->nseq, s, p, t, Hs = (size_t)H, Is = (size_t)I, sumPA = f->sumP * (size_t)A;
-    float eps = cf->layer_norm_eps, scale = 1.0f / sqrtf((float)(H / A));
-    cl_mem nul = NULL, alpha_mem;
-    cl_int e;
-    bml_status rc;
-    c->grad_ready = 0;
-    if (T == 0 || nS == 0) return BML_OK;
-    if (T * 3 * Hs > (size_t)INT_MAX || T * Is > (size_t)INT_MAX || 2 * T + 2 * nS > (size_t)INT_MAX)
-        return bml__cl_err(c->d, CL_SUCCESS, "a batch of %zu tokens is too large for the device path", T);
-    /* buffers for this batch shape */
-#define BML__NEED(buf, bytes, name) if ((rc = bml__cl_need(c, &(buf), (bytes), (name))) != BML_OK) return rc
-    BML__NEED(c->meta, (2 * T + 2 * nS) * sizeof(int), "the batch layout");
-    BML__NEED(c->poff, nS * sizeof(cl_long), "the batch layout");
-    if (f->alpha) BML__NEED(c->alpha, nS * sizeof(float), "the batch layout");
-    BML__NEED(c->x, T * Hs * 4, "activations");
-    BML__NEED(c->qkv, 3 * T * Hs * 4, "activations");
-    BML__NEED(c->ctx, T * Hs * 4, "activations");
-    BML__NEED(c->tmp, T * Hs * 4, "activations");
-    BML__NEED(c->ffn, T * Is * 4, "activations");
-    BML__NEED(c->P, sumPA * 4, "attention probabilities");
-    BML__NEED(c->out, nS * Hs * 4, "the embeddings");
-    if (grad || f->pooled) BML__NEED(c->pooled, nS * Hs * 4, "the embeddings");
-    if (grad) {
-        BML__NEED(c->de, nS * Hs * 4, "gradients");
-        BML__NEED(c->dx, T * Hs * 4, "gradients");
-        BML__NEED(c->xhat0, T * Hs * 4, "saved activations");
-        BML__NEED(c->rstd0, T * 4, "saved activations");
-        for (l = 0; l < cf->layers; l++) {
-            bml__clsave *sv = &c->save[l];
-            BML__NEED(sv->qkv, 3 * T * Hs * 4, "saved activations");
-            BML__NEED(sv->P, sumPA * 4, "saved attention probabilities");
-            BML__NEED(sv->xhat1, T * Hs * 4, "saved activations");
-            BML__NEED(sv->rstd1, T * 4, "saved activations");
-            BML__NEED(sv->u, T * Is * 4, "saved activations");
-            BML__NEED(sv->xhat2, T * Hs * 4, "saved activations");
-            BML__NEED(sv->rstd2, T * 4, "saved activations");
-        }
-    }
-#undef BML__NEED
-    /* the packed layout: ids, sequence of each token, starts, lengths; P offsets */
-    if (2 * T + 2 * nS > c->hcap_meta) {
-        size_t cap = (2 * T + 2 * nS) * 3 / 2;
-        BML_FREE(c->hmeta);
-        c->hcap_meta = 0;
-        if (!(c->hmeta = (int *)BML_MALLOC(cap * sizeof(int)))) return bml__fail(BML_ERR_NOMEM, "out of memory");
-        c->hcap_meta = cap;
-    }
-    if (nS > c->hcap_poff) {
-        size_t cap = nS * 3 / 2 + 1;
-        BML_FREE(c->hpoff);
-        c->hcap_poff = 0;
-        if (!(c->hpoff = (cl_long *)BML_MALLOC(cap * sizeof(cl_long)))) return bml__fail(BML_ERR_NOMEM, "out of memory");
-        c->hcap_poff = cap;
-    }
-    for (s = 0; s < nS; s++) {
-        for (p = 0; p < f->len[s]; p++) {
-            int32_t id = f->ids[s][p];
-            t = f->start[s] + p;
-            if (id < 0 || id >= cf->vocab)
-                return bml__fail(BML_ERR_OUT_OF_RANGE, "token id %ld is outside the vocabulary", (long)id);
-            c->hmeta[t] = (int)id;
-            c->hmeta[T + t] = (int)s;
-        }
-        c->hmeta[2 * T + s] = (int)f->start[s];
-        c->hmeta[2 * T + nS + s] = (int)f->len[s];
-        c->hpoff[s] = (cl_long)(f->poff[s]);
-    }
-    if ((e = clEnqueueWriteBuffer(c->q, c->meta.mem, CL_FALSE, 0, (2 * T + 2 * nS) * sizeof(int), c->hmeta, 0, NULL,
-                                  NULL)) != CL_SUCCESS ||
-        (e = clEnqueueWriteBuffer(c->q, c->poff.mem, CL_FALSE, 0, nS * sizeof(cl_long), c->hpoff, 0, NULL, NULL)) !=
-            CL_SUCCESS ||
-        (f->alpha && (e = clEnqueueWriteBuffer(c->q, c->alpha.mem, CL_FALSE, 0, nS * sizeof(float), f->alpha, 0, NULL,
-                                               NULL)) != CL_SUCCESS))
-        return bml__cl_err(c->d, e, "clEnqueueWriteBuffer (the batch layout)");
-    alpha_mem = f->alpha ? c->alpha.mem : NULL;
-    {   /* x = LN0(alpha word[id] + pos + type)                            [T,H] */
-        cl_mem xh = grad ? c->xhat0.mem : NULL, rs = grad ? c->rstd0.mem : NULL;
-        bml__clarg a[13] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AM(alpha_mem), BML__AM(c->word), BML__AM(c->pos),
-                            BML__AM(c->type), BML__AM(c->ln0_g), BML__AM(c->ln0_b), BML__AM(c->x.mem), BML__AM(xh),
-                            BML__AM(rs), BML__AI(H), BML__AF(eps)};
-        if ((rc = bml__cl_rows(c, BML__K_EMBED_LN, a, 13, T)) != BML_OK) return rc;
-    }
-    for (l = 0; l < cf->layers; l++) {
-        const bml__cllayer *L = &c->layer[l];
-        bml__clsave *sv = grad ? &c->save[l] : NULL;
-        cl_mem qkv = sv ? sv->qkv.mem : c->qkv.mem, P = sv ? sv->P.mem : c->P.mem, u = sv ? sv->u.mem : NULL;
-        cl_mem xh1 = sv ? sv->xhat1.mem : NULL, rs1 = sv ? sv->rstd1.mem : NULL;
-        cl_mem xh2 = sv ? sv->xhat2.mem : NULL, rs2 = sv ? sv->rstd2.mem : NULL;
-        if ((rc = bml__cl_linear(c, Ti, 3 * H, H, c->x.mem, L->wqkv, L->wqkv_t, L->bqkv, qkv, nul)) != BML_OK)
-            return rc;                                                          /* qkv = x Wqkv^T + b  [T,3H] */
-        {
-            bml__clarg a[11] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->poff.mem), BML__AM(qkv),
-                                BML__AM(c->ctx.mem), BML__AM(P), BML__AI(H), BML__AI(A), BML__AF(scale)};
-            if ((rc = bml__cl_heads(c, BML__K_ATTN, a, 10, (size_t)A * T)) != BML_OK) return rc; /* ctx      [T,H] */
-        }
-        if ((rc = bml__cl_linear(c, Ti, H, H, c->ctx.mem, L->wo, L->wo_t, L->bo, c->tmp.mem, nul)) != BML_OK)
-            return rc;                                                          /* a = ctx Wo^T + bo   [T,H] */
-        {
-            bml__clarg a[8] = {BML__AM(c->x.mem), BML__AM(c->tmp.mem), BML__AM(L->ln1_g), BML__AM(L->ln1_b),
-                               BML__AM(xh1), BML__AM(rs1), BML__AI(H), BML__AF(eps)};
-            if ((rc = bml__cl_rows(c, BML__K_ADD_LN, a, 8, T)) != BML_OK) return rc; /* x = LN1(x + a)       */
-        }
-        if ((rc = bml__cl_linear(c, Ti, I, H, c->x.mem, L->w1, L->w1_t, L->b1, u, c->ffn.mem)) != BML_OK)
-            return rc;                                                          /* g = gelu(x W1^T + b1) [T,I] */
-        if ((rc = bml__cl_linear(c, Ti, H, I, c->ffn.mem, L->w2, L->w2_t, L->b2, c->tmp.mem, nul)) != BML_OK)
-            return rc;                                                          /* o = g W2^T + b2     [T,H] */
-        {
-            bml__clarg a[8] = {BML__AM(c->x.mem), BML__AM(c->tmp.mem), BML__AM(L->ln2_g), BML__AM(L->ln2_b),
-                               BML__AM(xh2), BML__AM(rs2), BML__AI(H), BML__AF(eps)};
-            if ((rc = bml__cl_rows(c, BML__K_ADD_LN, a, 8, T)) != BML_OK) return rc; /* x = LN2(x + o)       */
-        }
-    }
-    {   /* out = normalize(pool(x))                                          [S,H] */
-        cl_mem pooled = grad || f->pooled ? c->pooled.mem : NULL;
-        bml__clarg a[9] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->x.mem), BML__AM(c->out.mem),
-                           BML__AM(pooled), BML__AI(H), BML__AI(mode), BML__AI(norm)};
-        if ((rc = bml__cl_rows(c, BML__K_POOL, a, 9, nS)) != BML_OK) return rc;
-    }
-    if ((e = clEnqueueReadBuffer(c->q, c->out.mem, CL_TRUE, 0, nS * Hs * 4, f->out, 0, NULL, NULL)) != CL_SUCCESS)
-        return bml__cl_err(c->d, e, "reading the embeddings back (clEnqueueReadBuffer)");
-    if (f->pooled &&
-        (e = clEnqueueReadBuffer(c->q, c->pooled.mem, CL_TRUE, 0, nS * Hs * 4, f->pooled, 0, NULL, NULL)) != CL_SUCCESS)
-        return bml__cl_err(c->d, e, "reading the embeddings back (clEnqueueReadBuffer)");
-    c->grad_ready = grad;
-    return BML_OK;
-}
-
-static bml_status bml__cl_backward_run(bml__fwd *f) {
-    bml_model *m = f->m;
-    bml__cl *c = (bml__cl *)m->cl;
-    const bml_config *cf = &m->cfg;
-    int H = cf->hidden, I = cf->intermediate, A = cf->heads, Ti = (int)f->T, S = (int)f->nseq, l, acc = 1;
-    int mode = (int)cf->pooling, norm = cf->normalize != 0;
-    size_t T = f->T, nS = f->nseq, Hs = (size_t)H;
-    float scale = 1.0f / sqrtf((float)(H / A));
-    cl_mem nul = NULL;
-    cl_int e;
-    bml_status rc;
-    if (T == 0 || nS == 0) return BML_OK;
-    if (!c->grad_ready) return bml__cl_err(c->d, CL_SUCCESS, "backward without a forward pass in grad mode");
-    if ((e = clEnqueueWriteBuffer(c->q, c->de.mem, CL_FALSE, 0, nS * Hs * 4, f->tmp, 0, NULL, NULL)) != CL_SUCCESS)
-        return bml__cl_err(c->d, e, "clEnqueueWriteBuffer (df/de)");
-    {   /* dx = pool^T(normalize^T(de))                                     [T,H] */
-        bml__clarg a[11] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->x.mem), BML__AM(c->out.mem),
-                            BML__AM(c->pooled.mem), BML__AM(c->de.mem), BML__AM(c->dx.mem), BML__AI(H),
-                            BML__AI(mode), BML__AI(norm)};
-        if ((rc = bml__cl_rows(c, BML__K_POOL_BWD, a, 11, nS)) != BML_OK) return rc;
-    }
-    for (l = cf->layers - 1; l >= 0; l--) {
-        const bml__cllayer *L = &c->layer[l];
-        bml__clsave *sv = &c->save[l];
-        {
-            bml__clarg a[5] = {BML__AM(c->dx.mem), BML__AM(L->ln2_g), BML__AM(sv->xhat2.mem), BML__AM(sv->rstd2.mem),
-                               BML__AI(H)};
-            if ((rc = bml__cl_rows(c, BML__K_LN_BWD, a, 5, T)) != BML_OK) return rc; /* dr2 = LN2^T(dx)      */
-        }
-        if ((rc = bml__cl_gemm(c, Ti, I, H, c->dx.mem, L->w2, 0, nul, sv->u.mem, 0, c->ffn.mem, nul)) != BML_OK)
-            return rc;                                                          /* du = dr2 W2 gelu'(u) [T,I] */
-        if ((rc = bml__cl_gemm(c, Ti, H, I, c->ffn.mem, L->w1, 0, nul, nul, acc, c->dx.mem, nul)) != BML_OK)
-            return rc;                                                          /* dh1 = dr2 + du W1   [T,H] */
-        {
-            bml__clarg a[5] = {BML__AM(c->dx.mem), BML__AM(L->ln1_g), BML__AM(sv->xhat1.mem), BML__AM(sv->rstd1.mem),
-                               BML__AI(H)};
-            if ((rc = bml__cl_rows(c, BML__K_LN_BWD, a, 5, T)) != BML_OK) return rc; /* dr1 = LN1^T(dh1)     */
-        }
-        if ((rc = bml__cl_gemm(c, Ti, H, H, c->dx.mem, L->wo, 0, nul, nul, 0, c->ctx.mem, nul)) != BML_OK)
-            return rc;                                                          /* dctx = dr1 Wo       [T,H] */
-        {
-            bml__clarg a[12] = {BML__AM(c->meta.mem), BML__AI(Ti), BML__AI(S), BML__AM(c->poff.mem),
-                                BML__AM(sv->qkv.mem), BML__AM(c->ctx.mem), BML__AM(sv->P.mem), BML__AM(c->P.mem),
-                                BML__AM(c->qkv.mem), BML__AI(H), BML__AI(A), BML__AF(scale)};
-            if ((rc = bml__cl_heads(c, BML__K_ATTN_BWD_Q, a, 12, (size_t)A * T)) != BML_OK) return rc; /* dS, dq */
-            if ((rc = bml__cl_heads(c, BML__K_ATTN_BWD_KV, a, 11, (size_t)A * T)) != BML_OK) return rc; /* dk, dv */
-        }
-        if ((rc = bml__cl_gemm(c, Ti, H, 3 * H, c->qkv.mem, L->wqkv, 0, nul, nul, acc, c->dx.mem, nul)) != BML_OK)
-            return rc;                                                          /* dh0 = dr1 + dqkv Wqkv [T,H] */
-    }
-    {
-        bml__clarg a[5] = {BML__AM(c->dx.mem), BML__AM(c->ln0_g), BML__AM(c->xhat0.mem), BML__AM(c->rstd0.mem),
-                           BML__AI(H)};
-        if ((rc = bml__cl_rows(c, BML__K_LN_BWD, a, 5, T)) != BML_OK) return rc; /* d(emb sum) = LN0^T(dx) */
-    }
-    if ((e = clEnqueueReadBuffer(c->q, c->dx.mem, CL_TRUE, 0, T * Hs * 4, f->dx, 0, NULL, NULL)) != CL_SUCCESS)
-        return bml__cl_err(c->d, e, "reading the gradients back (clEnqueueReadBuffer)");
-    return BML_OK;
-}
-
-/* The hooks bml__forward_job / bml__backward call when m->cl is set. With
-   device "auto" a failure here also falls back to the CPU path (for good:
-   the device state is freed) and the job is redone there. */
-static bml_status bml__cl_forward_job(bml__fwd *f, int grad) {
-    bml_model *m = f->m;
-    bml__cl *c = (bml__cl *)m->cl;
-    bml_status rc = bml__cl_forward_run(f, grad);
-    if (rc == BML_OK || rc == BML_ERR_OUT_OF_RANGE || !c->is_auto) return rc;
-    bml__cl_fallback(bml_last_error());
-    bml__cl_free(m);
-#ifdef BML__PACK
-    if (!m->packed) (void)bml__pack_weights(m); /* as a CPU model has them (else OpenBLAS) */
-#endif
-    return bml__forward_job(f, grad);
-}
-
-static bml_status bml__cl_backward(bml__fwd *f) {
-    bml_model *m = f->m;
-    bml__cl *c = (bml__cl *)m->cl;
-    size_t n;
-    float *de;
-    bml_status rc = bml__cl_backward_run(f);
-    if (rc == BML_OK) return BML_OK;
-    n = f->nseq * (size_t)m->cfg.hidden;
-    if (c->is_auto && (de = (float *)BML_MALLOC(n * sizeof(float) + 1)) != NULL) {
-        /* redo the job on the CPU: forward in grad mode (it reuses f->tmp,
-           so df/de is kept aside), then the CPU backward */
-        bml__cl_fallback(bml_last_error());
-        memcpy(de, f->tmp, n * sizeof(float));
-        bml__cl_free(m);
-#ifdef BML__PACK
-        if (!m->packed) (void)bml__pack_weights(m);
-#endif
-        if ((rc = bml__forward_job(f, 1)) == BML_OK) {
-            memcpy(f->tmp, de, n * sizeof(float));
-            BML_FREE(de);
-            return bml__backward(f);
-        }
-        BML_FREE(de);
-    }
-    return rc;
-}
-#endif
-
-/* ======================================================================
-   Loading and freeing a model
-   ====================================================================== */
-
-BMLDEF void bml_model_free(bml_model *m) {
-    size_t i;
-    if (!m) return;
-#ifdef BATCHML_OPENCL
-    bml__cl_free(m);
-#endif
-    bml__pool_destroy(m->pool);
-    bml_tokenizer_free(m->tok);
-    for (i = 0; i < m->nowned; i++) BML_FREE(m->owned[i]);
-    BML_FREE(m->owned);
-    BML_FREE(m->packed);
-    BML_FREE(m->layer);
-    BML_FREE(m->ws.buf);
-    bml__st_close(&m->st);
-    BML_FREE(m);
-}
-
-#ifdef BML__PACK
-#if defined(__linux__)
-extern int madvise(void *addr, size_t len, int advice);
-#ifndef MADV_DONTNEED
-#define MADV_DONTNEED 4
-#endif
-#ifndef MADV_HUGEPAGE
-#define MADV_HUGEPAGE 14
-#endif
-#endif
-#define BML__HUGE ((size_t)2 << 20)
-/* Floats after the last packed matrix, where bml__pk_gemm's prefetch of
-   the panel after it points (one panel of the widest K). */
-static size_t bml__pk_slack(const bml_config *c) {
-    return BML__PW * (size_t)(c->intermediate > c->hidden ? c->intermediate : c->hidden);
-}
-
-/* Pack every dense weight of the encoder once (see bml__pk_gemm). The
-   forward pass then reads only the packed copy: the pages of the original
-   F32 weights in the file mapping are given back (they come back from the
-   file if the backward pass reads them), so memory stays at one copy. */
-static bml_status bml__pack_weights(bml_model *m) {
-    const bml_config *c = &m->cfg;
-    int H = c->hidden, I = c->intermediate, l, j;
-    size_t per = 4 * bml__pk_floats(H, H) + bml__pk_floats(I, H) + bml__pk_floats(H, I), off = 0, bytes;
-    float *base;
-    unsigned char *raw;
-    if ((size_t)c->layers > (SIZE_MAX / sizeof(float) - bml__pk_slack(c) - BML__HUGE / sizeof(float)) / per)
-        return bml__fail(BML_ERR_NOMEM, "packed weights: too large");
-    bytes = (per * (size_t)c->layers + bml__pk_slack(c)) * sizeof(float);
-    raw = (unsigned char *)BML_MALLOC(bytes + BML__HUGE);
-    if (!raw) return bml__fail(BML_ERR_NOMEM, "out of memory packing the weights (%zu MiB)",
-                               per * (size_t)c->layers * sizeof(float) >> 20);
-    m->packed = raw;
-    /* On 2 MiB boundaries, and on Linux asked for as transparent huge pages
-       before the first write: a batch-1 pass streams all of it, and on
-       4 KiB pages that was a TLB miss every 4 KiB (10,000 a pass) with the
-       hardware prefetcher stopping at each page end. */
-    base = (float *)(raw + (BML__HUGE - ((uintptr_t)raw & (BML__HUGE - 1))) % BML__HUGE);
-#if defined(__linux__)
-    (void)madvise(base, bytes & ~(BML__HUGE - 1), MADV_HUGEPAGE);
-#endif
-    for (l = 0; l < c->layers; l++) {
-        bml__layer *L = &m->layer[l];
-        const float *w[6] = {L->wq, L->wk, L->wv, L->wo, L->w1, L->w2};
-        const float **pw[6] = {&L->pq, &L->pk, &L->pv, &L->po, &L->p1, &L->p2};
-        int n[6] = {H, H, H, H, I, H}, k[6] = {H, H, H, H, H, I};
-        for (j = 0; j < 6; j++) {
-            bml__pk_pack(w[j], n[j], k[j], base + off);
-            *pw[j] = base + off;
-            off += bml__pk_floats(n[j], k[j]);
-#if defined(__linux__)
-            {   /* whole pages inside the mapping only */
-                uintptr_t a = (uintptr_t)w[j], e = a + (size_t)n[j] * k[j] * sizeof(float);
-                uintptr_t ms = (uintptr_t)m->st.map, me = ms + m->st.size, pg = 4096;
-                if (m->st.map && a >= ms && e <= me) {
-                    a = (a + pg - 1) & ~(pg - 1);
-                    e &= ~(pg - 1);
-                    if (e > a) (void)madvise((void *)a, e - a, MADV_DONTNEED);
-                }
-            }
-#endif
-        }
-    }
-    return BML_OK;
-}
-#endif
-
-/* Choose the device: "cpu" (default), or with BATCHML_OPENCL "opencl",
-   "opencl:P:D" or "auto" (a GPU when there is one, else the CPU, said once
-   in the log). */
-static bml_status bml__device_init(bml_model *m, const char *device) {
-    if (!device || !device[0]) device = getenv("BATCHML_DEVICE");
-    if (!device || !device[0] || !strcmp(device, "cpu")) return BML_OK;
-#ifdef BATCHML_OPENCL
-    return bml__cl_init(m, device);
-#else
-    (void)m;
-    if (!strcmp(device, "auto")) return BML_OK;
-    return bml__fail(BML_ERR_UNSUPPORTED, "device '%s': this build has no OpenCL (compile with -DBATCHML_OPENCL -lOpenCL)",
-                     device);
-#endif
-}
-
-static int bml__ncpu(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
-}
-
-BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
-    bml_model *m;
-    char path[4096];
-    bml_status rc;
-    struct stat sb;
-    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: out is NULL");
-    *out = NULL;
-    if (!desc || !desc->path || !desc->path[0]) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.path is not set");
-    if (desc->threads < 0 || desc->threads > 256)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.threads must be 0..256 (got %d)", desc->threads);
-    if (desc->max_seq_len < 0)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.max_seq_len must be >= 0 (got %d)", desc->max_seq_len);
-    if (stat(desc->path, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return bml__fail(BML_ERR_IO, "%s: not a model directory%s%s", desc->path, errno ? ": " : "",
-                         errno ? strerror(errno) : "");
-    m = (bml_model *)bml__calloc(1, sizeof *m);
-    if (!m) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    m->st.fd = -1;
-    m->deterministic = desc->deterministic != 0;
-    m->threads = desc->threads ? desc->threads : bml__ncpu();
-    if ((rc = bml__load_config(m, desc->path)) != BML_OK ||
-        (rc = bml__load_st_config(m, desc->path, desc->max_seq_len)) != BML_OK)
-        goto fail;
-    bml__join(path, sizeof path, desc->path, "model.safetensors");
-    if (stat(path, &sb) != 0) {
-        rc = bml__fail(BML_ERR_IO, "%s: missing (only safetensors weights are read; convert pytorch_model.bin first)", path);
-        goto fail;
-    }
-    if ((rc = bml__st_open(path, &m->st)) != BML_OK) goto fail;
-    m->cfg.file_bytes = m->st.size;
-    if ((rc = bml__bind_weights(m)) != BML_OK) goto fail;
-    if (!desc->no_tokenizer) {
-        bml_tokenizer_desc td;
-        memset(&td, 0, sizeof td);
-        td.dir = desc->path;
-        td.max_len = m->cfg.max_seq_len;
-        if ((rc = bml_tokenizer_load(&td, &m->tok)) != BML_OK) goto fail;
-        if (bml_tokenizer_vocab_size(m->tok) > (size_t)m->cfg.vocab) {
-            rc = bml__fail(BML_ERR_FORMAT, "%s: the tokenizer has %zu tokens but config.json vocab_size is %d",
-                           desc->path, bml_tokenizer_vocab_size(m->tok), m->cfg.vocab);
-            goto fail;
-        }
-    }
-    if ((rc = bml__pool_create(m->threads, &m->pool)) != BML_OK) goto fail;
-    if ((rc = bml__device_init(m, desc->device)) != BML_OK) goto fail;
-    m->threads = m->pool->nthreads;
-#ifdef BML__PACK
-    /* the CPU path. The packed kernel sums every output element in one fixed
-       order whatever the batch, tile or thread, so the deterministic mode
-       uses it too. BATCHML_NO_PACK=1 in the environment keeps OpenBLAS (or
-       the reference GEMM in deterministic mode) for every GEMM. */
-    {
-        const char *no_pack = getenv("BATCHML_NO_PACK");
-        if (!m->cl && !(no_pack && no_pack[0] == '1') && (rc = bml__pack_weights(m)) != BML_OK) goto fail;
-    }
-#endif
-#ifndef BATCHML_NO_BLAS
-    /* batchml splits every GEMM across its own threads; OpenBLAS's own
-       threads would compete with them for the same cores */
-    bml__openblas_set_num_threads(1);
-#endif
-    *out = m;
-    return BML_OK;
-fail:
-    bml_model_free(m);
-    return rc;
-}
-
-/* ======================================================================
-   Embedding API: validation, batching by length, per-item status
-   ====================================================================== */
-
-/* Check an id sequence; on failure write a message into err. */
-static bml_status bml__check_ids(const bml_model *m, const int32_t *ids, size_t n, char *err, size_t cap) {
-    size_t i;
-    if (n == 0) { snprintf(err, cap, "empty input"); return BML_ERR_EMPTY_INPUT; }
-    if (n > (size_t)m->cfg.max_position) {
-        snprintf(err, cap, "%zu tokens is longer than max_position_embeddings %d", n, m->cfg.max_position);
-        return BML_ERR_TOO_LONG;
-    }
-    for (i = 0; i < n; i++)
-        if (ids[i] < 0 || ids[i] >= m->cfg.vocab) {
-            snprintf(err, cap, "token %zu: id %ld is outside the vocabulary [0, %d)", i, (long)ids[i], m->cfg.vocab);
-            return BML_ERR_OUT_OF_RANGE;
-        }
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_embed_ids(bml_model *m, const int32_t *ids, size_t n, float *out) {
-    char err[192];
-    bml_status rc;
-    if (!m || !out || (!ids && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_ids: NULL argument");
-    if ((rc = bml__check_ids(m, ids, n, err, sizeof err)) != BML_OK) return bml__fail(rc, "%s", err);
-    return bml__forward(m, &ids, &n, 1, out);
-}
-
-BMLDEF bml_status bml_embed_text(bml_model *m, const char *text, ptrdiff_t len, float *out) {
-    bml_encoding enc;
-    bml_status rc;
-    if (!m || !text || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_text: NULL argument");
-    if (!m->tok) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_text: the model was loaded without a tokenizer");
-    if (len < 0) len = (ptrdiff_t)strlen(text);
-    if (len == 0) return bml__fail(BML_ERR_EMPTY_INPUT, "empty text");
-    memset(&enc, 0, sizeof enc);
-    rc = bml_tokenize(m->tok, text, len, BML_UTF8_ERROR, &enc);
-    if (rc == BML_OK) rc = bml_embed_ids(m, enc.ids, enc.n, out);
-    bml_encoding_free(&enc);
-    return rc;
-}
-
-typedef struct { size_t len, idx; } bml__len_idx;
-
-static int bml__cmp_len_idx(const void *a, const void *b) {
-    const bml__len_idx *x = (const bml__len_idx *)a, *y = (const bml__len_idx *)b;
-    if (x->len != y->len) return x->len < y->len ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/* The tuning section: batch_size/max_tokens/keep_order for BML_BATCH_AUTO. */
-static bml_status bml__tune_apply(const bml_model *m, const struct bml_tuning *t, size_t memory_budget,
-                                  const size_t *lens, size_t n, bml_batch_desc *d);
-
-BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t count, const bml_batch_desc *desc,
-                                  float *out, bml_result *res) {
-    bml_batch_desc d;
-    size_t H, i, nvalid = 0, done, bs, maxtok;
-    bml_status *st = NULL, rc = BML_OK;
-    char (*err)[192] = NULL;
-    int32_t **ids = NULL;
-    size_t *lens = NULL;
-    bml__len_idx *order = NULL;
-    const int32_t **bids = NULL;
-    size_t *blens = NULL;
-    float *bout = NULL;
-    uint64_t *lat = NULL, t0;
-    double single_ns = 0;
-    bml_encoding enc;
-    if (!m || (!items && count) || (!out && count)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_batch: NULL argument");
-    memset(&d, 0, sizeof d);
-    if (desc) d = *desc;
-    bs = d.batch_size ? d.batch_size : 32;
-    if (bs > 4096 && bs != BML_BATCH_AUTO)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.batch_size must be 0..4096 or BML_BATCH_AUTO (got %zu)", bs);
-    maxtok = d.max_tokens;
-    H = (size_t)m->cfg.hidden;
-    memset(&enc, 0, sizeof enc);
-    if (res && (rc = bml_result_init(res, count)) != BML_OK) return rc;
-    t0 = bml_now_ns();
-    st = (bml_status *)bml__calloc(count + 1, sizeof *st);
-    err = (char (*)[192])bml__calloc(count + 1, sizeof *err);
-    ids = (int32_t **)bml__calloc(count + 1, sizeof *ids);
-    lens = (size_t *)bml__calloc(count + 1, sizeof *lens);
-    order = (bml__len_idx *)bml__calloc(count + 1, sizeof *order);
-    lat = (uint64_t *)bml__calloc(count + 1, sizeof *lat);
-    if (!st || !err || !ids || !lens || !order || !lat) {
-        rc = bml__fail(BML_ERR_NOMEM, "out of memory batching %zu items", count);
-        goto done;
-    }
-    /* 1. every item to ids, or to its own error */
-    for (i = 0; i < count; i++) {
-        const bml_item *it = &items[i];
-        const int32_t *src;
-        size_t n;
-        if (it->ids) {
-            src = it->ids;
-            n = it->n_ids;
-        } else if (it->text) {
-            ptrdiff_t tl = it->len < 0 ? (ptrdiff_t)strlen(it->text) : it->len;
-            if (!m->tok) { st[i] = BML_ERR_INVALID_ARG; snprintf(err[i], 192, "text input needs a tokenizer"); continue; }
-            if (tl == 0) { st[i] = BML_ERR_EMPTY_INPUT; snprintf(err[i], 192, "empty text"); continue; }
-            st[i] = bml_tokenize(m->tok, it->text, tl, d.utf8, &enc);
-            if (st[i] != BML_OK) { snprintf(err[i], 192, "%.191s", bml_last_error()); continue; }
-            src = enc.ids;
-            n = enc.n;
-        } else {
-            st[i] = BML_ERR_EMPTY_INPUT;
-            snprintf(err[i], 192, "item has neither text nor ids");
-            continue;
-        }
-        if ((st[i] = bml__check_ids(m, src, n, err[i], 192)) != BML_OK) continue;
-        ids[i] = (int32_t *)BML_MALLOC(n * sizeof(int32_t));
-        if (!ids[i]) { st[i] = BML_ERR_NOMEM; snprintf(err[i], 192, "out of memory"); continue; }
-        memcpy(ids[i], src, n * sizeof(int32_t));
-        lens[i] = n;
-        order[nvalid].len = d.keep_order ? 0 : n;
-        order[nvalid].idx = i;
-        nvalid++;
-    }
-    /* auto: the batch shape for these lengths (archive cell, else heuristic) */
-    if (d.batch_size == BML_BATCH_AUTO) {
-        if ((rc = bml__tune_apply(m, d.tuning, d.memory_budget, lens, count, &d)) != BML_OK) goto done;
-        bs = d.batch_size;
-        maxtok = d.max_tokens;
-        for (i = 0; i < nvalid; i++) order[i].len = d.keep_order ? 0 : lens[order[i].idx];
-    }
-    bids = (const int32_t **)bml__calloc(bs, sizeof *bids);
-    blens = (size_t *)bml__calloc(bs, sizeof *blens);
-    bout = (float *)bml__calloc(bs * H, sizeof(float));
-    if (!bids || !blens || !bout) {
-        rc = bml__fail(BML_ERR_NOMEM, "out of memory batching %zu items", count);
-        goto done;
-    }
-    if (!d.keep_order) qsort(order, nvalid, sizeof *order, bml__cmp_len_idx);
-    /* 2. optional measured baseline: the first items one at a time */
-    if (d.measure_single > 0 && nvalid) {
-        size_t k, nb = (size_t)d.measure_single < nvalid ? (size_t)d.measure_single : nvalid;
-        uint64_t s0 = bml_now_ns();
-        for (k = 0; k < nb; k++) {
-            size_t it = order[k * nvalid / nb].idx;
-            const int32_t *p = ids[it];
-            if ((rc = bml__forward(m, &p, &lens[it], 1, bout)) != BML_OK) goto done;
-        }
-        single_ns = (double)(bml_now_ns() - s0) / (double)nb;
-        t0 = bml_now_ns();
-    }
-    /* 3. batches of up to bs sequences and maxtok tokens */
-    for (done = 0; done < nvalid;) {
-        size_t nb = 0, tok = 0, k;
-        uint64_t tnow;
-        while (done + nb < nvalid && nb < bs) {
-            size_t it = order[done + nb].idx;
-            if (maxtok && nb && tok + lens[it] > maxtok) break;
-            bids[nb] = ids[it];
-            blens[nb] = lens[it];
-            tok += lens[it];
-            nb++;
-        }
-        if ((rc = bml__forward(m, bids, blens, nb, bout)) != BML_OK) goto done;
-        tnow = bml_now_ns();
-        for (k = 0; k < nb; k++) {
-            size_t it = order[done + k].idx;
-            memcpy(out + it * H, bout + k * H, H * sizeof(float));
-            lat[it] = tnow - t0;
-        }
-        done += nb;
-    }
-    for (i = 0; i < count; i++)
-        if (st[i] != BML_OK) memset(out + i * H, 0, H * sizeof(float));
-    if (res) {
-        for (i = 0; i < count; i++) {
-            bml_response *r = &res->responses[i];
-            r->id = items[i].id;
-            r->status = st[i];
-            memcpy(r->error, err[i], sizeof r->error);
-            r->duration_ns = st[i] == BML_OK ? lat[i] : 0;
-            r->data = st[i] == BML_OK ? out + i * H : NULL;
-            r->n = st[i] == BML_OK ? H : 0;
-        }
-        rc = bml_result_finish(res, bml_now_ns() - t0, single_ns);
-    }
-done:
-    if (ids) for (i = 0; i < count; i++) BML_FREE(ids[i]);
-    BML_FREE(st); BML_FREE(err); BML_FREE(ids); BML_FREE(lens); BML_FREE(order);
-    BML_FREE(bids); BML_FREE(blens); BML_FREE(bout); BML_FREE(lat);
-    bml_encoding_free(&enc);
-    return rc;
-}
-
-/* ======================================================================
-   Gradient overlays: targets, batched forward + backward, attributions
-   ====================================================================== */
-
-struct bml_target {
-    bml_target_kind kind;
-    char *spec;
-    int H, C, k;
-    double *w;              /* value: [H]; policy: [C,H]; sim: reference e [H] */
-    double *b;              /* value: [1]; policy: [C]                      */
-};
-
-BMLDEF bml_target_kind bml_target_kind_of(const bml_target *t) { return t->kind; }
-BMLDEF const char *bml_target_spec(const bml_target *t) { return t->spec; }
-
-BMLDEF void bml_target_free(bml_target *t) {
-    if (!t) return;
-    BML_FREE(t->spec);
-    BML_FREE(t->w);
-    BML_FREE(t->b);
-    BML_FREE(t);
-}
-
-BMLDEF const char *bml_method_name(bml_method method) {
-    switch (method) {
-    case BML_METHOD_GRAD: return "grad";
-    case BML_METHOD_GRAD_X_INPUT: return "grad_x_input";
-    case BML_METHOD_INTEGRATED_GRADIENTS: return "integrated_gradients";
-    }
-    return "?";
-}
-
-BMLDEF bml_status bml_method_parse(const char *name, bml_method *method, int *want_target) {
-    *want_target = -1;
-    if (!strcmp(name, "grad")) *method = BML_METHOD_GRAD;
-    else if (!strcmp(name, "grad_x_input")) *method = BML_METHOD_GRAD_X_INPUT;
-    else if (!strcmp(name, "integrated_gradients")) *method = BML_METHOD_INTEGRATED_GRADIENTS;
-    else if (!strcmp(name, "policy_grad")) { *method = BML_METHOD_GRAD; *want_target = BML_TARGET_POLICY; }
-    else if (!strcmp(name, "value_grad")) { *method = BML_METHOD_GRAD; *want_target = BML_TARGET_VALUE; }
-    else
-        return bml__fail(BML_ERR_INVALID_ARG,
-                         "method '%s' is not one of grad, grad_x_input, integrated_gradients, policy_grad, value_grad",
-                         name);
-    return BML_OK;
-}
-
-/* Check a head vector (an array of H finite numbers) and copy it into dst
-   (dst NULL: check only). */
-static bml_status bml__head_vec(const bml_json *a, int H, double *dst, const char *file, const char *what) {
-    int i;
-    if (!a || a->type != BML_JSON_ARRAY)
-        return bml__fail(BML_ERR_FORMAT, "%s: %s must be an array of %d numbers", file, what, H);
-    if (a->len != (size_t)H)
-        return bml__fail(BML_ERR_SHAPE, "%s: %s has %zu values, the model's hidden size is %d", file, what, a->len, H);
-    for (i = 0; i < H; i++) {
-        if (a->kids[i].type != BML_JSON_NUMBER || !isfinite(a->kids[i].num))
-            return bml__fail(BML_ERR_FORMAT, "%s: %s[%d] is not a finite number", file, what, i);
-        if (dst) dst[i] = a->kids[i].num;
-    }
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **out) {
-    bml_target *t;
-    bml_status rc = BML_OK;
-    int H;
-    if (!m || !spec || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_target_parse: NULL argument");
-    *out = NULL;
-    H = m->cfg.hidden;
-    t = (bml_target *)bml__calloc(1, sizeof *t);
-    if (!t) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    t->H = H;
-    t->spec = bml__strdup(spec);
-    if (!t->spec) { bml_target_free(t); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
-    if (!strncmp(spec, "sim:", 4)) {
-        float *e = (float *)bml__calloc((size_t)H, sizeof(float));
-        int i;
-        t->kind = BML_TARGET_SIM;
-        t->w = (double *)bml__calloc((size_t)H, sizeof(double));
-        if (!e || !t->w) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
-        else if (!spec[4]) rc = bml__fail(BML_ERR_INVALID_ARG, "target sim:TEXT needs a text after 'sim:'");
-        else if ((rc = bml_embed_text(m, spec + 4, -1, e)) != BML_OK) {
-            char why[320]; /* bml__fail writes the buffer bml_last_error() reads */
-            snprintf(why, sizeof why, "%.300s", bml_last_error());
-            rc = bml__fail(rc, "target '%s': %s", spec, why);
-        }
-        else
-            for (i = 0; i < H; i++) t->w[i] = e[i];
-        BML_FREE(e);
-    } else if (!strncmp(spec, "value:", 6) || !strncmp(spec, "policy:", 7)) {
-        int policy = spec[0] == 'p';
-        char file[4096];
-        const char *rest = spec + (policy ? 7 : 6), *colon = policy ? strrchr(rest, ':') : NULL;
-        bml_json_doc *doc = NULL;
-        size_t flen = colon ? (size_t)(colon - rest) : strlen(rest);
-        t->kind = policy ? BML_TARGET_POLICY : BML_TARGET_VALUE;
-        if (policy && !colon) {
-            rc = bml__fail(BML_ERR_INVALID_ARG, "target '%s': expected policy:FILE:K", spec);
-        } else if (flen == 0 || flen >= sizeof file) {
-            rc = bml__fail(BML_ERR_INVALID_ARG, "target '%s': missing head file", spec);
-        } else {
-            memcpy(file, rest, flen);
-            file[flen] = 0;
-            if ((rc = bml__json_file(file, 64u << 20, &doc)) == BML_OK) {
-                const bml_json *root = bml_json_root(doc), *w = bml_json_get(root, "weight"), *b = bml_json_get(root, "bias");
-                if (!policy) {
-                    t->w = (double *)bml__calloc((size_t)H, sizeof(double));
-                    t->b = (double *)bml__calloc(1, sizeof(double));
-                    if (!t->w || !t->b) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
-                    else if ((rc = bml__head_vec(w, H, t->w, file, "weight")) != BML_OK) {}
-                    else if (!b || b->type != BML_JSON_NUMBER || !isfinite(b->num))
-                        rc = bml__fail(BML_ERR_FORMAT, "%s: bias must be a finite number", file);
-                    else t->b[0] = b->num;
-                } else {
-                    char *end;
-                    long k = strtol(colon + 1, &end, 10);
-                    size_t c;
-                    if (!w || w->type != BML_JSON_ARRAY || w->len == 0) {
-                        rc = bml__fail(BML_ERR_FORMAT, "%s: weight must be an array of C arrays of %d numbers", file, H);
-                    } else if (!b || b->type != BML_JSON_ARRAY || b->len != w->len) {
-                        rc = bml__fail(BML_ERR_SHAPE, "%s: bias must be an array of %zu numbers (one per weight row)", file, w->len);
-                    } else if (colon[1] == 0 || *end || k < 0 || (size_t)k >= w->len) {
-                        rc = bml__fail(BML_ERR_OUT_OF_RANGE, "target '%s': class K must be an integer in 0..%zu", spec, w->len - 1);
-                    } else if (w->len > 1000000) {
-                        rc = bml__fail(BML_ERR_FORMAT, "%s: %zu classes is too many", file, w->len);
-                    } else {
-                        /* every row's shape before C x H doubles are allocated for them */
-                        for (c = 0; rc == BML_OK && c < w->len; c++) {
-                            char what[48];
-                            snprintf(what, sizeof what, "weight[%zu]", c);
-                            rc = bml__head_vec(&w->kids[c], H, NULL, file, what);
-                        }
-                    }
-                    if (rc == BML_OK) {
-                        t->C = (int)w->len;
-                        t->k = (int)k;
-                        t->w = (double *)bml__calloc(w->len * (size_t)H, sizeof(double));
-                        t->b = (double *)bml__calloc(w->len, sizeof(double));
-                        if (!t->w || !t->b) rc = bml__fail(BML_ERR_NOMEM, "out of memory");
-                        for (c = 0; rc == BML_OK && c < w->len; c++) {
-                            char what[48];
-                            snprintf(what, sizeof what, "weight[%zu]", c);
-                            rc = bml__head_vec(&w->kids[c], H, t->w + c * H, file, what);
-                            if (rc == BML_OK && (b->kids[c].type != BML_JSON_NUMBER || !isfinite(b->kids[c].num)))
-                                rc = bml__fail(BML_ERR_FORMAT, "%s: bias[%zu] is not a finite number", file, c);
-                            if (rc == BML_OK) t->b[c] = b->kids[c].num;
-                        }
-                    }
-                }
-                bml_json_free(doc);
-            }
-        }
-    } else {
-        rc = bml__fail(BML_ERR_INVALID_ARG, "target '%s' is not sim:TEXT, value:FILE or policy:FILE:K", spec);
-    }
-    if (rc != BML_OK) { bml_target_free(t); return rc; }
-    *out = t;
-    return BML_OK;
-}
-
-/* f(e) and de = df/de for one output embedding e[H] (in double). */
-static double bml__target_eval(const bml_target *t, const float *e, float *de) {
-    int H = t->H, i, c;
-    double f = 0;
-    if (t->kind == BML_TARGET_VALUE) {
-        for (i = 0; i < H; i++) { f += t->w[i] * e[i]; de[i] = (float)t->w[i]; }
-        return f + t->b[0];
-    }
-    if (t->kind == BML_TARGET_SIM) {
-        /* f = e.r / (|e||r|);  df/de = r / (|e||r|) - f e / |e|^2 */
-        double er = 0, ee = 0, rr = 0, ne, nr;
-        for (i = 0; i < H; i++) { er += e[i] * t->w[i]; ee += (double)e[i] * e[i]; rr += t->w[i] * t->w[i]; }
-        ne = sqrt(ee) > 1e-12 ? sqrt(ee) : 1e-12;
-        nr = sqrt(rr) > 1e-12 ? sqrt(rr) : 1e-12;
-        f = er / (ne * nr);
-        /* e along r (the reference text itself): the cosine is at its
-           maximum and the true gradient is 0; computed, it would be pure
-           rounding noise that values = raw / sum|raw| would blow up */
-        if (1.0 - f < 1e-12) { for (i = 0; i < H; i++) de[i] = 0; return f; }
-        for (i = 0; i < H; i++) de[i] = (float)(t->w[i] / (ne * nr) - f * e[i] / (ne * ne));
-        return f;
-    }
-    {
-        /* policy: z = W e + b, f = z_k - logsumexp(z), df/de = W^T (onehot_k - softmax(z)) */
-        double mx = -1e300, lse = 0, *z = (double *)bml__calloc((size_t)t->C, sizeof(double));
-        if (!z) return NAN;
-        for (c = 0; c < t->C; c++) {
-            double s = t->b[c];
-            for (i = 0; i < H; i++) s += t->w[(size_t)c * H + i] * e[i];
-            z[c] = s;
-            mx = s > mx ? s : mx;
-        }
-        for (c = 0; c < t->C; c++) lse += exp(z[c] - mx);
-        lse = mx + log(lse);
-        f = z[t->k] - lse;
-        for (i = 0; i < H; i++) de[i] = 0;
-        for (c = 0; c < t->C; c++) {
-            double g = (c == t->k ? 1.0 : 0.0) - exp(z[c] - lse);
-            for (i = 0; i < H; i++) de[i] += (float)(g * t->w[(size_t)c * H + i]);
-        }
-        BML_FREE(z);
-        return f;
-    }
-}
-
-BMLDEF void bml_overlay_free(bml_overlay *o) {
-    if (!o) return;
-    BML_FREE(o->ids);
-    BML_FREE(o->offsets);
-    BML_FREE(o->raw);
-    BML_FREE(o->values);
-    o->ids = NULL;
-    o->offsets = NULL;
-    o->raw = o->values = NULL;
-    o->n = 0;
-}
-
-/* One pass: a set of (item, alpha) sequences, forward in grad mode, target,
-   backward; accumulates each sequence's token gradient into its item's
-   gradient sum gsum [n, H] (and f at alpha = 1). */
-typedef struct bml__ov_seq { size_t item; float alpha; } bml__ov_seq;
-
-static bml_status bml__overlay_pass(bml_model *m, const bml_target *tgt, bml_overlay *outs, double **gsum,
-                                    const bml__ov_seq *seqs, size_t nseq, const int32_t **ids, size_t *lens,
-                                    float *alphas, float *out) {
-    bml__fwd f;
-    size_t s, H = (size_t)m->cfg.hidden;
-    bml_status rc;
-    memset(&f, 0, sizeof f);
-    for (s = 0; s < nseq; s++) {
-        ids[s] = outs[seqs[s].item].ids;
-        lens[s] = outs[seqs[s].item].n;
-        alphas[s] = seqs[s].alpha;
-    }
-    f.m = m;
-    f.ids = ids;
-    f.len = lens;
-    f.nseq = nseq;
-    f.alpha = alphas;
-    f.out = out;
-    if ((rc = bml__forward_job(&f, 1)) != BML_OK) return rc;
-    for (s = 0; s < nseq; s++) {
-        double fv = bml__target_eval(tgt, out + s * H, f.tmp + s * H);
-        if (seqs[s].alpha == 1.0f) outs[seqs[s].item].f = fv;
-    }
-    if ((rc = bml__backward(&f)) != BML_OK) return rc;
-    for (s = 0; s < nseq; s++) {
-        double *g = gsum[seqs[s].item];
-        const float *d = f.dx + f.start[s] * H;
-        size_t i, n = lens[s] * H;
-        for (i = 0; i < n; i++) g[i] += d[i];
-    }
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc *desc, const bml_item *items,
-                                            size_t count, bml_overlay *outs) {
-    bml_overlay_desc d;
-    size_t i, H, bs, maxtok, steps, nseq = 0, cap, k;
-    double **gsum = NULL;
-    bml__ov_seq *seqs = NULL;
-    const int32_t **ids = NULL;
-    size_t *lens = NULL;
-    float *alphas = NULL, *out = NULL;
-    bml_encoding enc;
-    bml_status rc = BML_OK;
-    if (!m || !desc || !desc->target || (!items && count) || (!outs && count))
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_compute_batch: NULL argument (desc.target is required)");
-    d = *desc;
-    if ((unsigned)d.method > BML_METHOD_INTEGRATED_GRADIENTS)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.method %d is not a method", (int)d.method);
-    if (d.steps < 0 || d.steps > 4096)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.steps must be 0..4096 (got %d)", d.steps);
-    if (desc->target->H != m->cfg.hidden)
-        return bml__fail(BML_ERR_SHAPE, "the target was made for hidden size %d, the model has %d", desc->target->H, m->cfg.hidden);
-    H = (size_t)m->cfg.hidden;
-    bs = d.batch_size ? d.batch_size : 8;
-    maxtok = d.max_tokens ? d.max_tokens : 2048;
-    steps = d.method == BML_METHOD_INTEGRATED_GRADIENTS ? (size_t)(d.steps ? d.steps : 32) : 1;
-    memset(&enc, 0, sizeof enc);
-    memset(outs, 0, count * sizeof *outs);
-    cap = bs * steps + 1;
-    gsum = (double **)bml__calloc(count + 1, sizeof *gsum);
-    seqs = (bml__ov_seq *)bml__calloc(cap, sizeof *seqs);
-    ids = (const int32_t **)bml__calloc(cap, sizeof *ids);
-    lens = (size_t *)bml__calloc(cap, sizeof *lens);
-    alphas = (float *)bml__calloc(cap, sizeof *alphas);
-    out = (float *)bml__calloc(cap * H, sizeof *out);
-    if (!gsum || !seqs || !ids || !lens || !alphas || !out) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto done; }
-    /* 1. inputs to ids (+ offsets), or to their own error */
-    for (i = 0; i < count; i++) {
-        bml_overlay *o = &outs[i];
-        const bml_item *it = &items[i];
-        const int32_t *src = it->ids;
-        size_t n = it->n_ids;
-        o->id = it->id;
-        o->method = d.method;
-        if (!it->ids) {
-            ptrdiff_t tl = it->text ? (it->len < 0 ? (ptrdiff_t)strlen(it->text) : it->len) : 0;
-            if (!it->text || tl == 0) { o->status = BML_ERR_EMPTY_INPUT; snprintf(o->error, sizeof o->error, "empty text"); continue; }
-            if (!m->tok) { o->status = BML_ERR_INVALID_ARG; snprintf(o->error, sizeof o->error, "text input needs a tokenizer"); continue; }
-            if ((o->status = bml_tokenize(m->tok, it->text, tl, d.utf8, &enc)) != BML_OK) {
-                snprintf(o->error, sizeof o->error, "%.191s", bml_last_error());
-                continue;
-            }
-            src = enc.ids;
-            n = enc.n;
-        }
-        if ((o->status = bml__check_ids(m, src, n, o->error, sizeof o->error)) != BML_OK) continue;
-        o->n = n;
-        o->ids = (int32_t *)bml__calloc(n, sizeof(int32_t));
-        o->offsets = (uint32_t *)bml__calloc(2 * n, sizeof(uint32_t));
-        o->raw = (float *)bml__calloc(n, sizeof(float));
-        o->values = (float *)bml__calloc(n, sizeof(float));
-        gsum[i] = (double *)bml__calloc(n * H, sizeof(double));
-        if (!o->ids || !o->offsets || !o->raw || !o->values || !gsum[i]) {
-            bml_overlay_free(o);
-            o->status = BML_ERR_NOMEM;
-            snprintf(o->error, sizeof o->error, "out of memory");
-            continue;
-        }
-        memcpy(o->ids, src, n * sizeof(int32_t));
-        if (!it->ids) memcpy(o->offsets, enc.offsets, 2 * n * sizeof(uint32_t));
-    }
-    /* 2. passes: up to bs inputs' (input, step) sequences within maxtok tokens */
-    for (i = 0; i < count;) {
-        size_t tok = 0, inputs = 0;
-        nseq = 0;
-        for (; i < count && inputs < bs; i++) {
-            size_t n = outs[i].n;
-            if (outs[i].status != BML_OK) continue;
-            for (k = 1; k <= steps; k++) {
-                if (nseq && tok + n > maxtok) {
-                    /* flush what we have; this input's remaining steps follow */
-                    if ((rc = bml__overlay_pass(m, d.target, outs, gsum, seqs, nseq, ids, lens, alphas, out)) != BML_OK)
-                        goto done;
-                    nseq = 0;
-                    tok = 0;
-                }
-                seqs[nseq].item = i;
-                seqs[nseq].alpha = steps == 1 ? 1.0f : (float)k / (float)steps;
-                nseq++;
-                tok += n;
-            }
-            inputs++;
-        }
-        if (nseq && (rc = bml__overlay_pass(m, d.target, outs, gsum, seqs, nseq, ids, lens, alphas, out)) != BML_OK)
-            goto done;
-    }
-    /* 3. attributions */
-    for (i = 0; i < count; i++) {
-        bml_overlay *o = &outs[i];
-        size_t t, j;
-        double total = 0;
-        if (o->status != BML_OK) continue;
-        for (t = 0; t < o->n; t++) {
-            const double *g = gsum[i] + t * H;
-            const float *x = m->word + (size_t)o->ids[t] * H;
-            double r = 0;
-            if (d.method == BML_METHOD_GRAD) {
-                for (j = 0; j < H; j++) r += g[j] * g[j];
-                r = sqrt(r);
-            } else {
-                for (j = 0; j < H; j++) r += g[j] * x[j];
-                r /= (double)steps;
-            }
-            o->raw[t] = (float)r;
-            total += fabs(r);
-        }
-        for (t = 0; t < o->n; t++) o->values[t] = total > 0 ? (float)(o->raw[t] / total) : 0.0f;
-    }
-done:
-    if (gsum) for (i = 0; i < count; i++) BML_FREE(gsum[i]);
-    BML_FREE(gsum); BML_FREE(seqs); BML_FREE(ids); BML_FREE(lens); BML_FREE(alphas); BML_FREE(out);
-    bml_encoding_free(&enc);
-    if (rc != BML_OK)
-        for (i = 0; i < count; i++) {
-            bml_overlay_free(&outs[i]);
-            outs[i].status = rc;
-            snprintf(outs[i].error, sizeof outs[i].error, "%.191s", bml_last_error());
-        }
-    return rc;
-}
-
-BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc, const bml_item *item, bml_overlay *out) {
-    bml_status rc = bml_overlay_compute_batch(m, desc, item, 1, out);
-    if (rc != BML_OK) return rc;
-    if (out->status != BML_OK) return bml__fail(out->status, "%s", out->error);
-    return BML_OK;
-}
-
-/* The buffering overlay exporter (API above). Sections: the record formatter; id sets; files
-   (open, repair, lock, scan, write, sync); queues and batches; the API. */
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-/* Fault-injection seams (tests define them to fail at chosen calls). */
-#ifndef BML_WRITE
-#define BML_WRITE(fd, buf, n) write((fd), (buf), (n))
-#endif
-#ifndef BML_FSYNC
-#define BML_FSYNC(fd) fsync(fd)
-#endif
-#ifndef BML_FTRUNCATE
-#define BML_FTRUNCATE(fd, len) ftruncate((fd), (len))
-#endif
-
-#define BML__EXP_MAX_BATCH 32
-#define BML__EXP_MAX_METHODS 16
-#define BML__EXP_UNSYNCED_MAX ((size_t)16 << 20) /* written, not fsynced: at most this, then fsync */
-
-/* ======================================================================
-   The record formatter (shared by the exporter and `batchml overlay`)
-   ====================================================================== */
-
-/* A cursor over a caller buffer that keeps counting past its end. */
-typedef struct bml__exp_out { char *buf; size_t cap, n; } bml__exp_out;
-
-static void bml__exp_put(bml__exp_out *o, const char *s, size_t n) {
-    if (o->n < o->cap) {
-        size_t room = o->cap - o->n;
-        memcpy(o->buf + o->n, s, n < room ? n : room);
-    }
-    o->n += n;
-}
-
-static void bml__exp_puts(bml__exp_out *o, const char *s) { bml__exp_put(o, s, strlen(s)); }
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void bml__exp_printf(bml__exp_out *o, const char *fmt, ...) {
-    char tmp[64];
-    int k;
-    va_list ap;
-    va_start(ap, fmt);
-    k = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (k > 0) bml__exp_put(o, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
-}
-
-/* A JSON string: '"' and '\\' escaped, bytes below 0x20 as \u00XX, the
-   rest as is (UTF-8 passes through). */
-static void bml__exp_jstr(bml__exp_out *o, const char *s, size_t n) {
-    size_t i, run = 0;
-    bml__exp_put(o, "\"", 1);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c != '"' && c != '\\' && c >= 0x20) continue;
-        bml__exp_put(o, s + run, i - run);
-        if (c == '"' || c == '\\') { char e[2]; e[0] = '\\'; e[1] = (char)c; bml__exp_put(o, e, 2); }
-        else bml__exp_printf(o, "\\u%04x", c);
-        run = i + 1;
-    }
-    bml__exp_put(o, s + run, n - run);
-    bml__exp_put(o, "\"", 1);
-}
-
-BMLDEF size_t bml_overlay_to_json(const bml_model *m, const bml_overlay *o, const char *method, const char *target,
-                                  char *buf, size_t cap) {
-    bml__exp_out w;
-    size_t t;
-    w.buf = buf;
-    w.cap = buf ? cap : 0;
-    w.n = 0;
-    if (!o) return 0;
-    bml__exp_printf(&w, "{\"id\":%llu,", (unsigned long long)o->id);
-    if (o->status != BML_OK) {
-        bml__exp_puts(&w, "\"error\":");
-        bml__exp_jstr(&w, o->error, strnlen(o->error, sizeof o->error));
-        bml__exp_puts(&w, "}\n");
-    } else {
-        const bml_tokenizer *tok = m ? m->tok : NULL;
-        if (!method) method = bml_method_name(o->method);
-        bml__exp_puts(&w, "\"method\":");
-        bml__exp_jstr(&w, method, strlen(method));
-        if (target) {
-            bml__exp_puts(&w, ",\"target\":");
-            bml__exp_jstr(&w, target, strlen(target));
-        }
-        bml__exp_printf(&w, ",\"f\":%.9g,\"tokens\":[", o->f);
-        for (t = 0; t < o->n; t++) {
-            const char *s = tok ? bml_tokenizer_id_to_token(tok, o->ids[t]) : NULL;
-            if (!s) s = "";
-            if (t) bml__exp_put(&w, ",", 1);
-            bml__exp_jstr(&w, s, strlen(s));
-        }
-        bml__exp_puts(&w, "],\"offsets\":[");
-        for (t = 0; t < o->n; t++)
-            bml__exp_printf(&w, "%s[%u,%u]", t ? "," : "", (unsigned)o->offsets[2 * t], (unsigned)o->offsets[2 * t + 1]);
-        bml__exp_puts(&w, "],\"raw\":[");
-        for (t = 0; t < o->n; t++) bml__exp_printf(&w, "%s%.9g", t ? "," : "", (double)o->raw[t]);
-        bml__exp_puts(&w, "],\"values\":[");
-        for (t = 0; t < o->n; t++) bml__exp_printf(&w, "%s%.9g", t ? "," : "", (double)o->values[t]);
-        bml__exp_puts(&w, "]}\n");
-    }
-    if (w.cap) w.buf[w.n < w.cap ? w.n : w.cap - 1] = 0;
-    return w.n;
-}
-
-/* Fail with a prefix before the current error message (copied first: the
-   message buffer is also the destination). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static bml_status bml__exp_wrap(bml_status rc, const char *fmt, ...) {
-    char prev[512], pre[1024];
-    va_list ap;
-    snprintf(prev, sizeof prev, "%s", bml_last_error());
-    va_start(ap, fmt);
-    vsnprintf(pre, sizeof pre, fmt, ap);
-    va_end(ap);
-    return bml__fail(rc, "%s%s", pre, prev);
-}
-
-/* ======================================================================
-   Id sets (resume): open addressing on uint64 ids
-   ====================================================================== */
-
-typedef struct bml__exp_idset { uint64_t *keys; unsigned char *used; size_t cap, count; } bml__exp_idset;
-
-static void bml__exp_idset_free(bml__exp_idset *s) {
-    BML_FREE(s->keys);
-    BML_FREE(s->used);
-    memset(s, 0, sizeof *s);
-}
-
-static int bml__exp_idset_has(const bml__exp_idset *s, uint64_t id) {
-    size_t i;
-    if (!s->cap) return 0;
-    for (i = (size_t)bml__hash64(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-        if (s->keys[i] == id) return 1;
-    return 0;
-}
-
-/* Insert id; returns 0 on success (present already or added), -1 out of memory. */
-static int bml__exp_idset_add(bml__exp_idset *s, uint64_t id) {
-    size_t i;
-    if ((s->count + 1) * 4 > s->cap * 3) {
-        bml__exp_idset ns;
-        size_t k;
-        ns.cap = s->cap ? s->cap * 2 : 1024;
-        ns.count = 0;
-        ns.keys = (uint64_t *)bml__calloc(ns.cap, sizeof *ns.keys);
-        ns.used = (unsigned char *)bml__calloc(ns.cap, 1);
-        if (!ns.keys || !ns.used) { BML_FREE(ns.keys); BML_FREE(ns.used); return -1; }
-        for (k = 0; k < s->cap; k++)
-            if (s->used[k]) {
-                for (i = (size_t)bml__hash64(s->keys[k]) & (ns.cap - 1); ns.used[i]; i = (i + 1) & (ns.cap - 1)) {}
-                ns.used[i] = 1;
-                ns.keys[i] = s->keys[k];
-                ns.count++;
-            }
-        bml__exp_idset_free(s);
-        *s = ns;
-    }
-    for (i = (size_t)bml__hash64(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-        if (s->keys[i] == id) return 0;
-    s->used[i] = 1;
-    s->keys[i] = id;
-    s->count++;
-    return 0;
-}
-
-/* ======================================================================
-   Exporter state
-   ====================================================================== */
-
-/* One queued request: a text, token ids, or a pre-failed input. */
-typedef struct bml__exp_req {
-    uint64_t id;
-    char *text;             /* owned; NULL for ids or failed                 */
-    size_t len;
-    int32_t *ids;           /* owned; NULL for text or failed                */
-    size_t n_ids;
-    int is_ids;
-    char *err;              /* owned: a pre-failed input's message           */
-} bml__exp_req;
-
-typedef struct bml__exp_meth {
-    char *name, *method_s, *target_s, *path;
-    bml_target *target;
-    bml_overlay_desc od;
-    int fd;                 /* -1: not open (reopened at the next write)     */
-    dev_t dev;
-    ino_t ino;
-    uint64_t good;          /* file length of the whole records it holds     */
-    uint64_t synced;        /* of which fsynced                              */
-    int dirty;              /* the file may be longer than good: cut first   */
-    int dir_unsynced;       /* created: its directory entry is not fsynced   */
-    bml__exp_req *q;        /* queued requests [qn]                          */
-    size_t qn, qcap;
-    char *lines;            /* record lines: [0, lw) written, not yet fsynced;
-                               [lw, ln) computed, not yet written           */
-    size_t lw, ln, lcap;
-    size_t rec_total, rec_w;   /* records in lines / in [0, lw)             */
-    size_t err_total, err_w;   /* of which error records                    */
-    bml__exp_idset seen;    /* resume: ids in the file or added             */
-    bml_exporter_stats st;
-} bml__exp_meth;
-
-struct bml_exporter {
-    bml_model *m;
-    int enabled, resume, nondet;
-    size_t bs;              /* 0 = sequential                                */
-    bml_export_fsync fsync;
-    char *dir;
-    bml__exp_meth *meth;
-    size_t nm;
-};
-
-/* ======================================================================
-   Files: open (create, lock, repair a torn tail, scan), write, fsync
-   ====================================================================== */
-
-static bml_status bml__exp_mkdirs(const char *dir) {
-    char buf[4096];
-    size_t i, n = strlen(dir);
-    if (n >= sizeof buf) return bml__fail(BML_ERR_INVALID_ARG, "path too long: %s", dir);
-    memcpy(buf, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return bml__fail(BML_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
-            buf[i] = c;
-        }
-    }
-    return BML_OK;
-}
-
-/* fsync the directory holding the files (a new file's entry). EINVAL
-   (a file system without directory fsync) counts as done. */
-static int bml__exp_sync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_CLOEXEC), r, e;
-    if (fd < 0) return -1;
-    r = BML_FSYNC(fd);
-    e = errno;
-    close(fd);
-    if (r != 0 && e == EINVAL) r = 0;
-    errno = e;
-    return r;
-}
-
-/* Read the records of an open file [0, size): count them and, with
-   resume, collect their ids (every line must be a JSON object with an
-   integer "id"). */
-static bml_status bml__exp_scan(bml_exporter *ex, bml__exp_meth *mm, uint64_t size, size_t *count) {
-    char *chunk = NULL, *line = NULL;
-    size_t lcap = 0, ll = 0, lineno = 0;
-    uint64_t pos = 0;
-    bml_status rc = BML_OK;
-    *count = 0;
-    chunk = (char *)BML_MALLOC(1 << 16);
-    if (!chunk) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    while (pos < size && rc == BML_OK) {
-        size_t want = size - pos < (1 << 16) ? (size_t)(size - pos) : (1 << 16), i, from = 0;
-        ssize_t got = pread(mm->fd, chunk, want, (off_t)pos);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) { rc = bml__fail(BML_ERR_IO, "%s: read failed: %s", mm->path, got < 0 ? strerror(errno) : "unexpected end of file"); break; }
-        for (i = 0; i < (size_t)got && rc == BML_OK; i++) {
-            if (chunk[i] != '\n') continue;
-            lineno++;
-            (*count)++;
-            if (ex->resume) {
-                size_t n = i - from;
-                bml_json_doc *doc = NULL;
-                const bml_json *root, *id;
-                char *end;
-                unsigned long long v;
-                if (ll + n + 1 > lcap) {
-                    size_t nc = (ll + n + 1) * 2;
-                    char *nb = (char *)BML_REALLOC(line, nc);
-                    if (!nb) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
-                    line = nb;
-                    lcap = nc;
-                }
-                memcpy(line + ll, chunk + from, n);
-                ll += n;
-                line[ll] = 0;
-                if (bml_json_parse(line, ll, "record", &doc) != BML_OK) {
-                    rc = bml__exp_wrap(BML_ERR_FORMAT, "%s:%zu: not a JSON record, refusing to append to it: ", mm->path, lineno);
-                    break;
-                }
-                root = bml_json_root(doc);
-                id = bml_json_get(root, "id");
-                errno = 0;
-                v = id && id->type == BML_JSON_NUMBER ? strtoull(line + id->offset, &end, 10) : 0;
-                if (!id || id->type != BML_JSON_NUMBER || errno || !*end || !strchr(",} \t\r\n", *end) ||
-                    line[id->offset] == '-') {
-                    bml_json_free(doc);
-                    rc = bml__fail(BML_ERR_FORMAT, "%s:%zu: a record needs a non-negative integer \"id\"; refusing to append to it",
-                                   mm->path, lineno);
-                    break;
-                }
-                bml_json_free(doc);
-                if (bml__exp_idset_add(&mm->seen, (uint64_t)v) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
-                ll = 0;
-            }
-            from = i + 1;
-        }
-        if (rc == BML_OK && ex->resume && from < (size_t)got) { /* a line continues in the next chunk */
-            size_t n = (size_t)got - from;
-            if (ll + n + 1 > lcap) {
-                size_t nc = (ll + n + 1) * 2;
-                char *nb = (char *)BML_REALLOC(line, nc);
-                if (!nb) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
-                line = nb;
-                lcap = nc;
-            }
-            memcpy(line + ll, chunk + from, n);
-            ll += n;
-        }
-        pos += (uint64_t)got;
-    }
-    BML_FREE(chunk);
-    BML_FREE(line);
-    return rc;
-}
-
-/* Length of the file's whole lines: up to and including its last '\n'. */
-static bml_status bml__exp_whole_len(bml__exp_meth *mm, uint64_t size, uint64_t *keep) {
-    char chunk[4096];
-    uint64_t end = size;
-    *keep = 0;
-    while (end > 0) {
-        size_t n = end < sizeof chunk ? (size_t)end : sizeof chunk, i;
-        ssize_t got = pread(mm->fd, chunk, n, (off_t)(end - n));
-        if (got < 0 && errno == EINTR) continue;
-        if (got != (ssize_t)n) return bml__fail(BML_ERR_IO, "%s: read failed: %s", mm->path, got < 0 ? strerror(errno) : "short read");
-        for (i = n; i > 0; i--)
-            if (chunk[i - 1] == '\n') { *keep = end - n + i; return BML_OK; }
-        end -= n;
-    }
-    return BML_OK;
-}
-
-/* Open (or reopen) a method's file: create it and the directory if
-   missing, lock it, cut a torn last line, count (and with resume read) its
-   records. */
-static bml_status bml__exp_open(bml_exporter *ex, bml__exp_meth *mm, int first) {
-    struct stat sb;
-    struct flock fl;
-    uint64_t keep;
-    size_t count = 0;
-    int existed, fd;
-    bml_status rc;
-    if ((rc = bml__exp_mkdirs(ex->dir)) != BML_OK) return rc;
-    existed = stat(mm->path, &sb) == 0;
-    fd = open(mm->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return bml__fail(BML_ERR_IO, "%s: cannot open for appending: %s", mm->path, strerror(errno));
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    if (fcntl(fd, F_SETLK, &fl) != 0) {
-        int e = errno;
-        long pid = -1;
-        memset(&fl, 0, sizeof fl);
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) pid = (long)fl.l_pid;
-        close(fd);
-        if (e == EACCES || e == EAGAIN)
-            return bml__fail(BML_ERR_IO, "%s is in use by another exporter (process %ld)", mm->path, pid);
-        return bml__fail(BML_ERR_IO, "%s: cannot lock: %s", mm->path, strerror(e));
-    }
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return bml__fail(BML_ERR_IO, "%s: stat failed: %s", mm->path, strerror(e));
-    }
-    mm->fd = fd;
-    mm->dev = sb.st_dev;
-    mm->ino = sb.st_ino;
-    if ((rc = bml__exp_whole_len(mm, (uint64_t)sb.st_size, &keep)) != BML_OK) goto fail;
-    if (keep < (uint64_t)sb.st_size) {
-        size_t torn = (size_t)((uint64_t)sb.st_size - keep);
-        if (BML_FTRUNCATE(fd, (off_t)keep) != 0) {
-            rc = bml__fail(BML_ERR_IO, "%s: cannot truncate a torn last line (%zu bytes): %s", mm->path, torn, strerror(errno));
-            goto fail;
-        }
-        mm->st.torn_bytes += torn;
-        bml__log(BML_LOG_WARN, "%s: truncated a torn last line (%zu bytes) left by an interrupted write", mm->path, torn);
-        if (ex->fsync != BML_EXPORT_FSYNC_NONE && BML_FSYNC(fd) != 0) {
-            rc = bml__fail(BML_ERR_IO, "%s: fsync failed: %s", mm->path, strerror(errno));
-            goto fail;
-        }
-    }
-    if ((rc = bml__exp_scan(ex, mm, keep, &count)) != BML_OK) goto fail;
-    if (first) mm->st.existing = count;
-    mm->good = mm->synced = keep;
-    mm->dirty = 0;
-    mm->dir_unsynced = !existed;
-    return BML_OK;
-fail:
-    close(fd);
-    mm->fd = -1;
-    return rc;
-}
-
-static void bml__exp_close_fd(bml__exp_meth *mm) {
-    if (mm->fd >= 0) close(mm->fd);
-    mm->fd = -1;
-}
-
-/* The written lines [0, lw) are durable now: drop them, count them. */
-static void bml__exp_settle(bml__exp_meth *mm) {
-    mm->st.records += mm->rec_w;
-    mm->st.errors += mm->err_w;
-    mm->rec_total -= mm->rec_w;
-    mm->err_total -= mm->err_w;
-    mm->rec_w = mm->err_w = 0;
-    if (mm->lw) memmove(mm->lines, mm->lines + mm->lw, mm->ln - mm->lw);   /* lines may be NULL when empty */
-    mm->ln -= mm->lw;
-    mm->lw = 0;
-    mm->synced = mm->good;
-}
-
-/* The lines written since the last fsync are not known durable (fsync
-   failed, or the file went away): they go back to unwritten. */
-static void bml__exp_unwrite(bml__exp_meth *mm) {
-    mm->lw = 0;
-    mm->rec_w = mm->err_w = 0;
-}
-
-/* fsync the file (and a new file's directory); on failure cut the file
-   back to its synced length so the lines are written again. */
-static bml_status bml__exp_sync(bml_exporter *ex, bml__exp_meth *mm) {
-    uint64_t t0 = bml_now_ns();
-    int r = 0, e = 0;
-    if (mm->fd < 0) return BML_OK;
-    if (mm->lw > 0 || mm->good != mm->synced) {
-        r = BML_FSYNC(mm->fd);
-        e = errno;
-    }
-    if (r == 0 && mm->dir_unsynced) {
-        if (bml__exp_sync_dir(ex->dir) != 0) { r = -1; e = errno; }
-        else mm->dir_unsynced = 0;
-    }
-    mm->st.sync_ns += bml_now_ns() - t0;
-    if (r != 0) {
-        mm->st.write_failures++;
-        if (BML_FTRUNCATE(mm->fd, (off_t)mm->synced) == 0) mm->good = mm->synced;
-        else { mm->dirty = 1; mm->good = mm->synced; }
-        bml__exp_unwrite(mm);
-        return bml__fail(BML_ERR_IO, "%s: fsync failed: %s; %zu records kept pending", mm->path, strerror(e),
-                         mm->rec_total + mm->qn);
-    }
-    bml__exp_settle(mm);
-    return BML_OK;
-}
-
-/* Append the unwritten lines [lw, ln) in one write loop; a failure cuts
-   the file back to its last whole record and keeps the lines. Then fsync
-   when asked (or when too much is unsynced). */
-static bml_status bml__exp_write(bml_exporter *ex, bml__exp_meth *mm, int sync) {
-    uint64_t t0;
-    struct stat sb;
-    size_t len = mm->ln - mm->lw, done = 0;
-    int gone = 0;
-    bml_status rc;
-    if (mm->fd < 0 && (rc = bml__exp_open(ex, mm, 0)) != BML_OK) {
-        mm->st.write_failures++;
-        return bml__exp_wrap(rc, "%zu records kept pending: ", mm->rec_total + mm->qn);
-    }
-    if (mm->dirty) {
-        if (BML_FTRUNCATE(mm->fd, (off_t)mm->good) != 0) {
-            mm->st.write_failures++;
-            return bml__fail(BML_ERR_IO, "%s: cannot cut back a failed write: %s; %zu records kept pending", mm->path,
-                             strerror(errno), mm->rec_total + mm->qn);
-        }
-        mm->dirty = 0;
-    }
-    t0 = bml_now_ns();
-    while (done < len) {
-        ssize_t n = BML_WRITE(mm->fd, mm->lines + mm->lw + done, len - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : ENOSPC;
-            mm->st.write_failures++;
-            if (BML_FTRUNCATE(mm->fd, (off_t)mm->good) != 0) mm->dirty = 1;
-            mm->st.write_ns += bml_now_ns() - t0;
-            return bml__fail(BML_ERR_IO, "%s: write failed after %zu of %zu bytes: %s; %zu records kept pending", mm->path,
-                             done, len, strerror(e), mm->rec_total + mm->qn);
-        }
-        done += (size_t)n;
-    }
-    mm->good += len;
-    mm->st.bytes += len;
-    mm->lw = mm->ln;
-    mm->rec_w = mm->rec_total;
-    mm->err_w = mm->err_total;
-    /* the path must still name this file (not removed or replaced) */
-    if (stat(mm->path, &sb) != 0 ? (gone = 1) : (sb.st_dev != mm->dev || sb.st_ino != mm->ino)) {
-        mm->st.write_failures++;
-        mm->st.write_ns += bml_now_ns() - t0;
-        bml__exp_close_fd(mm);
-        bml__exp_unwrite(mm);
-        return bml__fail(BML_ERR_IO, "%s was %s while open; %zu records kept pending for a new file at the next flush",
-                         mm->path, gone ? "removed" : "replaced", mm->rec_total + mm->qn);
-    }
-    mm->st.write_ns += bml_now_ns() - t0;
-    if (ex->fsync == BML_EXPORT_FSYNC_NONE) { bml__exp_settle(mm); return BML_OK; }
-    if (sync || ex->fsync == BML_EXPORT_FSYNC_BATCH || mm->lw > BML__EXP_UNSYNCED_MAX) return bml__exp_sync(ex, mm);
-    return BML_OK;
-}
-
-/* ======================================================================
-   Queues and batches
-   ====================================================================== */
-
-static void bml__exp_req_free(bml__exp_req *r) {
-    BML_FREE(r->text);
-    BML_FREE(r->ids);
-    BML_FREE(r->err);
-    memset(r, 0, sizeof *r);
-}
-
-static int bml__exp_lines_reserve(bml__exp_meth *mm, size_t more) {
-    if (mm->ln + more + 1 > mm->lcap) {
-        size_t nc = mm->lcap ? mm->lcap : 4096;
-        char *nb;
-        while (nc < mm->ln + more + 1) nc *= 2;
-        nb = (char *)BML_REALLOC(mm->lines, nc);
-        if (!nb) return -1;
-        mm->lines = nb;
-        mm->lcap = nc;
-    }
-    return 0;
-}
-
-/* Compute the first `count` queued requests in one batched call and
-   append their record lines (in queue order); on failure the requests
-   stay queued. */
-static bml_status bml__exp_compute(bml_exporter *ex, bml__exp_meth *mm, size_t count) {
-    bml_item items[BML__EXP_MAX_BATCH];
-    bml_overlay outs[BML__EXP_MAX_BATCH], done[BML__EXP_MAX_BATCH];
-    size_t i, n = 0, k = 0;
-    bml_overlay_desc od = mm->od;
-    bml_status rc = BML_OK;
-    size_t ln0 = mm->ln, rec0 = mm->rec_total, err0 = mm->err_total;
-    uint64_t t0;
-    BML_ASSERT(count >= 1 && count <= BML__EXP_MAX_BATCH && count <= mm->qn);
-    for (i = 0; i < count; i++) {
-        bml__exp_req *r = &mm->q[i];
-        if (r->err) continue;
-        memset(&items[n], 0, sizeof items[n]);
-        items[n].id = r->id;
-        if (r->is_ids) {
-            items[n].ids = r->ids ? r->ids : (const int32_t *)(const void *)&r->n_ids; /* non-NULL even when empty */
-            items[n].n_ids = r->n_ids;
-        } else {
-            items[n].text = r->text;
-            items[n].len = (ptrdiff_t)r->len;
-        }
-        n++;
-    }
-    t0 = bml_now_ns();
-    if (n) {
-        int saved = ex->m->deterministic;
-        od.batch_size = n;
-        if (!ex->nondet) ex->m->deterministic = 1;
-        rc = bml_overlay_compute_batch(ex->m, &od, items, n, outs);
-        ex->m->deterministic = saved;
-        mm->st.batches++;
-    }
-    mm->st.compute_ns += bml_now_ns() - t0;
-    if (rc != BML_OK)
-        return bml__exp_wrap(rc, "%s: overlay pass failed (%zu requests kept queued): ", mm->path, mm->qn);
-    t0 = bml_now_ns();
-    /* in queue order: computed overlays and pre-failed inputs */
-    for (i = 0; i < count; i++) {
-        bml__exp_req *r = &mm->q[i];
-        bml_overlay *o = &done[i];
-        if (r->err) {
-            memset(o, 0, sizeof *o);
-            o->id = r->id;
-            o->status = BML_ERR_FORMAT;
-            snprintf(o->error, sizeof o->error, "%s", r->err);
-        } else {
-            *o = outs[k++];
-        }
-    }
-    for (i = 0; i < count && rc == BML_OK; i++) {
-        size_t room, len;
-        if (bml__exp_lines_reserve(mm, 4096) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
-        room = mm->lcap - mm->ln;
-        len = bml_overlay_to_json(ex->m, &done[i], mm->method_s, mm->target_s, mm->lines + mm->ln, room);
-        if (len >= room) {
-            if (bml__exp_lines_reserve(mm, len + 1) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
-            bml_overlay_to_json(ex->m, &done[i], mm->method_s, mm->target_s, mm->lines + mm->ln, mm->lcap - mm->ln);
-        }
-        mm->ln += len;
-        mm->rec_total++;
-        if (done[i].status != BML_OK) mm->err_total++;
-    }
-    for (k = 0; k < count; k++) bml_overlay_free(&done[k]);
-    if (rc != BML_OK) {
-        /* out of memory formatting: drop this batch's lines, keep its requests */
-        mm->ln = ln0;
-        mm->rec_total = rec0;
-        mm->err_total = err0;
-        return rc;
-    }
-    for (i = 0; i < count; i++) bml__exp_req_free(&mm->q[i]);
-    memmove(mm->q, mm->q + count, (mm->qn - count) * sizeof *mm->q);
-    mm->qn -= count;
-    mm->st.write_ns += bml_now_ns() - t0;
-    return BML_OK;
-}
-
-/* Write what is computed, compute full batches (every queued request when
-   at_flush), write each as it is done; fsync per the policy. */
-static bml_status bml__exp_drain(bml_exporter *ex, bml__exp_meth *mm, int at_flush) {
-    size_t per = ex->bs ? ex->bs : 1;
-    int sync_each = ex->fsync == BML_EXPORT_FSYNC_BATCH;
-    bml_status rc;
-    if (mm->ln > mm->lw && (rc = bml__exp_write(ex, mm, sync_each)) != BML_OK) return rc;
-    while (mm->qn >= per || (at_flush && mm->qn > 0)) {
-        if ((rc = bml__exp_compute(ex, mm, mm->qn < per ? mm->qn : per)) != BML_OK) return rc;
-        if ((rc = bml__exp_write(ex, mm, sync_each)) != BML_OK) return rc;
-    }
-    if (at_flush && mm->fd >= 0) {
-        if (mm->dirty) {
-            if (BML_FTRUNCATE(mm->fd, (off_t)mm->good) != 0)
-                return bml__fail(BML_ERR_IO, "%s: cannot cut back a failed write: %s", mm->path, strerror(errno));
-            mm->dirty = 0;
-        }
-        if (ex->fsync != BML_EXPORT_FSYNC_NONE) return bml__exp_sync(ex, mm);
-    }
-    return BML_OK;
-}
-
-/* ======================================================================
-   API
-   ====================================================================== */
-
-static void bml__exp_meth_free(bml__exp_meth *mm) {
-    size_t i;
-    bml__exp_close_fd(mm);
-    for (i = 0; i < mm->qn; i++) bml__exp_req_free(&mm->q[i]);
-    BML_FREE(mm->q);
-    BML_FREE(mm->lines);
-    bml__exp_idset_free(&mm->seen);
-    bml_target_free(mm->target);
-    BML_FREE(mm->name);
-    BML_FREE(mm->method_s);
-    BML_FREE(mm->target_s);
-    BML_FREE(mm->path);
-}
-
-BMLDEF void bml_exporter_free(bml_exporter *ex) {
-    size_t i;
-    if (!ex) return;
-    for (i = 0; i < ex->nm; i++) bml__exp_meth_free(&ex->meth[i]);
-    BML_FREE(ex->meth);
-    BML_FREE(ex->dir);
-    BML_FREE(ex);
-}
-
-static int bml__exp_name_ok(const char *s) {
-    size_t i, n = strlen(s);
-    if (n == 0 || n > 200 || s[0] == '.') return 0;
-    for (i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-            return 0;
-    }
-    return 1;
-}
-
-/* Every field of the desc, in one place (also when disabled, so a typo in
-   a disabled configuration still surfaces). */
-static bml_status bml__exp_validate(const bml_exporter_desc *d) {
-    size_t i, j;
-    if (d->batch_size < 0 || d->batch_size > BML__EXP_MAX_BATCH)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.batch_size must be 0..%d (0 = sequential, 1..%d = batched), got %d",
-                         BML__EXP_MAX_BATCH, BML__EXP_MAX_BATCH, d->batch_size);
-    if ((unsigned)d->fsync > BML_EXPORT_FSYNC_NONE)
-        return bml__fail(BML_ERR_INVALID_ARG,
-                         "bml_exporter_desc.fsync must be 0..2 (BML_EXPORT_FSYNC_FLUSH, _BATCH or _NONE), got %d", (int)d->fsync);
-    if ((unsigned)d->utf8 > BML_UTF8_REPLACE)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.utf8 must be 0..1 (BML_UTF8_ERROR or _REPLACE), got %d", (int)d->utf8);
-    if (d->n_methods > BML__EXP_MAX_METHODS || (d->enabled && d->n_methods < 1))
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.n_methods must be 1..%d, got %zu", BML__EXP_MAX_METHODS, d->n_methods);
-    if (d->n_methods && !d->methods)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods is NULL with n_methods %zu", d->n_methods);
-    if (d->enabled && (!d->dir || !d->dir[0]))
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.dir (the output directory) is required");
-    if (d->dir && strlen(d->dir) > 3000)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.dir is too long (%zu bytes, at most 3000)", strlen(d->dir));
-    for (i = 0; i < d->n_methods; i++) {
-        const bml_exporter_method *e = &d->methods[i];
-        bml_method meth;
-        int want;
-        const char *name;
-        if (!e->method || bml_method_parse(e->method, &meth, &want) != BML_OK)
-            return bml__fail(BML_ERR_INVALID_ARG,
-                             "bml_exporter_desc.methods[%zu].method must be one of grad, grad_x_input, "
-                             "integrated_gradients, policy_grad, value_grad, got '%.100s'",
-                             i, e->method ? e->method : "(null)");
-        if (d->enabled && (!e->target || !e->target[0]))
-            return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods[%zu].target is required (sim:TEXT, value:FILE or "
-                             "policy:FILE:K), got %s", i, e->target ? "''" : "NULL");
-        if (e->steps < 0 || e->steps > 4096)
-            return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods[%zu].steps must be 0..4096 (0 = 32), got %d", i,
-                             e->steps);
-        name = e->name ? e->name : e->method;
-        if (!bml__exp_name_ok(name))
-            return bml__fail(BML_ERR_INVALID_ARG,
-                             "bml_exporter_desc.methods[%zu].name must be 1..200 of letters, digits, '_', '-', '.' (not "
-                             "starting with '.'), got '%.100s'", i, name);
-        for (j = 0; j < i; j++) {
-            const char *other = d->methods[j].name ? d->methods[j].name : d->methods[j].method;
-            if (!strcmp(name, other))
-                return bml__fail(BML_ERR_INVALID_ARG,
-                                 "bml_exporter_desc.methods[%zu].name '%s' is also methods[%zu]'s: each method needs its own "
-                                 "file (set .name)", i, name, j);
-        }
-    }
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_exporter_create(bml_model *m, const bml_exporter_desc *desc, bml_exporter **out) {
-    bml_exporter *ex;
-    bml_status rc;
-    size_t i;
-    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_create: out is NULL");
-    *out = NULL;
-    if (!desc) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_create: desc is NULL");
-    if ((rc = bml__exp_validate(desc)) != BML_OK) return rc;
-    if (desc->enabled && !m) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_create: the model is NULL");
-    if (desc->enabled && m->cl && !desc->nondeterministic)
-        return bml__fail(BML_ERR_UNSUPPORTED,
-                         "bml_exporter_desc.nondeterministic must be 1 on an OpenCL device: byte-identical records across "
-                         "batch sizes need the CPU's deterministic mode");
-    ex = (bml_exporter *)bml__calloc(1, sizeof *ex);
-    if (!ex) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    ex->m = m;
-    ex->enabled = desc->enabled != 0;
-    ex->resume = desc->resume != 0;
-    ex->nondet = desc->nondeterministic != 0;
-    ex->bs = (size_t)desc->batch_size;
-    ex->fsync = desc->fsync;
-    if (!ex->enabled) { *out = ex; return BML_OK; }
-    ex->dir = bml__strdup(desc->dir);
-    ex->meth = (bml__exp_meth *)bml__calloc(desc->n_methods, sizeof *ex->meth);
-    if (!ex->dir || !ex->meth) { bml_exporter_free(ex); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
-    for (i = 0; i < desc->n_methods; i++) ex->meth[i].fd = -1;
-    ex->nm = desc->n_methods;
-    for (i = 0; i < ex->nm; i++) {
-        const bml_exporter_method *e = &desc->methods[i];
-        bml__exp_meth *mm = &ex->meth[i];
-        const char *name = e->name ? e->name : e->method;
-        size_t plen = strlen(ex->dir) + strlen(name) + 8;
-        int want;
-        mm->name = bml__strdup(name);
-        mm->method_s = bml__strdup(e->method);
-        mm->target_s = bml__strdup(e->target);
-        mm->path = (char *)BML_MALLOC(plen);
-        if (!mm->name || !mm->method_s || !mm->target_s || !mm->path) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto fail; }
-        bml__join(mm->path, plen, ex->dir, name);
-        strcat(mm->path, ".jsonl");
-        mm->st.name = mm->name;
-        mm->st.path = mm->path;
-        bml_method_parse(e->method, &mm->od.method, &want);
-        {
-            /* a sim: target embeds its text: in the same mode as the passes */
-            int saved = m->deterministic;
-            if (!ex->nondet) m->deterministic = 1;
-            rc = bml_target_parse(m, e->target, &mm->target);
-            m->deterministic = saved;
-        }
-        if (rc != BML_OK) {
-            rc = bml__exp_wrap(rc, "bml_exporter_desc.methods[%zu].target: ", i);
-            goto fail;
-        }
-        if (want >= 0 && (int)bml_target_kind_of(mm->target) != want) {
-            rc = bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods[%zu]: method %s needs a %s target, got '%.200s'", i,
-                           e->method, want == BML_TARGET_POLICY ? "policy:FILE:K" : "value:FILE", e->target);
-            goto fail;
-        }
-        mm->od.target = mm->target;
-        mm->od.steps = e->steps;
-        mm->od.utf8 = desc->utf8;
-    }
-    for (i = 0; i < ex->nm; i++)
-        if ((rc = bml__exp_open(ex, &ex->meth[i], 1)) != BML_OK) goto fail;
-    *out = ex;
-    return BML_OK;
-fail:
-    bml_exporter_free(ex);
-    return rc;
-}
-
-/* Queue one request (a copy of the input) on every method; compute and
-   write the methods whose queue is full. */
-static bml_status bml__exp_add(bml_exporter *ex, uint64_t id, const char *text, size_t len, const int32_t *ids,
-                               size_t n_ids, int is_ids, const char *err) {
-    bml_status first = BML_OK, rc;
-    char msg[512];
-    size_t i;
-    if (!ex) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add: exporter is NULL");
-    if (!ex->enabled) return BML_OK;
-    for (i = 0; i < ex->nm; i++) {
-        bml__exp_meth *mm = &ex->meth[i];
-        bml__exp_req *r;
-        if (ex->resume && bml__exp_idset_has(&mm->seen, id)) { mm->st.skipped++; continue; }
-        if (mm->qn == mm->qcap) {
-            size_t nc = mm->qcap ? mm->qcap * 2 : 64;
-            bml__exp_req *nq = (bml__exp_req *)BML_REALLOC(mm->q, nc * sizeof *nq);
-            if (!nq) return bml__fail(BML_ERR_NOMEM, "out of memory");
-            mm->q = nq;
-            mm->qcap = nc;
-        }
-        r = &mm->q[mm->qn];
-        memset(r, 0, sizeof *r);
-        r->id = id;
-        r->is_ids = is_ids;
-        if (err) {
-            r->err = bml__strdup(err);
-            if (!r->err) return bml__fail(BML_ERR_NOMEM, "out of memory");
-        } else if (is_ids) {
-            r->n_ids = n_ids;
-            if (n_ids) {
-                r->ids = (int32_t *)bml__calloc(n_ids, sizeof(int32_t));
-                if (!r->ids) return bml__fail(BML_ERR_NOMEM, "out of memory");
-                memcpy(r->ids, ids, n_ids * sizeof(int32_t));
-            }
-        } else {
-            r->text = (char *)BML_MALLOC(len + 1);
-            if (!r->text) return bml__fail(BML_ERR_NOMEM, "out of memory");
-            if (len) memcpy(r->text, text, len);
-            r->text[len] = 0;
-            r->len = len;
-        }
-        mm->qn++;
-        mm->st.items++;
-        if (ex->resume && bml__exp_idset_add(&mm->seen, id) != 0) return bml__fail(BML_ERR_NOMEM, "out of memory");
-        if (mm->qn >= (ex->bs ? ex->bs : 1)) {
-            rc = bml__exp_drain(ex, mm, 0);
-            if (rc != BML_OK && first == BML_OK) {
-                first = rc;
-                snprintf(msg, sizeof msg, "%s", bml_last_error());
-            }
-        }
-    }
-    if (first != BML_OK) return bml__fail(first, "%s", msg);
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_exporter_add(bml_exporter *ex, uint64_t id, const char *text, ptrdiff_t len) {
-    size_t n;
-    if (!text) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add: text is NULL (id %llu)", (unsigned long long)id);
-    n = len < 0 ? strlen(text) : (size_t)len;
-    return bml__exp_add(ex, id, text, n, NULL, 0, 0, NULL);
-}
-
-BMLDEF bml_status bml_exporter_add_item(bml_exporter *ex, const bml_item *item) {
-    if (!item) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add_item: item is NULL");
-    if (item->ids) return bml__exp_add(ex, item->id, NULL, 0, item->ids, item->n_ids, 1, NULL);
-    if (!item->text) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_add_item: item %llu has neither text nor ids",
-                                      (unsigned long long)item->id);
-    return bml__exp_add(ex, item->id, item->text, item->len < 0 ? strlen(item->text) : (size_t)item->len, NULL, 0, 0, NULL);
-}
-
-BMLDEF bml_status bml_exporter_add_failed(bml_exporter *ex, uint64_t id, const char *error) {
-    return bml__exp_add(ex, id, NULL, 0, NULL, 0, 0, error && error[0] ? error : "failed");
-}
-
-BMLDEF bml_status bml_exporter_flush(bml_exporter *ex) {
-    bml_status first = BML_OK, rc;
-    char msg[512];
-    size_t i;
-    if (!ex) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_flush: exporter is NULL");
-    msg[0] = 0;
-    for (i = 0; i < ex->nm; i++) {
-        rc = bml__exp_drain(ex, &ex->meth[i], 1);
-        if (rc != BML_OK && first == BML_OK) {
-            first = rc;
-            snprintf(msg, sizeof msg, "%s", bml_last_error());
-        }
-    }
-    if (first != BML_OK) return bml__fail(first, "%s", msg);
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_exporter_close(bml_exporter *ex) {
-    bml_status rc;
-    if (!ex) return BML_OK;
-    if ((rc = bml_exporter_flush(ex)) != BML_OK) return rc;
-    bml_exporter_free(ex);
-    return BML_OK;
-}
-
-BMLDEF size_t bml_exporter_method_count(const bml_exporter *ex) { return ex ? ex->nm : 0; }
-
-BMLDEF bml_status bml_exporter_stats_get(const bml_exporter *ex, size_t method, bml_exporter_stats *out) {
-    const bml__exp_meth *mm;
-    if (!ex || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_stats_get: NULL argument");
-    if (method >= ex->nm)
-        return bml__fail(BML_ERR_OUT_OF_RANGE, "bml_exporter_stats_get: method %zu, the exporter has %zu", method, ex->nm);
-    mm = &ex->meth[method];
-    *out = mm->st;
-    out->pending = mm->qn + mm->rec_total;
-    return BML_OK;
-}
-
-BMLDEF size_t bml_exporter_pending(const bml_exporter *ex) {
-    size_t i, n = 0;
-    if (!ex) return 0;
-    for (i = 0; i < ex->nm; i++) n += ex->meth[i].qn + ex->meth[i].rec_total;
-    return n;
-}
-
-/* ======================================================================
-   mkmodel: a random-weight model in exactly the Hugging Face layout,
-   byte-identical for the same seed on any machine (own PRNG, exact
-   float arithmetic only, explicit little-endian bytes).
-   ====================================================================== */
-
-static uint64_t bml__splitmix(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [-1, 1): 24 random bits, exact in float. */
-static float bml__unif(uint64_t *s) {
-    return (float)(bml__splitmix(s) >> 40) * (2.0f / 16777216.0f) - 1.0f;
-}
-
-typedef struct { char name[96]; int64_t d0, d1; int kind; } bml__mk_tensor; /* kind: 0 emb, 1 ln-w, 2 bias, 3 linear */
-
-static int bml__cmp_mk(const void *a, const void *b) {
-    return strcmp(((const bml__mk_tensor *)a)->name, ((const bml__mk_tensor *)b)->name);
-}
-
-static bml_status bml__mkdirs(const char *dir) {
-    char buf[4096];
-    size_t i, n = strlen(dir);
-    if (n >= sizeof buf) return bml__fail(BML_ERR_INVALID_ARG, "path too long: %s", dir);
-    memcpy(buf, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return bml__fail(BML_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
-            buf[i] = c;
-        }
-    }
-    return BML_OK;
-}
-
-static bml_status bml__write_text(const char *dir, const char *name, const char *text) {
-    char path[4096];
-    FILE *f;
-    bml__join(path, sizeof path, dir, name);
-    f = fopen(path, "wb");
-    if (!f) return bml__fail(BML_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    if (fputs(text, f) < 0 || fclose(f) != 0) return bml__fail(BML_ERR_IO, "%s: write failed", path);
-    return BML_OK;
-}
-
-static bml_status bml__copy_file(const char *from_dir, const char *to_dir, const char *name) {
-    char src[4096], *buf;
-    size_t len;
-    bml_status rc;
-    FILE *f;
-    bml__join(src, sizeof src, from_dir, name);
-    if ((rc = bml__read_file(src, 64u << 20, &buf, &len)) != BML_OK) return rc;
-    bml__join(src, sizeof src, to_dir, name);
-    f = fopen(src, "wb");
-    if (!f) { BML_FREE(buf); return bml__fail(BML_ERR_IO, "%s: cannot create: %s", src, strerror(errno)); }
-    if (fwrite(buf, 1, len, f) != len || fclose(f) != 0) { BML_FREE(buf); return bml__fail(BML_ERR_IO, "%s: write failed", src); }
-    BML_FREE(buf);
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
-    int L, H, A, I, P, V = 30522, l, k;
-    uint64_t seed;
-    bml__mk_tensor *ts;
-    size_t nt = 0, i, off = 0, hlen, pad, cap;
-    char *hdr, path[4096], text[2048];
-    FILE *f;
-    bml_status rc;
-    static const char *assets[] = {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
-    if (!desc || !desc->out_dir || !desc->assets_dir) return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: out_dir and assets_dir are required");
-    L = desc->layers ? desc->layers : 6;
-    H = desc->hidden ? desc->hidden : 384;
-    A = desc->heads ? desc->heads : 12;
-    I = desc->intermediate ? desc->intermediate : 1536;
-    P = desc->max_position ? desc->max_position : 512;
-    if (L < 1 || L > 64 || H < 1 || H > 8192 || A < 1 || A > H || H % A || I < 1 || I > 32768 || P < 2 || P > 8192)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: bad architecture (layers %d, hidden %d, heads %d, intermediate %d, positions %d): hidden must be divisible by heads",
-                         L, H, A, I, P);
-    if ((rc = bml__mkdirs(desc->out_dir)) != BML_OK) return rc;
-    ts = (bml__mk_tensor *)bml__calloc((size_t)(16 * L + 8), sizeof *ts);
-    if (!ts) return bml__fail(BML_ERR_NOMEM, "out of memory");
-#define BML__T(nm_, d0_, d1_, kind_) do { snprintf(ts[nt].name, sizeof ts[nt].name, "%s", nm_); ts[nt].d0 = d0_; ts[nt].d1 = d1_; ts[nt].kind = kind_; nt++; } while (0)
-    BML__T("embeddings.word_embeddings.weight", V, H, 0);
-    BML__T("embeddings.position_embeddings.weight", P, H, 0);
-    BML__T("embeddings.token_type_embeddings.weight", 2, H, 0);
-    BML__T("embeddings.LayerNorm.weight", H, 0, 1);
-    BML__T("embeddings.LayerNorm.bias", H, 0, 2);
-    for (l = 0; l < L; l++) {
-        static const struct { const char *n; int out, in, kind; } per[] = {
-            {"attention.self.query.weight", 0, 0, 3}, {"attention.self.query.bias", 0, -1, 2},
-            {"attention.self.key.weight", 0, 0, 3}, {"attention.self.key.bias", 0, -1, 2},
-            {"attention.self.value.weight", 0, 0, 3}, {"attention.self.value.bias", 0, -1, 2},
-            {"attention.output.dense.weight", 0, 0, 3}, {"attention.output.dense.bias", 0, -1, 2},
-            {"attention.output.LayerNorm.weight", 0, -1, 1}, {"attention.output.LayerNorm.bias", 0, -1, 2},
-            {"intermediate.dense.weight", 1, 0, 3}, {"intermediate.dense.bias", 1, -1, 2},
-            {"output.dense.weight", 0, 1, 3}, {"output.dense.bias", 0, -1, 2},
-            {"output.LayerNorm.weight", 0, -1, 1}, {"output.LayerNorm.bias", 0, -1, 2}};
-        for (k = 0; k < 16; k++) {
-            char nm[96];
-            snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, per[k].n);
-            BML__T(nm, per[k].out ? I : H, per[k].in < 0 ? 0 : (per[k].in ? I : H), per[k].kind);
-        }
-    }
-    BML__T("pooler.dense.weight", H, H, 3);
-    BML__T("pooler.dense.bias", H, 0, 2);
-#undef BML__T
-    qsort(ts, nt, sizeof *ts, bml__cmp_mk);
-    /* header: {"__metadata__":{"format":"pt"},"name":{...},...} padded to 8 */
-    cap = 256 + nt * 200;
-    hdr = (char *)BML_MALLOC(cap);
-    if (!hdr) { BML_FREE(ts); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
-    hlen = (size_t)snprintf(hdr, cap, "{\"__metadata__\":{\"format\":\"pt\"}");
-    for (i = 0; i < nt; i++) {
-        size_t bytes = (size_t)ts[i].d0 * (size_t)(ts[i].d1 ? ts[i].d1 : 1) * 4;
-        if (ts[i].d1)
-            hlen += (size_t)snprintf(hdr + hlen, cap - hlen, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld,%lld],\"data_offsets\":[%zu,%zu]}",
-                                     ts[i].name, (long long)ts[i].d0, (long long)ts[i].d1, off, off + bytes);
-        else
-            hlen += (size_t)snprintf(hdr + hlen, cap - hlen, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld],\"data_offsets\":[%zu,%zu]}",
-                                     ts[i].name, (long long)ts[i].d0, off, off + bytes);
-        off += bytes;
-    }
-    hdr[hlen++] = '}';
-    pad = (8 - hlen % 8) % 8;
-    while (pad--) hdr[hlen++] = ' ';
-    bml__join(path, sizeof path, desc->out_dir, "model.safetensors");
-    f = fopen(path, "wb");
-    if (!f) { BML_FREE(hdr); BML_FREE(ts); return bml__fail(BML_ERR_IO, "%s: cannot create: %s", path, strerror(errno)); }
-    {
-        unsigned char le[8];
-        for (k = 0; k < 8; k++) le[k] = (unsigned char)((uint64_t)hlen >> (8 * k));
-        fwrite(le, 1, 8, f);
-        fwrite(hdr, 1, hlen, f);
-    }
-    seed = desc->seed;
-    for (i = 0; i < nt; i++) {
-        size_t n = (size_t)ts[i].d0 * (size_t)(ts[i].d1 ? ts[i].d1 : 1), j;
-        float scale = ts[i].kind == 0 ? 0.1f : ts[i].kind == 1 ? 0.1f : ts[i].kind == 2 ? 0.02f
-                      : sqrtf(3.0f / (float)ts[i].d1);
-        unsigned char buf[4096];
-        size_t nb = 0;
-        for (j = 0; j < n; j++) {
-            float v = bml__unif(&seed) * scale;
-            uint32_t bits;
-            if (ts[i].kind == 1) v += 1.0f;
-            memcpy(&bits, &v, 4);
-            buf[nb++] = (unsigned char)bits; buf[nb++] = (unsigned char)(bits >> 8);
-            buf[nb++] = (unsigned char)(bits >> 16); buf[nb++] = (unsigned char)(bits >> 24);
-            if (nb == sizeof buf) { fwrite(buf, 1, nb, f); nb = 0; }
-        }
-        fwrite(buf, 1, nb, f);
-    }
-    BML_FREE(hdr);
-    BML_FREE(ts);
-    if (ferror(f) | (fclose(f) != 0)) return bml__fail(BML_ERR_IO, "%s: write failed", path);
-    snprintf(text, sizeof text,
-             "{\n  \"_name_or_path\": \"batchml-random-seed-%llu\",\n  \"architectures\": [\n    \"BertModel\"\n  ],\n"
-             "  \"attention_probs_dropout_prob\": 0.1,\n  \"classifier_dropout\": null,\n  \"gradient_checkpointing\": false,\n"
-             "  \"hidden_act\": \"gelu\",\n  \"hidden_dropout_prob\": 0.1,\n  \"hidden_size\": %d,\n  \"initializer_range\": 0.02,\n"
-             "  \"intermediate_size\": %d,\n  \"layer_norm_eps\": 1e-12,\n  \"max_position_embeddings\": %d,\n"
-             "  \"model_type\": \"bert\",\n  \"num_attention_heads\": %d,\n  \"num_hidden_layers\": %d,\n  \"pad_token_id\": 0,\n"
-             "  \"position_embedding_type\": \"absolute\",\n  \"torch_dtype\": \"float32\",\n  \"transformers_version\": \"4.31.0\",\n"
-             "  \"type_vocab_size\": 2,\n  \"use_cache\": true,\n  \"vocab_size\": %d\n}\n",
-             (unsigned long long)desc->seed, H, I, P, A, L, V);
-    if ((rc = bml__write_text(desc->out_dir, "config.json", text)) != BML_OK) return rc;
-    snprintf(text, sizeof text,
-             "[\n  {\n    \"idx\": 0,\n    \"name\": \"0\",\n    \"path\": \"\",\n    \"type\": \"sentence_transformers.models.Transformer\"\n  },\n"
-             "  {\n    \"idx\": 1,\n    \"name\": \"1\",\n    \"path\": \"1_Pooling\",\n    \"type\": \"sentence_transformers.models.Pooling\"\n  }%s\n]",
-             desc->no_normalize ? "" : ",\n  {\n    \"idx\": 2,\n    \"name\": \"2\",\n    \"path\": \"2_Normalize\",\n    \"type\": \"sentence_transformers.models.Normalize\"\n  }");
-    if ((rc = bml__write_text(desc->out_dir, "modules.json", text)) != BML_OK) return rc;
-    snprintf(text, sizeof text, "{\n  \"max_seq_length\": %d,\n  \"do_lower_case\": false\n}",
-             desc->max_seq_len ? desc->max_seq_len : 256);
-    if ((rc = bml__write_text(desc->out_dir, "sentence_bert_config.json", text)) != BML_OK) return rc;
-    bml__join(path, sizeof path, desc->out_dir, "1_Pooling");
-    if ((rc = bml__mkdirs(path)) != BML_OK) return rc;
-    snprintf(text, sizeof text,
-             "{\n  \"word_embedding_dimension\": %d,\n  \"pooling_mode_cls_token\": %s,\n  \"pooling_mode_mean_tokens\": %s,\n"
-             "  \"pooling_mode_max_tokens\": %s,\n  \"pooling_mode_mean_sqrt_len_tokens\": %s\n}",
-             H, desc->pooling == BML_POOL_CLS ? "true" : "false", desc->pooling == BML_POOL_MEAN ? "true" : "false",
-             desc->pooling == BML_POOL_MAX ? "true" : "false", desc->pooling == BML_POOL_MEAN_SQRT_LEN ? "true" : "false");
-    if ((rc = bml__write_text(path, "config.json", text)) != BML_OK) return rc;
-    for (k = 0; k < 4; k++)
-        if ((rc = bml__copy_file(desc->assets_dir, desc->out_dir, assets[k])) != BML_OK) return rc;
-    return BML_OK;
-}
-
-/* ======================================================================
-   Batch-size tuning
-   ====================================================================== */
-/* Batch-size tuning (API above).
-   Sections: cache sizes and the arena formula; profiles and batch forming;
-   the heuristic; the archive (memory, load, save); the run-time choice;
-   the search (inputs, fitness, MAP-Elites, guard, results). */
-
-/* ======================================================================
-   Cache sizes and the activation arena formula
-   ====================================================================== */
-
-/* "1024K", "32M", "512" -> bytes (0 if unreadable). */
-static size_t bml__tune_parse_size(const char *s) {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s) return 0;
-    if (*end == 'K' || *end == 'k') v <<= 10;
-    else if (*end == 'M' || *end == 'm') v <<= 20;
-    else if (*end == 'G' || *end == 'g') v <<= 30;
-    return (size_t)v;
-}
-
-static int bml__tune_read_small(const char *path, char *buf, size_t cap) {
-    FILE *f = fopen(path, "r");
-    size_t n;
-    if (!f) return 0;
-    n = fread(buf, 1, cap - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = 0;
-    return n > 0;
-}
-
-static size_t bml__tune_l2, bml__tune_l3;
-static pthread_once_t bml__tune_cache_once = PTHREAD_ONCE_INIT;
-
-static void bml__tune_detect_caches(void) {
-    size_t l2 = 0, l3 = 0;
-    int i;
-    for (i = 0; i < 10; i++) {
-        char path[128], level[16], type[32], size[32];
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
-        if (!bml__tune_read_small(path, level, sizeof level)) continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
-        if (!bml__tune_read_small(path, type, sizeof type) || !strcmp(type, "Instruction")) continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        if (!bml__tune_read_small(path, size, sizeof size)) continue;
-        if (!strcmp(level, "2")) l2 = bml__tune_parse_size(size);
-        if (!strcmp(level, "3")) l3 = bml__tune_parse_size(size);
-    }
-#ifdef _SC_LEVEL2_CACHE_SIZE
-    if (!l2) { long v = sysconf(_SC_LEVEL2_CACHE_SIZE); if (v > 0) l2 = (size_t)v; }
-#endif
-#ifdef _SC_LEVEL3_CACHE_SIZE
-    if (!l3) { long v = sysconf(_SC_LEVEL3_CACHE_SIZE); if (v > 0) l3 = (size_t)v; }
-#endif
-    /* implausible figures (some VMs report the host's whole L3) are unknown */
-    if (l2 < ((size_t)64 << 10) || l2 > ((size_t)64 << 20)) l2 = (size_t)1 << 20;
-    if (l3 > ((size_t)256 << 20)) l3 = 0;
-    bml__tune_l2 = l2;
-    bml__tune_l3 = l3;
-}
-
-BMLDEF void bml_cache_sizes(size_t *l2, size_t *l3) {
-    pthread_once(&bml__tune_cache_once, bml__tune_detect_caches);
-    if (l2) *l2 = bml__tune_l2;
-    if (l3) *l3 = bml__tune_l3 ? bml__tune_l3 : (size_t)8 << 20;
-}
-
-/* Floats of the activation arena for one forward-only pass: the formula of
-   bml__ws_plan (six [T,H] and one [T,I] buffer, per-thread attention
-   scratch, the start/offset indexes). *scratch_per gets the per-thread
-   scratch floats when not NULL. */
-static size_t bml__ws_floats(const bml_config *c, size_t threads, size_t T, size_t nseq, size_t maxL,
-                             size_t *scratch_per) {
-    size_t H = (size_t)c->hidden, I = (size_t)c->intermediate;
-    size_t sp = bml__attn_scratch(maxL, c->hidden / c->heads);
-    size_t idx_floats = bml__align16((2 * nseq * sizeof(size_t) + 3) / 4);
-    if (sp < bml__align16(2 * H)) sp = bml__align16(2 * H);
-    if (scratch_per) *scratch_per = sp;
-    return 6 * bml__align16(T * H) + bml__align16(T * I) + threads * sp + idx_floats;
-}
-
-BMLDEF size_t bml_activation_bytes(const bml_model *m, size_t tokens, size_t nseq, size_t max_len) {
-    if (!m) return 0;
-    return 4 * bml__ws_floats(&m->cfg, (size_t)m->threads, tokens, nseq, max_len, NULL);
-}
-
-/* ======================================================================
-   Profiles and batch forming (exactly as bml_embed_batch forms batches)
-   ====================================================================== */
-
-BMLDEF void bml_batch_profile_of(const size_t *lens, size_t n, bml_batch_profile *out) {
-    size_t i;
-    double s = 0, s2 = 0;
-    memset(out, 0, sizeof *out);
-    for (i = 0; lens && i < n; i++) {
-        if (!lens[i]) continue;
-        out->n++;
-        out->tokens += lens[i];
-        if (lens[i] > out->max_len) out->max_len = lens[i];
-        s += (double)lens[i];
-        s2 += (double)lens[i] * (double)lens[i];
-    }
-    if (out->n) {
-        double mean = s / (double)out->n, var = s2 / (double)out->n - mean * mean;
-        out->mean_len = mean;
-        out->spread = var > 0 ? sqrt(var) / mean : 0;
-    }
-}
-
-static int bml__tune_cmp_size(const void *a, const void *b) {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The valid lengths of an input, in input order and sorted. */
-typedef struct bml__tune_lens {
-    size_t *ord, *srt, n, maxlen;
-} bml__tune_lens;
-
-static void bml__tune_lens_free(bml__tune_lens *v) {
-    BML_FREE(v->ord);
-    BML_FREE(v->srt);
-    memset(v, 0, sizeof *v);
-}
-
-static bml_status bml__tune_lens_make(const size_t *lens, size_t n, bml__tune_lens *v) {
-    size_t i;
-    memset(v, 0, sizeof *v);
-    v->ord = (size_t *)bml__calloc(n + 1, sizeof(size_t));
-    v->srt = (size_t *)bml__calloc(n + 1, sizeof(size_t));
-    if (!v->ord || !v->srt) { bml__tune_lens_free(v); return bml__fail(BML_ERR_NOMEM, "out of memory profiling %zu lengths", n); }
-    for (i = 0; i < n; i++)
-        if (lens[i]) {
-            v->ord[v->n++] = lens[i];
-            if (lens[i] > v->maxlen) v->maxlen = lens[i];
-        }
-    memcpy(v->srt, v->ord, v->n * sizeof(size_t));
-    qsort(v->srt, v->n, sizeof(size_t), bml__tune_cmp_size);
-    return BML_OK;
-}
-
-/* Walks the batches of a call: fn(ctx, tokens, nseq, maxlen, sum of len^2). */
-typedef void (*bml__tune_batch_fn)(void *ctx, size_t T, size_t nseq, size_t maxL, double sumL2);
-
-static void bml__tune_walk(const bml__tune_lens *v, size_t bs, size_t mt, int keep_order, bml__tune_batch_fn fn,
-                           void *ctx) {
-    const size_t *L = keep_order ? v->ord : v->srt;
-    size_t done = 0;
-    if (!bs) bs = 32;
-    while (done < v->n) {
-        size_t nb = 0, tok = 0, mx = 0;
-        double s2 = 0;
-        while (done + nb < v->n && nb < bs) {
-            size_t l = L[done + nb];
-            if (mt && nb && tok + l > mt) break;
-            tok += l;
-            s2 += (double)l * (double)l;
-            if (l > mx) mx = l;
-            nb++;
-        }
-        fn(ctx, tok, nb, mx, s2);
-        done += nb;
-    }
-}
-
-typedef struct { const bml_config *c; size_t threads, peak; } bml__tune_peak_ctx;
-
-static void bml__tune_peak_fn(void *ctx, size_t T, size_t nseq, size_t maxL, double sumL2) {
-    bml__tune_peak_ctx *p = (bml__tune_peak_ctx *)ctx;
-    size_t b = 4 * bml__ws_floats(p->c, p->threads, T, nseq, maxL, NULL);
-    (void)sumL2;
-    if (b > p->peak) p->peak = b;
-}
-
-static size_t bml__tune_peak(const bml_config *c, size_t threads, const bml__tune_lens *v, size_t bs, size_t mt,
-                             int keep_order) {
-    bml__tune_peak_ctx p;
-    p.c = c;
-    p.threads = threads;
-    p.peak = 0;
-    bml__tune_walk(v, bs, mt, keep_order, bml__tune_peak_fn, &p);
-    return p.peak;
-}
-
-BMLDEF size_t bml_batch_peak_bytes(const bml_model *m, const size_t *lens, size_t n, size_t batch_size,
-                                   size_t max_tokens, int keep_order) {
-    bml__tune_lens v;
-    size_t peak;
-    if (!m || (!lens && n)) return 0;
-    if (bml__tune_lens_make(lens, n, &v) != BML_OK) return 0;
-    peak = bml__tune_peak(&m->cfg, (size_t)m->threads, &v, batch_size, max_tokens, keep_order);
-    bml__tune_lens_free(&v);
-    return peak;
-}
-
-/* ======================================================================
-   The heuristic default
-   ====================================================================== */
-
-/* Token target of one pass for a model shape and thread count. */
-static size_t bml__tune_token_target(const bml_config *c, size_t threads) {
-    double H = c->hidden, I = c->intermediate;
-    double wl = 4.0 * (4.0 * H * H + 2.0 * H * I);    /* weight bytes per layer     */
-    double a = 4.0 * (6.0 * H + I);                   /* activation bytes per token */
-    double t = 4.0 * wl / a, lo = 64.0 * (double)threads, hi;
-    size_t l2, l3, cache;
-    bml_cache_sizes(&l2, &l3);
-    cache = l2 * threads > l3 ? l2 * threads : l3;
-    hi = (double)cache / a;
-    if (hi > 8192) hi = 8192;
-    if (hi < lo) hi = lo;
-    if (t < lo) t = lo;
-    if (t > hi) t = hi;
-    return (size_t)(t + 0.5);
-}
-
-static void bml__tune_heur(const bml_config *c, size_t threads, const bml__tune_lens *v, size_t budget,
-                           bml_batch_choice *out) {
-    size_t T = bml__tune_token_target(c, threads), bs, mt, i;
-    double mean = 0;
-    memset(out, 0, sizeof *out);
-    out->cell = -1;
-    out->threads = (int)threads;
-    out->why = "heuristic";
-    for (i = 0; i < v->n; i++) mean += (double)v->ord[i];
-    mean = v->n ? mean / (double)v->n : 16.0;
-    if (mean < 1) mean = 1;
-    bs = (size_t)((double)T / mean + 0.5);
-    if (bs < 1) bs = 1;
-    if (bs > 4096) bs = 4096;
-    if (v->n && bs >= v->n) bs = v->n;
-    else if (v->n) {
-        size_t nb = (v->n + bs - 1) / bs; /* balance: no runt last batch */
-        bs = (v->n + nb - 1) / nb;
-    }
-    mt = 2 * T;
-    if (budget && v->n) {
-        size_t one = 4 * bml__ws_floats(c, threads, v->maxlen, 1, v->maxlen, NULL);
-        if (one > budget) {
-            out->over_budget = 1;
-            bs = 1;
-            mt = 1;
-        } else {
-            while (bml__tune_peak(c, threads, v, bs, mt, 0) > budget) {
-                size_t nmt = mt * 7 / 8;
-                if (nmt >= mt) nmt = mt - 1;
-                if (nmt < 1) nmt = 1;
-                mt = nmt;
-                if (bs > 1 && (double)bs * mean > (double)mt) bs = (size_t)((double)mt / mean) + 1;
-                if (mt == 1) break;
-            }
-        }
-    }
-    out->batch_size = bs;
-    out->max_tokens = mt;
-    out->keep_order = 0;
-    out->peak_bytes = bml__tune_peak(c, threads, v, bs, mt, 0);
-}
-
-BMLDEF bml_status bml_batch_heuristic(const bml_model *m, const size_t *lens, size_t n, size_t memory_budget,
-                                      bml_batch_choice *out) {
-    bml__tune_lens v;
-    bml_status rc;
-    if (!m || !out || (!lens && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_heuristic: NULL argument");
-    if ((rc = bml__tune_lens_make(lens, n, &v)) != BML_OK) return rc;
-    bml__tune_heur(&m->cfg, (size_t)m->threads, &v, memory_budget, out);
-    bml__tune_lens_free(&v);
-    return BML_OK;
-}
-
-/* ======================================================================
-   The archive in memory
-   ====================================================================== */
-
-#define BML__TUNE_MAXG 16
-#define BML__TUNE_VERSION 1
-
-typedef struct bml__tune_member {
-    bml_tune_individual ind;
-    double rate;            /* items/s (running mean over samples)          */
-    size_t peak;            /* activation bytes on the cell's input          */
-    size_t samples;
-    int heuristic;          /* origin: 1 heuristic, 0 search                 */
-    size_t generation;
-    int guarded;            /* checked by the guard in this run (not saved)  */
-} bml__tune_member;
-
-typedef struct bml__tune_cell {
-    int filled;
-    size_t nfront;
-    bml__tune_member front[BML_TUNE_FRONT];
-    size_t elite;
-    int has_guard, guard_kept_elite;
-    double guard_h, guard_e;
-} bml__tune_cell;
-
-enum { BML__FIT_TIME, BML__FIT_COST, BML__FIT_CUSTOM };
-static const char *const bml__tune_fit_names[] = {"time", "cost", "custom"};
-
-struct bml_tuning {
-    int hidden, layers, heads, intermediate, vocab, max_seq_len;
-    size_t cpus, l2, l3;
-    uint64_t seed;
-    size_t generations, evaluations, test_size, memory_budget;
-    int repeats, fitness;
-    size_t ng[3];
-    double grid[3][BML__TUNE_MAXG];   /* mean_len, spread, items centres */
-    bml__tune_cell *cells;            /* ng[0] * ng[1] * ng[2]            */
-};
-
-static size_t bml__tune_ncells(const bml_tuning *t) { return t->ng[0] * t->ng[1] * t->ng[2]; }
-
-static void bml__tune_cell_centre(const bml_tuning *t, size_t ci, double *len, double *spread, size_t *items) {
-    size_t k = ci % t->ng[2], j = (ci / t->ng[2]) % t->ng[1], i = ci / (t->ng[2] * t->ng[1]);
-    *len = t->grid[0][i];
-    *spread = t->grid[1][j];
-    *items = (size_t)t->grid[2][k];
-}
-
-static void bml__tune_default_grid(bml_tuning *t) {
-    static const double len[] = {8, 16, 32, 64, 128, 256}, spread[] = {0.1, 0.4, 0.8}, items[] = {16, 128, 1024};
-    t->ng[0] = 6;
-    t->ng[1] = 3;
-    t->ng[2] = 3;
-    memcpy(t->grid[0], len, sizeof len);
-    memcpy(t->grid[1], spread, sizeof spread);
-    memcpy(t->grid[2], items, sizeof items);
-}
-
-BMLDEF void bml_tuning_free(bml_tuning *t) {
-    if (!t) return;
-    BML_FREE(t->cells);
-    BML_FREE(t);
-}
-
-static int bml__tune_same_ind(const bml_tune_individual *a, const bml_tune_individual *b) {
-    return a->batch_size == b->batch_size && a->max_tokens == b->max_tokens && a->keep_order == b->keep_order &&
-           a->threads == b->threads;
-}
-
-static void bml__tune_set_elite_argmax(bml__tune_cell *c) {
-    size_t i;
-    c->elite = 0;
-    for (i = 1; i < c->nfront; i++)
-        if (c->front[i].rate > c->front[c->elite].rate) c->elite = i;
-}
-
-BMLDEF void bml_tuning_get_info(const bml_tuning *t, bml_tuning_info *out) {
-    size_t i;
-    memset(out, 0, sizeof *out);
-    if (!t) return;
-    out->version = BML__TUNE_VERSION;
-    out->seed = t->seed;
-    out->generations = t->generations;
-    out->evaluations = t->evaluations;
-    out->test_size = t->test_size;
-    out->memory_budget = t->memory_budget;
-    out->repeats = t->repeats;
-    out->fitness = bml__tune_fit_names[t->fitness];
-    out->hidden = t->hidden;
-    out->layers = t->layers;
-    out->heads = t->heads;
-    out->intermediate = t->intermediate;
-    out->vocab = t->vocab;
-    out->max_seq_len = t->max_seq_len;
-    out->cells_total = bml__tune_ncells(t);
-    for (i = 0; i < out->cells_total; i++) out->cells_filled += t->cells[i].filled != 0;
-}
-
-static void bml__tune_member_choice(const bml_tuning *t, size_t ci, const bml__tune_member *mb, bml_batch_choice *o) {
-    memset(o, 0, sizeof *o);
-    o->batch_size = mb->ind.batch_size;
-    o->max_tokens = mb->ind.max_tokens;
-    o->keep_order = mb->ind.keep_order;
-    o->threads = mb->ind.threads;
-    o->from_archive = 1;
-    o->cell = (int)ci;
-    o->items_per_s = mb->rate;
-    o->peak_bytes = mb->peak;
-    o->why = "archive cell";
-    (void)t;
-}
-
-BMLDEF bml_status bml_tuning_get_cell(const bml_tuning *t, size_t i, bml_tuning_cell *out) {
-    size_t ci, k = 0;
-    if (!t || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_get_cell: NULL argument");
-    for (ci = 0; ci < bml__tune_ncells(t); ci++) {
-        const bml__tune_cell *c = &t->cells[ci];
-        if (!c->filled) continue;
-        if (k++ != i) continue;
-        memset(out, 0, sizeof *out);
-        out->cell = (int)ci;
-        bml__tune_cell_centre(t, ci, &out->mean_len, &out->spread, &out->items);
-        out->front_size = c->nfront;
-        bml__tune_member_choice(t, ci, &c->front[c->elite], &out->elite);
-        return BML_OK;
-    }
-    return bml__fail(BML_ERR_OUT_OF_RANGE, "bml_tuning_get_cell: %zu is not below the %zu filled cells", i, k);
-}
-
-/* ======================================================================
-   Archive: save (temp file + rename) and strict load
-   ====================================================================== */
-
-static void bml__tune_put_ind(FILE *f, const bml_tune_individual *ind) {
-    fprintf(f, "\"batch_size\": %zu, \"max_tokens\": %zu, \"policy\": \"%s\", \"threads\": %d", ind->batch_size,
-            ind->max_tokens, ind->keep_order ? "input_order" : "sorted", ind->threads);
-}
-
-static void bml__tune_put_model(FILE *f, const bml_tuning *t) {
-    fprintf(f,
-            "  \"model\": {\"hidden\": %d, \"layers\": %d, \"heads\": %d, \"intermediate\": %d, \"vocab\": %d, "
-            "\"max_seq_len\": %d},\n"
-            "  \"machine\": {\"cpus\": %zu, \"l2_bytes\": %zu, \"l3_bytes\": %zu},\n",
-            t->hidden, t->layers, t->heads, t->intermediate, t->vocab, t->max_seq_len, t->cpus, t->l2, t->l3);
-}
-
-static void bml__tune_put_guard(FILE *f, const bml__tune_cell *c) {
-    if (!c->has_guard) { fputs("null", f); return; }
-    fprintf(f, "{\"heuristic_items_per_s\": %.17g, \"elite_items_per_s\": %.17g, \"kept\": \"%s\"}", c->guard_h,
-            c->guard_e, c->guard_kept_elite ? "elite" : "heuristic");
-}
-
-static void bml__tune_write_archive(FILE *f, const bml_tuning *t) {
-    size_t ci, i, a, first = 1;
-    static const char *const axes[] = {"mean_len", "spread", "items"};
-    fprintf(f, "{\n  \"format\": \"batchml-tuning-archive\",\n  \"version\": %d,\n", BML__TUNE_VERSION);
-    bml__tune_put_model(f, t);
-    fprintf(f,
-            "  \"seed\": %llu,\n  \"generations\": %zu,\n  \"evaluations\": %zu,\n  \"test_size\": %zu,\n"
-            "  \"repeats\": %d,\n  \"memory_budget\": %zu,\n  \"fitness\": \"%s\",\n  \"grid\": {",
-            (unsigned long long)t->seed, t->generations, t->evaluations, t->test_size, t->repeats, t->memory_budget,
-            bml__tune_fit_names[t->fitness]);
-    for (a = 0; a < 3; a++) {
-        fprintf(f, "%s\"%s\": [", a ? ", " : "", axes[a]);
-        for (i = 0; i < t->ng[a]; i++) fprintf(f, "%s%.15g", i ? ", " : "", t->grid[a][i]);
-        fputc(']', f);
-    }
-    fputs("},\n  \"cells\": [", f);
-    for (ci = 0; ci < bml__tune_ncells(t); ci++) {
-        const bml__tune_cell *c = &t->cells[ci];
-        double len, spread;
-        size_t items;
-        if (!c->filled) continue;
-        bml__tune_cell_centre(t, ci, &len, &spread, &items);
-        fprintf(f, "%s\n    {\"cell\": %zu, \"mean_len\": %.15g, \"spread\": %.15g, \"items\": %zu, \"elite\": %zu,\n",
-                first ? "" : ",", ci, len, spread, items, c->elite);
-        first = 0;
-        fputs("     \"guard\": ", f);
-        bml__tune_put_guard(f, c);
-        fputs(",\n     \"front\": [", f);
-        for (i = 0; i < c->nfront; i++) {
-            const bml__tune_member *mb = &c->front[i];
-            fprintf(f, "%s\n       {", i ? "," : "");
-            bml__tune_put_ind(f, &mb->ind);
-            fprintf(f, ", \"items_per_s\": %.17g, \"peak_bytes\": %zu, \"samples\": %zu, \"origin\": \"%s\", "
-                       "\"generation\": %zu}",
-                    mb->rate, mb->peak, mb->samples, mb->heuristic ? "heuristic" : "search", mb->generation);
-        }
-        fputs("]}", f);
-    }
-    fputs("\n  ]\n}\n", f);
-}
-
-/* Write via a temp file in the same directory, then rename over `path`. */
-static bml_status bml__tune_atomic_write(const char *path, void (*writer)(FILE *, const void *), const void *obj) {
-    char tmp[4096];
-    FILE *f;
-    int bad;
-    if (strlen(path) + 32 >= sizeof tmp) return bml__fail(BML_ERR_INVALID_ARG, "%s: path too long", path);
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    f = fopen(tmp, "wb");
-    if (!f) return bml__fail(BML_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-    writer(f, obj);
-    bad = fflush(f) != 0 || ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad) {
-        remove(tmp);
-        return bml__fail(BML_ERR_IO, "%s: write error", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return bml__fail(BML_ERR_IO, "%s: cannot replace: %s", path, strerror(e));
-    }
-    return BML_OK;
-}
-
-static void bml__tune_archive_writer(FILE *f, const void *obj) { bml__tune_write_archive(f, (const bml_tuning *)obj); }
-
-BMLDEF bml_status bml_tuning_save(const bml_tuning *t, const char *path) {
-    if (!t || !path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_save: NULL argument");
-    return bml__tune_atomic_write(path, bml__tune_archive_writer, t);
-}
-
-/* --- strict reader ---------------------------------------------------- */
-
-typedef struct bml__tune_rd {
-    const char *file;
-    char where[160];        /* "cells[3].front[0]" */
-} bml__tune_rd;
-
-static bml_status bml__tune_bad(const bml__tune_rd *r, const char *field, const char *what) {
-    return bml__fail(BML_ERR_FORMAT, "%s: %s%s%s: %s", r->file, r->where, r->where[0] ? "." : "", field, what);
-}
-
-/* Every member of obj must be one of the NULL-terminated keys. */
-static bml_status bml__tune_keys(const bml__tune_rd *r, const bml_json *obj, const char *const *keys) {
-    size_t i, k;
-    for (i = 0; i < obj->len; i++) {
-        int ok = 0;
-        for (k = 0; keys[k]; k++)
-            if (!strcmp(obj->kids[i].key, keys[k])) ok = 1;
-        for (k = 0; ok && k < i; k++)
-            if (!strcmp(obj->kids[k].key, obj->kids[i].key)) return bml__tune_bad(r, obj->kids[i].key, "duplicate field");
-        if (!ok) return bml__tune_bad(r, obj->kids[i].key, "unknown field");
-    }
-    return BML_OK;
-}
-
-static bml_status bml__tune_num(const bml__tune_rd *r, const bml_json *obj, const char *key, double lo, double hi,
-                                int integer, double *out) {
-    const bml_json *v = bml_json_get(obj, key);
-    char what[96];
-    if (integer) snprintf(what, sizeof what, "expected an integer in %.17g..%.17g", lo, hi);
-    else snprintf(what, sizeof what, "expected a number in %g..%g", lo, hi);
-    if (!v) return bml__tune_bad(r, key, "missing");
-    if (v->type != BML_JSON_NUMBER || !(v->num >= lo && v->num <= hi) || (integer && v->num != floor(v->num)))
-        return bml__tune_bad(r, key, what);
-    *out = v->num;
-    return BML_OK;
-}
-
-static bml_status bml__tune_int(const bml__tune_rd *r, const bml_json *obj, const char *key, double lo, double hi,
-                                size_t *out) {
-    double d = 0;
-    bml_status rc = bml__tune_num(r, obj, key, lo, hi, 1, &d);
-    if (rc == BML_OK) *out = (size_t)d;
-    return rc;
-}
-
-static bml_status bml__tune_obj(const bml__tune_rd *r, const bml_json *parent, const char *key, const bml_json **out) {
-    const bml_json *v = bml_json_get(parent, key);
-    if (!v) return bml__tune_bad(r, key, "missing");
-    if (v->type != BML_JSON_OBJECT) return bml__tune_bad(r, key, "expected an object");
-    *out = v;
-    return BML_OK;
-}
-
-#define BML__TUNE_MAXINT 9007199254740991.0 /* 2^53 - 1 */
-
-static bml_status bml__tune_read_member(bml__tune_rd *r, const bml_json *o, bml__tune_member *mb) {
-    static const char *const keys[] = {"batch_size", "max_tokens", "policy", "threads", "items_per_s",
-                                       "peak_bytes", "samples", "origin", "generation", NULL};
-    const bml_json *v;
-    size_t x;
-    double d;
-    bml_status rc;
-    if (o->type != BML_JSON_OBJECT) return bml__fail(BML_ERR_FORMAT, "%s: %s: expected an object", r->file, r->where);
-    if ((rc = bml__tune_keys(r, o, keys)) != BML_OK) return rc;
-    if ((rc = bml__tune_int(r, o, "batch_size", 1, 4096, &mb->ind.batch_size)) != BML_OK) return rc;
-    if ((rc = bml__tune_int(r, o, "max_tokens", 0, 1 << 24, &mb->ind.max_tokens)) != BML_OK) return rc;
-    v = bml_json_get(o, "policy");
-    if (!v) return bml__tune_bad(r, "policy", "missing");
-    if (v->type != BML_JSON_STRING || (strcmp(v->str, "sorted") && strcmp(v->str, "input_order")))
-        return bml__tune_bad(r, "policy", "expected \"sorted\" or \"input_order\"");
-    mb->ind.keep_order = !strcmp(v->str, "input_order");
-    if ((rc = bml__tune_int(r, o, "threads", 1, 256, &x)) != BML_OK) return rc;
-    mb->ind.threads = (int)x;
-    if ((rc = bml__tune_num(r, o, "items_per_s", 1e-300, 1e300, 0, &d)) != BML_OK) return rc;
-    mb->rate = d;
-    if ((rc = bml__tune_int(r, o, "peak_bytes", 0, BML__TUNE_MAXINT, &mb->peak)) != BML_OK) return rc;
-    if ((rc = bml__tune_int(r, o, "samples", 1, BML__TUNE_MAXINT, &mb->samples)) != BML_OK) return rc;
-    if ((rc = bml__tune_int(r, o, "generation", 0, BML__TUNE_MAXINT, &mb->generation)) != BML_OK) return rc;
-    v = bml_json_get(o, "origin");
-    if (!v) return bml__tune_bad(r, "origin", "missing");
-    if (v->type != BML_JSON_STRING || (strcmp(v->str, "heuristic") && strcmp(v->str, "search")))
-        return bml__tune_bad(r, "origin", "expected \"heuristic\" or \"search\"");
-    mb->heuristic = !strcmp(v->str, "heuristic");
-    return BML_OK;
-}
-
-static bml_status bml__tune_read_cell(bml__tune_rd *r, const bml_json *o, bml_tuning *t) {
-    static const char *const keys[] = {"cell", "mean_len", "spread", "items", "elite", "guard", "front", NULL};
-    static const char *const gkeys[] = {"heuristic_items_per_s", "elite_items_per_s", "kept", NULL};
-    size_t ci, items, el, i, base = strlen(r->where);
-    double len, spread, glen, gspread;
-    size_t gitems;
-    const bml_json *fr, *g;
-    bml__tune_cell *c;
-    bml_status rc;
-    if (o->type != BML_JSON_OBJECT) return bml__fail(BML_ERR_FORMAT, "%s: %s: expected an object", r->file, r->where);
-    if ((rc = bml__tune_keys(r, o, keys)) != BML_OK) return rc;
-    if ((rc = bml__tune_int(r, o, "cell", 0, (double)bml__tune_ncells(t) - 1, &ci)) != BML_OK) return rc;
-    c = &t->cells[ci];
-    if (c->filled) return bml__tune_bad(r, "cell", "the same cell appears twice");
-    if ((rc = bml__tune_num(r, o, "mean_len", 0, 1e9, 0, &len)) != BML_OK ||
-        (rc = bml__tune_num(r, o, "spread", 0, 1e9, 0, &spread)) != BML_OK ||
-        (rc = bml__tune_int(r, o, "items", 1, BML__TUNE_MAXINT, &items)) != BML_OK)
-        return rc;
-    bml__tune_cell_centre(t, ci, &glen, &gspread, &gitems);
-    if (fabs(len - glen) > 1e-9 * glen || fabs(spread - gspread) > 1e-9 * (gspread + 1e-9) || items != gitems)
-        return bml__tune_bad(r, "cell", "its mean_len/spread/items do not match the grid's centres for that index");
-    fr = bml_json_get(o, "front");
-    if (!fr) return bml__tune_bad(r, "front", "missing");
-    if (fr->type != BML_JSON_ARRAY || fr->len < 1 || fr->len > BML_TUNE_FRONT)
-        return bml__tune_bad(r, "front", "expected an array of 1..8 members");
-    for (i = 0; i < fr->len; i++) {
-        snprintf(r->where + base, sizeof r->where - base, ".front[%zu]", i);
-        if ((rc = bml__tune_read_member(r, &fr->kids[i], &c->front[i])) != BML_OK) return rc;
-        r->where[base] = 0;
-    }
-    c->nfront = fr->len;
-    if ((rc = bml__tune_int(r, o, "elite", 0, (double)fr->len - 1, &el)) != BML_OK) return rc;
-    c->elite = el;
-    g = bml_json_get(o, "guard");
-    if (!g) return bml__tune_bad(r, "guard", "missing");
-    if (g->type == BML_JSON_OBJECT) {
-        const bml_json *k;
-        snprintf(r->where + base, sizeof r->where - base, ".guard");
-        if ((rc = bml__tune_keys(r, g, gkeys)) != BML_OK ||
-            (rc = bml__tune_num(r, g, "heuristic_items_per_s", 1e-300, 1e300, 0, &c->guard_h)) != BML_OK ||
-            (rc = bml__tune_num(r, g, "elite_items_per_s", 1e-300, 1e300, 0, &c->guard_e)) != BML_OK)
-            return rc;
-        k = bml_json_get(g, "kept");
-        if (!k) return bml__tune_bad(r, "kept", "missing");
-        if (k->type != BML_JSON_STRING || (strcmp(k->str, "elite") && strcmp(k->str, "heuristic")))
-            return bml__tune_bad(r, "kept", "expected \"elite\" or \"heuristic\"");
-        c->guard_kept_elite = !strcmp(k->str, "elite");
-        c->has_guard = 1;
-        r->where[base] = 0;
-    } else if (g->type != BML_JSON_NULL) {
-        return bml__tune_bad(r, "guard", "expected null or an object");
-    }
-    c->filled = 1;
-    return BML_OK;
-}
-
-static bml_status bml__tune_read_archive(const bml_json *root, const char *file, bml_tuning *t) {
-    static const char *const keys[] = {"format", "version", "model", "machine", "seed", "generations",
-                                       "evaluations", "test_size", "repeats", "memory_budget", "fitness",
-                                       "grid", "cells", NULL};
-    static const char *const mkeys[] = {"hidden", "layers", "heads", "intermediate", "vocab", "max_seq_len", NULL};
-    static const char *const hkeys[] = {"cpus", "l2_bytes", "l3_bytes", NULL};
-    static const char *const gkeys[] = {"mean_len", "spread", "items", NULL};
-    bml__tune_rd r;
-    const bml_json *v, *o, *cells;
-    size_t x, a, i;
-    double d;
-    bml_status rc;
-    memset(&r, 0, sizeof r);
-    r.file = file;
-    if (root->type != BML_JSON_OBJECT)
-        return bml__fail(BML_ERR_FORMAT, "%s: not a batchml tuning archive (the JSON is not an object)", file);
-    v = bml_json_get(root, "format");
-    if (!v || v->type != BML_JSON_STRING)
-        return bml__fail(BML_ERR_FORMAT, "%s: not a batchml tuning archive (no \"format\" field)", file);
-    if (!strcmp(v->str, "batchml-tuning-results"))
-        return bml__fail(BML_ERR_FORMAT, "%s: this is a tuning results file, not an archive (use the --archive file)", file);
-    if (strcmp(v->str, "batchml-tuning-archive"))
-        return bml__fail(BML_ERR_FORMAT, "%s: not a batchml tuning archive (format is \"%.60s\")", file, v->str);
-    v = bml_json_get(root, "version");
-    if (!v || v->type != BML_JSON_NUMBER)
-        return bml__fail(BML_ERR_FORMAT, "%s: version: missing or not a number", file);
-    if (v->num != BML__TUNE_VERSION)
-        return bml__fail(BML_ERR_UNSUPPORTED, "%s: archive version %g is not supported (this build reads version %d)",
-                         file, v->num, BML__TUNE_VERSION);
-    if ((rc = bml__tune_keys(&r, root, keys)) != BML_OK) return rc;
-    if ((rc = bml__tune_obj(&r, root, "model", &o)) != BML_OK) return rc;
-    snprintf(r.where, sizeof r.where, "model");
-    if ((rc = bml__tune_keys(&r, o, mkeys)) != BML_OK) return rc;
-#define BML__TUNE_RDI(obj, key, lo, hi, dst)                                                                          \
-    do {                                                                                                               \
-        if ((rc = bml__tune_int(&r, obj, key, lo, hi, &x)) != BML_OK) return rc;                                       \
-        dst = x;                                                                                                       \
-    } while (0)
-    BML__TUNE_RDI(o, "hidden", 1, 1 << 20, t->hidden);
-    BML__TUNE_RDI(o, "layers", 1, 1 << 20, t->layers);
-    BML__TUNE_RDI(o, "heads", 1, 1 << 20, t->heads);
-    BML__TUNE_RDI(o, "intermediate", 1, 1 << 24, t->intermediate);
-    BML__TUNE_RDI(o, "vocab", 1, 1 << 30, t->vocab);
-    BML__TUNE_RDI(o, "max_seq_len", 1, 1 << 24, t->max_seq_len);
-    r.where[0] = 0;
-    if ((rc = bml__tune_obj(&r, root, "machine", &o)) != BML_OK) return rc;
-    snprintf(r.where, sizeof r.where, "machine");
-    if ((rc = bml__tune_keys(&r, o, hkeys)) != BML_OK) return rc;
-    BML__TUNE_RDI(o, "cpus", 1, 1 << 20, t->cpus);
-    BML__TUNE_RDI(o, "l2_bytes", 0, BML__TUNE_MAXINT, t->l2);
-    BML__TUNE_RDI(o, "l3_bytes", 0, BML__TUNE_MAXINT, t->l3);
-    r.where[0] = 0;
-    if ((rc = bml__tune_num(&r, root, "seed", 0, BML__TUNE_MAXINT, 1, &d)) != BML_OK) return rc;
-    t->seed = (uint64_t)d;
-    BML__TUNE_RDI(root, "generations", 0, BML__TUNE_MAXINT, t->generations);
-    BML__TUNE_RDI(root, "evaluations", 0, BML__TUNE_MAXINT, t->evaluations);
-    BML__TUNE_RDI(root, "test_size", 1, 1 << 20, t->test_size);
-    BML__TUNE_RDI(root, "repeats", 1, 1000, t->repeats);
-    BML__TUNE_RDI(root, "memory_budget", 0, BML__TUNE_MAXINT, t->memory_budget);
-#undef BML__TUNE_RDI
-    v = bml_json_get(root, "fitness");
-    if (!v) return bml__tune_bad(&r, "fitness", "missing");
-    t->fitness = -1;
-    for (i = 0; v->type == BML_JSON_STRING && i < 3; i++)
-        if (!strcmp(v->str, bml__tune_fit_names[i])) t->fitness = (int)i;
-    if (t->fitness < 0) return bml__tune_bad(&r, "fitness", "expected \"time\", \"cost\" or \"custom\"");
-    if ((rc = bml__tune_obj(&r, root, "grid", &o)) != BML_OK) return rc;
-    snprintf(r.where, sizeof r.where, "grid");
-    if ((rc = bml__tune_keys(&r, o, gkeys)) != BML_OK) return rc;
-    for (a = 0; a < 3; a++) {
-        const bml_json *arr = bml_json_get(o, gkeys[a]);
-        if (!arr) return bml__tune_bad(&r, gkeys[a], "missing");
-        if (arr->type != BML_JSON_ARRAY || arr->len < 1 || arr->len > BML__TUNE_MAXG)
-            return bml__tune_bad(&r, gkeys[a], "expected an array of 1..16 numbers");
-        for (i = 0; i < arr->len; i++) {
-            const bml_json *e = &arr->kids[i];
-            double lo = a == 1 ? 0 : 1;
-            if (e->type != BML_JSON_NUMBER || !(e->num >= lo && e->num <= 1e9) ||
-                (a == 2 && e->num != floor(e->num)) || (i && !(e->num > t->grid[a][i - 1])))
-                return bml__tune_bad(&r, gkeys[a], a == 2 ? "expected strictly increasing integers >= 1"
-                                                          : "expected strictly increasing numbers in range");
-            t->grid[a][i] = e->num;
-        }
-        t->ng[a] = arr->len;
-    }
-    r.where[0] = 0;
-    cells = bml_json_get(root, "cells");
-    if (!cells) return bml__tune_bad(&r, "cells", "missing");
-    if (cells->type != BML_JSON_ARRAY) return bml__tune_bad(&r, "cells", "expected an array");
-    t->cells = (bml__tune_cell *)bml__calloc(bml__tune_ncells(t), sizeof(bml__tune_cell));
-    if (!t->cells) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", file);
-    for (i = 0; i < cells->len; i++) {
-        snprintf(r.where, sizeof r.where, "cells[%zu]", i);
-        if ((rc = bml__tune_read_cell(&r, &cells->kids[i], t)) != BML_OK) return rc;
-    }
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_tuning_load(const char *path, bml_tuning **out) {
-    bml_json_doc *doc = NULL;
-    bml_tuning *t;
-    bml_status rc;
-    if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_load: out is NULL");
-    *out = NULL;
-    if (!path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_load: path is NULL");
-    if ((rc = bml__json_file(path, (size_t)64 << 20, &doc)) != BML_OK) return rc;
-    t = (bml_tuning *)bml__calloc(1, sizeof *t);
-    if (!t) { bml_json_free(doc); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
-    rc = bml__tune_read_archive(bml_json_root(doc), path, t);
-    bml_json_free(doc);
-    if (rc != BML_OK) { bml_tuning_free(t); return rc; }
-    *out = t;
-    return BML_OK;
-}
-
-/* ======================================================================
-   Run-time choice: the nearest archive cell, else the heuristic
-   ====================================================================== */
-
-/* Fractional cell index of value v on an axis of centres c[0..k) (log2
-   scale for lengths and item counts, linear for the spread). */
-static double bml__tune_axis(const double *c, size_t k, double v, int logscale) {
-    double tv = logscale ? log2(v > 1e-9 ? v : 1e-9) : v;
-    size_t j;
-#define BML__TC(i) (logscale ? log2(c[i]) : c[i])
-    if (k == 1) return tv - BML__TC(0);
-    if (tv <= BML__TC(0)) return (tv - BML__TC(0)) / (BML__TC(1) - BML__TC(0));
-    for (j = 0; j + 1 < k; j++)
-        if (tv <= BML__TC(j + 1)) return (double)j + (tv - BML__TC(j)) / (BML__TC(j + 1) - BML__TC(j));
-    return (double)(k - 1) + (tv - BML__TC(k - 1)) / (BML__TC(k - 1) - BML__TC(k - 2));
-#undef BML__TC
-}
-
-static int bml__tune_shape_ok(const bml_tuning *t, const bml_config *c) {
-    return t->hidden == c->hidden && t->layers == c->layers && t->heads == c->heads &&
-           t->intermediate == c->intermediate && t->vocab == c->vocab && t->max_seq_len == c->max_seq_len;
-}
-
-/* Nearest filled cell to a profile (-1: outside the archive); *dist in cell widths. */
-static int bml__tune_nearest(const bml_tuning *t, const bml_batch_profile *p, double *dist) {
-    double x[3];
-    size_t ci, a;
-    int best = -1;
-    double bd = 1e300;
-    x[0] = bml__tune_axis(t->grid[0], t->ng[0], p->mean_len, 1);
-    x[1] = bml__tune_axis(t->grid[1], t->ng[1], p->spread, 0);
-    x[2] = bml__tune_axis(t->grid[2], t->ng[2], (double)p->n, 1);
-    /* the item-count axis is open at both ends: a call's batching depends on
-       its count only up to the batch size, and large counts are measured at
-       test_size anyway; length and spread beyond half a cell are outside */
-    if (x[2] < 0) x[2] = 0;
-    if (x[2] > (double)t->ng[2] - 1) x[2] = (double)t->ng[2] - 1;
-    for (a = 0; a < 2; a++)
-        if (x[a] < -0.5 || x[a] > (double)t->ng[a] - 0.5) return -1;
-    for (ci = 0; ci < bml__tune_ncells(t); ci++) {
-        size_t k = ci % t->ng[2], j = (ci / t->ng[2]) % t->ng[1], i = ci / (t->ng[2] * t->ng[1]);
-        double d0 = x[0] - (double)i, d1 = x[1] - (double)j, d2 = x[2] - (double)k, d;
-        if (!t->cells[ci].filled) continue;
-        d = sqrt(d0 * d0 + d1 * d1 + d2 * d2);
-        if (d < bd) { bd = d; best = (int)ci; }
-    }
-    *dist = bd;
-    return bd <= 1.0 ? best : -1;
-}
-
-static bml_status bml__tune_choose_lens(const bml_tuning *t, const bml_model *m, const bml__tune_lens *v,
-                                        size_t budget, bml_batch_choice *out) {
-    bml_batch_profile p;
-    double dist = 0;
-    int ci;
-    const char *why;
-    bml_batch_profile_of(v->ord, v->n, &p);
-    if (!t) why = "heuristic: no archive";
-    else if (!bml__tune_shape_ok(t, &m->cfg)) why = "heuristic: the archive is for another model shape";
-    else if (!p.n) why = "heuristic: no valid items";
-    else if ((ci = bml__tune_nearest(t, &p, &dist)) < 0) why = "heuristic: the input's profile is outside the archive";
-    else {
-        const bml__tune_cell *c = &t->cells[ci];
-        size_t i, peaks[BML_TUNE_FRONT] = {0};
-        int best = -1, best_th = -1;
-        for (i = 0; i < c->nfront; i++) {
-            const bml_tune_individual *ind = &c->front[i].ind;
-            peaks[i] = bml__tune_peak(&m->cfg, (size_t)m->threads, v, ind->batch_size, ind->max_tokens, ind->keep_order);
-            if (budget && peaks[i] > budget) continue;
-            if (best < 0 || c->front[i].rate > c->front[best].rate) best = (int)i;
-            if (ind->threads == m->threads && (best_th < 0 || c->front[i].rate > c->front[best_th].rate))
-                best_th = (int)i;
-        }
-        /* the elite when it fits (and its thread count matches, or none
-           that fits does); else the fastest fitting member */
-        if (!(budget && peaks[c->elite] > budget) &&
-            (c->front[c->elite].ind.threads == m->threads || best_th < 0))
-            best = (int)c->elite;
-        else if (best_th >= 0)
-            best = best_th;
-        if (best >= 0) {
-            bml__tune_member_choice(t, (size_t)ci, &c->front[best], out);
-            out->distance = dist;
-            out->peak_bytes = peaks[best];
-            if (best != (int)c->elite) out->why = "archive cell (a front member under the memory budget)";
-            return BML_OK;
-        }
-        why = "heuristic: no archived configuration fits the memory budget";
-    }
-    bml__tune_heur(&m->cfg, (size_t)m->threads, v, budget, out);
-    out->why = why;
-    return BML_OK;
-}
-
-BMLDEF bml_status bml_tuning_choose(const bml_tuning *t, const bml_model *m, const size_t *lens, size_t n,
-                                    size_t memory_budget, bml_batch_choice *out) {
-    bml__tune_lens v;
-    bml_status rc;
-    if (!m || !out || (!lens && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_choose: NULL argument");
-    if ((rc = bml__tune_lens_make(lens, n, &v)) != BML_OK) return rc;
-    rc = bml__tune_choose_lens(t, m, &v, memory_budget, out);
-    bml__tune_lens_free(&v);
-    return rc;
-}
-
-/* bml_embed_batch's hook for batch_size == BML_BATCH_AUTO: fills the batch
-   shape of *d from the archive or the heuristic for these lengths (0 =
-   an invalid item, skipped). A keep_order the caller set stays set. */
-#if defined(__GNUC__)
-__attribute__((unused))
-#endif
-static bml_status bml__tune_apply(const bml_model *m, const bml_tuning *t, size_t memory_budget, const size_t *lens,
-                                  size_t n, bml_batch_desc *d) {
-    bml_batch_choice c;
-    bml_status rc = bml_tuning_choose(t, m, lens, n, memory_budget, &c);
-    if (rc != BML_OK) return rc;
-    d->batch_size = c.batch_size;
-    d->max_tokens = c.max_tokens;
-    d->keep_order = d->keep_order || c.keep_order;
-    bml__log(BML_LOG_DEBUG, "auto batch: batch_size %zu, max_tokens %zu, %s (%s, cell %d)", c.batch_size,
-             c.max_tokens, c.keep_order ? "input order" : "sorted", c.why, c.cell);
-    return BML_OK;
-}
-
-/* ======================================================================
-   The search: generated inputs, fitness, MAP-Elites, guard, results
-   ====================================================================== */
-
-static uint64_t bml__tune_mix(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
-static uint64_t bml__tune_next(uint64_t *s) { return bml__tune_mix(*s += 0x632BE59BD9B4E019ull); }
-static double bml__tune_unif(uint64_t *s) { return (double)(bml__tune_next(s) >> 11) * (1.0 / 9007199254740992.0); }
-static size_t bml__tune_below(uint64_t *s, size_t n) { return n ? (size_t)(bml__tune_next(s) % n) : 0; }
-
-/* The random stream of (seed, a, b): independent of everything else. */
-static uint64_t bml__tune_stream(uint64_t seed, uint64_t a, uint64_t b) {
-    return bml__tune_mix(bml__tune_mix(seed ^ 0x7475E1E5u) ^ bml__tune_mix(a * 0x100000001B3ull + b));
-}
-
-/* A cell's generated input. */
-typedef struct bml__tune_input {
-    int ready;
-    size_t n;
-    size_t *lens;
-    int32_t *ids;           /* all sequences back to back                   */
-    bml_item *items;
-    bml__tune_lens v;
-    bml_tune_individual heur; /* the heuristic's individual for it          */
-    size_t heur_peak;
-    double heur_rate;       /* its latest measurement in this run (0: none) */
-} bml__tune_input;
-
-typedef struct bml__tune_eval {
-    size_t generation;
-    int child, cell;
-    const char *parent, *outcome;
-    bml_tune_individual ind;
-    double rate;
-    size_t peak;
-} bml__tune_eval;
-
-typedef struct bml__tune_run {
-    const bml_tune_desc *d;
-    bml_tuning *t;
-    bml_config cfg;
-    bml_model *models[257]; /* by thread count (time fitness)               */
-    const char *model_path;
-    int threads_max, nthreads_opts, thread_opts[16];
-    size_t *active, nactive;
-    bml__tune_input *in;    /* [ncells]                                     */
-    float *out;             /* embeddings scratch                           */
-    size_t out_rows;
-    bml__tune_eval *log;
-    size_t nlog, caplog;
-    size_t gen_from, gen_to, done, total;
-    uint64_t t0;
-    int complete;
-} bml__tune_run;
-
-static bml_status bml__tune_model(bml__tune_run *R, int threads, bml_model **out) {
-    if (!R->models[threads]) {
-        bml_model_desc md;
-        memset(&md, 0, sizeof md);
-        md.path = R->model_path;
-        md.threads = threads;
-        md.no_tokenizer = 1;
-        {
-            bml_status rc = bml_model_load(&md, &R->models[threads]);
-            if (rc != BML_OK) return rc;
-        }
-    }
-    *out = R->models[threads];
-    return BML_OK;
-}
-
-static bml_status bml__tune_input_get(bml__tune_run *R, size_t ci, bml__tune_input **out) {
-    bml__tune_input *in = &R->in[ci];
-    double mean, spread, sigma, mu;
-    size_t items, i, k, tot = 0, maxlen, lo_id, hi_id;
-    uint64_t rng;
-    bml_status rc;
-    bml_batch_choice hc;
-    *out = in;
-    if (in->ready) return BML_OK;
-    bml__tune_cell_centre(R->t, ci, &mean, &spread, &items);
-    in->n = items < R->t->test_size ? items : R->t->test_size;
-    maxlen = (size_t)R->cfg.max_seq_len;
-    if (maxlen > (size_t)R->cfg.max_position) maxlen = (size_t)R->cfg.max_position;
-    if (maxlen < 3) maxlen = 3;
-    sigma = sqrt(log(1.0 + spread * spread));
-    mu = log(mean) - 0.5 * sigma * sigma;
-    rng = bml__tune_stream(R->t->seed, 0xCE11ull, ci);
-    in->lens = (size_t *)bml__calloc(in->n, sizeof(size_t));
-    in->items = (bml_item *)bml__calloc(in->n, sizeof(bml_item));
-    if (!in->lens || !in->items) return bml__fail(BML_ERR_NOMEM, "out of memory generating inputs");
-    for (i = 0; i < in->n; i++) {
-        double u1 = bml__tune_unif(&rng), u2 = bml__tune_unif(&rng);
-        double z = sqrt(-2.0 * log(u1 > 1e-300 ? u1 : 1e-300)) * cos(6.283185307179586 * u2);
-        double l = exp(mu + sigma * z);
-        size_t L = (size_t)(l + 0.5);
-        if (L < 3) L = 3;
-        if (L > maxlen) L = maxlen;
-        in->lens[i] = L;
-        tot += L;
-    }
-    in->ids = (int32_t *)bml__calloc(tot, sizeof(int32_t));
-    if (!in->ids) return bml__fail(BML_ERR_NOMEM, "out of memory generating inputs");
-    hi_id = (size_t)R->cfg.vocab < 30000 ? (size_t)R->cfg.vocab : 30000;
-    lo_id = hi_id > 2000 ? 1000 : 0;
-    for (i = 0, tot = 0; i < in->n; i++) {
-        int32_t *p = in->ids + tot;
-        for (k = 0; k < in->lens[i]; k++) p[k] = (int32_t)(lo_id + bml__tune_below(&rng, hi_id - lo_id));
-        if ((size_t)R->cfg.vocab > 102) { p[0] = 101; p[in->lens[i] - 1] = 102; }
-        in->items[i].id = i;
-        in->items[i].ids = p;
-        in->items[i].n_ids = in->lens[i];
-        tot += in->lens[i];
-    }
-    if ((rc = bml__tune_lens_make(in->lens, in->n, &in->v)) != BML_OK) return rc;
-    bml__tune_heur(&R->cfg, (size_t)R->threads_max, &in->v, R->t->memory_budget, &hc);
-    in->heur.batch_size = hc.batch_size;
-    in->heur.max_tokens = hc.max_tokens;
-    in->heur.keep_order = hc.keep_order;
-    in->heur.threads = R->threads_max;
-    in->heur_peak = hc.peak_bytes;
-    in->ready = 1;
-    return BML_OK;
-}
-
-/* --- fitness ---------------------------------------------------------- */
-
-typedef struct { const bml_config *c; double threads, l2, l3, secs; } bml__tune_cost_ctx;
-
-static void bml__tune_cost_fn(void *ctx, size_t T, size_t nseq, size_t maxL, double sumL2) {
-    bml__tune_cost_ctx *k = (bml__tune_cost_ctx *)ctx;
-    double H = k->c->hidden, I = k->c->intermediate, Ly = k->c->layers;
-    double flops = Ly * (2.0 * (double)T * (4 * H * H + 2 * H * I) + 4.0 * sumL2 * H);
-    double ws = 4.0 * (double)bml__ws_floats(k->c, (size_t)k->threads, T, nseq, maxL, NULL);
-    double cache = k->l2 * k->threads > k->l3 ? k->l2 * k->threads : k->l3;
-    double eff = (double)T / ((double)T + 48.0 * k->threads);
-    double slow = ws > cache ? 1.0 + 0.15 * log2(ws / cache) : 1.0;
-    double rate = 50e9 * pow(k->threads, 0.9) * eff / slow;
-    k->secs += flops / rate + Ly * 12.0 * 4e-6 * k->threads;
-}
-
-/* The analytic cost model (BML_TUNE_COST): deterministic items/s. */
-static double bml__tune_cost(const bml__tune_run *R, const bml_tune_individual *ind, const bml__tune_input *in) {
-    bml__tune_cost_ctx k;
-    size_t l2, l3;
-    bml_cache_sizes(&l2, &l3);
-    k.c = &R->cfg;
-    k.threads = ind->threads;
-    k.l2 = (double)l2;
-    k.l3 = (double)l3;
-    k.secs = 0;
-    bml__tune_walk(&in->v, ind->batch_size, ind->max_tokens, ind->keep_order, bml__tune_cost_fn, &k);
-    return (double)in->n / (k.secs > 0 ? k.secs : 1e-9);
-}
-
-static bml_status bml__tune_call(bml__tune_run *R, const bml_tune_individual *ind, const bml__tune_input *in,
-                                 size_t n, double *secs) {
-    bml_model *m;
-    bml_batch_desc bd;
-    uint64_t t0;
-    bml_status rc;
-    if ((rc = bml__tune_model(R, ind->threads, &m)) != BML_OK) return rc;
-    memset(&bd, 0, sizeof bd);
-    bd.batch_size = ind->batch_size;
-    bd.max_tokens = ind->max_tokens;
-    bd.keep_order = ind->keep_order;
-    t0 = bml_now_ns();
-    if ((rc = bml_embed_batch(m, in->items, n, &bd, R->out, NULL)) != BML_OK) return rc;
-    if (secs) *secs = (double)(bml_now_ns() - t0) * 1e-9;
-    return BML_OK;
-}
-
-static double bml__tune_median(double *v, size_t n) {
-    qsort(v, n, sizeof(double), bml__cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* Fitness of an individual on a cell's input (items/s). */
-static bml_status bml__tune_fitness(bml__tune_run *R, const bml_tune_individual *ind, const bml__tune_input *in,
-                                    double *rate) {
-    double secs[1000];
-    int r;
-    bml_status rc;
-    if (R->d->fitness_fn) {
-        *rate = R->d->fitness_fn(R->d->fitness_user, ind, in->lens, in->n);
-        if (!(*rate > 0) || *rate > 1e300)
-            return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: fitness_fn returned %g (must be > 0)", *rate);
-        return BML_OK;
-    }
-    if (R->t->fitness == BML__FIT_COST) { *rate = bml__tune_cost(R, ind, in); return BML_OK; }
-    /* warm-up: the first batch (allocates the arena, faults the weights) */
-    if ((rc = bml__tune_call(R, ind, in, ind->batch_size < in->n ? ind->batch_size : in->n, NULL)) != BML_OK) return rc;
-    for (r = 0; r < R->t->repeats; r++)
-        if ((rc = bml__tune_call(R, ind, in, in->n, &secs[r])) != BML_OK) return rc;
-    *rate = (double)in->n / bml__tune_median(secs, (size_t)R->t->repeats);
-    return BML_OK;
-}
-
-/* --- archive updates ---------------------------------------------------- */
-
-/* Put a measured individual into a cell's front; returns the outcome. */
-static const char *bml__tune_insert(bml__tune_cell *c, const bml_tune_individual *ind, double rate, size_t peak,
-                                    int heuristic, size_t gen) {
-    size_t i, j;
-    bml__tune_member nm;
-    for (i = 0; i < c->nfront; i++)
-        if (bml__tune_same_ind(&c->front[i].ind, ind)) {
-            bml__tune_member *mb = &c->front[i];
-            mb->rate = (mb->rate * (double)mb->samples + rate) / (double)(mb->samples + 1);
-            mb->samples++;
-            bml__tune_set_elite_argmax(c);
-            return "remeasured";
-        }
-    for (i = 0; i < c->nfront; i++)
-        if (c->front[i].rate >= rate && c->front[i].peak <= peak) return "dominated";
-    for (i = j = 0; i < c->nfront; i++)
-        if (!(rate >= c->front[i].rate && peak <= c->front[i].peak)) c->front[j++] = c->front[i];
-    c->nfront = j;
-    memset(&nm, 0, sizeof nm);
-    nm.ind = *ind;
-    nm.rate = rate;
-    nm.peak = peak;
-    nm.samples = 1;
-    nm.heuristic = heuristic;
-    nm.generation = gen;
-    if (c->nfront == BML_TUNE_FRONT) {
-        /* full: drop the slowest member that is not the leanest */
-        size_t lean = 0, slow = (size_t)-1;
-        for (i = 1; i < c->nfront; i++)
-            if (c->front[i].peak < c->front[lean].peak) lean = i;
-        for (i = 0; i < c->nfront; i++)
-            if (i != lean && (slow == (size_t)-1 || c->front[i].rate < c->front[slow].rate)) slow = i;
-        if (rate <= c->front[slow].rate && peak >= c->front[lean].peak) return "dominated";
-        c->front[slow] = nm;
-    } else {
-        c->front[c->nfront++] = nm;
-    }
-    c->filled = 1;
-    bml__tune_set_elite_argmax(c);
-    return bml__tune_same_ind(&c->front[c->elite].ind, ind) ? "elite" : "front";
-}
-
-/* --- progress and the results file -------------------------------------- */
-
-static void bml__tune_emit(bml__tune_run *R, bml_tune_event *ev) {
-    double el = (double)(bml_now_ns() - R->t0) * 1e-9;
-    size_t ci, filled = 0;
-    if (!R->d->progress) return;
-    for (ci = 0; ci < bml__tune_ncells(R->t); ci++) filled += R->t->cells[ci].filled != 0;
-    ev->generation_end = R->gen_to;
-    ev->done = R->done;
-    ev->total = R->total;
-    ev->elapsed_s = el;
-    ev->eta_s = R->done ? el / (double)R->done * (double)(R->total > R->done ? R->total - R->done : 0) : 0;
-    ev->cells_filled = filled;
-    ev->cells_searched = R->nactive;
-    R->d->progress(ev, R->d->progress_user);
-}
-
-static void bml__tune_results_writer(FILE *f, const void *obj) {
-    const bml__tune_run *R = (const bml__tune_run *)obj;
-    const bml_tuning *t = R->t;
-    size_t i;
-    fprintf(f, "{\n  \"format\": \"batchml-tuning-results\",\n  \"version\": %d,\n", BML__TUNE_VERSION);
-    bml__tune_put_model(f, t);
-    fprintf(f, "  \"seed\": %llu,\n", (unsigned long long)t->seed);
-    fprintf(f,
-            "  \"protocol\": {\"fitness\": \"%s\", \"warmup\": \"one bml_embed_batch call on the first batch_size "
-            "items of the cell's input\", \"timed\": \"bml_embed_batch over all items of the cell's input, the "
-            "model loaded with the individual's thread count\", \"repeats\": %d, \"statistic\": \"median\", "
-            "\"clock\": \"CLOCK_MONOTONIC\", \"unit\": \"items/s\", \"test_size\": %zu, \"items_per_cell\": "
-            "\"min(cell items, test_size)\", \"guard\": \"%s\"},\n",
-            bml__tune_fit_names[t->fitness], t->repeats, t->test_size,
-            R->d->no_guard ? "off" : "elite vs heuristic side by side, alternating, repeats each, medians");
-    fprintf(f, "  \"generations_from\": %zu,\n  \"generations_to\": %zu,\n  \"complete\": %s,\n  \"elapsed_s\": %.3f,\n",
-            R->gen_from, t->generations, R->complete ? "true" : "false", (double)(bml_now_ns() - R->t0) * 1e-9);
-    fputs("  \"evaluations\": [", f);
-    for (i = 0; i < R->nlog; i++) {
-        const bml__tune_eval *e = &R->log[i];
-        fprintf(f, "%s\n    {\"generation\": %zu, \"child\": %d, \"cell\": %d, \"parent\": \"%s\", ", i ? "," : "",
-                e->generation, e->child, e->cell, e->parent);
-        bml__tune_put_ind(f, &e->ind);
-        if (e->rate > 0) fprintf(f, ", \"items_per_s\": %.17g", e->rate);
-        else fputs(", \"items_per_s\": null", f);
-        fprintf(f, ", \"peak_bytes\": %zu, \"outcome\": \"%s\"}", e->peak, e->outcome);
-    }
-    fputs("\n  ],\n  \"cells\": [", f);
-    for (i = 0; i < R->nactive; i++) {
-        size_t ci = R->active[i];
-        const bml__tune_cell *c = &t->cells[ci];
-        const bml__tune_input *in = &R->in[ci];
-        double len, spread;
-        size_t items;
-        bml__tune_cell_centre(t, ci, &len, &spread, &items);
-        fprintf(f, "%s\n    {\"cell\": %zu, \"mean_len\": %.15g, \"spread\": %.15g, \"items\": %zu,\n     \"heuristic\": {",
-                i ? "," : "", ci, len, spread, items);
-        if (in->ready) {
-            bml__tune_put_ind(f, &in->heur);
-            if (in->heur_rate > 0) fprintf(f, ", \"items_per_s\": %.17g", in->heur_rate);
-            else fputs(", \"items_per_s\": null", f);
-        }
-        fputs("},\n     \"elite\": ", f);
-        if (c->filled) {
-            const bml__tune_member *mb = &c->front[c->elite];
-            fputc('{', f);
-            bml__tune_put_ind(f, &mb->ind);
-            fprintf(f, ", \"items_per_s\": %.17g, \"peak_bytes\": %zu}", mb->rate, mb->peak);
-        } else {
-            fputs("null", f);
-        }
-        fputs(",\n     \"guard\": ", f);
-        bml__tune_put_guard(f, c);
-        fputc('}', f);
-    }
-    fputs("\n  ]\n}\n", f);
-}
-
-static bml_status bml__tune_save_all(bml__tune_run *R) {
-    bml_status rc;
-    bml_tune_event ev;
-    if ((rc = bml_tuning_save(R->t, R->d->archive_path)) != BML_OK) return rc;
-    if (R->d->results_path && (rc = bml__tune_atomic_write(R->d->results_path, bml__tune_results_writer, R)) != BML_OK)
-        return rc;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = BML_TUNE_EV_SAVE;
-    ev.generation = R->t->generations;
-    ev.cell = -1;
-    ev.path = R->d->archive_path;
-    bml__tune_emit(R, &ev);
-    return BML_OK;
-}
-
-static bml_status bml__tune_log(bml__tune_run *R, const bml__tune_eval *e) {
-    if (R->nlog == R->caplog) {
-        size_t nc = R->caplog ? R->caplog * 2 : 256;
-        bml__tune_eval *nl = (bml__tune_eval *)BML_REALLOC(R->log, nc * sizeof *nl);
-        if (!nl) return bml__fail(BML_ERR_NOMEM, "out of memory logging evaluations");
-        R->log = nl;
-        R->caplog = nc;
-    }
-    R->log[R->nlog++] = *e;
-    return BML_OK;
-}
-
-/* Evaluate one individual on a cell, update the archive, log and report. */
-static bml_status bml__tune_evaluate(bml__tune_run *R, size_t ci, const bml_tune_individual *ind, const char *parent,
-                                     int child, size_t gen, int heuristic) {
-    bml__tune_input *in;
-    bml__tune_eval e;
-    bml_tune_event ev;
-    bml_status rc;
-    if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
-    memset(&e, 0, sizeof e);
-    e.generation = gen;
-    e.child = child;
-    e.cell = (int)ci;
-    e.parent = parent;
-    e.ind = *ind;
-    e.peak = bml__tune_peak(&R->cfg, (size_t)ind->threads, &in->v, ind->batch_size, ind->max_tokens, ind->keep_order);
-    if (R->t->memory_budget && e.peak > R->t->memory_budget && !heuristic) {
-        e.outcome = "over_budget";
-    } else {
-        if ((rc = bml__tune_fitness(R, ind, in, &e.rate)) != BML_OK) return rc;
-        if (heuristic) in->heur_rate = e.rate;
-        e.outcome = bml__tune_insert(&R->t->cells[ci], ind, e.rate, e.peak, heuristic, gen);
-    }
-    R->t->evaluations++;
-    R->done++;
-    if ((rc = bml__tune_log(R, &e)) != BML_OK) return rc;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = BML_TUNE_EV_EVAL;
-    ev.generation = gen;
-    ev.cell = (int)ci;
-    ev.child = child;
-    ev.parent = parent;
-    ev.outcome = e.outcome;
-    ev.ind = *ind;
-    ev.items_per_s = e.rate;
-    ev.peak_bytes = e.peak;
-    ev.heuristic_items_per_s = in->heur_rate;
-    bml__tune_emit(R, &ev);
-    return BML_OK;
-}
-
-/* --- mutation ----------------------------------------------------------- */
-
-static size_t bml__tune_scale(size_t v, uint64_t *rng, size_t lo, size_t hi) {
-    static const double steps[] = {0.25, 0.5, 1.0, 2.0};
-    double f = pow(2.0, steps[bml__tune_below(rng, 4)] * (bml__tune_unif(rng) < 0.5 ? -1.0 : 1.0));
-    double nv = (double)v * f;
-    size_t r = (size_t)(nv + 0.5);
-    if (r == v) r = f > 1 ? v + 1 : (v > 1 ? v - 1 : v + 1);
-    if (r < lo) r = lo;
-    if (r > hi) r = hi;
-    return r;
-}
-
-static void bml__tune_mutate(const bml__tune_run *R, const bml__tune_input *in, bml_tune_individual *x, uint64_t *rng) {
-    int changed = 0, tries;
-    for (tries = 0; !changed && tries < 8; tries++) {
-        bml_tune_individual o = *x;
-        if (bml__tune_unif(rng) < 0.6) x->batch_size = bml__tune_scale(x->batch_size, rng, 1, 4096);
-        if (bml__tune_unif(rng) < 0.35) {
-            if (!x->max_tokens) {
-                double mean = in->v.n ? (double)in->v.srt[in->v.n / 2] : 16.0;
-                x->max_tokens = (size_t)((double)x->batch_size * mean * pow(2.0, bml__tune_unif(rng) * 2.0 - 1.0));
-                if (x->max_tokens < 16) x->max_tokens = 16;
-            } else if (bml__tune_unif(rng) < 0.2) {
-                x->max_tokens = 0;
-            } else {
-                x->max_tokens = bml__tune_scale(x->max_tokens, rng, 16, (size_t)1 << 20);
-            }
-        }
-        if (bml__tune_unif(rng) < 0.15) x->keep_order = !x->keep_order;
-        if (R->nthreads_opts > 1 && bml__tune_unif(rng) < 0.2) {
-            int k = (int)bml__tune_below(rng, (size_t)R->nthreads_opts - 1), j, c = 0;
-            for (j = 0; j < R->nthreads_opts; j++)
-                if (R->thread_opts[j] != x->threads && c++ == k) { x->threads = R->thread_opts[j]; break; }
-        }
-        changed = !bml__tune_same_ind(&o, x);
-    }
-}
-
-/* --- the no-regression guard --------------------------------------------- */
-
-static bml_status bml__tune_guard_cell(bml__tune_run *R, size_t ci) {
-    bml__tune_cell *c = &R->t->cells[ci];
-    bml__tune_input *in;
-    int round;
-    bml_status rc;
-    if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
-    c->has_guard = 0;
-    for (round = 0; round < 3; round++) {
-        bml__tune_member *e = &c->front[c->elite];
-        double th[1000], te[1000], h, ev_rate;
-        int r, hi;
-        size_t i;
-        bml_tune_event ev;
-        if (bml__tune_same_ind(&e->ind, &in->heur) || e->guarded) break;
-        if (R->d->fitness_fn || R->t->fitness == BML__FIT_COST) {
-            if ((rc = bml__tune_fitness(R, &in->heur, in, &h)) != BML_OK ||
-                (rc = bml__tune_fitness(R, &e->ind, in, &ev_rate)) != BML_OK)
-                return rc;
-        } else {
-            /* side by side: warm both, then alternate */
-            size_t nh = in->heur.batch_size < in->n ? in->heur.batch_size : in->n;
-            size_t ne = e->ind.batch_size < in->n ? e->ind.batch_size : in->n;
-            if ((rc = bml__tune_call(R, &in->heur, in, nh, NULL)) != BML_OK ||
-                (rc = bml__tune_call(R, &e->ind, in, ne, NULL)) != BML_OK)
-                return rc;
-            for (r = 0; r < R->t->repeats; r++) {
-                if ((rc = bml__tune_call(R, &in->heur, in, in->n, &th[r])) != BML_OK ||
-                    (rc = bml__tune_call(R, &e->ind, in, in->n, &te[r])) != BML_OK)
-                    return rc;
-            }
-            h = (double)in->n / bml__tune_median(th, (size_t)R->t->repeats);
-            ev_rate = (double)in->n / bml__tune_median(te, (size_t)R->t->repeats);
-        }
-        in->heur_rate = h;
-        e->rate = ev_rate;
-        e->guarded = 1;
-        c->has_guard = 1;
-        c->guard_h = h;
-        c->guard_e = ev_rate;
-        /* the heuristic's member takes the guard's figure (re-entering the
-           front if it had been dropped and is not dominated) */
-        hi = -1;
-        for (i = 0; i < c->nfront; i++)
-            if (bml__tune_same_ind(&c->front[i].ind, &in->heur)) hi = (int)i;
-        if (hi >= 0) {
-            c->front[hi].rate = h;
-            c->front[hi].guarded = 1;
-        } else {
-            size_t save_elite_gen = R->t->generations;
-            bml__tune_insert(c, &in->heur, h, in->heur_peak, 1, save_elite_gen);
-            for (i = 0; i < c->nfront; i++)
-                if (bml__tune_same_ind(&c->front[i].ind, &in->heur)) c->front[i].guarded = 1;
-        }
-        bml__tune_set_elite_argmax(c);
-        c->guard_kept_elite = !bml__tune_same_ind(&c->front[c->elite].ind, &in->heur);
-        memset(&ev, 0, sizeof ev);
-        ev.kind = BML_TUNE_EV_GUARD;
-        ev.generation = R->t->generations;
-        ev.cell = (int)ci;
-        ev.ind = c->front[c->elite].ind;
-        ev.items_per_s = ev_rate;
-        ev.heuristic_items_per_s = h;
-        ev.outcome = c->guard_kept_elite ? "elite" : "heuristic";
-        R->done++;
-        bml__tune_emit(R, &ev);
-    }
-    /* still an unguarded elite after three rounds: the best guarded member */
-    if (!c->front[c->elite].guarded && !bml__tune_same_ind(&c->front[c->elite].ind, &in->heur)) {
-        size_t i, best = c->elite;
-        int found = 0;
-        for (i = 0; i < c->nfront; i++)
-            if (c->front[i].guarded && (!found || c->front[i].rate > c->front[best].rate)) { best = i; found = 1; }
-        c->elite = best;
-    }
-    return BML_OK;
-}
-
-/* --- the run ------------------------------------------------------------ */
-
-static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
-    bml_model *m0 = NULL;
-    bml_model_desc md;
-    bml_status rc;
-    FILE *f;
-    size_t ci, test_size = d->test_size ? d->test_size : 256, l2, l3;
-    int repeats = d->repeats ? d->repeats : 3, fit = d->fitness_fn ? BML__FIT_CUSTOM : (int)d->fitness, i;
-    memset(&md, 0, sizeof md);
-    md.path = d->model_path;
-    md.threads = 1;
-    md.no_tokenizer = 1;
-    if ((rc = bml_model_load(&md, &m0)) != BML_OK) return rc;
-    R->cfg = m0->cfg;
-    R->models[1] = m0;
-    R->threads_max = d->threads_max ? d->threads_max : bml__ncpu();
-    for (i = 1; i <= R->threads_max && R->nthreads_opts < 15; i *= 2) R->thread_opts[R->nthreads_opts++] = i;
-    if (R->thread_opts[R->nthreads_opts - 1] != R->threads_max) R->thread_opts[R->nthreads_opts++] = R->threads_max;
-    f = d->fresh ? NULL : fopen(d->archive_path, "rb");
-    if (f) {
-        fclose(f);
-        if ((rc = bml_tuning_load(d->archive_path, &R->t)) != BML_OK) return rc;
-        if (!bml__tune_shape_ok(R->t, &R->cfg))
-            return bml__fail(BML_ERR_INVALID_ARG,
-                             "%s: tuned for a model with hidden %d, layers %d, heads %d, intermediate %d, vocab %d, "
-                             "max_seq_len %d; %s has %d, %d, %d, %d, %d, %d (use another --archive, or --fresh)",
-                             d->archive_path, R->t->hidden, R->t->layers, R->t->heads, R->t->intermediate,
-                             R->t->vocab, R->t->max_seq_len, d->model_path, R->cfg.hidden, R->cfg.layers,
-                             R->cfg.heads, R->cfg.intermediate, R->cfg.vocab, R->cfg.max_seq_len);
-        if (R->t->fitness != fit)
-            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with fitness \"%s\", this run uses \"%s\"",
-                             d->archive_path, bml__tune_fit_names[R->t->fitness], bml__tune_fit_names[fit]);
-        if (d->test_size && d->test_size != R->t->test_size)
-            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with test size %zu, this run asks for %zu (fitness "
-                             "would not compare)", d->archive_path, R->t->test_size, d->test_size);
-        if (d->memory_budget && d->memory_budget != R->t->memory_budget)
-            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with memory budget %zu bytes, this run asks for %zu",
-                             d->archive_path, R->t->memory_budget, d->memory_budget);
-        if (d->repeats) R->t->repeats = d->repeats;
-        if (d->seed) R->t->seed = d->seed;
-    } else {
-        R->t = (bml_tuning *)bml__calloc(1, sizeof *R->t);
-        if (!R->t) return bml__fail(BML_ERR_NOMEM, "out of memory");
-        bml__tune_default_grid(R->t);
-        R->t->cells = (bml__tune_cell *)bml__calloc(bml__tune_ncells(R->t), sizeof(bml__tune_cell));
-        if (!R->t->cells) return bml__fail(BML_ERR_NOMEM, "out of memory");
-        R->t->hidden = R->cfg.hidden;
-        R->t->layers = R->cfg.layers;
-        R->t->heads = R->cfg.heads;
-        R->t->intermediate = R->cfg.intermediate;
-        R->t->vocab = R->cfg.vocab;
-        R->t->max_seq_len = R->cfg.max_seq_len;
-        R->t->seed = d->seed ? d->seed : 1;
-        R->t->test_size = test_size;
-        R->t->repeats = repeats;
-        R->t->memory_budget = d->memory_budget;
-        R->t->fitness = fit;
-    }
-    if (R->t->repeats > 1000) return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: repeats must be 1..1000");
-    bml_cache_sizes(&l2, &l3);
-    R->t->cpus = (size_t)bml__ncpu();
-    R->t->l2 = l2;
-    R->t->l3 = l3;
-    R->in = (bml__tune_input *)bml__calloc(bml__tune_ncells(R->t), sizeof(bml__tune_input));
-    R->active = (size_t *)bml__calloc(bml__tune_ncells(R->t), sizeof(size_t));
-    R->out_rows = R->t->test_size;
-    R->out = (float *)bml__calloc(R->out_rows * (size_t)R->cfg.hidden, sizeof(float));
-    if (!R->in || !R->active || !R->out) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    for (ci = 0; ci < bml__tune_ncells(R->t); ci++) {
-        double len, spread;
-        size_t items;
-        bml__tune_cell_centre(R->t, ci, &len, &spread, &items);
-        if (d->max_mean_len > 0 && len > d->max_mean_len) continue;
-        if (d->max_items && items > d->max_items) continue;
-        R->active[R->nactive++] = ci;
-    }
-    if (!R->nactive)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: no cell of the grid is within max_mean_len %g / max_items %zu",
-                         d->max_mean_len, d->max_items);
-    return BML_OK;
-}
-
-static void bml__tune_teardown(bml__tune_run *R) {
-    size_t i;
-    for (i = 0; i < sizeof R->models / sizeof R->models[0]; i++) bml_model_free(R->models[i]);
-    if (R->in && R->t)
-        for (i = 0; i < bml__tune_ncells(R->t); i++) {
-            BML_FREE(R->in[i].lens);
-            BML_FREE(R->in[i].ids);
-            BML_FREE(R->in[i].items);
-            bml__tune_lens_free(&R->in[i].v);
-        }
-    BML_FREE(R->in);
-    BML_FREE(R->active);
-    BML_FREE(R->out);
-    BML_FREE(R->log);
-    bml_tuning_free(R->t);
-}
-
-static bml_status bml__tune_main(bml__tune_run *R) {
-    const bml_tune_desc *d = R->d;
-    size_t G = d->generations ? d->generations : 10, K = d->offspring ? d->offspring : 8;
-    size_t every = d->save_every ? d->save_every : 1, i, g, seeds = 0;
-    bml_status rc;
-    for (i = 0; i < R->nactive; i++) seeds += !R->t->cells[R->active[i]].filled;
-    R->gen_from = R->t->generations;
-    R->gen_to = R->gen_from + G;
-    R->total = seeds + G * K + (d->no_guard ? 0 : R->nactive);
-    R->t0 = bml_now_ns();
-    /* seeding: the heuristic's individual in every searched cell still empty */
-    for (i = 0; i < R->nactive; i++) {
-        size_t ci = R->active[i];
-        bml__tune_input *in;
-        if (R->t->cells[ci].filled) continue;
-        if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
-        if ((rc = bml__tune_evaluate(R, ci, &in->heur, "heuristic", -1, R->t->generations, 1)) != BML_OK) return rc;
-    }
-    for (g = R->gen_from + 1; g <= R->gen_to; g++) {
-        size_t k;
-        bml_tune_event ev;
-        double gain = 0;
-        size_t ngain = 0;
-        for (k = 0; k < K; k++) {
-            uint64_t rng = bml__tune_stream(R->t->seed, g, k);
-            size_t ci = R->active[bml__tune_below(&rng, R->nactive)];
-            bml__tune_cell *c = &R->t->cells[ci];
-            double r = bml__tune_unif(&rng);
-            const char *parent;
-            bml_tune_individual x;
-            bml__tune_input *in;
-            if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
-            if (r < 0.6) {
-                parent = "elite";
-                x = c->front[c->elite].ind;
-            } else if (r < 0.8) {
-                parent = "front";
-                x = c->front[bml__tune_below(&rng, c->nfront)].ind;
-            } else {
-                size_t o = R->active[bml__tune_below(&rng, R->nactive)];
-                parent = "migrant";
-                x = R->t->cells[o].front[R->t->cells[o].elite].ind;
-            }
-            bml__tune_mutate(R, in, &x, &rng);
-            if ((rc = bml__tune_evaluate(R, ci, &x, parent, (int)k, g, 0)) != BML_OK) return rc;
-        }
-        R->t->generations = g;
-        for (i = 0; i < R->nactive; i++) {
-            bml__tune_cell *c = &R->t->cells[R->active[i]];
-            bml__tune_input *in = &R->in[R->active[i]];
-            if (c->filled && in->heur_rate > 0) { gain += c->front[c->elite].rate / in->heur_rate; ngain++; }
-        }
-        memset(&ev, 0, sizeof ev);
-        ev.kind = BML_TUNE_EV_GENERATION;
-        ev.generation = g;
-        ev.cell = -1;
-        ev.best_gain = ngain ? gain / (double)ngain : 0;
-        bml__tune_emit(R, &ev);
-        if ((g - R->gen_from) % every == 0 && g != R->gen_to && (rc = bml__tune_save_all(R)) != BML_OK) return rc;
-    }
-    if (!d->no_guard) {
-        for (i = 0; i < R->nactive; i++) {
-            size_t ci = R->active[i];
-            bml__tune_cell *c = &R->t->cells[ci];
-            size_t j;
-            bml__tune_input *in;
-            if ((rc = bml__tune_input_get(R, ci, &in)) != BML_OK) return rc;
-            for (j = 0; j < c->nfront; j++) c->front[j].guarded = 0;
-            if (bml__tune_same_ind(&c->front[c->elite].ind, &in->heur)) { c->has_guard = 0; R->done++; continue; }
-            if ((rc = bml__tune_guard_cell(R, ci)) != BML_OK) return rc;
-        }
-    }
-    R->complete = 1;
-    R->total = R->done;
-    return bml__tune_save_all(R);
-}
-
-BMLDEF bml_status bml_tune(const bml_tune_desc *desc) {
-    bml__tune_run R;
-    bml_status rc;
-    if (!desc || !desc->model_path || !desc->archive_path)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc, desc.model_path and desc.archive_path are required");
-    if (desc->fitness != BML_TUNE_TIME && desc->fitness != BML_TUNE_COST)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.fitness must be BML_TUNE_TIME or BML_TUNE_COST");
-    if (desc->repeats < 0 || desc->repeats > 1000)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.repeats must be 0..1000 (got %d)", desc->repeats);
-    if (desc->threads_max < 0 || desc->threads_max > 256)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.threads_max must be 0..256 (got %d)", desc->threads_max);
-    if (desc->test_size > ((size_t)1 << 20))
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.test_size must be at most 1048576");
-    memset(&R, 0, sizeof R);
-    R.d = desc;
-    R.model_path = desc->model_path;
-    rc = bml__tune_setup(&R, desc);
-    if (rc == BML_OK) rc = bml__tune_main(&R);
-    bml__tune_teardown(&R);
-    return rc;
-}
+static const char *const *bml__cl_sources(size_t *n) {
+    *n = sizeof bml__cl_src / sizeof bml__cl_src[0];
+    return bml__cl_src;
+}
+#endif /* BATCHML_OPENCL */
 
 #endif /* BATCHML_IMPLEMENTATION_DONE */
 #endif /* BATCHML_IMPLEMENTATION */
