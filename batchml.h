@@ -146,6 +146,13 @@ BMLDEF const bml_json *bml_json_root(const bml_json_doc *doc);
 BMLDEF void bml_json_free(bml_json_doc *doc);
 /* Member of an object by key (NULL if absent or not an object). */
 BMLDEF const bml_json *bml_json_get(const bml_json *obj, const char *key);
+/* s[0..n) as a JSON string, quotes included, into buf[cap] (NUL-terminated
+   when cap > 0): '"' and '\\' escaped, bytes below 0x20 as \u00XX, valid
+   UTF-8 as is, and each maximal invalid UTF-8 subsequence as \ufffd, so the
+   output is always valid JSON. The one escaper of the library, its exporter
+   and the CLI. Returns the length; >= cap means it was cut (call again with
+   a larger buffer; buf may be NULL with cap 0 to measure). */
+BMLDEF size_t bml_json_escape(const char *s, size_t n, char *buf, size_t cap);
 
 /* ======================================================================
    API: tokenizer (BERT WordPiece, id-for-id identical to HF tokenizers)
@@ -537,7 +544,9 @@ typedef struct bml_overlay_desc {
     bml_method method;
     const bml_target *target;
     int steps;              /* integrated gradients: m steps; 0 = 32        */
-    size_t batch_size;      /* inputs per batched pass; 0 = 8               */
+    size_t batch_size;      /* inputs per batched pass (batch_size * steps
+                               sequences, an input's steps may straddle two
+                               passes); 0 = 8                                */
     size_t max_tokens;      /* tokens per pass, a budget (IG steps are split to
                                fit; a longer sequence runs alone); 0 = 2048 */
     bml_utf8_policy utf8;
@@ -1629,6 +1638,45 @@ BMLDEF const bml_json *bml_json_get(const bml_json *obj, const char *key) {
     for (i = 0; i < obj->len; i++)
         if (obj->kids[i].key_len == kl && !memcmp(obj->kids[i].key, key, kl)) return &obj->kids[i];
     return NULL;
+}
+
+typedef struct { char *buf; size_t cap, n; } bml__jesc;
+
+static void bml__jesc_put(bml__jesc *o, const char *s, size_t n) {
+    if (o->n < o->cap) memcpy(o->buf + o->n, s, n < o->cap - o->n ? n : o->cap - o->n);
+    o->n += n;
+}
+
+BMLDEF size_t bml_json_escape(const char *s, size_t n, char *buf, size_t cap) {
+    const uint8_t *u = (const uint8_t *)s;
+    bml__jesc o;
+    size_t i = 0, run = 0;
+    o.buf = buf;
+    o.cap = buf ? cap : 0;
+    o.n = 0;
+    bml__jesc_put(&o, "\"", 1);
+    while (i < n) {
+        unsigned c = u[i];
+        size_t k = 1;
+        char e[8];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) { i++; continue; }
+        if (c >= 0x80) {
+            uint32_t cp;
+            int bad;
+            k = bml__utf8_dec(u, n, i, &cp, &bad);
+            if (!bad) { i += k; continue; }
+        }
+        bml__jesc_put(&o, s + run, i - run);
+        if (c == '"' || c == '\\') { e[0] = '\\'; e[1] = (char)c; bml__jesc_put(&o, e, 2); }
+        else if (c < 0x20) { snprintf(e, sizeof e, "\\u%04x", c); bml__jesc_put(&o, e, 6); }
+        else bml__jesc_put(&o, "\\ufffd", 6);
+        i += k;
+        run = i;
+    }
+    bml__jesc_put(&o, s + run, n - run);
+    bml__jesc_put(&o, "\"", 1);
+    if (o.cap) o.buf[o.n < o.cap ? o.n : o.cap - 1] = 0;
+    return o.n;
 }
 
 /* Parse a JSON file (bounded size). */
@@ -3572,6 +3620,60 @@ BMLDEF void bml_result_free(bml_result *r) {
     memset(r, 0, sizeof *r);
 }
 
+/* ---- The batch planner: one rule for every batched pass ----------------
+   bml_embed_batch, the overlay passes (and the exporter through them) and
+   the tuner's cost and memory models all form batches here, so what the
+   tuner models is what the calls it tunes run, by construction.
+   Run order: the items with a length (len > 0), in input order
+   (keep_order) or by length with ties in input order. A batch then takes
+   the next sequences in run order: at most max_seqs and, when max_tokens
+   is not 0, at most max_tokens tokens (always at least one sequence). */
+
+#define BML__BATCH_SIZE_DEFAULT 32  /* bml_batch_desc.batch_size 0 */
+
+typedef struct { size_t len, idx; } bml__len_idx;
+
+static int bml__cmp_len_idx(const void *a, const void *b) {
+    const bml__len_idx *x = (const bml__len_idx *)a, *y = (const bml__len_idx *)b;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* order[0..*nrun) = the run order of len[0..n) (indexes into len). */
+static bml_status bml__plan_order(const size_t *len, size_t n, int keep_order, size_t *order, size_t *nrun) {
+    size_t i, k = 0;
+    bml__len_idx *li = NULL;
+    if (!keep_order && !(li = (bml__len_idx *)bml__calloc(n + 1, sizeof *li)))
+        return bml__fail(BML_ERR_NOMEM, "out of memory ordering %zu items", n);
+    for (i = 0; i < n; i++) {
+        if (!len[i]) continue;
+        if (li) { li[k].len = len[i]; li[k].idx = i; }
+        else order[k] = i;
+        k++;
+    }
+    if (li) {
+        qsort(li, k, sizeof *li, bml__cmp_len_idx);
+        for (i = 0; i < k; i++) order[i] = li[i].idx;
+        BML_FREE(li);
+    }
+    *nrun = k;
+    return BML_OK;
+}
+
+/* Sequences in the batch that starts at run position `done`: len[order[k]]
+   is the length of the k-th in run order (order NULL: len[k]). */
+static size_t bml__plan_batch(const size_t *len, const size_t *order, size_t nrun, size_t done, size_t max_seqs,
+                              size_t max_tokens) {
+    size_t nb = 0, tok = 0;
+    while (done + nb < nrun && nb < max_seqs) {
+        size_t l = len[order ? order[done + nb] : done + nb];
+        if (max_tokens && nb && tok + l > max_tokens) break;
+        tok += l;
+        nb++;
+    }
+    return nb;
+}
+
 /* ======================================================================
    >>model  Model: safetensors, config files, weights, the activation
    arena, loading. Everything a bml_model is, in one place.
@@ -5505,6 +5607,33 @@ static bml_status bml__check_ids(const bml_model *m, const int32_t *ids, size_t 
     return BML_OK;
 }
 
+/* One item (text or ids) to its token ids, or to its own error in
+   err[cap]: the one rule for embeddings, overlays and the exporter. Text
+   is tokenized into enc (reused across calls): *ids then points into it
+   (enc->offsets holds the spans), else at the item's own ids. */
+static bml_status bml__item_ids(const bml_model *m, const bml_item *it, bml_utf8_policy utf8, bml_encoding *enc,
+                                const int32_t **ids, size_t *n, char *err, size_t cap) {
+    bml_status rc;
+    if (it->ids) {
+        *ids = it->ids;
+        *n = it->n_ids;
+    } else if (it->text) {
+        ptrdiff_t tl = it->len < 0 ? (ptrdiff_t)strlen(it->text) : it->len;
+        if (!m->tok) { snprintf(err, cap, "text input needs a tokenizer"); return BML_ERR_INVALID_ARG; }
+        if (tl == 0) { snprintf(err, cap, "empty text"); return BML_ERR_EMPTY_INPUT; }
+        if ((rc = bml_tokenize(m->tok, it->text, tl, utf8, enc)) != BML_OK) {
+            snprintf(err, cap, "%.*s", (int)(cap - 1), bml_last_error());
+            return rc;
+        }
+        *ids = enc->ids;
+        *n = enc->n;
+    } else {
+        snprintf(err, cap, "item has neither text nor ids");
+        return BML_ERR_EMPTY_INPUT;
+    }
+    return bml__check_ids(m, *ids, *n, err, cap);
+}
+
 BMLDEF bml_status bml_embed_ids(bml_model *m, const int32_t *ids, size_t n, float *out) {
     char err[192];
     bml_status rc;
@@ -5527,14 +5656,6 @@ BMLDEF bml_status bml_embed_text(bml_model *m, const char *text, ptrdiff_t len, 
     return rc;
 }
 
-typedef struct { size_t len, idx; } bml__len_idx;
-
-static int bml__cmp_len_idx(const void *a, const void *b) {
-    const bml__len_idx *x = (const bml__len_idx *)a, *y = (const bml__len_idx *)b;
-    if (x->len != y->len) return x->len < y->len ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
 /* The tuning section: batch_size/max_tokens/keep_order for BML_BATCH_AUTO. */
 static bml_status bml__tune_apply(const bml_model *m, const struct bml_tuning *t, size_t memory_budget,
                                   const size_t *lens, size_t n, bml_batch_desc *d);
@@ -5546,8 +5667,7 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     bml_status *st = NULL, rc = BML_OK;
     char (*err)[192] = NULL;
     int32_t **ids = NULL;
-    size_t *lens = NULL;
-    bml__len_idx *order = NULL;
+    size_t *lens = NULL, *order = NULL;
     const int32_t **bids = NULL;
     size_t *blens = NULL;
     float *bout = NULL;
@@ -5557,7 +5677,7 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     if (!m || (!items && count) || (!out && count)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_batch: NULL argument");
     memset(&d, 0, sizeof d);
     if (desc) d = *desc;
-    bs = d.batch_size ? d.batch_size : 32;
+    bs = d.batch_size ? d.batch_size : BML__BATCH_SIZE_DEFAULT;
     if (bs > 4096 && bs != BML_BATCH_AUTO)
         return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.batch_size must be 0..4096 or BML_BATCH_AUTO (got %zu)", bs);
     maxtok = d.max_tokens;
@@ -5569,7 +5689,7 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     err = (char (*)[192])bml__calloc(count + 1, sizeof *err);
     ids = (int32_t **)bml__calloc(count + 1, sizeof *ids);
     lens = (size_t *)bml__calloc(count + 1, sizeof *lens);
-    order = (bml__len_idx *)bml__calloc(count + 1, sizeof *order);
+    order = (size_t *)bml__calloc(count + 1, sizeof *order);
     lat = (uint64_t *)bml__calloc(count + 1, sizeof *lat);
     if (!st || !err || !ids || !lens || !order || !lat) {
         rc = bml__fail(BML_ERR_NOMEM, "out of memory batching %zu items", count);
@@ -5577,41 +5697,21 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     }
     /* 1. every item to ids, or to its own error */
     for (i = 0; i < count; i++) {
-        const bml_item *it = &items[i];
         const int32_t *src;
         size_t n;
-        if (it->ids) {
-            src = it->ids;
-            n = it->n_ids;
-        } else if (it->text) {
-            ptrdiff_t tl = it->len < 0 ? (ptrdiff_t)strlen(it->text) : it->len;
-            if (!m->tok) { st[i] = BML_ERR_INVALID_ARG; snprintf(err[i], 192, "text input needs a tokenizer"); continue; }
-            if (tl == 0) { st[i] = BML_ERR_EMPTY_INPUT; snprintf(err[i], 192, "empty text"); continue; }
-            st[i] = bml_tokenize(m->tok, it->text, tl, d.utf8, &enc);
-            if (st[i] != BML_OK) { snprintf(err[i], 192, "%.191s", bml_last_error()); continue; }
-            src = enc.ids;
-            n = enc.n;
-        } else {
-            st[i] = BML_ERR_EMPTY_INPUT;
-            snprintf(err[i], 192, "item has neither text nor ids");
-            continue;
-        }
-        if ((st[i] = bml__check_ids(m, src, n, err[i], 192)) != BML_OK) continue;
+        if ((st[i] = bml__item_ids(m, &items[i], d.utf8, &enc, &src, &n, err[i], sizeof err[i])) != BML_OK) continue;
         ids[i] = (int32_t *)BML_MALLOC(n * sizeof(int32_t));
         if (!ids[i]) { st[i] = BML_ERR_NOMEM; snprintf(err[i], 192, "out of memory"); continue; }
         memcpy(ids[i], src, n * sizeof(int32_t));
         lens[i] = n;
-        order[nvalid].len = d.keep_order ? 0 : n;
-        order[nvalid].idx = i;
-        nvalid++;
     }
     /* auto: the batch shape for these lengths (archive cell, else heuristic) */
     if (d.batch_size == BML_BATCH_AUTO) {
         if ((rc = bml__tune_apply(m, d.tuning, d.memory_budget, lens, count, &d)) != BML_OK) goto done;
         bs = d.batch_size;
         maxtok = d.max_tokens;
-        for (i = 0; i < nvalid; i++) order[i].len = d.keep_order ? 0 : lens[order[i].idx];
     }
+    if ((rc = bml__plan_order(lens, count, d.keep_order, order, &nvalid)) != BML_OK) goto done;
     bids = (const int32_t **)bml__calloc(bs, sizeof *bids);
     blens = (size_t *)bml__calloc(bs, sizeof *blens);
     bout = (float *)bml__calloc(bs * H, sizeof(float));
@@ -5619,13 +5719,12 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
         rc = bml__fail(BML_ERR_NOMEM, "out of memory batching %zu items", count);
         goto done;
     }
-    if (!d.keep_order) qsort(order, nvalid, sizeof *order, bml__cmp_len_idx);
     /* 2. optional measured baseline: the first items one at a time */
     if (d.measure_single > 0 && nvalid) {
         size_t k, nb = (size_t)d.measure_single < nvalid ? (size_t)d.measure_single : nvalid;
         uint64_t s0 = bml_now_ns();
         for (k = 0; k < nb; k++) {
-            size_t it = order[k * nvalid / nb].idx;
+            size_t it = order[k * nvalid / nb];
             const int32_t *p = ids[it];
             if ((rc = bml__forward(m, &p, &lens[it], 1, bout)) != BML_OK) goto done;
         }
@@ -5634,20 +5733,16 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     }
     /* 3. batches of up to bs sequences and maxtok tokens */
     for (done = 0; done < nvalid;) {
-        size_t nb = 0, tok = 0, k;
+        size_t nb = bml__plan_batch(lens, order, nvalid, done, bs, maxtok), k;
         uint64_t tnow;
-        while (done + nb < nvalid && nb < bs) {
-            size_t it = order[done + nb].idx;
-            if (maxtok && nb && tok + lens[it] > maxtok) break;
-            bids[nb] = ids[it];
-            blens[nb] = lens[it];
-            tok += lens[it];
-            nb++;
+        for (k = 0; k < nb; k++) {
+            bids[k] = ids[order[done + k]];
+            blens[k] = lens[order[done + k]];
         }
         if ((rc = bml__forward(m, bids, blens, nb, bout)) != BML_OK) goto done;
         tnow = bml_now_ns();
         for (k = 0; k < nb; k++) {
-            size_t it = order[done + k].idx;
+            size_t it = order[done + k];
             memcpy(out + it * H, bout + k * H, H * sizeof(float));
             lat[it] = tnow - t0;
         }
@@ -5933,11 +6028,11 @@ static bml_status bml__overlay_pass(bml_model *m, const bml_target *tgt, bml_ove
 BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc *desc, const bml_item *items,
                                             size_t count, bml_overlay *outs) {
     bml_overlay_desc d;
-    size_t i, H, bs, maxtok, steps, nseq = 0, cap, k;
+    size_t i, H, bs, maxtok, steps, nall = 0, cap, k, done;
     double **gsum = NULL;
     bml__ov_seq *seqs = NULL;
     const int32_t **ids = NULL;
-    size_t *lens = NULL;
+    size_t *lens = NULL, *seqlen = NULL;
     float *alphas = NULL, *out = NULL;
     bml_encoding enc;
     bml_status rc = BML_OK;
@@ -5958,32 +6053,20 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
     memset(outs, 0, count * sizeof *outs);
     cap = bs * steps + 1;
     gsum = (double **)bml__calloc(count + 1, sizeof *gsum);
-    seqs = (bml__ov_seq *)bml__calloc(cap, sizeof *seqs);
     ids = (const int32_t **)bml__calloc(cap, sizeof *ids);
     lens = (size_t *)bml__calloc(cap, sizeof *lens);
     alphas = (float *)bml__calloc(cap, sizeof *alphas);
     out = (float *)bml__calloc(cap * H, sizeof *out);
-    if (!gsum || !seqs || !ids || !lens || !alphas || !out) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto done; }
+    if (!gsum || !ids || !lens || !alphas || !out) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto done; }
     /* 1. inputs to ids (+ offsets), or to their own error */
     for (i = 0; i < count; i++) {
         bml_overlay *o = &outs[i];
         const bml_item *it = &items[i];
-        const int32_t *src = it->ids;
-        size_t n = it->n_ids;
+        const int32_t *src;
+        size_t n;
         o->id = it->id;
         o->method = d.method;
-        if (!it->ids) {
-            ptrdiff_t tl = it->text ? (it->len < 0 ? (ptrdiff_t)strlen(it->text) : it->len) : 0;
-            if (!it->text || tl == 0) { o->status = BML_ERR_EMPTY_INPUT; snprintf(o->error, sizeof o->error, "empty text"); continue; }
-            if (!m->tok) { o->status = BML_ERR_INVALID_ARG; snprintf(o->error, sizeof o->error, "text input needs a tokenizer"); continue; }
-            if ((o->status = bml_tokenize(m->tok, it->text, tl, d.utf8, &enc)) != BML_OK) {
-                snprintf(o->error, sizeof o->error, "%.191s", bml_last_error());
-                continue;
-            }
-            src = enc.ids;
-            n = enc.n;
-        }
-        if ((o->status = bml__check_ids(m, src, n, o->error, sizeof o->error)) != BML_OK) continue;
+        if ((o->status = bml__item_ids(m, it, d.utf8, &enc, &src, &n, o->error, sizeof o->error)) != BML_OK) continue;
         o->n = n;
         o->ids = (int32_t *)bml__calloc(n, sizeof(int32_t));
         o->offsets = (uint32_t *)bml__calloc(2 * n, sizeof(uint32_t));
@@ -5999,30 +6082,23 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
         memcpy(o->ids, src, n * sizeof(int32_t));
         if (!it->ids) memcpy(o->offsets, enc.offsets, 2 * n * sizeof(uint32_t));
     }
-    /* 2. passes: up to bs inputs' (input, step) sequences within maxtok tokens */
-    for (i = 0; i < count;) {
-        size_t tok = 0, inputs = 0;
-        nseq = 0;
-        for (; i < count && inputs < bs; i++) {
-            size_t n = outs[i].n;
-            if (outs[i].status != BML_OK) continue;
-            for (k = 1; k <= steps; k++) {
-                if (nseq && tok + n > maxtok) {
-                    /* flush what we have; this input's remaining steps follow */
-                    if ((rc = bml__overlay_pass(m, d.target, outs, gsum, seqs, nseq, ids, lens, alphas, out)) != BML_OK)
-                        goto done;
-                    nseq = 0;
-                    tok = 0;
-                }
-                seqs[nseq].item = i;
-                seqs[nseq].alpha = steps == 1 ? 1.0f : (float)k / (float)steps;
-                nseq++;
-                tok += n;
-            }
-            inputs++;
+    /* 2. the (input, step) sequences in input order, in passes of up to
+       bs inputs' worth (bs * steps sequences) and maxtok tokens */
+    for (i = 0; i < count; i++) nall += outs[i].status == BML_OK ? steps : 0;
+    seqs = (bml__ov_seq *)bml__calloc(nall + 1, sizeof *seqs);
+    seqlen = (size_t *)bml__calloc(nall + 1, sizeof *seqlen);
+    if (!seqs || !seqlen) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto done; }
+    for (i = 0, nall = 0; i < count; i++)
+        for (k = 1; outs[i].status == BML_OK && k <= steps; k++, nall++) {
+            seqs[nall].item = i;
+            seqs[nall].alpha = steps == 1 ? 1.0f : (float)k / (float)steps;
+            seqlen[nall] = outs[i].n;
         }
-        if (nseq && (rc = bml__overlay_pass(m, d.target, outs, gsum, seqs, nseq, ids, lens, alphas, out)) != BML_OK)
+    for (done = 0; done < nall;) {
+        size_t nb = bml__plan_batch(seqlen, NULL, nall, done, bs * steps, maxtok);
+        if ((rc = bml__overlay_pass(m, d.target, outs, gsum, seqs + done, nb, ids, lens, alphas, out)) != BML_OK)
             goto done;
+        done += nb;
     }
     /* 3. attributions */
     for (i = 0; i < count; i++) {
@@ -6048,7 +6124,7 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
     }
 done:
     if (gsum) for (i = 0; i < count; i++) BML_FREE(gsum[i]);
-    BML_FREE(gsum); BML_FREE(seqs); BML_FREE(ids); BML_FREE(lens); BML_FREE(alphas); BML_FREE(out);
+    BML_FREE(gsum); BML_FREE(seqs); BML_FREE(seqlen); BML_FREE(ids); BML_FREE(lens); BML_FREE(alphas); BML_FREE(out);
     bml_encoding_free(&enc);
     if (rc != BML_OK)
         for (i = 0; i < count; i++) {
@@ -6122,21 +6198,10 @@ static void bml__exp_printf(bml__exp_out *o, const char *fmt, ...) {
     if (k > 0) bml__exp_put(o, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
 }
 
-/* A JSON string: '"' and '\\' escaped, bytes below 0x20 as \u00XX, the
-   rest as is (UTF-8 passes through). */
+/* A JSON string (bml_json_escape) appended to o. */
 static void bml__exp_jstr(bml__exp_out *o, const char *s, size_t n) {
-    size_t i, run = 0;
-    bml__exp_put(o, "\"", 1);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c != '"' && c != '\\' && c >= 0x20) continue;
-        bml__exp_put(o, s + run, i - run);
-        if (c == '"' || c == '\\') { char e[2]; e[0] = '\\'; e[1] = (char)c; bml__exp_put(o, e, 2); }
-        else bml__exp_printf(o, "\\u%04x", c);
-        run = i + 1;
-    }
-    bml__exp_put(o, s + run, n - run);
-    bml__exp_put(o, "\"", 1);
+    size_t room = o->n < o->cap ? o->cap - o->n : 0;
+    o->n += bml_json_escape(s, n, room ? o->buf + o->n : NULL, room);
 }
 
 BMLDEF size_t bml_overlay_to_json(const bml_model *m, const bml_overlay *o, const char *method, const char *target,
@@ -7281,11 +7346,6 @@ BMLDEF void bml_batch_profile_of(const size_t *lens, size_t n, bml_batch_profile
     }
 }
 
-static int bml__tune_cmp_size(const void *a, const void *b) {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The valid lengths of an input, in input order and sorted. */
 typedef struct bml__tune_lens {
     size_t *ord, *srt, n, maxlen;
@@ -7297,8 +7357,11 @@ static void bml__tune_lens_free(bml__tune_lens *v) {
     memset(v, 0, sizeof *v);
 }
 
+/* ord and srt are the lengths in the two run orders of the batch planner
+   (keep_order, and by length). */
 static bml_status bml__tune_lens_make(const size_t *lens, size_t n, bml__tune_lens *v) {
-    size_t i;
+    size_t i, nrun = 0;
+    bml_status rc;
     memset(v, 0, sizeof *v);
     v->ord = (size_t *)bml__calloc(n + 1, sizeof(size_t));
     v->srt = (size_t *)bml__calloc(n + 1, sizeof(size_t));
@@ -7308,8 +7371,8 @@ static bml_status bml__tune_lens_make(const size_t *lens, size_t n, bml__tune_le
             v->ord[v->n++] = lens[i];
             if (lens[i] > v->maxlen) v->maxlen = lens[i];
         }
-    memcpy(v->srt, v->ord, v->n * sizeof(size_t));
-    qsort(v->srt, v->n, sizeof(size_t), bml__tune_cmp_size);
+    if ((rc = bml__plan_order(lens, n, 0, v->srt, &nrun)) != BML_OK) { bml__tune_lens_free(v); return rc; }
+    for (i = 0; i < nrun; i++) v->srt[i] = lens[v->srt[i]];
     return BML_OK;
 }
 
@@ -7320,17 +7383,14 @@ static void bml__tune_walk(const bml__tune_lens *v, size_t bs, size_t mt, int ke
                            void *ctx) {
     const size_t *L = keep_order ? v->ord : v->srt;
     size_t done = 0;
-    if (!bs) bs = 32;
+    if (!bs) bs = BML__BATCH_SIZE_DEFAULT;
     while (done < v->n) {
-        size_t nb = 0, tok = 0, mx = 0;
+        size_t nb = bml__plan_batch(L, NULL, v->n, done, bs, mt), tok = 0, mx = 0, k;
         double s2 = 0;
-        while (done + nb < v->n && nb < bs) {
-            size_t l = L[done + nb];
-            if (mt && nb && tok + l > mt) break;
-            tok += l;
-            s2 += (double)l * (double)l;
-            if (l > mx) mx = l;
-            nb++;
+        for (k = done; k < done + nb; k++) {
+            tok += L[k];
+            s2 += (double)L[k] * (double)L[k];
+            if (L[k] > mx) mx = L[k];
         }
         fn(ctx, tok, nb, mx, s2);
         done += nb;
