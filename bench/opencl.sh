@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The OpenCL path beside the CPU path, in one run, on the same model
-# (random weights, all-MiniLM-L6-v2's shape) and the same STS-train texts:
+# (random weights, all-MiniLM-L6-v2's shape) and the same STS texts (the
+# first N of bench/sts_texts.sh: for N <= 1,000, the first sentences of
+# tests/data/sts/sts-train.csv, the redistributable STS-train rows; above
+# 3,500 they repeat):
 # embeddings (batch 32, sorted by length) and grad overlays. Prints markdown
 # (bench/run.sh puts it into bench/RESULTS.md). On a machine whose only
 # OpenCL device is PoCL's CPU driver this compares two ways of using the
@@ -8,7 +11,6 @@
 #   BENCH_CL_N=1000 (texts)  BENCH_THREADS=2  BENCH_CL_DEVICE=opencl
 set -u
 cd "$(dirname "$0")/.."
-S=$(pwd)/../shared
 N=${BENCH_CL_N:-1000}; NOV=${BENCH_CL_NOV:-64}; TH=${BENCH_THREADS:-2}; DEV=${BENCH_CL_DEVICE:-opencl}
 O=build/bench-opencl; mkdir -p $O
 M=build/bench-models/minilm
@@ -18,7 +20,7 @@ if ! make -s batchml build/bench/opencl_bench >/dev/null 2>$O/make.err; then
     echo "Not built: $(tail -1 $O/make.err)"; exit 0
 fi
 [ -f $M/model.safetensors ] || ./batchml mkmodel $M --seed 1 >/dev/null 2>&1
-cut -f6 $S/corpora/sts/sts-train.csv > $O/texts.txt
+bash bench/sts_texts.sh $N > $O/texts.txt
 B=build/bench/opencl_bench
 cpu=$($B embed $M $O/texts.txt $N cpu 32 $TH 2>/dev/null)
 dev=$(env -u BATCHML_OPENCL_PROFILE $B embed $M $O/texts.txt $N $DEV 32 $TH 2>$O/embed.err)
@@ -35,7 +37,7 @@ ocpu = json.loads(sys.argv[3]) if sys.argv[3] else None
 odev = json.loads(sys.argv[4]) if sys.argv[4] else None
 prof, cpuname, ncpu = sys.argv[5], sys.argv[6], sys.argv[7]
 print(f'Device: {dev["device_name"]}; CPU path: {cpu["threads"]} threads on {cpuname} ({ncpu} cores). '
-      f'{cpu["sentences"]} STS-train sentences ({cpu["tokens"]} tokens), MiniLM-L6 shape, batch {cpu["batch"]}; '
+      f'{cpu["sentences"]} STS sentences (tests/data/sts; {cpu["tokens"]} tokens), MiniLM-L6 shape, batch {cpu["batch"]}; '
       'one warm-up pass of 256 sentences first (OpenCL kernels are compiled there).\n')
 print('| path | embeddings: sentences/s | tokens/s | vs CPU | model load s | warm-up s | grad overlays/s | vs CPU |')
 print('|---|---:|---:|---:|---:|---:|---:|---:|')

@@ -35,6 +35,19 @@ print(f'Measured {datetime.date.today().isoformat()} on {cpu}, {os.cpu_count()} 
       f'{platform.system()} {platform.release()}; all systems in the same run of `make bench`. '
       'Random-weight model with the all-MiniLM-L6-v2 architecture (`batchml mkmodel --seed 1`); '
       'the same token ids (HF tokenizers) for every system. Machines here are shared and noisy: read the ratios.\n')
+# the corpus, described from the ids file this run embedded (bench/peers/make_ids.js)
+_r = find(system='batchml', batch=32)
+_p = os.path.join(o, f"ids-{_r['n']}.jsonl") if _r and 'n' in _r else None
+if _p and os.path.exists(_p):
+    _l = [l.strip() for l in open(_p) if l.strip()]
+    _lens = [len(json.loads(x)) for x in _l]
+    print(f'Corpus: {len(_l):,} sentences from tests/data/sts, the STS Benchmark rows whose text may be '
+          'redistributed (images, track5.en-en): its 3,500 sentences (first sentences of train, dev, test, then '
+          'second sentences), cycled when a benchmark needs more'
+          + (f', so this corpus repeats sentences ({len(set(_l)):,} distinct token sequences)' if len(_l) > 3500 else '')
+          + f'; the 10,000-sentence memory run cycles too. Mean {sum(_lens) / len(_lens):.2f} tokens, max {max(_lens)} '
+          '(with [CLS]/[SEP]). Runs before this corpus (up to 2026-12-01) used the first 4,000 sentences of the full '
+          'STS-train (mean 15.89 tokens, max 70): their sentences/s do not compare with these.\n')
 ours = find(system='batchml', batch=32)
 ours1 = find(system='batchml', batch=1)
 ort = find(system='onnxruntime', batch=32)

@@ -10,7 +10,12 @@ O=build/bench-out; mkdir -p $O
 M=build/bench-models/minilm
 log() { echo "[bench] $*" >&2; }
 [ -f $M/model.safetensors ] || ./batchml mkmodel $M --seed 1 2>/dev/null
-# the same token ids for every system: HF tokenizers on the first N STS-train sentences
+# the same token ids for every system: HF tokenizers on N STS sentences from
+# tests/data/sts (bench/peers/make_ids.js: 3,500 sentences, cycled to N, so
+# 4,000 and 10,000 repeat some; mean 12.5 tokens). Ids made from another
+# corpus or tokenizer (an older checkout's build/) are made again.
+stamp=$(cat bench/peers/make_ids.js tests/data/sts/sts-*.csv assets/minilm-l6-arch/tokenizer.json | md5sum | cut -d' ' -f1)
+[ "$(cat $O/ids.stamp 2>/dev/null)" = "$stamp" ] || { rm -f $O/ids-*.jsonl $O/texts-*.txt; echo "$stamp" > $O/ids.stamp; }
 [ -s $O/ids-$N.jsonl ] || node bench/peers/make_ids.js --n $N --out $O/ids-$N.jsonl --texts $O/texts-$N.txt || { log "make_ids failed (make deps?)"; exit 1; }
 [ -s $O/ids-10000.jsonl ] || node bench/peers/make_ids.js --n 10000 --out $O/ids-10000.jsonl || { log "make_ids failed"; exit 1; }
 : > $O/results.jsonl

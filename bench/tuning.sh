@@ -5,20 +5,21 @@
 #
 # 1. A short `batchml tune` on a random-weight all-MiniLM-L6-v2-shaped model
 #    (cells: mean length <= 32, item counts <= 128; --test-size 64).
-# 2. Tuned vs heuristic default on small samples (STS-train slices and
-#    generated profiles): the archive's choice and the heuristic's, side by
+# 2. Tuned vs heuristic default on small samples (slices of the STS corpus
+#    and generated profiles): the archive's choice and the heuristic's, side by
 #    side in one process, alternating, median of 3 timed calls each.
 #    Check: total tuned time <= total heuristic time x 1.02
 #    (BML_TUNING_STRICT=1: no tolerance).
 # 3. The heuristic default vs a sweep of fixed batch sizes (4..512) on the
-#    first 600 STS-train sentences, interleaved, median of 3.
+#    first 600 STS sentences, interleaved, median of 3.
 #    Check: heuristic >= 0.90 x the best fixed batch size.
+# The STS corpus: bench/peers/make_ids.js's 4,000 (tests/data/sts, the
+# redistributable STS rows: 3,500 sentences, cycled to 4,000; mean 12.5
+# tokens; before, the first 4,000 STS-train sentences, mean 15.9).
 # Knobs: BML_TUNING_GENERATIONS (4), BML_TUNING_STS_N (600), REPS (3),
 # THREADS (every core).
 set -u
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-S=$ROOT/../shared
 O=build/tuning-bench; mkdir -p $O
 M=${BML_TUNING_MODEL:-build/bench-models/minilm-l6-random}
 GENS=${BML_TUNING_GENERATIONS:-4}
@@ -30,10 +31,14 @@ PY=${PYTHON:-/usr/bin/python3}
 
 make -s batchml build/bench/tuning_bench >/dev/null || { echo "FAIL tuning_bench_build"; exit 1; }
 [ -f $M/model.safetensors ] || ./batchml mkmodel $M --seed 1 >/dev/null || exit 1
-# the STS-train corpus as token ids (as the embedding benchmark makes it)
+# the STS corpus as token ids (as the embedding benchmark makes it; without
+# node, the same 4,000 sentences through batchml's tokenizer, which matches HF);
+# made again when the corpus, make_ids.js or the tokenizer changed
+stamp=$(cat bench/peers/make_ids.js bench/sts_texts.sh tests/data/sts/sts-*.csv assets/minilm-l6-arch/tokenizer.json | md5sum | cut -d' ' -f1)
+[ "$(cat $O/sts-ids.stamp 2>/dev/null)" = "$stamp" ] || { rm -f $O/sts-ids.jsonl; echo "$stamp" > $O/sts-ids.stamp; }
 if [ ! -s $O/sts-ids.jsonl ]; then
     node bench/peers/make_ids.js --n 4000 --out $O/sts-ids.jsonl 2>/dev/null ||
-        cut -f6 $S/corpora/sts/sts-train.csv | head -4000 | ./batchml tokenize --model $M |
+        bash bench/sts_texts.sh 4000 | ./batchml tokenize --model $M |
         $PY -c 'import sys, json; [print(json.dumps(json.loads(l)["ids"])) for l in sys.stdin]' >$O/sts-ids.jsonl
 fi
 
@@ -81,7 +86,7 @@ else: print("FAIL tuned_vs_heuristic: %.3f < %.2f" % (ratio, tol)); ok = False
 h = [x for x in sw if x["config"] == "heuristic"][0]
 fx = [x for x in sw if x["config"] == "fixed"]
 best = max(fx, key=lambda x: x["items_per_s"])
-print("\nHeuristic default vs fixed batch sizes, first %d STS-train sentences, interleaved, median of 3\n" % h["n"])
+print("\nHeuristic default vs fixed batch sizes, first %d STS sentences (tests/data/sts), interleaved, median of 3\n" % h["n"])
 print("| config | batch size | max tokens | items/s | vs best fixed |")
 print("|---|---:|---:|---:|---:|")
 for x in [h] + fx:

@@ -1,6 +1,6 @@
 /* tuning_bench: the measurements behind bench/tuning.sh. Each prints JSON lines.
      tuning_bench compare MODEL ARCHIVE IDS.jsonl THREADS SAMPLE_N REPS
-         small samples (STS-train slices and generated profiles): the archive's
+         small samples (STS corpus slices and generated profiles): the archive's
          choice (bml_tuning_choose) vs the heuristic default
          (bml_batch_heuristic), side by side, alternating, REPS timed calls
          each after one warm-up call; medians
@@ -160,12 +160,12 @@ int main(int argc, char **argv) {
             items[k].ids = ids[k];
             items[k].n_ids = lens[k];
         }
-        /* STS-train slices: items [k*sn, (k+1)*sn) spread over the corpus */
+        /* STS corpus slices: items [k*sn, (k+1)*sn) spread over the corpus */
         for (k = 0; k < 3 && (k + 1) * sn <= n; k++) {
             char name[96];
             size_t off = k * (n / 3);
             if (off + sn > n) off = n - sn;
-            snprintf(name, sizeof name, "STS-train sentences %zu..%zu", off, off + sn - 1);
+            snprintf(name, sizeof name, "STS sentences %zu..%zu", off, off + sn - 1);
             compare_one(m, t, name, items + off, lens + off, sn, reps);
         }
         for (k = 0; k < sizeof gen / sizeof gen[0]; k++) {

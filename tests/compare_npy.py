@@ -4,7 +4,12 @@ or 'FAIL NAME: ...' with the max absolute difference (and the row it is in).
 --normalize compares L2-normalized rows (the issue's contract is on
 normalized embeddings; models without a Normalize module output raw ones)."""
 import sys
-import numpy as np
+try:
+    import numpy as np
+except ImportError as e:  # a missing numpy is a FAIL of the check, not a traceback without one
+    print(f'FAIL {sys.argv[1] if len(sys.argv) > 1 else "compare_npy"}: numpy is missing for {sys.executable} '
+          f'(Debian python3-numpy; make deps): {e}')
+    sys.exit(0)
 
 name, a, b, tol = sys.argv[1], np.load(sys.argv[2]), np.load(sys.argv[3]), float(sys.argv[4])
 if a.shape != b.shape:

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // ort_bench.js -- ONNX Runtime (npm onnxruntime-node 1.30, CPU) peer for the
-// embedding benchmark, following /work/shared/BENCHMARKS.md.
+// embedding benchmark, following BENCHMARKS.md (project notes).
 //
 // Run:
 //   node bench/peers/ort_bench.js --model model.onnx --ids FILE.jsonl

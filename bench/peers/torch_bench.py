@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """torch_bench.py -- PyTorch eager float32 peer for the embedding benchmark
 (Debian python3-torch 1.13, OpenBLAS), same protocol as ort_bench.js and
-/work/shared/BENCHMARKS.md.
+BENCHMARKS.md (project notes).
 
 Run:
   /usr/bin/python3 bench/peers/torch_bench.py --model DIR --ids FILE.jsonl

@@ -18,7 +18,9 @@ Weights: normal(0, 0.05) for matrices and embeddings, LayerNorm weights
 1_Pooling/config.json, modules.json (Normalize entry iff --normalize 1),
 sentence_bert_config.json, and the tokenizer files (vocab.txt,
 tokenizer.json, tokenizer_config.json, special_tokens_map.json) copied from
-<repo>/../shared/models/minilm-l6-arch.  With --vocab != 30522, vocab.txt is
+<repo>/assets/minilm-l6-arch; config.json starts from, and
+sentence_bert_config.json is copied from, <repo>/tests/data/minilm-l6-arch
+(the model's own two files).  With --vocab != 30522, vocab.txt is
 truncated / extended with [unusedX] entries and tokenizer.json is not
 written (it would not match).  --vocab must be > 103 ([MASK]).
 """
@@ -33,8 +35,9 @@ from bml_model import write_safetensors  # noqa: E402  (first: sets OPENBLAS_COR
 
 import numpy as np  # noqa: E402
 
-ARCH = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                     '../../../shared/models/minilm-l6-arch'))
+REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../..'))
+ARCH = os.path.join(REPO, 'assets', 'minilm-l6-arch')               # the tokenizer files
+ARCH_CFG = os.path.join(REPO, 'tests', 'data', 'minilm-l6-arch')    # config.json, sentence_bert_config.json
 
 
 def main():
@@ -104,7 +107,7 @@ def main():
     write_safetensors(os.path.join(a.out, 'model.safetensors'), t,
                       metadata={'format': 'pt'}, dtype=a.dtype)
 
-    with open(os.path.join(ARCH, 'config.json')) as f:
+    with open(os.path.join(ARCH_CFG, 'config.json')) as f:
         cfg = json.load(f)
     cfg.update({'_name_or_path': f'batchml-test-model-seed{a.seed}',
                 'hidden_size': H, 'num_hidden_layers': a.layers,
@@ -129,7 +132,7 @@ def main():
                      'type': 'sentence_transformers.models.Normalize'})
     with open(os.path.join(a.out, 'modules.json'), 'w') as f:
         json.dump(mods, f, indent=2)
-    shutil.copyfile(os.path.join(ARCH, 'sentence_bert_config.json'),
+    shutil.copyfile(os.path.join(ARCH_CFG, 'sentence_bert_config.json'),
                     os.path.join(a.out, 'sentence_bert_config.json'))
     for fn in ('tokenizer_config.json', 'special_tokens_map.json'):
         shutil.copyfile(os.path.join(ARCH, fn), os.path.join(a.out, fn))
