@@ -1,6 +1,11 @@
 /* Shared pieces of the batchml CLI. Each verb lives in cli/cmd_<verb>.c as
    `int cmd_<verb>(int argc, char **argv)` (argv[0] is the verb) and returns
-   the process exit status. */
+   the process exit status. A verb file calls only these helpers (and those of
+   cli/index.h), never another verb file:
+     cli/util.c        errors, progress, option primitives, --input ids parser
+     cli/io.c          line reader, output files, .npy files, JSON strings
+     cli/util_shard.c  --shard I/N
+     cli/index.c       the index files (cli/index.h) */
 #ifndef BATCHML_CLI_H
 #define BATCHML_CLI_H
 #include <stdio.h>
@@ -49,6 +54,11 @@ void cli_write_npy_header(FILE *f, size_t n, int h);
    the header rewritten with the row count at the end. */
 long cli_npy_stream_begin(FILE *f, int h);
 void cli_npy_stream_end(FILE *f, long header_len, size_t n, int h, const char *name);
+/* A NumPy header of a C-order float32 (rows, cols) array; 0 or 1 + err. */
+int cli_npy_parse(const unsigned char *p, size_t len, size_t *rows, size_t *cols, size_t *data_off, char *err,
+                  size_t errcap);
+/* A JSON string (invalid UTF-8 bytes become \ufffd). */
+void cli_json_str(FILE *f, const char *s, size_t n);
 
 int cmd_embed(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
@@ -62,6 +72,9 @@ void cli_overlay_rgb(float v, int signed_scale, int *r, int *g, int *b);
 typedef struct cli_shard { unsigned long index, count; } cli_shard;
 void cli_shard_parse(const char *spec, cli_shard *s);  /* "I/N"; dies on a bad spec */
 int cli_shard_mine(const cli_shard *s, size_t lineno); /* 1 if line `lineno` is this shard's */
+/* Lines of a regular-file stream that are shard s's (0 when not a regular
+   file); the stream is left where it was. For progress ETAs. */
+size_t cli_count_lines(FILE *f, const cli_shard *s);
 
 int cmd_info(int argc, char **argv);
 int cmd_index(int argc, char **argv);

@@ -1,11 +1,10 @@
 #define _POSIX_C_SOURCE 200809L
 /* batchml embed: one embedding per input line, in input order. */
-#include "index.h" /* cli_count_lines */
+#include "cli.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 static const char *help =
     "usage: batchml embed --model DIR [--input text|ids] [--batch-size N|auto] [--threads N]\n"
@@ -45,40 +44,6 @@ static void write_row(FILE *out, int fmt, const float *e, int H, int ok) {
         fprintf(out, "%.9g", ok ? e[j] : 0.0f);
     }
     fputs(fmt == FMT_JSONL ? "]\n" : "\n", out);
-}
-
-/* NumPy .npy v1.0 header for a C-order float32 (n, h) array. */
-void cli_write_npy_header(FILE *f, size_t n, int h) {
-    char dict[128];
-    int len = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }", n, h);
-    int total = 10 + len + 1, pad = (64 - total % 64) % 64, i;
-    unsigned short hl = (unsigned short)(len + pad + 1);
-    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-    fputc(hl & 0xFF, f);
-    fputc(hl >> 8, f);
-    fwrite(dict, 1, (size_t)len, f);
-    for (i = 0; i < pad; i++) fputc(' ', f);
-    fputc('\n', f);
-}
-
-/* A .npy whose rows are written as they come: on a regular file at offset
-   0, write the header for 0 rows and return its length (0 otherwise: the
-   caller must hold the rows, as a pipe needs the count first); at the end
-   the header is rewritten with the count, the same length (the padding to
-   64 bytes absorbs the digits). */
-long cli_npy_stream_begin(FILE *f, int h) {
-    struct stat sb;
-    long len;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || ftell(f) != 0) return 0;
-    cli_write_npy_header(f, 0, h);
-    len = ftell(f);
-    return len > 0 ? len : 0;
-}
-
-void cli_npy_stream_end(FILE *f, long header_len, size_t n, int h, const char *name) {
-    if (fseek(f, 0, SEEK_SET) != 0) cli_die("cannot seek %s: %s", name, strerror(errno));
-    cli_write_npy_header(f, n, h);
-    if (ftell(f) != header_len) cli_die("internal: .npy header of %s changed size", name);
 }
 
 int cmd_embed(int argc, char **argv) {

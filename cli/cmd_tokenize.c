@@ -1,6 +1,6 @@
 /* batchml tokenize: WordPiece-tokenize lines of text into JSON lines, or
    (--decode) turn JSON id arrays back into text. */
-#include "index.h" /* cli_count_lines */
+#include "cli.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
