@@ -31,10 +31,11 @@ static const char *help =
 #define CHUNK 1024
 
 int cmd_index(int argc, char **argv) {
-    const char *model = NULL, *outarg = NULL, *v;
+    const char *model, *outarg;
     char outbuf[64], name[256], fp[17];
-    int with_ids = 0, progress = isatty(2), i, H, normalize;
-    cli_shard shard = {0, 0};
+    int with_ids = 0, progress, i, H, normalize;
+    cli_common c;
+    cli_shard shard;
     bml_model_desc md;
     bml_batch_desc bd;
     bml_model *m;
@@ -47,32 +48,29 @@ int cmd_index(int argc, char **argv) {
     size_t *tcap, *idlen, *lineno, nread = 0, nbad = 0, nempty = 0, k;
     float *emb;
     double t0 = cli_now();
-    memset(&md, 0, sizeof md);
-    memset(&bd, 0, sizeof bd);
     memset(&in, 0, sizeof in);
     memset(&res, 0, sizeof res);
+    cli_common_init(&c, CLI_O_MODEL | CLI_O_OUTPUT | CLI_O_SHARD | CLI_O_BATCH_SIZE | CLI_O_THREADS | CLI_O_ON_INVALID |
+                        CLI_O_DETERMINISTIC | CLI_O_PROGRESS,
+                    NULL);
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
-        else if (cli_opt(argc, argv, &i, "--model", &v)) model = v;
-        else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) outarg = v;
-        else if (cli_opt(argc, argv, &i, "--shard", &v)) cli_shard_parse(v, &shard);
-        else if (cli_opt(argc, argv, &i, "--batch-size", &v)) bd.batch_size = (size_t)cli_parse_long("--batch-size", v, 1, 4096);
-        else if (cli_opt(argc, argv, &i, "--threads", &v)) md.threads = (int)cli_parse_long("--threads", v, 1, 256);
-        else if (cli_opt(argc, argv, &i, "--on-invalid", &v)) {
-            if (!strcmp(v, "replace")) bd.utf8 = BML_UTF8_REPLACE;
-            else if (strcmp(v, "error")) cli_die("--on-invalid: expected error or replace, got '%s'", v);
-        } else if (!strcmp(argv[i], "--with-ids")) with_ids = 1;
-        else if (!strcmp(argv[i], "--deterministic")) md.deterministic = 1;
-        else if (!strcmp(argv[i], "--progress")) progress = 1;
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
+        else if (got) continue;
+        else if (!strcmp(argv[i], "--with-ids")) with_ids = 1;
         else cli_die("unknown option '%s' (see --help)", argv[i]);
     }
-    if (!model) cli_die("--model DIR is required (see --help)");
+    if (!(model = c.model)) cli_die("--model DIR is required (see --help)");
+    outarg = c.output;
+    shard = c.shard;
+    progress = cli_common_progress(&c);
     if (!outarg) {
         if (shard.count) snprintf(outbuf, sizeof outbuf, "index.shard%lu-of-%lu", shard.index, shard.count);
         else snprintf(outbuf, sizeof outbuf, "index");
         outarg = outbuf;
     }
-    md.path = model;
+    cli_common_model_desc(&c, &md);
+    cli_common_batch_desc(&c, &bd, NULL);
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
     H = bml_model_config(m)->hidden;
     normalize = !bml_model_config(m)->normalize;
