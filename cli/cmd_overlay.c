@@ -10,10 +10,11 @@
 
 static const char *help =
     "usage: batchml overlay --model DIR --method M --target T [--steps M] [--batch-size N]\n"
-    "                       [--input text|ids]\n"
-    "                       [--format jsonl|ansi] [--html FILE] [-o FILE] [--progress]\n"
+    "                       [--input text|ids] [--on-invalid error|replace] [--threads N]\n"
+    "                       [--deterministic] [--format jsonl|ansi] [--html FILE] [-o FILE] [--progress]\n"
     "       batchml overlay --model DIR --method M[,M...] --target T --export DIR\n"
     "                       [--export-batch-size N] [--resume] [--fsync flush|batch|none] [--progress]\n"
+    "                       [--steps M] [--input text|ids] [--on-invalid error|replace] [--threads N]\n"
     "\n"
     "Reads texts (or with --input ids, JSON arrays of token ids), one a line, and writes for each how much every token matters to a\n"
     "target f of the sentence embedding, from a real backward pass.\n"
@@ -26,6 +27,7 @@ static const char *help =
     "jsonl: {\"id\":n,\"method\":..,\"target\":..,\"f\":..,\"tokens\":[..],\"offsets\":[[s,e],..],\n"
     "        \"raw\":[..],\"values\":[..]} with id = 0-based line number, values = raw/sum|raw|.\n"
     "ansi: the text with each token's background shaded by its value.\n"
+    "--on-invalid replace: invalid UTF-8 becomes U+FFFD (default: an error record).\n"
     "--html FILE: one self-contained page with every text shaded, scores on hover.\n"
     "\n"
     "--export DIR: the buffering exporter: one file DIR/<method>.jsonl per method (a\n"
