@@ -25,8 +25,10 @@ help:
 	@echo "make test       build and run every test; ends with 'N passed, N failed'"
 	@echo "make bench      benchmarks side by side with peers -> bench/RESULTS.md"
 
+# The CLI: every cli/*.c is compiled into ./batchml; every cli/*.h is a dependency.
 CLI_SRC = $(wildcard cli/*.c)
-batchml: $(CLI_SRC) cli/cli.h $(HDR)
+CLI_HDR = $(wildcard cli/*.h)
+batchml: $(CLI_SRC) $(CLI_HDR) $(HDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -I. -o $@ $(CLI_SRC) $(LDLIBS)
 
 build/tests/%: tests/%.c $(HDR) tests/bml_test.h

@@ -1,6 +1,12 @@
 /* Shared pieces of the batchml CLI. Each verb lives in cli/cmd_<verb>.c as
    `int cmd_<verb>(int argc, char **argv)` (argv[0] is the verb) and returns
-   the process exit status. */
+   the process exit status. A verb file calls only these helpers (and those of
+   cli/index.h), never another verb file:
+     cli/util.c        errors, progress, option primitives, --input ids parser
+     cli/io.c          line reader, output files, .npy files, JSON strings
+     cli/util_shard.c  --shard I/N
+     cli/options.c     the options several verbs share (cli_common)
+     cli/index.c       the index files (cli/index.h) */
 #ifndef BATCHML_CLI_H
 #define BATCHML_CLI_H
 #include <stdio.h>
@@ -49,6 +55,11 @@ void cli_write_npy_header(FILE *f, size_t n, int h);
    the header rewritten with the row count at the end. */
 long cli_npy_stream_begin(FILE *f, int h);
 void cli_npy_stream_end(FILE *f, long header_len, size_t n, int h, const char *name);
+/* A NumPy header of a C-order float32 (rows, cols) array; 0 or 1 + err. */
+int cli_npy_parse(const unsigned char *p, size_t len, size_t *rows, size_t *cols, size_t *data_off, char *err,
+                  size_t errcap);
+/* A JSON string (invalid UTF-8 bytes become \ufffd). */
+void cli_json_str(FILE *f, const char *s, size_t n);
 
 int cmd_embed(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
@@ -62,6 +73,65 @@ void cli_overlay_rgb(float v, int signed_scale, int *r, int *g, int *b);
 typedef struct cli_shard { unsigned long index, count; } cli_shard;
 void cli_shard_parse(const char *spec, cli_shard *s);  /* "I/N"; dies on a bad spec */
 int cli_shard_mine(const cli_shard *s, size_t lineno); /* 1 if line `lineno` is this shard's */
+
+/* The options several verbs share (cli/options.c), parsed in one place so
+   that each means the same, is checked the same way and fails with the same
+   message in every verb that takes it. A verb names the ones it takes
+   (CLI_O_* bits) in cli_common_init and, for each argv[i], calls
+   cli_common_opt first; an option it does not take is left to the verb,
+   which rejects it as unknown. */
+enum {
+    CLI_O_HELP = 1 << 0,           /* --help, -h (every verb): print the usage, exit 0  */
+    CLI_O_MODEL = 1 << 1,          /* --model DIR                                       */
+    CLI_O_THREADS = 1 << 2,        /* --threads N, 1..256                               */
+    CLI_O_DEVICE = 1 << 3,         /* --device cpu|opencl|opencl:P:D|auto               */
+    CLI_O_BATCH_SIZE = 1 << 4,     /* --batch-size N, 1..4096                           */
+    CLI_O_BATCH_AUTO = 1 << 5,     /* with CLI_O_BATCH_SIZE: --batch-size auto as well  */
+    CLI_O_TUNING = 1 << 6,         /* --tuning FILE (a `batchml tune` archive)          */
+    CLI_O_MEMORY_BUDGET = 1 << 7,  /* --memory-budget MB, 1..2^30                       */
+    CLI_O_PROGRESS = 1 << 8,       /* --progress                                        */
+    CLI_O_DETERMINISTIC = 1 << 9,  /* --deterministic                                   */
+    CLI_O_INPUT = 1 << 10,         /* --input text|ids                                  */
+    CLI_O_ON_INVALID = 1 << 11,    /* --on-invalid error|replace                        */
+    CLI_O_OUTPUT = 1 << 12,        /* -o PATH, --output PATH                            */
+    CLI_O_FORMAT = 1 << 13,        /* --format NAME, NAME one of the verb's formats     */
+    CLI_O_SHARD = 1 << 14,         /* --shard I/N                                       */
+    CLI_O_JSON = 1 << 15           /* --json: one JSON object instead of text           */
+};
+typedef struct cli_common {
+    unsigned takes;                /* the CLI_O_* bits this verb accepts                */
+    const char *const *formats;    /* CLI_O_FORMAT: the names, NULL-terminated          */
+    const char *model;             /* NULL: not given                                   */
+    const char *device;            /* NULL: $BATCHML_DEVICE, else cpu                   */
+    const char *tuning;            /* NULL: not given                                   */
+    const char *output;            /* NULL: the verb's default                          */
+    int threads;                   /* 0: not given                                      */
+    size_t batch_size;             /* 0: not given; BML_BATCH_AUTO: auto                */
+    size_t memory_budget;          /* bytes; 0: not given                               */
+    int format;                    /* index into formats (0 when not given)             */
+    int ids_input;                 /* --input ids                                       */
+    bml_utf8_policy utf8;          /* --on-invalid (BML_UTF8_ERROR when not given)      */
+    int progress;                  /* --progress given (see cli_common_progress)        */
+    int deterministic, json;
+    cli_shard shard;               /* {0, 0}: the whole input                           */
+} cli_common;
+void cli_common_init(cli_common *c, unsigned takes, const char *const *formats);
+/* Consumes the shared option at argv[*i] if the verb takes it (*i moves past
+   its value) and returns its CLI_O_* bit; 0 when argv[*i] is not one. Dies
+   with one line on a bad or missing value. CLI_O_HELP: the verb prints. */
+unsigned cli_common_opt(cli_common *c, int argc, char **argv, int *i);
+/* Show progress: --progress, or stderr is a terminal. */
+int cli_common_progress(const cli_common *c);
+/* The shared options as library descs, both zeroed first. The model: path,
+   threads, deterministic, device. The batch: batch size, memory budget,
+   --on-invalid; with `tuning` (verbs with --tuning), --tuning alone implies
+   auto, and auto loads the archive (--tuning, else $BATCHML_TUNING) into
+   *tuning (NULL when none; free with bml_tuning_free); dies on a bad one. */
+void cli_common_model_desc(const cli_common *c, bml_model_desc *md);
+void cli_common_batch_desc(const cli_common *c, bml_batch_desc *bd, bml_tuning **tuning);
+/* Lines of a regular-file stream that are shard s's (0 when not a regular
+   file); the stream is left where it was. For progress ETAs. */
+size_t cli_count_lines(FILE *f, const cli_shard *s);
 
 int cmd_info(int argc, char **argv);
 int cmd_index(int argc, char **argv);

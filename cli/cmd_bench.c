@@ -36,8 +36,9 @@ static double pct(const double *sorted, size_t n, double p) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *model = NULL, *file = NULL, *v;
-    int ids_input = 0, json = 0, progress = isatty(2), i, H, threads = 0;
+    const char *model, *file = NULL, *v;
+    int ids_input, json, progress, i, H, threads;
+    cli_common c;
     size_t repeat = 3, nsingle = 32, count = 0, cap = 0, k, p, tokens = 0, failed = 0, ncalls = 0, ci, done = 0;
     bml_model_desc md;
     bml_batch_desc bd;
@@ -49,31 +50,29 @@ int cmd_bench(int argc, char **argv) {
     cli_progress pr;
     float *out;
     double *pass_s, *call_s, single_ns = 0, med, speedup;
-    memset(&md, 0, sizeof md);
-    memset(&bd, 0, sizeof bd);
     memset(&in, 0, sizeof in);
     memset(&res, 0, sizeof res);
-    bd.batch_size = 32;
+    cli_common_init(&c, CLI_O_MODEL | CLI_O_INPUT | CLI_O_BATCH_SIZE | CLI_O_THREADS | CLI_O_DETERMINISTIC | CLI_O_JSON |
+                        CLI_O_PROGRESS,
+                    NULL);
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
-        else if (cli_opt(argc, argv, &i, "--model", &v)) model = v;
-        else if (cli_opt(argc, argv, &i, "--input", &v)) {
-            if (!strcmp(v, "ids")) ids_input = 1;
-            else if (strcmp(v, "text")) cli_die("--input: expected text or ids, got '%s'", v);
-        } else if (cli_opt(argc, argv, &i, "--batch-size", &v)) bd.batch_size = (size_t)cli_parse_long("--batch-size", v, 1, 4096);
-        else if (cli_opt(argc, argv, &i, "--threads", &v)) threads = (int)cli_parse_long("--threads", v, 1, 256);
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
+        else if (got) continue;
         else if (cli_opt(argc, argv, &i, "--repeat", &v)) repeat = (size_t)cli_parse_long("--repeat", v, 1, 1000);
         else if (cli_opt(argc, argv, &i, "--single", &v)) nsingle = (size_t)cli_parse_long("--single", v, 0, 100000);
-        else if (!strcmp(argv[i], "--deterministic")) md.deterministic = 1;
-        else if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--progress")) progress = 1;
         else if (argv[i][0] == '-' && argv[i][1]) cli_die("unknown option '%s' (see --help)", argv[i]);
         else if (!file) file = argv[i];
         else cli_die("unexpected argument '%s'", argv[i]);
     }
-    if (!model) cli_die("--model DIR is required (see --help)");
-    md.path = model;
-    md.threads = threads;
+    if (!(model = c.model)) cli_die("--model DIR is required (see --help)");
+    ids_input = c.ids_input;
+    json = c.json;
+    threads = c.threads;
+    progress = cli_common_progress(&c);
+    cli_common_model_desc(&c, &md);
+    cli_common_batch_desc(&c, &bd, NULL);
+    if (!bd.batch_size) bd.batch_size = 32; /* the default here, written out: calls are of this many items */
     md.no_tokenizer = ids_input;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
     H = bml_model_config(m)->hidden;

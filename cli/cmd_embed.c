@@ -1,11 +1,10 @@
 #define _POSIX_C_SOURCE 200809L
 /* batchml embed: one embedding per input line, in input order. */
-#include "index.h" /* cli_count_lines */
+#include "cli.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 static const char *help =
     "usage: batchml embed --model DIR [--input text|ids] [--batch-size N|auto] [--threads N]\n"
@@ -33,6 +32,7 @@ static const char *help =
     "example: printf 'A man plays a guitar.\\nA dog runs.\\n' | batchml embed --model build/minilm\n";
 
 enum { FMT_JSONL, FMT_NPY, FMT_TSV };
+static const char *const formats[] = {"jsonl", "npy", "tsv", NULL}; /* in FMT_ order */
 #define CHUNK 2048
 
 static void write_row(FILE *out, int fmt, const float *e, int H, int ok) {
@@ -47,43 +47,10 @@ static void write_row(FILE *out, int fmt, const float *e, int H, int ok) {
     fputs(fmt == FMT_JSONL ? "]\n" : "\n", out);
 }
 
-/* NumPy .npy v1.0 header for a C-order float32 (n, h) array. */
-void cli_write_npy_header(FILE *f, size_t n, int h) {
-    char dict[128];
-    int len = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }", n, h);
-    int total = 10 + len + 1, pad = (64 - total % 64) % 64, i;
-    unsigned short hl = (unsigned short)(len + pad + 1);
-    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-    fputc(hl & 0xFF, f);
-    fputc(hl >> 8, f);
-    fwrite(dict, 1, (size_t)len, f);
-    for (i = 0; i < pad; i++) fputc(' ', f);
-    fputc('\n', f);
-}
-
-/* A .npy whose rows are written as they come: on a regular file at offset
-   0, write the header for 0 rows and return its length (0 otherwise: the
-   caller must hold the rows, as a pipe needs the count first); at the end
-   the header is rewritten with the count, the same length (the padding to
-   64 bytes absorbs the digits). */
-long cli_npy_stream_begin(FILE *f, int h) {
-    struct stat sb;
-    long len;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || ftell(f) != 0) return 0;
-    cli_write_npy_header(f, 0, h);
-    len = ftell(f);
-    return len > 0 ? len : 0;
-}
-
-void cli_npy_stream_end(FILE *f, long header_len, size_t n, int h, const char *name) {
-    if (fseek(f, 0, SEEK_SET) != 0) cli_die("cannot seek %s: %s", name, strerror(errno));
-    cli_write_npy_header(f, n, h);
-    if (ftell(f) != header_len) cli_die("internal: .npy header of %s changed size", name);
-}
-
 int cmd_embed(int argc, char **argv) {
-    const char *model = NULL, *outpath = NULL, *v;
-    int fmt = FMT_JSONL, ids_input = 0, progress = isatty(2), i, H;
+    const char *outpath;
+    int fmt, ids_input, progress, i, H;
+    cli_common c;
     bml_model_desc md;
     bml_batch_desc bd;
     bml_model *m;
@@ -99,50 +66,27 @@ int cmd_embed(int argc, char **argv) {
     long npy_header_len = 0;   /* > 0: streaming the rows (cli_npy_stream_begin) */
     bml_result res;
     cli_progress pr;
-    const char *tuning_path = NULL;
-    bml_tuning *tuning = NULL;
-    int explicit_bs = 0;
-    cli_shard shard = {0, 0};
-    memset(&md, 0, sizeof md);
-    memset(&bd, 0, sizeof bd);
+    bml_tuning *tuning;
+    cli_shard shard;
     memset(&in, 0, sizeof in);
     memset(&res, 0, sizeof res);
+    cli_common_init(&c, CLI_O_MODEL | CLI_O_INPUT | CLI_O_BATCH_SIZE | CLI_O_BATCH_AUTO | CLI_O_TUNING | CLI_O_MEMORY_BUDGET |
+                        CLI_O_THREADS | CLI_O_FORMAT | CLI_O_OUTPUT | CLI_O_ON_INVALID | CLI_O_DETERMINISTIC | CLI_O_DEVICE |
+                        CLI_O_SHARD | CLI_O_PROGRESS,
+                    formats);
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
-        else if (cli_opt(argc, argv, &i, "--model", &v)) model = v;
-        else if (cli_opt(argc, argv, &i, "--input", &v)) {
-            if (!strcmp(v, "ids")) ids_input = 1;
-            else if (strcmp(v, "text")) cli_die("--input: expected text or ids, got '%s'", v);
-        } else if (cli_opt(argc, argv, &i, "--batch-size", &v)) {
-            bd.batch_size = !strcmp(v, "auto") ? BML_BATCH_AUTO : (size_t)cli_parse_long("--batch-size", v, 1, 4096);
-            explicit_bs = 1;
-        } else if (cli_opt(argc, argv, &i, "--tuning", &v)) tuning_path = v;
-        else if (cli_opt(argc, argv, &i, "--memory-budget", &v))
-            bd.memory_budget = (size_t)cli_parse_long("--memory-budget", v, 1, 1L << 30) << 20;
-        else if (cli_opt(argc, argv, &i, "--threads", &v)) md.threads = (int)cli_parse_long("--threads", v, 1, 256);
-        else if (cli_opt(argc, argv, &i, "--format", &v)) {
-            if (!strcmp(v, "jsonl")) fmt = FMT_JSONL;
-            else if (!strcmp(v, "npy")) fmt = FMT_NPY;
-            else if (!strcmp(v, "tsv")) fmt = FMT_TSV;
-            else cli_die("--format: expected jsonl, npy or tsv, got '%s'", v);
-        } else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) outpath = v;
-        else if (cli_opt(argc, argv, &i, "--on-invalid", &v)) {
-            if (!strcmp(v, "replace")) bd.utf8 = BML_UTF8_REPLACE;
-            else if (strcmp(v, "error")) cli_die("--on-invalid: expected error or replace, got '%s'", v);
-        } else if (!strcmp(argv[i], "--deterministic")) md.deterministic = 1;
-        else if (cli_opt(argc, argv, &i, "--device", &v)) md.device = v;
-        else if (cli_opt(argc, argv, &i, "--shard", &v)) cli_shard_parse(v, &shard);
-        else if (!strcmp(argv[i], "--progress")) progress = 1;
-        else cli_die("unknown option '%s' (see --help)", argv[i]);
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
+        else if (!got) cli_die("unknown option '%s' (see --help)", argv[i]);
     }
-    if (!model) cli_die("--model DIR is required (see --help)");
-    if (tuning_path && !explicit_bs) bd.batch_size = BML_BATCH_AUTO;
-    if (!tuning_path && bd.batch_size == BML_BATCH_AUTO) tuning_path = getenv("BATCHML_TUNING");
-    if (tuning_path && bd.batch_size == BML_BATCH_AUTO) {
-        if (bml_tuning_load(tuning_path, &tuning) != BML_OK) cli_die("%s", bml_last_error());
-        bd.tuning = tuning;
-    }
-    md.path = model;
+    if (!c.model) cli_die("--model DIR is required (see --help)");
+    fmt = c.format;
+    outpath = c.output;
+    ids_input = c.ids_input;
+    progress = cli_common_progress(&c);
+    shard = c.shard;
+    cli_common_batch_desc(&c, &bd, &tuning);
+    cli_common_model_desc(&c, &md);
     md.no_tokenizer = ids_input;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
     H = bml_model_config(m)->hidden;

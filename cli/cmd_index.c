@@ -1,25 +1,9 @@
 /* batchml index: embed a corpus in batches into an index that `search`
-   memory-maps. The index format is written and read here, side by side:
-
-     INDEX.npy    float32 (N, H), C order: the L2-normalized embeddings
-     INDEX.ids    one id a line (the input line number, or ID of --with-ids)
-     INDEX.texts  the texts, one a line, for printing results
-     INDEX.lines  (shards only) each row's line number in the whole input
-     INDEX.json   {"format":"batchml-index","version":1,"model":PATH,
-                   "model_name":BASENAME,"fingerprint":HEX,"dim":H,"count":N,
-                   "normalized":true,"with_ids":B,"skipped":K,"shard":null|[I,N]}
-
-   Files are written under temporary names and renamed at the end, INDEX.json
-   last: an index with its .json is complete. */
+   memory-maps (the files: cli/index.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "index.h"
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *help =
@@ -42,363 +26,16 @@ static const char *help =
     "\n"
     "example: batchml index --model build/minilm -o build/sentences < examples/sentences.txt\n";
 
-/* ---- shared helpers (declared in cli.h) --------------------------------- */
-
-void cli_json_str(FILE *f, const char *s, size_t n) {
-    size_t i, bad = 0;
-    int valid = bml_utf8_check(s, n, &bad);
-    fputc('"', f);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); }
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else if (c >= 0x80 && !valid) fputs("\\ufffd", f); /* keep the output valid JSON */
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-size_t cli_count_lines(FILE *f, const cli_shard *s) {
-    struct stat st;
-    off_t pos;
-    size_t n = 0, mine = 0, got, k;
-    char buf[65536];
-    int last = '\n';
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
-    if ((pos = ftello(f)) < 0) return 0;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        for (k = 0; k < got; k++) {
-            last = buf[k];
-            if (buf[k] == '\n' && cli_shard_mine(s, ++n)) mine++;
-        }
-    if (last != '\n' && cli_shard_mine(s, ++n)) mine++;
-    clearerr(f);
-    if (fseeko(f, pos, SEEK_SET) != 0) cli_die("cannot rewind the input: %s", strerror(errno));
-    return mine;
-}
-
-/* FNV-1a over the safetensors size and three 64 KiB samples (start, middle,
-   end): cheap, and different for any two models one would mix up. */
-void cli_model_fingerprint(const char *dir, char out[17]) {
-    char path[4096];
-    unsigned char buf[65536];
-    uint64_t h = 14695981039346656037ULL;
-    struct stat st;
-    FILE *f;
-    int part;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    snprintf(out, 17, "%016llx", 0ULL);
-    if (stat(path, &st) != 0 || !(f = fopen(path, "rb"))) return;
-    for (part = 0; part < 8; part++) { h ^= (uint64_t)((uint64_t)st.st_size >> (8 * part)) & 0xFF; h *= 1099511628211ULL; }
-    for (part = 0; part < 3; part++) {
-        off_t off = part == 0 ? 0 : part == 1 ? st.st_size / 2 : st.st_size - (off_t)sizeof buf;
-        size_t got, k;
-        if (off < 0) off = 0;
-        if (fseeko(f, off, SEEK_SET) != 0) break;
-        got = fread(buf, 1, sizeof buf, f);
-        for (k = 0; k < got; k++) { h ^= buf[k]; h *= 1099511628211ULL; }
-    }
-    fclose(f);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
-const char *cli_model_name(const char *dir, char *buf, size_t cap) {
-    size_t n = strlen(dir), b;
-    while (n > 1 && dir[n - 1] == '/') n--;
-    b = n;
-    while (b > 0 && dir[b - 1] != '/') b--;
-    snprintf(buf, cap, "%.*s", (int)(n - b), dir + b);
-    return buf;
-}
-
-/* "x/idx", "x/idx.npy" and "x/idx.json" all name the index x/idx. */
-static char *index_base(const char *arg) {
-    static const char *ext[] = {".npy", ".json", ".ids", ".texts", ".lines"};
-    size_t n = strlen(arg), e;
-    char *b = malloc(n + 1);
-    if (!b) cli_die("out of memory");
-    memcpy(b, arg, n + 1);
-    for (e = 0; e < sizeof ext / sizeof ext[0]; e++) {
-        size_t el = strlen(ext[e]);
-        if (n > el && !strcmp(b + n - el, ext[e])) { b[n - el] = 0; break; }
-    }
-    return b;
-}
-
-static char *suffixed(const char *base, const char *suf) {
-    size_t n = strlen(base) + strlen(suf) + 1;
-    char *p = malloc(n);
-    if (!p) cli_die("out of memory");
-    snprintf(p, n, "%s%s", base, suf);
-    return p;
-}
-
-/* mmap a whole file read-only (an empty file maps to NULL, len 0). */
-static void *map_file(const char *path, size_t *len) {
-    struct stat st;
-    void *p;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) cli_die("cannot open %s: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) cli_die("cannot stat %s: %s", path, strerror(errno));
-    *len = (size_t)st.st_size;
-    if (!*len) { close(fd); return NULL; }
-    p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) cli_die("cannot mmap %s: %s", path, strerror(errno));
-    return p;
-}
-
-/* Offsets of the `count` lines of a mapped text file (off[count] = end). */
-static size_t *line_offsets(const char *path, const char *p, size_t len, size_t count) {
-    size_t *off = malloc((count + 1) * sizeof *off), i = 0, at = 0;
-    if (!off) cli_die("out of memory indexing %s", path);
-    while (i < count && at <= len) {
-        const char *nl = at < len ? memchr(p + at, '\n', len - at) : NULL;
-        if (!nl) break;
-        off[i++] = at;
-        at = (size_t)(nl - p) + 1;
-    }
-    if (i != count || at != len) cli_die("%s: expected %zu lines, the file does not match the index (rebuild it)", path, count);
-    off[count] = len;
-    return off;
-}
-
-/* Parse a NumPy v1/v2 header of a C-order little-endian float32 2-D array. */
-int cli_npy_parse(const unsigned char *p, size_t len, size_t *rows, size_t *cols, size_t *data_off, char *err, size_t errcap) {
-    size_t hl, ho;
-    const char *h, *s;
-    char dict[4096];
-    unsigned long long r, c;
-    if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0) { snprintf(err, errcap, "not a .npy file"); return 1; }
-    if (p[6] == 1) { hl = (size_t)p[8] | (size_t)p[9] << 8; ho = 10; }
-    else if (len >= 12 && (p[6] == 2 || p[6] == 3)) { hl = (size_t)p[8] | (size_t)p[9] << 8 | (size_t)p[10] << 16 | (size_t)p[11] << 24; ho = 12; }
-    else { snprintf(err, errcap, "unsupported .npy version %d", p[6]); return 1; }
-    if (ho + hl > len || hl >= sizeof dict) { snprintf(err, errcap, "truncated .npy header"); return 1; }
-    memcpy(dict, p + ho, hl);
-    dict[hl] = 0;
-    h = dict;
-    if (!strstr(h, "'descr': '<f4'")) { snprintf(err, errcap, ".npy dtype is not float32 ('<f4')"); return 1; }
-    if (!strstr(h, "'fortran_order': False")) { snprintf(err, errcap, ".npy is not C order"); return 1; }
-    if (!(s = strstr(h, "'shape': (")) || sscanf(s + 10, "%llu, %llu)", &r, &c) != 2) {
-        snprintf(err, errcap, ".npy shape is not 2-D (N, H)");
-        return 1;
-    }
-    *rows = (size_t)r;
-    *cols = (size_t)c;
-    *data_off = ho + hl;
-    if (c == 0 || (r && (len - *data_off) / c / 4 < r) || len - *data_off != (size_t)r * c * 4) {
-        snprintf(err, errcap, ".npy holds %zu data bytes, its shape (%llu, %llu) needs %llu", len - *data_off, r, c, r * c * 4);
-        return 1;
-    }
-    return 0;
-}
-
-void cli_index_open(const char *arg, cli_index *ix) {
-    char *jpath, *path, *buf, err[256];
-    size_t jlen, dlen, rows, cols, doff;
-    bml_json_doc *doc;
-    const bml_json *r, *v;
-    FILE *f;
-    memset(ix, 0, sizeof *ix);
-    ix->base = index_base(arg);
-    ix->shard_index = -1;
-    jpath = suffixed(ix->base, ".json");
-    if (!(f = fopen(jpath, "rb"))) cli_die("cannot open index %s: %s (build it with `batchml index`)", jpath, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    jlen = (size_t)ftell(f);
-    rewind(f);
-    buf = malloc(jlen + 1);
-    if (!buf || fread(buf, 1, jlen, f) != jlen) cli_die("cannot read %s", jpath);
-    fclose(f);
-    if (bml_json_parse(buf, jlen, jpath, &doc) != BML_OK) cli_die("%s", bml_last_error());
-    r = bml_json_root(doc);
-    v = bml_json_get(r, "format");
-    if (!v || v->type != BML_JSON_STRING || strcmp(v->str, "batchml-index") != 0)
-        cli_die("%s: not a batchml index (\"format\" is not \"batchml-index\")", jpath);
-    v = bml_json_get(r, "version");
-    if (!v || v->type != BML_JSON_NUMBER || v->num != 1) cli_die("%s: unsupported index version (this batchml reads 1)", jpath);
-#define GETNUM(key, dst)                                                                              \
-    do {                                                                                              \
-        v = bml_json_get(r, key);                                                                     \
-        if (!v || v->type != BML_JSON_NUMBER || v->num < 0 || v->num > 9007199254740992.0 ||             \
-            v->num != (double)(unsigned long long)v->num)                                             \
-            cli_die("%s: missing or bad \"%s\" (want a non-negative integer)", jpath, key);           \
-        dst = v->num;                                                                                 \
-    } while (0)
-    {
-        double d, c, s;
-        GETNUM("dim", d);
-        GETNUM("count", c);
-        GETNUM("skipped", s);
-        if (d < 1 || d > 65536) cli_die("%s: bad \"dim\" %g (want 1..65536)", jpath, d);
-        ix->dim = (int)d;
-        ix->count = (size_t)c;
-        ix->skipped = (size_t)s;
-    }
-#undef GETNUM
-    v = bml_json_get(r, "model");
-    snprintf(ix->model, sizeof ix->model, "%s", v && v->type == BML_JSON_STRING ? v->str : "");
-    v = bml_json_get(r, "model_name");
-    snprintf(ix->model_name, sizeof ix->model_name, "%s", v && v->type == BML_JSON_STRING ? v->str : "");
-    v = bml_json_get(r, "fingerprint");
-    snprintf(ix->fingerprint, sizeof ix->fingerprint, "%s", v && v->type == BML_JSON_STRING ? v->str : "");
-    v = bml_json_get(r, "with_ids");
-    ix->with_ids = v && v->type == BML_JSON_TRUE;
-    v = bml_json_get(r, "shard");
-    if (v && v->type != BML_JSON_NULL) {
-        /* [I, N]: integers with 0 <= I < N (N bounded: it is a modulus below) */
-        double si, sn;
-        if (v->type != BML_JSON_ARRAY || v->len != 2 || v->kids[0].type != BML_JSON_NUMBER ||
-            v->kids[1].type != BML_JSON_NUMBER)
-            cli_die("%s: \"shard\" must be null or [I, N]", jpath);
-        si = v->kids[0].num;
-        sn = v->kids[1].num;
-        if (sn < 1 || sn > 1e6 || sn != (double)(long)sn || si < 0 || si >= sn || si != (double)(long)si)
-            cli_die("%s: bad \"shard\" [%g, %g]: want integers I, N with 0 <= I < N <= 1000000", jpath, si, sn);
-        ix->shard_index = (long)si;
-        ix->shard_count = (long)sn;
-    }
-    bml_json_free(doc);
-    free(buf);
-    free(jpath);
-    /* embeddings */
-    path = suffixed(ix->base, ".npy");
-    ix->map = map_file(path, &ix->map_len);
-    if (cli_npy_parse(ix->map, ix->map_len, &rows, &cols, &doff, err, sizeof err)) cli_die("%s: %s", path, err);
-    if (rows != ix->count || cols != (size_t)ix->dim)
-        cli_die("%s: shape (%zu, %zu) but the index says (%zu, %d)", path, rows, cols, ix->count, ix->dim);
-    ix->emb = (const float *)((const char *)ix->map + doff);
-    free(path);
-    /* ids, texts, lines */
-    path = suffixed(ix->base, ".ids");
-    ix->ids = map_file(path, &dlen);
-    ix->ids_len = dlen;
-    ix->id_off = line_offsets(path, ix->ids, dlen, ix->count);
-    free(path);
-    path = suffixed(ix->base, ".texts");
-    ix->texts = map_file(path, &dlen);
-    ix->texts_len = dlen;
-    ix->text_off = line_offsets(path, ix->texts, dlen, ix->count);
-    free(path);
-    if (ix->shard_index >= 0) {
-        size_t *off, i;
-        const char *p;
-        path = suffixed(ix->base, ".lines");
-        p = map_file(path, &dlen);
-        off = line_offsets(path, p, dlen, ix->count);
-        ix->lines = malloc((ix->count + 1) * sizeof *ix->lines);
-        if (!ix->lines) cli_die("out of memory");
-        for (i = 0; i < ix->count; i++) {
-            ix->lines[i] = strtoull(p + off[i], NULL, 10);
-            if ((size_t)((ix->lines[i] - 1) % (unsigned long long)ix->shard_count) != (size_t)ix->shard_index || (i && ix->lines[i] <= ix->lines[i - 1]))
-                cli_die("%s: line %zu does not belong to shard %ld/%ld in order (rebuild the shard)", path, i + 1, ix->shard_index, ix->shard_count);
-        }
-        free(off);
-        if (dlen) munmap((void *)p, dlen);
-        free(path);
-    }
-}
-
-const char *cli_index_id(const cli_index *ix, size_t row, size_t *len) {
-    *len = ix->id_off[row + 1] - ix->id_off[row] - 1;
-    return ix->ids + ix->id_off[row];
-}
-
-const char *cli_index_text(const cli_index *ix, size_t row, size_t *len) {
-    *len = ix->text_off[row + 1] - ix->text_off[row] - 1;
-    return ix->texts + ix->text_off[row];
-}
-
-void cli_index_close(cli_index *ix) {
-    if (ix->map) munmap(ix->map, ix->map_len);
-    if (ix->ids) munmap((void *)ix->ids, ix->ids_len);
-    if (ix->texts) munmap((void *)ix->texts, ix->texts_len);
-    free(ix->id_off);
-    free(ix->text_off);
-    free(ix->lines);
-    free(ix->base);
-    memset(ix, 0, sizeof *ix);
-}
-
-/* ---- writing ------------------------------------------------------------ */
-
-void cli_index_writer_open(cli_index_writer *w, const char *base, int dim, int shard_index, int shard_count) {
-    static const char *suf[5] = {".npy", ".ids", ".texts", ".lines", ".json"};
-    int k;
-    memset(w, 0, sizeof *w);
-    w->base = index_base(base);
-    w->dim = dim;
-    w->shard_index = shard_index;
-    w->shard_count = shard_count;
-    for (k = 0; k < 5; k++) {
-        char *p = suffixed(w->base, suf[k]);
-        w->final[k] = p;
-        w->tmp[k] = suffixed(p, ".tmp");
-        if (k == 3 && shard_index < 0) continue;
-        if (k == 4) continue;
-        if (!(w->f[k] = fopen(w->tmp[k], "wb"))) cli_die("cannot write %s: %s", w->tmp[k], strerror(errno));
-    }
-    if (!(w->header_len = cli_npy_stream_begin(w->f[0], dim))) cli_die("cannot write %s", w->tmp[0]);
-}
-
-void cli_index_writer_add(cli_index_writer *w, const float *e, const char *id, size_t id_len, const char *text, size_t text_len,
-                          size_t lineno) {
-    fwrite(e, sizeof(float), (size_t)w->dim, w->f[0]);
-    fwrite(id, 1, id_len, w->f[1]);
-    fputc('\n', w->f[1]);
-    fwrite(text, 1, text_len, w->f[2]);
-    fputc('\n', w->f[2]);
-    if (w->f[3]) fprintf(w->f[3], "%zu\n", lineno);
-    w->count++;
-}
-
-void cli_index_writer_close(cli_index_writer *w, const char *model, const char *model_name, const char *fingerprint, int with_ids,
-                            size_t skipped) {
-    FILE *j;
-    int k;
-    cli_npy_stream_end(w->f[0], w->header_len, w->count, w->dim, w->tmp[0]);
-    for (k = 0; k < 4; k++)
-        if (w->f[k] && (fflush(w->f[k]) != 0 || ferror(w->f[k]) || fclose(w->f[k]) != 0))
-            cli_die("write error on %s: %s", w->tmp[k], strerror(errno));
-    if (!(j = fopen(w->tmp[4], "wb"))) cli_die("cannot write %s: %s", w->tmp[4], strerror(errno));
-    fputs("{\"format\":\"batchml-index\",\"version\":1,\"model\":", j);
-    cli_json_str(j, model, strlen(model));
-    fputs(",\"model_name\":", j);
-    cli_json_str(j, model_name, strlen(model_name));
-    fprintf(j, ",\"fingerprint\":\"%s\",\"dim\":%d,\"count\":%zu,\"normalized\":true,\"with_ids\":%s,\"skipped\":%zu,\"shard\":",
-            fingerprint, w->dim, w->count, with_ids ? "true" : "false", skipped);
-    if (w->shard_index >= 0) fprintf(j, "[%d,%d]}\n", w->shard_index, w->shard_count);
-    else fputs("null}\n", j);
-    if (fflush(j) != 0 || ferror(j) || fclose(j) != 0) cli_die("write error on %s: %s", w->tmp[4], strerror(errno));
-    /* an unsharded index has no .lines: drop a stale one from an earlier run */
-    if (w->shard_index < 0) unlink(w->final[3]);
-    for (k = 0; k < 5; k++)
-        if ((k != 3 || w->shard_index >= 0) && rename(w->tmp[k], w->final[k]) != 0)
-            cli_die("cannot rename %s to %s: %s", w->tmp[k], w->final[k], strerror(errno));
-    for (k = 0; k < 5; k++) { free(w->tmp[k]); free(w->final[k]); }
-    free(w->base);
-}
-
-/* Scale a row to unit L2 norm (computed in double); a zero row stays zero. */
-void cli_normalize(float *e, int H) {
-    double s = 0;
-    int j;
-    for (j = 0; j < H; j++) s += (double)e[j] * e[j];
-    if (s > 0) {
-        s = sqrt(s);
-        for (j = 0; j < H; j++) e[j] = (float)(e[j] / s);
-    }
-}
-
 /* ---- the verb ----------------------------------------------------------- */
 
 #define CHUNK 1024
 
 int cmd_index(int argc, char **argv) {
-    const char *model = NULL, *outarg = NULL, *v;
+    const char *model, *outarg;
     char outbuf[64], name[256], fp[17];
-    int with_ids = 0, progress = isatty(2), i, H, normalize;
-    cli_shard shard = {0, 0};
+    int with_ids = 0, progress, i, H, normalize;
+    cli_common c;
+    cli_shard shard;
     bml_model_desc md;
     bml_batch_desc bd;
     bml_model *m;
@@ -411,32 +48,29 @@ int cmd_index(int argc, char **argv) {
     size_t *tcap, *idlen, *lineno, nread = 0, nbad = 0, nempty = 0, k;
     float *emb;
     double t0 = cli_now();
-    memset(&md, 0, sizeof md);
-    memset(&bd, 0, sizeof bd);
     memset(&in, 0, sizeof in);
     memset(&res, 0, sizeof res);
+    cli_common_init(&c, CLI_O_MODEL | CLI_O_OUTPUT | CLI_O_SHARD | CLI_O_BATCH_SIZE | CLI_O_THREADS | CLI_O_ON_INVALID |
+                        CLI_O_DETERMINISTIC | CLI_O_PROGRESS,
+                    NULL);
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
-        else if (cli_opt(argc, argv, &i, "--model", &v)) model = v;
-        else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) outarg = v;
-        else if (cli_opt(argc, argv, &i, "--shard", &v)) cli_shard_parse(v, &shard);
-        else if (cli_opt(argc, argv, &i, "--batch-size", &v)) bd.batch_size = (size_t)cli_parse_long("--batch-size", v, 1, 4096);
-        else if (cli_opt(argc, argv, &i, "--threads", &v)) md.threads = (int)cli_parse_long("--threads", v, 1, 256);
-        else if (cli_opt(argc, argv, &i, "--on-invalid", &v)) {
-            if (!strcmp(v, "replace")) bd.utf8 = BML_UTF8_REPLACE;
-            else if (strcmp(v, "error")) cli_die("--on-invalid: expected error or replace, got '%s'", v);
-        } else if (!strcmp(argv[i], "--with-ids")) with_ids = 1;
-        else if (!strcmp(argv[i], "--deterministic")) md.deterministic = 1;
-        else if (!strcmp(argv[i], "--progress")) progress = 1;
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
+        else if (got) continue;
+        else if (!strcmp(argv[i], "--with-ids")) with_ids = 1;
         else cli_die("unknown option '%s' (see --help)", argv[i]);
     }
-    if (!model) cli_die("--model DIR is required (see --help)");
+    if (!(model = c.model)) cli_die("--model DIR is required (see --help)");
+    outarg = c.output;
+    shard = c.shard;
+    progress = cli_common_progress(&c);
     if (!outarg) {
         if (shard.count) snprintf(outbuf, sizeof outbuf, "index.shard%lu-of-%lu", shard.index, shard.count);
         else snprintf(outbuf, sizeof outbuf, "index");
         outarg = outbuf;
     }
-    md.path = model;
+    cli_common_model_desc(&c, &md);
+    cli_common_batch_desc(&c, &bd, NULL);
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
     H = bml_model_config(m)->hidden;
     normalize = !bml_model_config(m)->normalize;
@@ -513,7 +147,7 @@ int cmd_index(int argc, char **argv) {
     cli_index_writer_close(&w, model, cli_model_name(model, name, sizeof name), fp, with_ids, nbad + nempty);
     if (progress) {
         double el = cli_now() - t0;
-        char *base = index_base(outarg);
+        char *base = cli_index_base(outarg);
         fprintf(stderr, "batchml index: %zu texts -> %s.{npy,ids,texts,json} (dim %d%s), %zu skipped, %.2fs, %.0f texts/s\n", w.count,
                 base, H, shard.count ? ", shard" : "", nbad + nempty, el, el > 0 ? (double)w.count / el : 0.0);
         free(base);

@@ -115,8 +115,9 @@ static void read_arch(const char *dir, char *arch, size_t acap, char *type, size
 }
 
 int cmd_info(int argc, char **argv) {
-    const char *dir = NULL, *v;
-    int json = 0, i, check;
+    const char *dir;
+    int json, i, check;
+    cli_common opts;
     char tok_err[256] = "", arch[128], type[64], want[32] = "", b1[32], b2[32];
     char tok_file[32] = "";
     bml_model_desc md;
@@ -126,11 +127,11 @@ int cmd_info(int argc, char **argv) {
     size_t nfiles, k, vocab = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     struct stat st;
-    memset(&md, 0, sizeof md);
+    cli_common_init(&opts, CLI_O_MODEL | CLI_O_JSON | CLI_O_PROGRESS, NULL); /* --progress: info is instant */
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
-        else if (cli_opt(argc, argv, &i, "--model", &v)) dir = v;
-        else if (!strcmp(argv[i], "--json")) json = 1;
+        unsigned got = cli_common_opt(&opts, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
+        else if (got) continue;
         else if (!strcmp(argv[i], "--devices")) {
             size_t n = bml_device_list_text(NULL, 0);
             char *txt = malloc(n + 1);
@@ -140,13 +141,13 @@ int cmd_info(int argc, char **argv) {
             free(txt);
             return 0;
         }
-        else if (!strcmp(argv[i], "--progress")) {} /* accepted on every verb; info is instant */
         else if (argv[i][0] == '-') cli_die("unknown option '%s' (see --help)", argv[i]);
-        else if (!dir) dir = argv[i];
+        else if (!opts.model) opts.model = argv[i]; /* DIR, the same as --model DIR */
         else cli_die("unexpected argument '%s'", argv[i]);
     }
-    if (!dir) cli_die("missing model DIR (see --help)");
-    md.path = dir;
+    if (!(dir = opts.model)) cli_die("missing model DIR (see --help)");
+    json = opts.json;
+    cli_common_model_desc(&opts, &md);
     md.threads = 1;
     if (bml_model_load(&md, &m) != BML_OK) {
         snprintf(tok_err, sizeof tok_err, "%s", bml_last_error());

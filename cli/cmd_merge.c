@@ -183,19 +183,23 @@ static int merge_embeddings(char **in, size_t n, const char *outpath, int progre
 }
 
 int cmd_merge(int argc, char **argv) {
-    const char *out = NULL, *v;
+    const char *out;
     char **in = calloc((size_t)argc, sizeof *in);
     size_t n = 0, s;
-    int progress = isatty(2), i, idx;
+    int progress, i, idx;
+    cli_common c;
     if (!in) cli_die("out of memory");
+    cli_common_init(&c, CLI_O_OUTPUT | CLI_O_PROGRESS, NULL);
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); free(in); return 0; }
-        else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) out = v;
-        else if (!strcmp(argv[i], "--progress")) progress = 1;
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); free(in); return 0; }
+        else if (got) continue;
         else if (argv[i][0] == '-' && argv[i][1]) cli_die("unknown option '%s' (see --help)", argv[i]);
         else in[n++] = argv[i];
     }
     if (!n) cli_die("nothing to merge: give the shard outputs (see --help)");
+    out = c.output;
+    progress = cli_common_progress(&c);
     idx = is_index(in[0]);
     for (s = 1; s < n; s++)
         if (is_index(in[s]) != idx) cli_die("%s and %s: cannot merge an index with an embeddings file", in[0], in[s]);

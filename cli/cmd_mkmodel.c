@@ -27,10 +27,15 @@ int cmd_mkmodel(int argc, char **argv) {
     bml_mkmodel_desc d;
     const char *v;
     int i, have_seed = 0;
+    cli_common c;
     memset(&d, 0, sizeof d);
     d.assets_dir = getenv("BATCHML_ASSETS") ? getenv("BATCHML_ASSETS") : BATCHML_ASSETS_DIR;
+    /* --seed here is any unsigned 64-bit value (0 included), not tune's --seed */
+    cli_common_init(&c, CLI_O_PROGRESS, NULL); /* --progress: mkmodel is instant */
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
+        else if (got) continue;
         else if (cli_opt(argc, argv, &i, "--seed", &v)) {
             char *end;
             errno = 0;
@@ -38,8 +43,7 @@ int cmd_mkmodel(int argc, char **argv) {
             if (errno || end == v || *end || v[0] < '0' || v[0] > '9')
                 cli_die("--seed: expected a non-negative integer, got '%s'", v);
             have_seed = 1;
-        } else if (!strcmp(argv[i], "--progress")) {} /* accepted on every verb; mkmodel is instant */
-        else if (cli_opt(argc, argv, &i, "--layers", &v)) d.layers = (int)cli_parse_long("--layers", v, 1, 64);
+        } else if (cli_opt(argc, argv, &i, "--layers", &v)) d.layers = (int)cli_parse_long("--layers", v, 1, 64);
         else if (cli_opt(argc, argv, &i, "--hidden", &v)) d.hidden = (int)cli_parse_long("--hidden", v, 1, 8192);
         else if (cli_opt(argc, argv, &i, "--heads", &v)) d.heads = (int)cli_parse_long("--heads", v, 1, 8192);
         else if (cli_opt(argc, argv, &i, "--inter", &v)) d.intermediate = (int)cli_parse_long("--inter", v, 1, 32768);

@@ -10,10 +10,11 @@
 
 static const char *help =
     "usage: batchml overlay --model DIR --method M --target T [--steps M] [--batch-size N]\n"
-    "                       [--input text|ids]\n"
-    "                       [--format jsonl|ansi] [--html FILE] [-o FILE] [--progress]\n"
+    "                       [--input text|ids] [--on-invalid error|replace] [--threads N]\n"
+    "                       [--deterministic] [--format jsonl|ansi] [--html FILE] [-o FILE] [--progress]\n"
     "       batchml overlay --model DIR --method M[,M...] --target T --export DIR\n"
     "                       [--export-batch-size N] [--resume] [--fsync flush|batch|none] [--progress]\n"
+    "                       [--steps M] [--input text|ids] [--on-invalid error|replace] [--threads N]\n"
     "\n"
     "Reads texts (or with --input ids, JSON arrays of token ids), one a line, and writes for each how much every token matters to a\n"
     "target f of the sentence embedding, from a real backward pass.\n"
@@ -26,6 +27,7 @@ static const char *help =
     "jsonl: {\"id\":n,\"method\":..,\"target\":..,\"f\":..,\"tokens\":[..],\"offsets\":[[s,e],..],\n"
     "        \"raw\":[..],\"values\":[..]} with id = 0-based line number, values = raw/sum|raw|.\n"
     "ansi: the text with each token's background shaded by its value.\n"
+    "--on-invalid replace: invalid UTF-8 becomes U+FFFD (default: an error record).\n"
     "--html FILE: one self-contained page with every text shaded, scores on hover.\n"
     "\n"
     "--export DIR: the buffering exporter: one file DIR/<method>.jsonl per method (a\n"
@@ -46,6 +48,7 @@ static const char *help =
     "             --method grad_x_input --target 'sim:a happy review' --format ansi\n";
 
 enum { FMT_JSONL, FMT_ANSI };
+static const char *const formats[] = {"jsonl", "ansi", NULL}; /* in FMT_ order */
 #define CHUNK 64
 
 static const char *token_str(const bml_model *m, int32_t id) {
@@ -304,9 +307,10 @@ static int run_export(bml_model_desc *md, const export_opts *eo) {
 }
 
 int cmd_overlay(int argc, char **argv) {
-    const char *model = NULL, *method_s = NULL, *target_s = NULL, *outpath = NULL, *htmlpath = NULL, *v;
-    const char *export_dir = NULL, *export_bs = NULL, *fsync_s = NULL, *fmt_s = NULL, *bs_s = NULL;
-    int fmt = FMT_JSONL, progress = 0, i, want = -1, ids_input = 0, resume = 0;
+    const char *method_s = NULL, *target_s = NULL, *outpath, *htmlpath = NULL, *v;
+    const char *export_dir = NULL, *export_bs = NULL, *fsync_s = NULL;
+    int fmt, progress, i, want = -1, ids_input, resume = 0;
+    cli_common c;
     int32_t *idbuf[CHUNK];
     size_t idcap[CHUNK];
     char perr[CHUNK][160];
@@ -323,49 +327,42 @@ int cmd_overlay(int argc, char **argv) {
     size_t nbad = 0, total = 0, k;
     cli_progress pr;
     memset(&od, 0, sizeof od);
-    memset(&md, 0, sizeof md);
     memset(&in, 0, sizeof in);
     memset(texts, 0, sizeof texts);
     memset(idbuf, 0, sizeof idbuf);
     memset(idcap, 0, sizeof idcap);
+    cli_common_init(&c, CLI_O_MODEL | CLI_O_INPUT | CLI_O_BATCH_SIZE | CLI_O_THREADS | CLI_O_FORMAT | CLI_O_OUTPUT |
+                        CLI_O_PROGRESS | CLI_O_DETERMINISTIC | CLI_O_ON_INVALID,
+                    formats);
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
-        else if (cli_opt(argc, argv, &i, "--model", &v)) model = v;
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
+        else if (got) continue;
         else if (cli_opt(argc, argv, &i, "--method", &v)) method_s = v;
-        else if (cli_opt(argc, argv, &i, "--input", &v)) {
-            if (!strcmp(v, "ids")) ids_input = 1;
-            else if (strcmp(v, "text")) cli_die("--input: expected text or ids, got '%s'", v);
-        }
         else if (cli_opt(argc, argv, &i, "--target", &v)) target_s = v;
         else if (cli_opt(argc, argv, &i, "--steps", &v)) od.steps = (int)cli_parse_long("--steps", v, 1, 4096);
-        else if (cli_opt(argc, argv, &i, "--batch-size", &v)) { bs_s = v; od.batch_size = (size_t)cli_parse_long("--batch-size", v, 1, 4096); }
-        else if (cli_opt(argc, argv, &i, "--threads", &v)) md.threads = (int)cli_parse_long("--threads", v, 1, 256);
-        else if (cli_opt(argc, argv, &i, "--format", &v)) {
-            fmt_s = v;
-            if (!strcmp(v, "jsonl")) fmt = FMT_JSONL;
-            else if (!strcmp(v, "ansi")) fmt = FMT_ANSI;
-            else cli_die("--format: expected jsonl or ansi, got '%s'", v);
-        } else if (cli_opt(argc, argv, &i, "--html", &v)) htmlpath = v;
-        else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) outpath = v;
-        else if (!strcmp(argv[i], "--progress")) progress = 1;
-        else if (!strcmp(argv[i], "--deterministic")) md.deterministic = 1;
+        else if (cli_opt(argc, argv, &i, "--html", &v)) htmlpath = v;
         else if (cli_opt(argc, argv, &i, "--export", &v)) export_dir = v;
         else if (cli_opt(argc, argv, &i, "--export-batch-size", &v)) export_bs = v;
         else if (cli_opt(argc, argv, &i, "--fsync", &v)) fsync_s = v;
         else if (!strcmp(argv[i], "--resume")) resume = 1;
-        else if (cli_opt(argc, argv, &i, "--on-invalid", &v)) {
-            if (!strcmp(v, "replace")) od.utf8 = BML_UTF8_REPLACE;
-            else if (strcmp(v, "error")) cli_die("--on-invalid: expected error or replace, got '%s'", v);
-        } else cli_die("unknown option '%s' (see --help)", argv[i]);
+        else cli_die("unknown option '%s' (see --help)", argv[i]);
     }
-    if (!model) cli_die("--model DIR is required (see --help)");
+    if (!c.model) cli_die("--model DIR is required (see --help)");
+    fmt = c.format;
+    outpath = c.output;
+    ids_input = c.ids_input;
+    progress = cli_common_progress(&c);
+    od.batch_size = c.batch_size;
+    od.utf8 = c.utf8;
+    cli_common_model_desc(&c, &md);
     if (!method_s) cli_die("--method is required: grad, grad_x_input, integrated_gradients, policy_grad or value_grad");
     if (!target_s) cli_die("--target is required: sim:TEXT, value:FILE or policy:FILE:K");
     if (export_dir) {
         export_opts eo;
-        if (outpath || htmlpath || (fmt_s && fmt != FMT_JSONL))
+        if (outpath || htmlpath || fmt != FMT_JSONL)
             cli_die("--export writes DIR/<method>.jsonl: -o, --html and --format ansi do not go with it");
-        if (bs_s) cli_die("--export sets the pass size from --export-batch-size, not --batch-size");
+        if (c.batch_size) cli_die("--export sets the pass size from --export-batch-size, not --batch-size");
         memset(&eo, 0, sizeof eo);
         eo.dir = export_dir;
         eo.methods = method_s;
@@ -373,7 +370,7 @@ int cmd_overlay(int argc, char **argv) {
         eo.steps = od.steps;
         eo.utf8 = od.utf8;
         eo.ids_input = ids_input;
-        eo.progress = progress || isatty(2);
+        eo.progress = progress;
         eo.resume = resume;
         if (export_bs) {
             char *end;
@@ -390,12 +387,10 @@ int cmd_overlay(int argc, char **argv) {
             else if (!strcmp(fsync_s, "none")) eo.fsync = BML_EXPORT_FSYNC_NONE;
             else cli_die("--fsync: expected flush, batch or none, got '%s'", fsync_s);
         }
-        md.path = model;
         return run_export(&md, &eo);
     }
     if (export_bs || fsync_s || resume) cli_die("--export-batch-size, --fsync and --resume need --export DIR");
     if (bml_method_parse(method_s, &od.method, &want) != BML_OK) cli_die("--method: %s", bml_last_error());
-    md.path = model;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
     if (bml_target_parse(m, target_s, &tgt) != BML_OK) cli_die("%s", bml_last_error());
     if (want >= 0 && (int)bml_target_kind_of(tgt) != want)
@@ -407,7 +402,7 @@ int cmd_overlay(int argc, char **argv) {
         if (!html) cli_die("cannot open %s for writing", htmlpath);
         html_begin(html, method_s, target_s);
     }
-    cli_progress_start(&pr, progress || isatty(2), progress || isatty(2) ? count_stdin_lines() : 0, "texts");
+    cli_progress_start(&pr, progress, progress ? count_stdin_lines() : 0, "texts");
     for (;;) {
         size_t n = 0;
         char *line;

@@ -13,13 +13,15 @@
 static const char *help =
     "usage: batchml search --index INDEX [--index INDEX2 ...] --model DIR [-k K]\n"
     "                      [--batch-query FILE] [--format tsv|jsonl] [-o FILE]\n"
-    "                      [--threads N] [--deterministic] [--progress] [QUERY ...]\n"
+    "                      [--threads N] [--batch-size N] [--deterministic] [--progress]\n"
+    "                      [QUERY ...]\n"
     "\n"
     "Embeds each query with the model the index was built with and prints its top\n"
     "K (default 10) rows by cosine similarity, best first; equal scores keep index\n"
     "order. Queries: the QUERY arguments, else the lines of --batch-query FILE\n"
     "('-' = stdin), else stdin, one a line; all of them are embedded in one batched\n"
-    "pass and scored in one sweep over the index.\n"
+    "pass (--batch-size N sequences a forward pass, default 32) and scored in one\n"
+    "sweep over the index.\n"
     "tsv (default): per result a line ID<TAB>SCORE<TAB>TEXT, queries one after the\n"
     "other in input order, min(K, N) lines each.\n"
     "jsonl: one line per query: {\"query_no\":Q,\"query\":...,\"results\":[{\"rank\":1,\n"
@@ -123,10 +125,12 @@ static void print_text_tsv(FILE *out, const char *s, size_t n) {
 }
 
 int cmd_search(int argc, char **argv) {
-    const char *model = NULL, *bqfile = NULL, *outpath = NULL, *v;
+    static const char *const formats[] = {"tsv", "jsonl", NULL};
+    const char *model, *bqfile = NULL, *outpath, *v;
     const char **ixargs, **qargs;
     size_t nixargs = 0, nqargs = 0, k = 10, s, total = 0, nq = 0, qcap = 0, qi, nbad = 0, done = 0;
-    int jsonl = 0, progress = isatty(2), threads = 0, i, H, normalize, nthreads, t;
+    int jsonl, progress, threads, i, H, normalize, nthreads, t;
+    cli_common c;
     char **queries = NULL, fp[17];
     size_t *qlen = NULL;
     cli_index *ix;
@@ -136,33 +140,34 @@ int cmd_search(int argc, char **argv) {
     bml_model *m;
     FILE *out;
     cli_progress pr;
-    memset(&md, 0, sizeof md);
-    memset(&bd, 0, sizeof bd);
     ixargs = calloc((size_t)argc, sizeof *ixargs);
     qargs = calloc((size_t)argc, sizeof *qargs);
     if (!ixargs || !qargs) cli_die("out of memory");
+    cli_common_init(&c, CLI_O_MODEL | CLI_O_OUTPUT | CLI_O_THREADS | CLI_O_BATCH_SIZE | CLI_O_FORMAT | CLI_O_DETERMINISTIC |
+                        CLI_O_PROGRESS,
+                    formats);
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) {
             fputs(help, stdout);
             free(ixargs);
             free(qargs);
             return 0;
-        } else if (cli_opt(argc, argv, &i, "--index", &v)) ixargs[nixargs++] = v;
-        else if (cli_opt(argc, argv, &i, "--model", &v)) model = v;
+        } else if (got) continue;
+        else if (cli_opt(argc, argv, &i, "--index", &v)) ixargs[nixargs++] = v;
         else if (cli_opt(argc, argv, &i, "-k", &v) || cli_opt(argc, argv, &i, "--top", &v)) k = (size_t)cli_parse_long("-k", v, 1, 100000);
         else if (cli_opt(argc, argv, &i, "--batch-query", &v)) bqfile = v;
-        else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) outpath = v;
-        else if (cli_opt(argc, argv, &i, "--threads", &v)) threads = (int)cli_parse_long("--threads", v, 1, 256);
-        else if (cli_opt(argc, argv, &i, "--batch-size", &v)) bd.batch_size = (size_t)cli_parse_long("--batch-size", v, 1, 4096);
-        else if (cli_opt(argc, argv, &i, "--format", &v)) {
-            if (!strcmp(v, "jsonl")) jsonl = 1;
-            else if (strcmp(v, "tsv")) cli_die("--format: expected tsv or jsonl, got '%s'", v);
-        } else if (!strcmp(argv[i], "--deterministic")) md.deterministic = 1;
-        else if (!strcmp(argv[i], "--progress")) progress = 1;
         else if (!strcmp(argv[i], "--")) { while (++i < argc) qargs[nqargs++] = argv[i]; }
         else if (argv[i][0] == '-' && argv[i][1]) cli_die("unknown option '%s' (see --help)", argv[i]);
         else qargs[nqargs++] = argv[i];
     }
+    model = c.model;
+    outpath = c.output;
+    threads = c.threads;
+    jsonl = c.format == 1;
+    progress = cli_common_progress(&c);
+    cli_common_model_desc(&c, &md);
+    cli_common_batch_desc(&c, &bd, NULL);
     if (!nixargs) cli_die("--index INDEX is required (see --help)");
     if (!model) cli_die("--model DIR is required: the model the index was built with (see --help)");
     if (nqargs && bqfile) cli_die("give queries as arguments or with --batch-query, not both");
@@ -186,8 +191,6 @@ int cmd_search(int argc, char **argv) {
             for (u = 0; u < s; u++) if (ix[u].shard_index == ix[s].shard_index) shards = 0;
         }
         for (s = 0; s < nixargs; s++) if (shards) base_key[s] = 0;
-        md.path = model;
-        md.threads = threads;
         if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
         H = bml_model_config(m)->hidden;
         normalize = !bml_model_config(m)->normalize;

@@ -1,6 +1,6 @@
 /* batchml tokenize: WordPiece-tokenize lines of text into JSON lines, or
    (--decode) turn JSON id arrays back into text. */
-#include "index.h" /* cli_count_lines */
+#include "cli.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -144,10 +144,11 @@ static int run_decode(const bml_tokenizer *tok, FILE *out) {
 }
 
 int cmd_tokenize(int argc, char **argv) {
-    const char *model = NULL, *outpath = NULL, *v;
-    int i, decode = 0, threads = 1, progress = isatty(2);
+    const char *model, *outpath, *v;
+    int i, decode = 0, threads, progress;
     long max_len = -2;
-    bml_utf8_policy policy = BML_UTF8_ERROR;
+    bml_utf8_policy policy;
+    cli_common c;
     bml_tokenizer_desc d;
     bml_tokenizer *tok;
     FILE *out;
@@ -164,20 +165,21 @@ int cmd_tokenize(int argc, char **argv) {
     memset(&d, 0, sizeof d);
     memset(&in, 0, sizeof in);
     memset(&ob, 0, sizeof ob);
+    /* --model: a directory, or a tokenizer.json / vocab.txt file */
+    cli_common_init(&c, CLI_O_MODEL | CLI_O_THREADS | CLI_O_OUTPUT | CLI_O_ON_INVALID | CLI_O_PROGRESS, NULL);
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
-        else if (cli_opt(argc, argv, &i, "--model", &v)) model = v;
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
+        else if (got) continue;
         else if (cli_opt(argc, argv, &i, "--max-len", &v)) max_len = cli_parse_long("--max-len", v, 0, 1000000000L);
-        else if (cli_opt(argc, argv, &i, "--threads", &v)) threads = (int)cli_parse_long("--threads", v, 1, 256);
-        else if (cli_opt(argc, argv, &i, "-o", &v) || cli_opt(argc, argv, &i, "--output", &v)) outpath = v;
-        else if (cli_opt(argc, argv, &i, "--on-invalid", &v)) {
-            if (!strcmp(v, "replace")) policy = BML_UTF8_REPLACE;
-            else if (strcmp(v, "error")) cli_die("--on-invalid: expected error or replace, got '%s'", v);
-        } else if (!strcmp(argv[i], "--decode")) decode = 1;
-        else if (!strcmp(argv[i], "--progress")) progress = 1;
+        else if (!strcmp(argv[i], "--decode")) decode = 1;
         else cli_die("unknown option '%s' (see --help)", argv[i]);
     }
-    if (!model) cli_die("--model DIR is required (see --help)");
+    if (!(model = c.model)) cli_die("--model DIR is required (see --help)");
+    outpath = c.output;
+    threads = c.threads ? c.threads : 1; /* tokenizing is fast: one thread unless asked */
+    policy = c.utf8;
+    progress = cli_common_progress(&c);
     {
         size_t ml = strlen(model);
         if ((ml >= 5 && !strcmp(model + ml - 5, ".json")) || (ml >= 4 && !strcmp(model + ml - 4, ".txt"))) d.file = model;

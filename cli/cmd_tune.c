@@ -86,11 +86,6 @@ static void on_event(const bml_tune_event *ev, void *user) {
     fflush(stderr);
 }
 
-static size_t parse_mb(const char *s) {
-    long mb = cli_parse_long("--memory-budget", s, 1, 1L << 30);
-    return (size_t)mb << 20;
-}
-
 static void choice_json(FILE *f, const bml_batch_choice *c, const bml_batch_profile *p) {
     fprintf(f,
             "{\"from_archive\": %s, \"why\": \"%s\", \"cell\": %d, \"distance\": %.3f, \"batch_size\": %zu, "
@@ -177,16 +172,22 @@ static int show(const char *archive) {
 }
 
 int cmd_tune(int argc, char **argv) {
-    const char *model = NULL, *archive = NULL, *results = "tuning-results.json", *v;
-    int i, do_explain = 0, do_show = 0, ids_input = 0;
+    const char *model, *archive = NULL, *results = "tuning-results.json", *v;
+    int i, do_explain = 0, do_show = 0;
     bml_tune_desc d;
     tune_ui ui;
+    cli_common c;
     memset(&d, 0, sizeof d);
     ui.verbose = 1;
     ui.tty = isatty(2);
+    /* --threads: the top of the thread gene's range; --progress: --verbose 2
+       (where it stands: a later --verbose overrides it) */
+    cli_common_init(&c, CLI_O_MODEL | CLI_O_MEMORY_BUDGET | CLI_O_THREADS | CLI_O_INPUT | CLI_O_PROGRESS, NULL);
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
-        else if (cli_opt(argc, argv, &i, "--model", &v)) model = v;
+        unsigned got = cli_common_opt(&c, argc, argv, &i);
+        if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
+        else if (got == CLI_O_PROGRESS) ui.verbose = 2;
+        else if (got) continue;
         else if (cli_opt(argc, argv, &i, "--archive", &v)) archive = v;
         else if (cli_opt(argc, argv, &i, "--results", &v)) results = v;
         else if (cli_opt(argc, argv, &i, "--generations", &v)) d.generations = (size_t)cli_parse_long("--generations", v, 1, 1000000);
@@ -195,30 +196,27 @@ int cmd_tune(int argc, char **argv) {
         else if (cli_opt(argc, argv, &i, "--save-every", &v)) d.save_every = (size_t)cli_parse_long("--save-every", v, 1, 1000000);
         else if (cli_opt(argc, argv, &i, "--seed", &v)) d.seed = (uint64_t)cli_parse_long("--seed", v, 1, 9007199254740991L);
         else if (cli_opt(argc, argv, &i, "--verbose", &v)) ui.verbose = (int)cli_parse_long("--verbose", v, 0, 2);
-        else if (cli_opt(argc, argv, &i, "--memory-budget", &v)) d.memory_budget = parse_mb(v);
         else if (cli_opt(argc, argv, &i, "--repeats", &v)) d.repeats = (int)cli_parse_long("--repeats", v, 1, 1000);
-        else if (cli_opt(argc, argv, &i, "--threads", &v)) d.threads_max = (int)cli_parse_long("--threads", v, 1, 256);
         else if (cli_opt(argc, argv, &i, "--max-mean-len", &v)) d.max_mean_len = (double)cli_parse_long("--max-mean-len", v, 1, 1L << 20);
         else if (cli_opt(argc, argv, &i, "--max-items", &v)) d.max_items = (size_t)cli_parse_long("--max-items", v, 1, 1L << 30);
         else if (cli_opt(argc, argv, &i, "--fitness", &v)) {
             if (!strcmp(v, "cost")) d.fitness = BML_TUNE_COST;
             else if (strcmp(v, "time")) cli_die("--fitness: expected time or cost, got '%s'", v);
-        } else if (cli_opt(argc, argv, &i, "--input", &v)) {
-            if (!strcmp(v, "ids")) ids_input = 1;
-            else if (strcmp(v, "text")) cli_die("--input: expected text or ids, got '%s'", v);
         } else if (!strcmp(argv[i], "--fresh")) d.fresh = 1;
         else if (!strcmp(argv[i], "--no-guard")) d.no_guard = 1;
         else if (!strcmp(argv[i], "--explain")) do_explain = 1;
         else if (!strcmp(argv[i], "--show")) do_show = 1;
-        else if (!strcmp(argv[i], "--progress")) ui.verbose = 2;
         else cli_die("unknown option '%s' (see --help)", argv[i]);
     }
+    model = c.model;
+    d.memory_budget = c.memory_budget;
+    d.threads_max = c.threads;
     if (do_show) {
         if (!archive) cli_die("--show needs --archive FILE");
         return show(archive);
     }
     if (!model) cli_die("--model DIR is required (see --help)");
-    if (do_explain) return explain(model, archive ? archive : getenv("BATCHML_TUNING"), ids_input, d.memory_budget);
+    if (do_explain) return explain(model, archive ? archive : getenv("BATCHML_TUNING"), c.ids_input, d.memory_budget);
     d.model_path = model;
     d.archive_path = archive ? archive : "tuning-archive.json";
     d.results_path = strcmp(results, "-") ? results : NULL;

@@ -1,6 +1,6 @@
 /* What the index, search, merge, info and bench verbs share: the index
-   files (written and read in cli/cmd_index.c, where the format is
-   described) and a few helpers. */
+   files (written and read in cli/index.c, where the format is described)
+   and a few helpers. */
 #ifndef BATCHML_CLI_INDEX_H
 #define BATCHML_CLI_INDEX_H
 #include "cli.h"
@@ -38,19 +38,13 @@ void cli_index_writer_add(cli_index_writer *w, const float *e, const char *id, s
                           size_t text_len, size_t lineno);
 void cli_index_writer_close(cli_index_writer *w, const char *model, const char *model_name, const char *fingerprint,
                             int with_ids, size_t skipped);
-/* A NumPy header of a C-order float32 (rows, cols) array; 0 or 1 + err. */
-int cli_npy_parse(const unsigned char *p, size_t len, size_t *rows, size_t *cols, size_t *data_off, char *err,
-                  size_t errcap);
+/* "x/idx", "x/idx.npy", "x/idx.json", ... -> "x/idx" (malloc'ed). */
+char *cli_index_base(const char *arg);
 /* 16 hex digits from the weights file: tells two models apart cheaply. */
 void cli_model_fingerprint(const char *dir, char out[17]);
 /* The directory's last component ("all-MiniLM-L6-v2"). */
 const char *cli_model_name(const char *dir, char *buf, size_t cap);
 /* Scale to unit L2 norm (in double); a zero row stays zero. */
 void cli_normalize(float *e, int H);
-/* A JSON string (invalid UTF-8 bytes become \ufffd). */
-void cli_json_str(FILE *f, const char *s, size_t n);
-/* Lines of a regular-file stream that are shard s's (0 when not a regular
-   file); the stream is left where it was. For progress ETAs. */
-size_t cli_count_lines(FILE *f, const cli_shard *s);
 
 #endif

@@ -1,4 +1,5 @@
-/* Shared CLI plumbing: errors, line reading, output, progress, options. */
+/* Shared CLI plumbing: errors, progress, option primitives, the --input ids
+   parser (also linked alone by the fuzz_ids harness: it needs only cli_die). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include <errno.h>
@@ -23,52 +24,6 @@ void cli_die(const char *fmt, ...) {
     exit(1);
 }
 
-int cli_next_line(cli_lines *r, char **line, size_t *len) {
-    size_t n = 0;
-    int c;
-    if (!r->f) r->f = stdin;
-    for (;;) {
-        c = getc_unlocked(r->f);
-        if (c == EOF) break;
-        if (n + 2 > r->cap) {
-            size_t nc = r->cap ? r->cap * 2 : 4096;
-            char *nb = realloc(r->buf, nc);
-            if (!nb) cli_die("out of memory reading line %zu", r->lineno + 1);
-            r->buf = nb;
-            r->cap = nc;
-        }
-        if (c == '\n') break;
-        r->buf[n++] = (char)c;
-    }
-    if (ferror(r->f)) cli_die("read error on input: %s", strerror(errno));
-    if (c == EOF && n == 0) return 0;
-    if (!r->buf) { r->buf = malloc(1); r->cap = 1; if (!r->buf) cli_die("out of memory"); }
-    r->buf[n] = 0;
-    r->lineno++;
-    *line = r->buf;
-    *len = n;
-    return 1;
-}
-
-void cli_lines_free(cli_lines *r) { free(r->buf); r->buf = NULL; r->cap = 0; }
-
-FILE *cli_open_out(const char *path) {
-    FILE *f;
-    if (!path || !strcmp(path, "-")) return stdout;
-    f = fopen(path, "wb");
-    if (!f) cli_die("cannot open %s for writing: %s", path, strerror(errno));
-    return f;
-}
-
-void cli_close_out(FILE *f) {
-    int bad = fflush(f) != 0 || ferror(f);
-    int err = errno;
-    if (f != stdout) bad |= fclose(f) != 0;
-    if (bad) {
-        if (err == EPIPE) exit(0); /* reader went away: nothing to say */
-        cli_die("write error: %s", strerror(err));
-    }
-}
 
 double cli_now(void) {
     struct timespec ts;
@@ -203,4 +158,3 @@ int cli_parse_ids(const char *line, size_t len, int32_t **buf, size_t *cap, size
 #undef IDS_WS
 #undef IDS_ERR
 }
-

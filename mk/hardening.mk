@@ -64,7 +64,7 @@ tests: $(REPLAY_BINS)
 # valgrind: a CLI without -march=native (valgrind has no AVX-512)
 # ---------------------------------------------------------------------------
 VG_CFLAGS ?= -std=c99 -O1 -g -Wall -Wextra
-build/valgrind/batchml: $(CLI_SRC) cli/cli.h $(HDR)
+build/valgrind/batchml: $(CLI_SRC) $(CLI_HDR) $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(VG_CFLAGS) -I. -o $@ $(CLI_SRC) $(LDLIBS)
 
@@ -109,7 +109,7 @@ build/tsan/%: tests/%.c $(HDR) tests/bml_test.h
 	@mkdir -p $(dir $@)
 	$(TSAN_CC) $(CPPFLAGS) $(TSAN_FLAGS) -I. -Itests -o $@ $< -lpthread -lm
 
-build/tsan/batchml: $(CLI_SRC) cli/cli.h $(HDR)
+build/tsan/batchml: $(CLI_SRC) $(CLI_HDR) $(HDR)
 	@mkdir -p $(dir $@)
 	$(TSAN_CC) $(CPPFLAGS) $(TSAN_FLAGS) -I. -o $@ $(CLI_SRC) -lpthread -lm
 

@@ -13,7 +13,7 @@ CL_HAVE_HEADERS := $(shell printf '\043include <CL/cl.h>\n' | $(CC) -E -x c - >/
 
 opencl: batchml-cl
 
-batchml-cl: $(CLI_SRC) cli/cli.h $(HDR)
+batchml-cl: $(CLI_SRC) $(CLI_HDR) $(HDR)
 	$(CC) $(CPPFLAGS) -DBATCHML_OPENCL $(CFLAGS) -I. -o $@ $(CLI_SRC) $(LDLIBS) $(CL_LDLIBS)
 
 ifeq ($(CL_HAVE_HEADERS),1)

@@ -12,9 +12,6 @@
 # lacks, with sudo when not root; quick when nothing is missing). Set
 # BATCHML_NO_DEPS=1 to skip that step.
 
-# the verbs index/search/merge/info/bench share cli/index.h
-batchml: cli/index.h
-
 .PHONY: run
 run:
 	@MODEL='$(MODEL)' bash mk/run.sh
