@@ -291,8 +291,7 @@ typedef struct bml_result {
     bml_response *responses;
     size_t count;
     bml_stats stats;
-    uint32_t *index_;       /* private: open-addressing table of positions+1 */
-    size_t index_cap_;
+    void *index_;           /* private: id -> position table                 */
 } bml_result;
 
 /* Allocate `count` zeroed responses (any previous content is freed). */
@@ -1280,6 +1279,24 @@ static bml_status bml__read_file(const char *path, size_t limit, char **out, siz
     buf[n] = 0;
     *out = buf;
     *len = n;
+    return BML_OK;
+}
+
+/* Create dir and every missing parent (mkdir -p). */
+static bml_status bml__mkdirs(const char *dir) {
+    char buf[4096];
+    size_t i, n = strlen(dir);
+    if (n >= sizeof buf) return bml__fail(BML_ERR_INVALID_ARG, "path too long: %s", dir);
+    memcpy(buf, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return bml__fail(BML_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+            buf[i] = c;
+        }
+    }
     return BML_OK;
 }
 
@@ -3534,6 +3551,61 @@ static uint64_t bml__hash64(uint64_t x) {
     return x ^ (x >> 33);
 }
 
+/* ---- Id tables: the one hash table for lookups by id (bml_result_find,
+   the exporter's resume set). Open addressing on uint64 ids with linear
+   probing, load <= 3/4; a value per id, 0 meaning an empty slot. ---- */
+typedef struct bml__idtab { uint64_t *keys; uint32_t *vals; size_t cap, count; } bml__idtab;
+
+static void bml__idtab_free(bml__idtab *t) {
+    BML_FREE(t->keys);
+    BML_FREE(t->vals);
+    memset(t, 0, sizeof *t);
+}
+
+/* The value of id, 0 when absent. */
+static uint32_t bml__idtab_get(const bml__idtab *t, uint64_t id) {
+    size_t i;
+    if (!t->cap) return 0;
+    for (i = (size_t)bml__hash64(id) & (t->cap - 1); t->vals[i]; i = (i + 1) & (t->cap - 1))
+        if (t->keys[i] == id) return t->vals[i];
+    return 0;
+}
+
+/* id -> val (val != 0) unless id is there already (the first one stays).
+   0 on success, -1 out of memory (the table is unchanged). */
+static int bml__idtab_put(bml__idtab *t, uint64_t id, uint32_t val) {
+    size_t i;
+    if ((t->count + 1) * 4 > t->cap * 3) {
+        bml__idtab nt;
+        size_t k;
+        nt.cap = t->cap ? t->cap * 2 : 64;
+        nt.count = t->count;
+        nt.keys = (uint64_t *)bml__calloc(nt.cap, sizeof *nt.keys);
+        nt.vals = (uint32_t *)bml__calloc(nt.cap, sizeof *nt.vals);
+        if (!nt.keys || !nt.vals) { BML_FREE(nt.keys); BML_FREE(nt.vals); return -1; }
+        for (k = 0; k < t->cap; k++)
+            if (t->vals[k]) {
+                for (i = (size_t)bml__hash64(t->keys[k]) & (nt.cap - 1); nt.vals[i]; i = (i + 1) & (nt.cap - 1)) {}
+                nt.keys[i] = t->keys[k];
+                nt.vals[i] = t->vals[k];
+            }
+        bml__idtab_free(t);
+        *t = nt;
+    }
+    for (i = (size_t)bml__hash64(id) & (t->cap - 1); t->vals[i]; i = (i + 1) & (t->cap - 1))
+        if (t->keys[i] == id) return 0;
+    t->keys[i] = id;
+    t->vals[i] = val;
+    t->count++;
+    return 0;
+}
+
+static void bml__result_index_free(bml_result *r) {
+    if (r->index_) bml__idtab_free((bml__idtab *)r->index_);
+    BML_FREE(r->index_);
+    r->index_ = NULL;
+}
+
 static int bml__cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -3552,7 +3624,7 @@ static double bml__pct(const double *v, size_t n, double p) {
 BMLDEF bml_status bml_result_finish(bml_result *r, uint64_t total_ns, double single_item_ns) {
     bml_stats *s = &r->stats;
     double *lat, sum = 0;
-    size_t i, cap;
+    size_t i;
     memset(s, 0, sizeof *s);
     s->total_items = r->count;
     s->total_ns = total_ns;
@@ -3576,34 +3648,23 @@ BMLDEF bml_status bml_result_finish(bml_result *r, uint64_t total_ns, double sin
     s->single_item_ns = single_item_ns;
     if (single_item_ns > 0 && r->count && total_ns)
         s->speedup_vs_single = single_item_ns / ((double)total_ns / (double)r->count);
-    /* id index: open addressing, load <= 1/2, stores position + 1 */
-    BML_FREE(r->index_);
-    r->index_ = NULL;
-    for (cap = 16; cap < 2 * r->count; cap *= 2) {}
-    r->index_ = (uint32_t *)bml__calloc(cap, sizeof(uint32_t));
+    /* id index: position + 1 by id, the first of equal ids wins */
+    bml__result_index_free(r);
+    r->index_ = bml__calloc(1, sizeof(bml__idtab));
     if (!r->index_) return bml__fail(BML_ERR_NOMEM, "out of memory for the id index");
-    r->index_cap_ = cap;
-    for (i = 0; i < r->count && i < UINT32_MAX - 1; i++) {
-        size_t h = (size_t)bml__hash64(r->responses[i].id) & (cap - 1);
-        while (r->index_[h]) {
-            if (r->responses[r->index_[h] - 1].id == r->responses[i].id) break; /* first wins */
-            h = (h + 1) & (cap - 1);
+    for (i = 0; i < r->count && i < UINT32_MAX - 1; i++)
+        if (bml__idtab_put((bml__idtab *)r->index_, r->responses[i].id, (uint32_t)(i + 1)) != 0) {
+            bml__result_index_free(r);
+            return bml__fail(BML_ERR_NOMEM, "out of memory for the id index");
         }
-        if (!r->index_[h]) r->index_[h] = (uint32_t)(i + 1);
-    }
     return BML_OK;
 }
 
 BMLDEF const bml_response *bml_result_find(const bml_result *r, uint64_t id) {
-    size_t h;
+    uint32_t pos;
     if (!r->index_) return NULL;
-    h = (size_t)bml__hash64(id) & (r->index_cap_ - 1);
-    while (r->index_[h]) {
-        const bml_response *x = &r->responses[r->index_[h] - 1];
-        if (x->id == id) return x;
-        h = (h + 1) & (r->index_cap_ - 1);
-    }
-    return NULL;
+    pos = bml__idtab_get((const bml__idtab *)r->index_, id);
+    return pos ? &r->responses[pos - 1] : NULL;
 }
 
 BMLDEF size_t bml_result_success_count(const bml_result *r) {
@@ -3616,7 +3677,7 @@ BMLDEF int bml_result_all_succeeded(const bml_result *r) { return bml_result_suc
 
 BMLDEF void bml_result_free(bml_result *r) {
     BML_FREE(r->responses);
-    BML_FREE(r->index_);
+    bml__result_index_free(r);
     memset(r, 0, sizeof *r);
 }
 
@@ -4903,6 +4964,84 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
     for (i = 0; i < H; i++) dx[i] = rstd * (tmp[i] - m1 - xhat[i] * m2);
 }
 
+/* ---- exp and erf: each polynomial written once -------------------------
+   over a set of operations, instantiated for one float (O = BML__S), 8
+   lanes (BML__V8, AVX2) and 16 lanes (BML__V16, AVX-512). An op set names
+   K(c) a constant, MUL, ADD, DIV, FMA(a, b, c) = a b + c, FNMA(a, b, c) =
+   c - a b, MIN, MAX, ROUND (to nearest) and SCALE(p, n) = p 2^n.
+
+   erf: a rational approximation on [-4, 4] (|error| < 5e-7).
+   exp: 2^n e^r, n = round(x log2 e), r = x - n ln 2 with a two-part ln 2,
+   a degree-6 polynomial (relative error ~1e-7); inputs below -87 give ~0,
+   as they should in a softmax. */
+#define BML__ERF_BODY(O, T, x)                                           \
+    T x2_, p_, q_;                                                       \
+    x = O##_MIN(O##_MAX(x, O##_K(-4.0f)), O##_K(4.0f));                  \
+    x2_ = O##_MUL(x, x);                                                 \
+    p_ = O##_K(-2.72614225801306e-10f);                                  \
+    p_ = O##_FMA(p_, x2_, O##_K(2.77068142495902e-08f));                 \
+    p_ = O##_FMA(p_, x2_, O##_K(-2.10102402082508e-06f));                \
+    p_ = O##_FMA(p_, x2_, O##_K(-5.69250639462346e-05f));                \
+    p_ = O##_FMA(p_, x2_, O##_K(-7.34990630326855e-04f));                \
+    p_ = O##_FMA(p_, x2_, O##_K(-2.95459980854025e-03f));                \
+    p_ = O##_FMA(p_, x2_, O##_K(-1.60960333262415e-02f));                \
+    q_ = O##_K(-1.45660718464996e-05f);                                  \
+    q_ = O##_FMA(q_, x2_, O##_K(-2.13374055278905e-04f));                \
+    q_ = O##_FMA(q_, x2_, O##_K(-1.68282697438203e-03f));                \
+    q_ = O##_FMA(q_, x2_, O##_K(-7.37332916720468e-03f));                \
+    q_ = O##_FMA(q_, x2_, O##_K(-1.42647390514189e-02f));                \
+    return O##_DIV(O##_MUL(x, p_), q_);
+
+#define BML__EXP_BODY(O, T, x)                                           \
+    T n_, r_, p_;                                                        \
+    x = O##_MIN(O##_MAX(x, O##_K(-87.0f)), O##_K(88.0f));                \
+    n_ = O##_ROUND(O##_MUL(x, O##_K(1.44269504088896341f)));             \
+    r_ = O##_FMA(n_, O##_K(2.12194440e-4f), O##_FNMA(n_, O##_K(0.693359375f), x)); \
+    p_ = O##_K(1.9875691500e-4f);                                        \
+    p_ = O##_FMA(p_, r_, O##_K(1.3981999507e-3f));                       \
+    p_ = O##_FMA(p_, r_, O##_K(8.3334519073e-3f));                       \
+    p_ = O##_FMA(p_, r_, O##_K(4.1665795894e-2f));                       \
+    p_ = O##_FMA(p_, r_, O##_K(1.6666665459e-1f));                       \
+    p_ = O##_FMA(p_, r_, O##_K(5.0000001201e-1f));                       \
+    p_ = O##_FMA(p_, O##_MUL(r_, r_), O##_ADD(r_, O##_K(1.0f)));         \
+    return O##_SCALE(p_, n_);
+
+/* one float (the clamps keep a NaN a NaN) */
+#define BML__S_K(c) (c)
+#define BML__S_MUL(a, b) ((a) * (b))
+#define BML__S_ADD(a, b) ((a) + (b))
+#define BML__S_DIV(a, b) ((a) / (b))
+#define BML__S_FMA(a, b, c) ((a) * (b) + (c))
+#define BML__S_FNMA(a, b, c) ((c) - (a) * (b))
+#define BML__S_MAX(a, b) ((a) < (b) ? (b) : (a))
+#define BML__S_MIN(a, b) ((a) > (b) ? (b) : (a))
+#define BML__S_ROUND(a) (((a) + 12582912.0f) - 12582912.0f) /* |a| < 2^22 */
+#define BML__S_SCALE(p, n) bml__scale2(p, n)
+#ifdef BML__AVX2
+#define BML__V8_K(c) _mm256_set1_ps(c)
+#define BML__V8_MUL(a, b) _mm256_mul_ps(a, b)
+#define BML__V8_ADD(a, b) _mm256_add_ps(a, b)
+#define BML__V8_DIV(a, b) _mm256_div_ps(a, b)
+#define BML__V8_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define BML__V8_FNMA(a, b, c) _mm256_fnmadd_ps(a, b, c)
+#define BML__V8_MAX(a, b) _mm256_max_ps(a, b)
+#define BML__V8_MIN(a, b) _mm256_min_ps(a, b)
+#define BML__V8_ROUND(a) _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define BML__V8_SCALE(p, n) \
+    _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
+#endif
+#ifdef BML__AVX512
+#define BML__V16_K(c) _mm512_set1_ps(c)
+#define BML__V16_MUL(a, b) _mm512_mul_ps(a, b)
+#define BML__V16_ADD(a, b) _mm512_add_ps(a, b)
+#define BML__V16_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define BML__V16_FNMA(a, b, c) _mm512_fnmadd_ps(a, b, c)
+#define BML__V16_MAX(a, b) _mm512_max_ps(a, b)
+#define BML__V16_MIN(a, b) _mm512_min_ps(a, b)
+#define BML__V16_ROUND(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define BML__V16_SCALE(p, n) _mm512_scalef_ps(p, n)
+#endif
+
 #ifdef BML__AVX2
 #define BML__GELU8 1
 /* GCC keeps the scalar loops below scalar (the clamps become branches
@@ -4911,88 +5050,29 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
    steps as bml__erf / bml__exp. Every lane does the same operations, so an
    element's value does not depend on where the row split put it. */
 
-static __m256 bml__erf8(__m256 x) {
-    __m256 x2, p, q;
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
-    x2 = _mm256_mul_ps(x, x);
-    p = _mm256_set1_ps(-2.72614225801306e-10f);
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.77068142495902e-08f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.10102402082508e-06f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-5.69250639462346e-05f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-7.34990630326855e-04f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.95459980854025e-03f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.60960333262415e-02f));
-    q = _mm256_set1_ps(-1.45660718464996e-05f);
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-2.13374055278905e-04f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.68282697438203e-03f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-7.37332916720468e-03f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.42647390514189e-02f));
-    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
-}
+static __m256 bml__erf8(__m256 x) { BML__ERF_BODY(BML__V8, __m256, x) }
 
-static __m256 bml__exp8(__m256 x) {
-    __m256 n, r, p, scale;
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f), r);
-    p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
-    return _mm256_mul_ps(p, scale);
-}
+static __m256 bml__exp8(__m256 x) { BML__EXP_BODY(BML__V8, __m256, x) }
 #endif
 
 #ifndef BML__GELU8
 /* erf for float: a rational approximation on [-4, 4] (|error| < 5e-7).
    (GCC keeps a loop over it scalar: see bml__erf8.) */
-static float bml__erf(float x) {
-    float x2, p, q;
-    x = x > 4.0f ? 4.0f : (x < -4.0f ? -4.0f : x);
-    x2 = x * x;
-    p = -2.72614225801306e-10f;
-    p = p * x2 + 2.77068142495902e-08f;
-    p = p * x2 + -2.10102402082508e-06f;
-    p = p * x2 + -5.69250639462346e-05f;
-    p = p * x2 + -7.34990630326855e-04f;
-    p = p * x2 + -2.95459980854025e-03f;
-    p = p * x2 + -1.60960333262415e-02f;
-    q = -1.45660718464996e-05f;
-    q = q * x2 + -2.13374055278905e-04f;
-    q = q * x2 + -1.68282697438203e-03f;
-    q = q * x2 + -7.37332916720468e-03f;
-    q = q * x2 + -1.42647390514189e-02f;
-    return x * p / q;
-}
+static float bml__erf(float x) { BML__ERF_BODY(BML__S, float, x) }
 #endif
 
 /* exp for float: 2^n * e^r with |r| <= ln2/2 and a degree-6 polynomial
    (relative error ~1e-7). Inputs below -87 give ~0, as they should in a
    softmax. (Builds with AVX-512 use bml__exp16 and bml__exp8 instead.) */
 #if !defined(BML__AVX512) || !defined(BML__GELU8)
-static float bml__exp(float x) {
-    float n, r, p, scale;
-    int32_t bits;
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
-    r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    bits = ((int32_t)n + 127) * (1 << 23);
-    memcpy(&scale, &bits, 4);
-    return p * scale;
+/* p 2^n for an integral n in [-126, 127] (the exponent field, built) */
+static float bml__scale2(float p, float n) {
+    float s;
+    int32_t bits = ((int32_t)n + 127) * (1 << 23);
+    memcpy(&s, &bits, 4);
+    return p * s;
 }
+static float bml__exp(float x) { BML__EXP_BODY(BML__S, float, x) }
 #endif
 
 #ifndef BML__AVX512
@@ -5012,22 +5092,7 @@ static void bml__softmax_rows(float *S, int rows, int L) {
 #ifdef BML__AVX512
 /* e^x in 16 lanes, the steps of bml__exp: 2^n e^r, n = round(x log2 e),
    r by a two-part ln 2, the same polynomial, 2^n applied by scalef. */
-static __m512 bml__exp16(__m512 x) {
-    __m512 n, r, p;
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
-    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
-    p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
+static __m512 bml__exp16(__m512 x) { BML__EXP_BODY(BML__V16, __m512, x) }
 
 /* In-register transpose of a 16 x 16 block: r[i] lane j <-> r[j] lane i. */
 static void bml__tr16(__m512 r[16]) {
@@ -6146,7 +6211,7 @@ BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc
    >>export  The buffering overlay exporter
    ====================================================================== */
 
-/* The buffering overlay exporter (API above). Sections: the record formatter; id sets; files
+/* The buffering overlay exporter (API above). Sections: the record formatter; files
    (open, repair, lock, scan, write, sync); queues and batches; the API. */
 
 #include <fcntl.h>
@@ -6261,54 +6326,6 @@ static bml_status bml__exp_wrap(bml_status rc, const char *fmt, ...) {
     return bml__fail(rc, "%s%s", pre, prev);
 }
 
-/* ======================================================================
-   Id sets (resume): open addressing on uint64 ids
-   ====================================================================== */
-
-typedef struct bml__exp_idset { uint64_t *keys; unsigned char *used; size_t cap, count; } bml__exp_idset;
-
-static void bml__exp_idset_free(bml__exp_idset *s) {
-    BML_FREE(s->keys);
-    BML_FREE(s->used);
-    memset(s, 0, sizeof *s);
-}
-
-static int bml__exp_idset_has(const bml__exp_idset *s, uint64_t id) {
-    size_t i;
-    if (!s->cap) return 0;
-    for (i = (size_t)bml__hash64(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-        if (s->keys[i] == id) return 1;
-    return 0;
-}
-
-/* Insert id; returns 0 on success (present already or added), -1 out of memory. */
-static int bml__exp_idset_add(bml__exp_idset *s, uint64_t id) {
-    size_t i;
-    if ((s->count + 1) * 4 > s->cap * 3) {
-        bml__exp_idset ns;
-        size_t k;
-        ns.cap = s->cap ? s->cap * 2 : 1024;
-        ns.count = 0;
-        ns.keys = (uint64_t *)bml__calloc(ns.cap, sizeof *ns.keys);
-        ns.used = (unsigned char *)bml__calloc(ns.cap, 1);
-        if (!ns.keys || !ns.used) { BML_FREE(ns.keys); BML_FREE(ns.used); return -1; }
-        for (k = 0; k < s->cap; k++)
-            if (s->used[k]) {
-                for (i = (size_t)bml__hash64(s->keys[k]) & (ns.cap - 1); ns.used[i]; i = (i + 1) & (ns.cap - 1)) {}
-                ns.used[i] = 1;
-                ns.keys[i] = s->keys[k];
-                ns.count++;
-            }
-        bml__exp_idset_free(s);
-        *s = ns;
-    }
-    for (i = (size_t)bml__hash64(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-        if (s->keys[i] == id) return 0;
-    s->used[i] = 1;
-    s->keys[i] = id;
-    s->count++;
-    return 0;
-}
 
 /* ======================================================================
    Exporter state
@@ -6343,7 +6360,7 @@ typedef struct bml__exp_meth {
     size_t lw, ln, lcap;
     size_t rec_total, rec_w;   /* records in lines / in [0, lw)             */
     size_t err_total, err_w;   /* of which error records                    */
-    bml__exp_idset seen;    /* resume: ids in the file or added             */
+    bml__idtab seen;        /* resume: ids in the file or added (value 1)   */
     bml_exporter_stats st;
 } bml__exp_meth;
 
@@ -6358,25 +6375,9 @@ struct bml_exporter {
 };
 
 /* ======================================================================
-   Files: open (create, lock, repair a torn tail, scan), write, fsync
+   Exporter output files: open (create, lock, repair a torn tail, scan),
+   write, fsync
    ====================================================================== */
-
-static bml_status bml__exp_mkdirs(const char *dir) {
-    char buf[4096];
-    size_t i, n = strlen(dir);
-    if (n >= sizeof buf) return bml__fail(BML_ERR_INVALID_ARG, "path too long: %s", dir);
-    memcpy(buf, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return bml__fail(BML_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
-            buf[i] = c;
-        }
-    }
-    return BML_OK;
-}
 
 /* fsync the directory holding the files (a new file's entry). EINVAL
    (a file system without directory fsync) counts as done. */
@@ -6443,7 +6444,7 @@ static bml_status bml__exp_scan(bml_exporter *ex, bml__exp_meth *mm, uint64_t si
                     break;
                 }
                 bml_json_free(doc);
-                if (bml__exp_idset_add(&mm->seen, (uint64_t)v) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
+                if (bml__idtab_put(&mm->seen, (uint64_t)v, 1) != 0) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); break; }
                 ll = 0;
             }
             from = i + 1;
@@ -6494,7 +6495,7 @@ static bml_status bml__exp_open(bml_exporter *ex, bml__exp_meth *mm, int first) 
     size_t count = 0;
     int existed, fd;
     bml_status rc;
-    if ((rc = bml__exp_mkdirs(ex->dir)) != BML_OK) return rc;
+    if ((rc = bml__mkdirs(ex->dir)) != BML_OK) return rc;
     existed = stat(mm->path, &sb) == 0;
     fd = open(mm->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return bml__fail(BML_ERR_IO, "%s: cannot open for appending: %s", mm->path, strerror(errno));
@@ -6790,7 +6791,7 @@ static void bml__exp_meth_free(bml__exp_meth *mm) {
     for (i = 0; i < mm->qn; i++) bml__exp_req_free(&mm->q[i]);
     BML_FREE(mm->q);
     BML_FREE(mm->lines);
-    bml__exp_idset_free(&mm->seen);
+    bml__idtab_free(&mm->seen);
     bml_target_free(mm->target);
     BML_FREE(mm->name);
     BML_FREE(mm->method_s);
@@ -6954,7 +6955,7 @@ static bml_status bml__exp_add(bml_exporter *ex, uint64_t id, const char *text, 
     for (i = 0; i < ex->nm; i++) {
         bml__exp_meth *mm = &ex->meth[i];
         bml__exp_req *r;
-        if (ex->resume && bml__exp_idset_has(&mm->seen, id)) { mm->st.skipped++; continue; }
+        if (ex->resume && bml__idtab_get(&mm->seen, id)) { mm->st.skipped++; continue; }
         if (mm->qn == mm->qcap) {
             size_t nc = mm->qcap ? mm->qcap * 2 : 64;
             bml__exp_req *nq = (bml__exp_req *)BML_REALLOC(mm->q, nc * sizeof *nq);
@@ -6985,7 +6986,7 @@ static bml_status bml__exp_add(bml_exporter *ex, uint64_t id, const char *text, 
         }
         mm->qn++;
         mm->st.items++;
-        if (ex->resume && bml__exp_idset_add(&mm->seen, id) != 0) return bml__fail(BML_ERR_NOMEM, "out of memory");
+        if (ex->resume && bml__idtab_put(&mm->seen, id, 1) != 0) return bml__fail(BML_ERR_NOMEM, "out of memory");
         if (mm->qn >= (ex->bs ? ex->bs : 1)) {
             rc = bml__exp_drain(ex, mm, 0);
             if (rc != BML_OK && first == BML_OK) {
@@ -7084,22 +7085,6 @@ typedef struct { char name[96]; int64_t d0, d1; int kind; } bml__mk_tensor; /* k
 
 static int bml__cmp_mk(const void *a, const void *b) {
     return strcmp(((const bml__mk_tensor *)a)->name, ((const bml__mk_tensor *)b)->name);
-}
-
-static bml_status bml__mkdirs(const char *dir) {
-    char buf[4096];
-    size_t i, n = strlen(dir);
-    if (n >= sizeof buf) return bml__fail(BML_ERR_INVALID_ARG, "path too long: %s", dir);
-    memcpy(buf, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return bml__fail(BML_ERR_IO, "%s: cannot create: %s", buf, strerror(errno));
-            buf[i] = c;
-        }
-    }
-    return BML_OK;
 }
 
 static bml_status bml__write_text(const char *dir, const char *name, const char *text) {

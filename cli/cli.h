@@ -58,7 +58,7 @@ void cli_npy_stream_end(FILE *f, long header_len, size_t n, int h, const char *n
 /* A NumPy header of a C-order float32 (rows, cols) array; 0 or 1 + err. */
 int cli_npy_parse(const unsigned char *p, size_t len, size_t *rows, size_t *cols, size_t *data_off, char *err,
                   size_t errcap);
-/* A JSON string (invalid UTF-8 bytes become \ufffd). */
+/* A JSON string (bml_json_escape: each maximal invalid UTF-8 subsequence becomes \ufffd). */
 void cli_json_str(FILE *f, const char *s, size_t n);
 
 int cmd_embed(int argc, char **argv);

@@ -60,22 +60,11 @@ static void ob_i(obuf *b, long long v) {
     else ob_u(b, (unsigned long long)v);
 }
 
-/* A JSON string (the input is valid UTF-8). */
+/* A JSON string (bml_json_escape). */
 static void ob_jstr(obuf *b, const char *s) {
-    static const char hex[] = "0123456789abcdef";
-    ob_put(b, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { char e[2] = {'\\', (char)c}; ob_put(b, e, 2); }
-        else if (c < 0x20) {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            ob_put(b, e, 6);
-        } else {
-            ob_reserve(b, 1);
-            b->p[b->n++] = (char)c;
-        }
-    }
-    ob_put(b, "\"", 1);
+    size_t n = strlen(s), len = bml_json_escape(s, n, NULL, 0);
+    ob_reserve(b, len + 1);
+    b->n += bml_json_escape(s, n, b->p + b->n, len + 1);
 }
 
 static void write_encoding(obuf *b, const bml_tokenizer *tok, const bml_encoding *e) {

@@ -121,17 +121,14 @@ int cli_npy_parse(const unsigned char *p, size_t len, size_t *rows, size_t *cols
 }
 
 void cli_json_str(FILE *f, const char *s, size_t n) {
-    size_t i, bad = 0;
-    int valid = bml_utf8_check(s, n, &bad);
-    fputc('"', f);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') { fputc('\\', f); fputc(c, f); }
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else if (c >= 0x80 && !valid) fputs("\\ufffd", f); /* keep the output valid JSON */
-        else fputc(c, f);
+    char small[256], *buf = small;
+    size_t len = bml_json_escape(s, n, small, sizeof small);
+    if (len >= sizeof small) {
+        if (!(buf = (char *)malloc(len + 1))) cli_die("out of memory");
+        bml_json_escape(s, n, buf, len + 1);
     }
-    fputc('"', f);
+    fwrite(buf, 1, len, f);
+    if (buf != small) free(buf);
 }
 
 size_t cli_count_lines(FILE *f, const cli_shard *s) {
