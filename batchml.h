@@ -38,11 +38,42 @@
                             sleep at once, for machines shared with other
                             busy processes; BATCHML_POOL_SPIN, its old
                             name, still works)
+     BATCHML_NO_OVERLAY     no gradient overlays (and no backward pass, no
+                            exporter): an embedding-only build
+     BATCHML_NO_EXPORTER    no buffering overlay exporter
+     BATCHML_NO_TUNE        no MAP-Elites search (bml_tune); archives still
+                            load and BML_BATCH_AUTO still chooses
+     BATCHML_NO_MKMODEL     no random-weight model writer (bml_mkmodel)
      BML_MALLOC(n) BML_REALLOC(p,n) BML_FREE(p)   allocator hooks
      BML_ASSERT(x)          internal invariant checks (default: assert)
      BML_LOG(level, msg)    logging hook; the library prints nothing unless
                             a log callback is installed (bml_set_log)
      BMLDEF                 linkage of public functions (default: extern)
+
+   READING THE IMPLEMENTATION
+     Sections run in the order data flows, each one opened by a tag to
+     search for (">>model"); generated tables and the OpenCL kernel sources
+     are in an appendix at the end.
+     >>isa        The SIMD kernels and the BLAS this build compiles, decided here
+     >>errors     Errors and logging
+     >>files      Files
+     >>utf8       UTF-8
+     >>json       JSON reader
+     >>threads    Threads
+     >>tokenizer  Tokenizer
+     >>batch      Batch types
+     >>model      Model
+     >>kernels    Kernels
+     >>forward    Encoder forward pass
+     >>pooling    Pooling, and the whole forward pass
+     >>backward   Backward pass
+     >>embed      Embedding API
+     >>overlay    Gradient overlays
+     >>export     The buffering overlay exporter
+     >>mkmodel    mkmodel
+     >>tune       Batch-size tuning
+     >>opencl     OpenCL device path
+     >>tables     Appendix
 
    ERRORS
      Every fallible call returns a bml_status. BML_OK is 0. On failure a
@@ -66,6 +97,11 @@
 */
 #ifndef BATCHML_H
 #define BATCHML_H
+
+/* the exporter computes overlays */
+#if defined(BATCHML_NO_OVERLAY) && !defined(BATCHML_NO_EXPORTER)
+#define BATCHML_NO_EXPORTER
+#endif
 
 /* The implementation uses POSIX (mmap, clock_gettime, threads); with
    -std=c99 that needs the feature macro before any system header. */
@@ -492,6 +528,7 @@ BMLDEF const char *bml_model_device(const bml_model *m) {
 }
 #endif
 
+#ifndef BATCHML_NO_OVERLAY
 /* ======================================================================
    API: gradient overlays — per-token attributions from a backward pass
    ====================================================================== */
@@ -561,6 +598,7 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
                                             size_t count, bml_overlay *outs);
 BMLDEF void bml_overlay_free(bml_overlay *o);
 
+#ifndef BATCHML_NO_EXPORTER
 /* The buffering overlay exporter (ADR-003): overlay
    requests made during a long-running loop, computed in batches, appended
    to one JSON-lines file per method, and never lost.
@@ -761,6 +799,11 @@ BMLDEF size_t bml_exporter_pending(const bml_exporter *ex);
 BMLDEF size_t bml_overlay_to_json(const bml_model *m, const bml_overlay *o, const char *method, const char *target,
                                   char *buf, size_t cap);
 
+#endif /* BATCHML_NO_EXPORTER */
+
+#endif /* BATCHML_NO_OVERLAY */
+
+#ifndef BATCHML_NO_MKMODEL
 /* ======================================================================
    API: random-weight models in Hugging Face layout (tests, demos)
    ====================================================================== */
@@ -780,6 +823,8 @@ typedef struct bml_mkmodel_desc {
    modules.json, sentence_bert_config.json and copies the tokenizer files.
    Byte-identical for the same desc on any machine. */
 BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc);
+
+#endif /* BATCHML_NO_MKMODEL */
 
 /* ======================================================================
    API: batch-size tuning (heuristic default, MAP-Elites archive)
@@ -995,6 +1040,7 @@ typedef enum bml_tune_fitness {
                                tests and dry runs, not a tune               */
 } bml_tune_fitness;
 
+#ifndef BATCHML_NO_TUNE
 /* Custom fitness (items/s, > 0) replacing both; for tests. */
 typedef double (*bml_tune_fitness_fn)(void *user, const bml_tune_individual *ind, const size_t *lens, size_t n);
 
@@ -1049,6 +1095,7 @@ typedef struct bml_tune_desc {
 
 /* Run (or resume) the search; writes the archive and the results file. */
 BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
+#endif /* BATCHML_NO_TUNE */
 
 #ifdef __cplusplus
 }
@@ -1136,7 +1183,7 @@ extern void bml__openblas_set_num_threads(int n) __asm__("openblas_set_num_threa
 #endif
 
 /* ======================================================================
-   Errors and logging
+   >>errors  Errors and logging
    ====================================================================== */
 
 static BML__TLS char bml__errbuf[512];
@@ -1214,7 +1261,7 @@ static int bml__mul_ok(size_t a, size_t b, size_t *out) {
 }
 
 /* ======================================================================
-   Files: whole-file read (small JSON/text files), path joining
+   >>files  Files: whole-file read (small JSON/text files), path joining
    ====================================================================== */
 
 static void bml__join(char *out, size_t cap, const char *dir, const char *name) {
@@ -1282,6 +1329,7 @@ static bml_status bml__read_file(const char *path, size_t limit, char **out, siz
     return BML_OK;
 }
 
+#if !defined(BATCHML_NO_EXPORTER) || !defined(BATCHML_NO_MKMODEL)
 /* Create dir and every missing parent (mkdir -p). */
 static bml_status bml__mkdirs(const char *dir) {
     char buf[4096];
@@ -1299,9 +1347,10 @@ static bml_status bml__mkdirs(const char *dir) {
     }
     return BML_OK;
 }
+#endif
 
 /* ======================================================================
-   UTF-8
+   >>utf8  UTF-8
    ====================================================================== */
 
 /* Decode the character at s[i] (i < n). Returns its length in bytes; for an
@@ -1374,7 +1423,7 @@ BMLDEF int bml_utf8_check(const char *text, size_t n, size_t *bad_offset) {
 }
 
 /* ======================================================================
-   JSON reader: a small DOM parser with byte offsets in every error
+   >>json  JSON reader: a small DOM parser with byte offsets in every error
    ====================================================================== */
 
 #define BML__JSON_MAX_DEPTH 256
@@ -1708,7 +1757,7 @@ static bml_status bml__json_file(const char *path, size_t limit, bml_json_doc **
 }
 
 /* ======================================================================
-   Threads: a small persistent pool running parallel-for jobs
+   >>threads  Threads: a small persistent pool running parallel-for jobs
    ====================================================================== */
 #include <pthread.h>
 
@@ -4321,7 +4370,9 @@ static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
 static bml_status bml__cl_init(bml_model *m, const char *device);
 static void bml__cl_free(bml_model *m);
 static bml_status bml__cl_forward_job(bml__fwd *f, int grad);
+#ifndef BATCHML_NO_OVERLAY
 static bml_status bml__cl_backward(bml__fwd *f);
+#endif
 #endif
 #ifdef BML__PANELS
 static bml_status bml__make_panels(bml_model *m);
@@ -4951,6 +5002,7 @@ static void bml__layernorm_fwd(const float *in, const float *g, const float *b, 
     if (rstd_out) *rstd_out = rstd;
 }
 
+#ifndef BATCHML_NO_OVERLAY
 /* dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * g.
    dy and dx may be the same row; tmp holds H floats. */
 static void bml__layernorm_bwd(const float *dy, const float *g, const float *xhat, float rstd, float *dx, int H,
@@ -4963,6 +5015,7 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
     m2 = bml__sum(dx, H) / (float)H;
     for (i = 0; i < H; i++) dx[i] = rstd * (tmp[i] - m1 - xhat[i] * m2);
 }
+#endif
 
 /* ---- exp and erf: each polynomial written once -------------------------
    over a set of operations, instantiated for one float (O = BML__S), 8
@@ -5052,7 +5105,9 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
 
 static __m256 bml__erf8(__m256 x) { BML__ERF_BODY(BML__V8, __m256, x) }
 
+#ifndef BATCHML_NO_OVERLAY /* GELU's backward */
 static __m256 bml__exp8(__m256 x) { BML__EXP_BODY(BML__V8, __m256, x) }
+#endif
 #endif
 
 #ifndef BML__GELU8
@@ -5483,6 +5538,7 @@ static bml_status bml__forward(bml_model *m, const int32_t *const *ids, const si
     return bml__forward_job(&f, 0);
 }
 
+#ifndef BATCHML_NO_OVERLAY
 /* ======================================================================
    >>backward  Backward pass
    ====================================================================== */
@@ -5651,6 +5707,8 @@ static bml_status bml__backward(bml__fwd *f) {
     bml__ln_bwd(f, m->ln0_g, f->xhat0, f->rstd0);                               /* d(emb sum) = LN0^T  [T,H] */
     return BML_OK;
 }
+
+#endif /* BATCHML_NO_OVERLAY */
 
 /* ======================================================================
    >>embed  Embedding API: validation, batching by length, per-item status
@@ -5835,6 +5893,7 @@ done:
     return rc;
 }
 
+#ifndef BATCHML_NO_OVERLAY
 /* ======================================================================
    >>overlay  Gradient overlays: targets, batched forward + backward, attributions
    ====================================================================== */
@@ -6207,6 +6266,9 @@ BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc
     return BML_OK;
 }
 
+#endif /* BATCHML_NO_OVERLAY */
+
+#ifndef BATCHML_NO_EXPORTER
 /* ======================================================================
    >>export  The buffering overlay exporter
    ====================================================================== */
@@ -7063,6 +7125,9 @@ BMLDEF size_t bml_exporter_pending(const bml_exporter *ex) {
     return n;
 }
 
+#endif /* BATCHML_NO_EXPORTER */
+
+#ifndef BATCHML_NO_MKMODEL
 /* ======================================================================
    >>mkmodel  mkmodel: a random-weight model in exactly the Hugging Face layout,
    byte-identical for the same seed on any machine (own PRNG, exact
@@ -7237,6 +7302,8 @@ BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
         if ((rc = bml__copy_file(desc->assets_dir, desc->out_dir, assets[k])) != BML_OK) return rc;
     return BML_OK;
 }
+
+#endif /* BATCHML_NO_MKMODEL */
 
 /* ======================================================================
    >>tune  Batch-size tuning
@@ -7536,6 +7603,7 @@ static void bml__tune_cell_centre(const bml_tuning *t, size_t ci, double *len, d
     *items = (size_t)t->grid[2][k];
 }
 
+#ifndef BATCHML_NO_TUNE /* used by the search only */
 static void bml__tune_default_grid(bml_tuning *t) {
     static const double len[] = {8, 16, 32, 64, 128, 256}, spread[] = {0.1, 0.4, 0.8}, items[] = {16, 128, 1024};
     t->ng[0] = 6;
@@ -7545,6 +7613,7 @@ static void bml__tune_default_grid(bml_tuning *t) {
     memcpy(t->grid[1], spread, sizeof spread);
     memcpy(t->grid[2], items, sizeof items);
 }
+#endif
 
 BMLDEF void bml_tuning_free(bml_tuning *t) {
     if (!t) return;
@@ -7552,17 +7621,21 @@ BMLDEF void bml_tuning_free(bml_tuning *t) {
     BML_FREE(t);
 }
 
+#ifndef BATCHML_NO_TUNE /* used by the search only */
 static int bml__tune_same_ind(const bml_tune_individual *a, const bml_tune_individual *b) {
     return a->batch_size == b->batch_size && a->max_tokens == b->max_tokens && a->keep_order == b->keep_order &&
            a->threads == b->threads;
 }
+#endif
 
+#ifndef BATCHML_NO_TUNE /* used by the search only */
 static void bml__tune_set_elite_argmax(bml__tune_cell *c) {
     size_t i;
     c->elite = 0;
     for (i = 1; i < c->nfront; i++)
         if (c->front[i].rate > c->front[c->elite].rate) c->elite = i;
 }
+#endif
 
 BMLDEF void bml_tuning_get_info(const bml_tuning *t, bml_tuning_info *out) {
     size_t i;
@@ -8094,6 +8167,7 @@ static bml_status bml__tune_apply(const bml_model *m, const bml_tuning *t, size_
     return BML_OK;
 }
 
+#ifndef BATCHML_NO_TUNE
 /* ======================================================================
    The search: generated inputs, fitness, MAP-Elites, guard, results
    ====================================================================== */
@@ -8799,6 +8873,8 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc) {
     bml__tune_teardown(&R);
     return rc;
 }
+
+#endif /* BATCHML_NO_TUNE */
 
 /* ======================================================================
    >>opencl  OpenCL device path
@@ -9710,6 +9786,7 @@ static bml_status bml__cl_forward_run(bml__fwd *f, int grad) {
     return BML_OK;
 }
 
+#ifndef BATCHML_NO_OVERLAY
 static bml_status bml__cl_backward_run(bml__fwd *f) {
     bml_model *m = f->m;
     bml__cl *c = (bml__cl *)m->cl;
@@ -9769,6 +9846,7 @@ static bml_status bml__cl_backward_run(bml__fwd *f) {
         return bml__cl_err(c->d, e, "reading the gradients back (clEnqueueReadBuffer)");
     return BML_OK;
 }
+#endif
 
 /* The hooks bml__forward_job / bml__backward call when m->cl is set. With
    device "auto" a failure here also falls back to the CPU path (for good:
@@ -9786,6 +9864,7 @@ static bml_status bml__cl_forward_job(bml__fwd *f, int grad) {
     return bml__forward_job(f, grad);
 }
 
+#ifndef BATCHML_NO_OVERLAY
 static bml_status bml__cl_backward(bml__fwd *f) {
     bml_model *m = f->m;
     bml__cl *c = (bml__cl *)m->cl;
@@ -9812,6 +9891,7 @@ static bml_status bml__cl_backward(bml__fwd *f) {
     }
     return rc;
 }
+#endif
 #endif
 
 /* ======================================================================
