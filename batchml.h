@@ -722,7 +722,8 @@ typedef struct bml_exporter_desc {
     int enabled;            /* 0: the exporter accepts add() and does nothing
                                (no files; the loop can call it unconditionally) */
     const bml_exporter_method *methods;
-    size_t n_methods;       /* 1..16 when enabled                                */
+    size_t n_methods;       /* 1..16, also when disabled (a zeroed desc is an
+                               error, never a silent no-op)                    */
     int batch_size;         /* 0 = sequential (the default); 1..32 = requests
                                per batched pass. Anything else is rejected    */
     const char *dir;        /* output directory (created if missing)           */
@@ -1164,6 +1165,15 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #define BML__PW (2 * BML__VL)
 #else
 #define BML__PW 32
+#endif
+/* g++ 12 warns inside its own AVX-512 headers (_mm512_undefined_ps reads
+   itself: GCC bug 105593, fixed in 13) wherever an intrinsic that uses it
+   is inlined; silenced for the implementation only. */
+#if defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define BML__POP_GCC_DIAGNOSTIC 1
 #endif
 #if defined(BML__AVX2) || defined(BML__PANELS)
 #include <immintrin.h> /* (-mavx512f alone does not define __FMA__, so BML__AVX2 may be unset) */
@@ -5779,6 +5789,21 @@ BMLDEF bml_status bml_embed_text(bml_model *m, const char *text, ptrdiff_t len, 
     return rc;
 }
 
+/* A bml_batch_desc (NULL: all defaults) with its zero defaults filled in,
+   validated: the one place for both. */
+static bml_status bml__batch_desc_fill(const bml_batch_desc *in, bml_batch_desc *d) {
+    memset(d, 0, sizeof *d);
+    if (in) *d = *in;
+    if (!d->batch_size) d->batch_size = BML__BATCH_SIZE_DEFAULT;
+    if (d->batch_size > 4096 && d->batch_size != BML_BATCH_AUTO)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.batch_size must be 0..4096 or BML_BATCH_AUTO (got %zu)",
+                         d->batch_size);
+    if ((unsigned)d->utf8 > BML_UTF8_REPLACE)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.utf8 must be 0..1 (BML_UTF8_ERROR or _REPLACE), got %d",
+                         (int)d->utf8);
+    return BML_OK;
+}
+
 /* The tuning section: batch_size/max_tokens/keep_order for BML_BATCH_AUTO. */
 static bml_status bml__tune_apply(const bml_model *m, const struct bml_tuning *t, size_t memory_budget,
                                   const size_t *lens, size_t n, bml_batch_desc *d);
@@ -5798,11 +5823,8 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     double single_ns = 0;
     bml_encoding enc;
     if (!m || (!items && count) || (!out && count)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_batch: NULL argument");
-    memset(&d, 0, sizeof d);
-    if (desc) d = *desc;
-    bs = d.batch_size ? d.batch_size : BML__BATCH_SIZE_DEFAULT;
-    if (bs > 4096 && bs != BML_BATCH_AUTO)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.batch_size must be 0..4096 or BML_BATCH_AUTO (got %zu)", bs);
+    if ((rc = bml__batch_desc_fill(desc, &d)) != BML_OK) return rc;
+    bs = d.batch_size;
     maxtok = d.max_tokens;
     H = (size_t)m->cfg.hidden;
     memset(&enc, 0, sizeof enc);
@@ -6149,6 +6171,25 @@ static bml_status bml__overlay_pass(bml_model *m, const bml_target *tgt, bml_ove
     return BML_OK;
 }
 
+/* A bml_overlay_desc with its zero defaults filled in, validated against m:
+   the one place for both. */
+static bml_status bml__overlay_desc_fill(const bml_model *m, const bml_overlay_desc *in, bml_overlay_desc *d) {
+    *d = *in;
+    if ((unsigned)d->method > BML_METHOD_INTEGRATED_GRADIENTS)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.method %d is not a method", (int)d->method);
+    if (d->steps < 0 || d->steps > 4096)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.steps must be 0..4096 (got %d)", d->steps);
+    if ((unsigned)d->utf8 > BML_UTF8_REPLACE)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.utf8 must be 0..1 (BML_UTF8_ERROR or _REPLACE), got %d",
+                         (int)d->utf8);
+    if (d->target->H != m->cfg.hidden)
+        return bml__fail(BML_ERR_SHAPE, "the target was made for hidden size %d, the model has %d", d->target->H, m->cfg.hidden);
+    if (!d->steps) d->steps = 32;
+    if (!d->batch_size) d->batch_size = 8;
+    if (!d->max_tokens) d->max_tokens = 2048;
+    return BML_OK;
+}
+
 BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc *desc, const bml_item *items,
                                             size_t count, bml_overlay *outs) {
     bml_overlay_desc d;
@@ -6162,17 +6203,11 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
     bml_status rc = BML_OK;
     if (!m || !desc || !desc->target || (!items && count) || (!outs && count))
         return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_compute_batch: NULL argument (desc.target is required)");
-    d = *desc;
-    if ((unsigned)d.method > BML_METHOD_INTEGRATED_GRADIENTS)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.method %d is not a method", (int)d.method);
-    if (d.steps < 0 || d.steps > 4096)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.steps must be 0..4096 (got %d)", d.steps);
-    if (desc->target->H != m->cfg.hidden)
-        return bml__fail(BML_ERR_SHAPE, "the target was made for hidden size %d, the model has %d", desc->target->H, m->cfg.hidden);
+    if ((rc = bml__overlay_desc_fill(m, desc, &d)) != BML_OK) return rc;
     H = (size_t)m->cfg.hidden;
-    bs = d.batch_size ? d.batch_size : 8;
-    maxtok = d.max_tokens ? d.max_tokens : 2048;
-    steps = d.method == BML_METHOD_INTEGRATED_GRADIENTS ? (size_t)(d.steps ? d.steps : 32) : 1;
+    bs = d.batch_size;
+    maxtok = d.max_tokens;
+    steps = d.method == BML_METHOD_INTEGRATED_GRADIENTS ? (size_t)d.steps : 1;
     memset(&enc, 0, sizeof enc);
     memset(outs, 0, count * sizeof *outs);
     cap = bs * steps + 1;
@@ -6893,8 +6928,9 @@ static bml_status bml__exp_validate(const bml_exporter_desc *d) {
                          "bml_exporter_desc.fsync must be 0..2 (BML_EXPORT_FSYNC_FLUSH, _BATCH or _NONE), got %d", (int)d->fsync);
     if ((unsigned)d->utf8 > BML_UTF8_REPLACE)
         return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.utf8 must be 0..1 (BML_UTF8_ERROR or _REPLACE), got %d", (int)d->utf8);
-    if (d->n_methods > BML__EXP_MAX_METHODS || (d->enabled && d->n_methods < 1))
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.n_methods must be 1..%d, got %zu", BML__EXP_MAX_METHODS, d->n_methods);
+    if (d->n_methods > BML__EXP_MAX_METHODS || d->n_methods < 1) /* also when disabled: a zeroed desc is no exporter */
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.n_methods must be 1..%d, got %zu%s", BML__EXP_MAX_METHODS,
+                         d->n_methods, d->enabled ? "" : " (a disabled exporter lists its methods too: a zeroed desc is an error, not a no-op)");
     if (d->n_methods && !d->methods)
         return bml__fail(BML_ERR_INVALID_ARG, "bml_exporter_desc.methods is NULL with n_methods %zu", d->n_methods);
     if (d->enabled && (!d->dir || !d->dir[0]))
@@ -12539,5 +12575,8 @@ static const char *const *bml__cl_sources(size_t *n) {
 }
 #endif /* BATCHML_OPENCL */
 
+#ifdef BML__POP_GCC_DIAGNOSTIC
+#pragma GCC diagnostic pop
+#endif
 #endif /* BATCHML_IMPLEMENTATION_DONE */
 #endif /* BATCHML_IMPLEMENTATION */

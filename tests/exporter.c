@@ -394,6 +394,13 @@ int main(int argc, char **argv) {
                   strstr(bml_last_error(), "got 7"),
               "reject_fsync_policy", "%s", bml_last_error());
         d.fsync = BML_EXPORT_FSYNC_FLUSH;
+        {   /* a zeroed desc is an error naming the field, not a silent no-op */
+            bml_exporter_desc z;
+            bml_exporter *zx = NULL;
+            memset(&z, 0, sizeof z);
+            CHECK(bml_exporter_create(NULL, &z, &zx) == BML_ERR_INVALID_ARG && !zx && strstr(bml_last_error(), "n_methods"),
+                  "zeroed_desc_is_an_error", "%s", bml_last_error());
+        }
         /* disabled: validated, but no files and add() does nothing */
         d.enabled = 0;
         d.batch_size = 40;
