@@ -4110,9 +4110,12 @@ static bml_status bml__load_config(bml_model *m, const char *dir) {
     c->layer_norm_eps = 1e-12f;
     v = bml_json_get(root, "layer_norm_eps");
     if (v) {
-        if (v->type != BML_JSON_NUMBER || !(v->num > 0) || v->num > 1) {
+        /* the forward pass adds it in fp32: a value that rounds to 0 (or to a
+           denormal) there is not the eps the file asks for */
+        if (v->type != BML_JSON_NUMBER || !(v->num >= 1.1754943508222875e-38) || v->num > 1) {
             bml_json_free(doc);
-            return bml__fail(BML_ERR_FORMAT, "%s: field 'layer_norm_eps' must be a number in (0, 1]", path);
+            return bml__fail(BML_ERR_FORMAT, "%s: field 'layer_norm_eps' must be a number in [1.18e-38, 1] (fp32 normal)",
+                             path);
         }
         c->layer_norm_eps = (float)v->num;
     }
