@@ -198,7 +198,8 @@ typedef struct bml_tokenizer bml_tokenizer;
 typedef struct bml_tokenizer_desc {
     const char *dir;        /* a model directory: tokenizer.json preferred,
                                else vocab.txt + tokenizer_config.json        */
-    const char *file;       /* or one explicit tokenizer.json / vocab.txt    */
+    const char *file;       /* or one explicit tokenizer.json / vocab.txt
+                               (set, it is the one read; dir is ignored)    */
     int max_len;            /* truncation length incl. specials; 0 = from
                                sentence_bert_config.json max_seq_length, else
                                256 (never above max_position_embeddings when
@@ -817,7 +818,7 @@ typedef struct bml_mkmodel_desc {
     int max_position;       /* 0 = 512                                      */
     bml_pooling pooling;
     int no_normalize;
-    int max_seq_len;        /* 0 = 256                                      */
+    int max_seq_len;        /* 0 = 256 (or max_position when smaller)       */
 } bml_mkmodel_desc;
 
 /* Writes config.json, model.safetensors (F32), 1_Pooling/config.json,
@@ -1077,10 +1078,12 @@ typedef struct bml_tune_desc {
     const char *results_path;   /* NULL: no results file                    */
     size_t generations;         /* generations to add; 0 = 10               */
     size_t offspring;           /* children per generation; 0 = 8           */
-    size_t test_size;           /* most items per evaluation; 0 = 256        */
+    size_t test_size;           /* most items per evaluation; 0 = the
+                                   archive's, else 256 (must match it)        */
     size_t save_every;          /* 0 = 1                                     */
     uint64_t seed;              /* 0 = the archive's, else 1                  */
-    int repeats;                /* timed calls per evaluation; 0 = 3          */
+    int repeats;                /* timed calls per evaluation; 0 = the
+                                   archive's, else 3                          */
     size_t memory_budget;       /* bytes; candidates above are infeasible     */
     int threads_max;            /* thread gene 1..threads_max; 0 = every core */
     double max_mean_len;        /* search cells with mean_len <= this; 0 all  */
@@ -2689,6 +2692,18 @@ BMLDEF void bml_tokenizer_free(bml_tokenizer *t) {
 
 static int bml__tok_exists(const char *p) { return access(p, R_OK) == 0; }
 
+/* A bml_tokenizer_desc validated (it has no defaults to fill in: max_len 0
+   is resolved from the model's files by bml__tok_max_len). */
+static bml_status bml__tokenizer_desc_fill(const bml_tokenizer_desc *in, bml_tokenizer_desc *d) {
+    memset(d, 0, sizeof *d); /* (gcc cannot see that d is unused after an error) */
+    if (!in || (!in->dir && !in->file))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: set desc.dir or desc.file");
+    *d = *in;
+    if (strlen(d->file ? d->file : d->dir) + 32 >= 4096)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: path too long");
+    return BML_OK;
+}
+
 BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokenizer **out) {
     bml_tokenizer *t;
     bml_status st;
@@ -2696,13 +2711,14 @@ BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokeniz
     const char *dir = NULL, *file = NULL;
     int is_json;
     size_t k;
+    bml_tokenizer_desc d;
     if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: NULL out");
     *out = NULL;
-    if (!desc || (!desc->dir && !desc->file)) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: set desc.dir or desc.file");
+    if ((st = bml__tokenizer_desc_fill(desc, &d)) != BML_OK) return st;
+    desc = &d;
     if (desc->file) {
         const char *slash = strrchr(desc->file, '/');
         file = desc->file;
-        if (strlen(file) >= sizeof path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: path too long");
         if (slash) {
             size_t n = (size_t)(slash - file);
             memcpy(dirbuf, file, n);
@@ -2718,7 +2734,6 @@ BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokeniz
         if (!bml__tok_exists(path)) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     } else {
         dir = desc->dir;
-        if (strlen(dir) + 32 >= sizeof path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tokenizer_load: path too long");
         bml__join(path, sizeof path, dir, "tokenizer.json");
         is_json = 1;
         if (!bml__tok_exists(path)) {
@@ -4522,8 +4537,7 @@ BMLDEF void bml_model_free(bml_model *m) {
    "opencl:P:D" or "auto" (a GPU when there is one, else the CPU, said once
    in the log). */
 static bml_status bml__device_init(bml_model *m, const char *device) {
-    if (!device || !device[0]) device = getenv("BATCHML_DEVICE");
-    if (!device || !device[0] || !strcmp(device, "cpu")) return BML_OK;
+    if (!strcmp(device, "cpu")) return BML_OK;
 #ifdef BATCHML_OPENCL
     return bml__cl_init(m, device);
 #else
@@ -4539,26 +4553,42 @@ static int bml__ncpu(void) {
     return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
 }
 
+/* A bml_model_desc with its zero defaults filled in (threads: every core;
+   device: $BATCHML_DEVICE, else "cpu"), validated: the one place for both. */
+static bml_status bml__model_desc_fill(const bml_model_desc *in, bml_model_desc *d) {
+    memset(d, 0, sizeof *d); /* (gcc cannot see that d is unused after an error) */
+    if (!in || !in->path || !in->path[0]) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.path is not set");
+    *d = *in;
+    if (d->threads < 0 || d->threads > 256)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.threads must be 0..256 (got %d)", d->threads);
+    if (d->max_seq_len < 0)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.max_seq_len must be >= 0 (got %d)", d->max_seq_len);
+    if (!d->threads) d->threads = bml__ncpu();
+    d->deterministic = d->deterministic != 0;
+    d->no_tokenizer = d->no_tokenizer != 0;
+    if (!d->device || !d->device[0]) d->device = getenv("BATCHML_DEVICE");
+    if (!d->device || !d->device[0]) d->device = "cpu";
+    return BML_OK;
+}
+
 BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
     bml_model *m;
     char path[4096];
     bml_status rc;
     struct stat sb;
+    bml_model_desc d;
     if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: out is NULL");
     *out = NULL;
-    if (!desc || !desc->path || !desc->path[0]) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.path is not set");
-    if (desc->threads < 0 || desc->threads > 256)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.threads must be 0..256 (got %d)", desc->threads);
-    if (desc->max_seq_len < 0)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: desc.max_seq_len must be >= 0 (got %d)", desc->max_seq_len);
+    if ((rc = bml__model_desc_fill(desc, &d)) != BML_OK) return rc;
+    desc = &d;
     if (stat(desc->path, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return bml__fail(BML_ERR_IO, "%s: not a model directory%s%s", desc->path, errno ? ": " : "",
                          errno ? strerror(errno) : "");
     m = (bml_model *)bml__calloc(1, sizeof *m);
     if (!m) return bml__fail(BML_ERR_NOMEM, "out of memory");
     m->st.fd = -1;
-    m->deterministic = desc->deterministic != 0;
-    m->threads = desc->threads ? desc->threads : bml__ncpu();
+    m->deterministic = desc->deterministic;
+    m->threads = desc->threads;
     if ((rc = bml__load_config(m, desc->path)) != BML_OK ||
         (rc = bml__load_st_config(m, desc->path, desc->max_seq_len)) != BML_OK)
         goto fail;
@@ -7216,6 +7246,34 @@ static bml_status bml__copy_file(const char *from_dir, const char *to_dir, const
     return BML_OK;
 }
 
+/* A bml_mkmodel_desc with its zero defaults (all-MiniLM-L6-v2's shape)
+   filled in, validated: the one place for both. */
+static bml_status bml__mkmodel_desc_fill(const bml_mkmodel_desc *in, bml_mkmodel_desc *d) {
+    memset(d, 0, sizeof *d); /* (gcc cannot see that d is unused after an error) */
+    if (!in || !in->out_dir || !in->assets_dir)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: out_dir and assets_dir are required");
+    *d = *in;
+    if (!d->layers) d->layers = 6;
+    if (!d->hidden) d->hidden = 384;
+    if (!d->heads) d->heads = 12;
+    if (!d->intermediate) d->intermediate = 1536;
+    if (!d->max_position) d->max_position = 512;
+    if (!d->max_seq_len) d->max_seq_len = d->max_position < 256 ? d->max_position : 256;
+    if (d->layers < 1 || d->layers > 64 || d->hidden < 1 || d->hidden > 8192 || d->heads < 1 || d->heads > d->hidden ||
+        d->hidden % d->heads || d->intermediate < 1 || d->intermediate > 32768 || d->max_position < 2 ||
+        d->max_position > 8192)
+        return bml__fail(BML_ERR_INVALID_ARG,
+                         "bml_mkmodel: bad architecture (layers %d, hidden %d, heads %d, intermediate %d, positions %d): "
+                         "layers 1..64, hidden 1..8192 divisible by heads, intermediate 1..32768, positions 2..8192",
+                         d->layers, d->hidden, d->heads, d->intermediate, d->max_position);
+    if (d->max_seq_len < 1 || d->max_seq_len > d->max_position)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: max_seq_len %d must be 1..max_position (%d)",
+                         d->max_seq_len, d->max_position);
+    if ((unsigned)d->pooling > BML_POOL_MEAN_SQRT_LEN)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: pooling %d is not a bml_pooling", (int)d->pooling);
+    return BML_OK;
+}
+
 BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
     int L, H, A, I, P, V = 30522, l, k;
     uint64_t seed;
@@ -7225,15 +7283,14 @@ BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
     FILE *f;
     bml_status rc;
     static const char *assets[] = {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
-    if (!desc || !desc->out_dir || !desc->assets_dir) return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: out_dir and assets_dir are required");
-    L = desc->layers ? desc->layers : 6;
-    H = desc->hidden ? desc->hidden : 384;
-    A = desc->heads ? desc->heads : 12;
-    I = desc->intermediate ? desc->intermediate : 1536;
-    P = desc->max_position ? desc->max_position : 512;
-    if (L < 1 || L > 64 || H < 1 || H > 8192 || A < 1 || A > H || H % A || I < 1 || I > 32768 || P < 2 || P > 8192)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_mkmodel: bad architecture (layers %d, hidden %d, heads %d, intermediate %d, positions %d): hidden must be divisible by heads",
-                         L, H, A, I, P);
+    bml_mkmodel_desc d;
+    if ((rc = bml__mkmodel_desc_fill(desc, &d)) != BML_OK) return rc;
+    desc = &d;
+    L = d.layers;
+    H = d.hidden;
+    A = d.heads;
+    I = d.intermediate;
+    P = d.max_position;
     if ((rc = bml__mkdirs(desc->out_dir)) != BML_OK) return rc;
     ts = (bml__mk_tensor *)bml__calloc((size_t)(16 * L + 8), sizeof *ts);
     if (!ts) return bml__fail(BML_ERR_NOMEM, "out of memory");
@@ -7327,7 +7384,7 @@ BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
              desc->no_normalize ? "" : ",\n  {\n    \"idx\": 2,\n    \"name\": \"2\",\n    \"path\": \"2_Normalize\",\n    \"type\": \"sentence_transformers.models.Normalize\"\n  }");
     if ((rc = bml__write_text(desc->out_dir, "modules.json", text)) != BML_OK) return rc;
     snprintf(text, sizeof text, "{\n  \"max_seq_length\": %d,\n  \"do_lower_case\": false\n}",
-             desc->max_seq_len ? desc->max_seq_len : 256);
+             desc->max_seq_len);
     if ((rc = bml__write_text(desc->out_dir, "sentence_bert_config.json", text)) != BML_OK) return rc;
     bml__join(path, sizeof path, desc->out_dir, "1_Pooling");
     if ((rc = bml__mkdirs(path)) != BML_OK) return rc;
@@ -8196,7 +8253,9 @@ __attribute__((unused))
 static bml_status bml__tune_apply(const bml_model *m, const bml_tuning *t, size_t memory_budget, const size_t *lens,
                                   size_t n, bml_batch_desc *d) {
     bml_batch_choice c;
-    bml_status rc = bml_tuning_choose(t, m, lens, n, memory_budget, &c);
+    bml_status rc;
+    memset(&c, 0, sizeof c); /* gcc -O3 cannot see that every OK path fills c */
+    rc = bml_tuning_choose(t, m, lens, n, memory_budget, &c);
     if (rc != BML_OK) return rc;
     d->batch_size = c.batch_size;
     d->max_tokens = c.max_tokens;
@@ -8250,7 +8309,8 @@ typedef struct bml__tune_eval {
 } bml__tune_eval;
 
 typedef struct bml__tune_run {
-    const bml_tune_desc *d;
+    const bml_tune_desc *d; /* &dd: the caller's desc, defaults filled in    */
+    bml_tune_desc dd;
     bml_tuning *t;
     bml_config cfg;
     bml_model *models[257]; /* by thread count (time fitness)               */
@@ -8716,13 +8776,55 @@ static bml_status bml__tune_guard_cell(bml__tune_run *R, size_t ci) {
 
 /* --- the run ------------------------------------------------------------ */
 
+/* A bml_tune_desc with its zero defaults filled in, validated: the one place
+   for both. `archive` is the archive being resumed, or NULL: test_size,
+   repeats and seed left 0 take the archive's values, else the defaults;
+   test_size and memory_budget given must match the archive's. */
+static bml_status bml__tune_desc_fill(const bml_tune_desc *in, const bml_tuning *archive, bml_tune_desc *d) {
+    memset(d, 0, sizeof *d);
+    if (!in || !in->model_path || !in->archive_path)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc, desc.model_path and desc.archive_path are required");
+    *d = *in;
+    if (d->fitness != BML_TUNE_TIME && d->fitness != BML_TUNE_COST)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.fitness must be BML_TUNE_TIME or BML_TUNE_COST");
+    if (d->repeats < 0 || d->repeats > 1000)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.repeats must be 0..1000 (got %d)", d->repeats);
+    if (d->threads_max < 0 || d->threads_max > 256)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.threads_max must be 0..256 (got %d)", d->threads_max);
+    if (d->test_size > ((size_t)1 << 20))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.test_size must be at most 1048576");
+    if (!(d->max_mean_len >= 0))
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.max_mean_len must be >= 0 (0 = every cell)");
+    if (!d->generations) d->generations = 10;
+    if (!d->offspring) d->offspring = 8;
+    if (!d->save_every) d->save_every = 1;
+    if (!d->threads_max) d->threads_max = bml__ncpu();
+    if (archive) {
+        if (d->test_size && d->test_size != archive->test_size)
+            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with test size %zu, this run asks for %zu (fitness "
+                             "would not compare)", d->archive_path, archive->test_size, d->test_size);
+        if (d->memory_budget && d->memory_budget != archive->memory_budget)
+            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with memory budget %zu bytes, this run asks for %zu",
+                             d->archive_path, archive->memory_budget, d->memory_budget);
+        d->test_size = archive->test_size;
+        d->memory_budget = archive->memory_budget;
+        if (!d->repeats) d->repeats = archive->repeats;
+        if (!d->seed) d->seed = archive->seed;
+    }
+    if (!d->test_size) d->test_size = 256;
+    if (!d->repeats) d->repeats = 3;
+    if (!d->seed) d->seed = 1;
+    return BML_OK;
+}
+
+/* d: the caller's desc (R->dd gets it with the defaults filled in). */
 static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
     bml_model *m0 = NULL;
     bml_model_desc md;
     bml_status rc;
     FILE *f;
-    size_t ci, test_size = d->test_size ? d->test_size : 256, l2, l3;
-    int repeats = d->repeats ? d->repeats : 3, fit = d->fitness_fn ? BML__FIT_CUSTOM : (int)d->fitness, i;
+    size_t ci, l2, l3;
+    int fit = d->fitness_fn ? BML__FIT_CUSTOM : (int)d->fitness, i;
     memset(&md, 0, sizeof md);
     md.path = d->model_path;
     md.threads = 1;
@@ -8730,7 +8832,7 @@ static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
     if ((rc = bml_model_load(&md, &m0)) != BML_OK) return rc;
     R->cfg = m0->cfg;
     R->models[1] = m0;
-    R->threads_max = d->threads_max ? d->threads_max : bml__ncpu();
+    R->threads_max = R->dd.threads_max;
     for (i = 1; i <= R->threads_max && R->nthreads_opts < 15; i *= 2) R->thread_opts[R->nthreads_opts++] = i;
     if (R->thread_opts[R->nthreads_opts - 1] != R->threads_max) R->thread_opts[R->nthreads_opts++] = R->threads_max;
     f = d->fresh ? NULL : fopen(d->archive_path, "rb");
@@ -8747,15 +8849,11 @@ static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
         if (R->t->fitness != fit)
             return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with fitness \"%s\", this run uses \"%s\"",
                              d->archive_path, bml__tune_fit_names[R->t->fitness], bml__tune_fit_names[fit]);
-        if (d->test_size && d->test_size != R->t->test_size)
-            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with test size %zu, this run asks for %zu (fitness "
-                             "would not compare)", d->archive_path, R->t->test_size, d->test_size);
-        if (d->memory_budget && d->memory_budget != R->t->memory_budget)
-            return bml__fail(BML_ERR_INVALID_ARG, "%s: tuned with memory budget %zu bytes, this run asks for %zu",
-                             d->archive_path, R->t->memory_budget, d->memory_budget);
-        if (d->repeats) R->t->repeats = d->repeats;
-        if (d->seed) R->t->seed = d->seed;
+        if ((rc = bml__tune_desc_fill(d, R->t, &R->dd)) != BML_OK) return rc;
+        R->t->repeats = R->dd.repeats;
+        R->t->seed = R->dd.seed;
     } else {
+        if ((rc = bml__tune_desc_fill(d, NULL, &R->dd)) != BML_OK) return rc;
         R->t = (bml_tuning *)bml__calloc(1, sizeof *R->t);
         if (!R->t) return bml__fail(BML_ERR_NOMEM, "out of memory");
         bml__tune_default_grid(R->t);
@@ -8767,10 +8865,10 @@ static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
         R->t->intermediate = R->cfg.intermediate;
         R->t->vocab = R->cfg.vocab;
         R->t->max_seq_len = R->cfg.max_seq_len;
-        R->t->seed = d->seed ? d->seed : 1;
-        R->t->test_size = test_size;
-        R->t->repeats = repeats;
-        R->t->memory_budget = d->memory_budget;
+        R->t->seed = R->dd.seed;
+        R->t->test_size = R->dd.test_size;
+        R->t->repeats = R->dd.repeats;
+        R->t->memory_budget = R->dd.memory_budget;
         R->t->fitness = fit;
     }
     if (R->t->repeats > 1000) return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: repeats must be 1..1000");
@@ -8816,8 +8914,7 @@ static void bml__tune_teardown(bml__tune_run *R) {
 
 static bml_status bml__tune_main(bml__tune_run *R) {
     const bml_tune_desc *d = R->d;
-    size_t G = d->generations ? d->generations : 10, K = d->offspring ? d->offspring : 8;
-    size_t every = d->save_every ? d->save_every : 1, i, g, seeds = 0;
+    size_t G = d->generations, K = d->offspring, every = d->save_every, i, g, seeds = 0;
     bml_status rc;
     for (i = 0; i < R->nactive; i++) seeds += !R->t->cells[R->active[i]].filled;
     R->gen_from = R->t->generations;
@@ -8894,18 +8991,10 @@ static bml_status bml__tune_main(bml__tune_run *R) {
 BMLDEF bml_status bml_tune(const bml_tune_desc *desc) {
     bml__tune_run R;
     bml_status rc;
-    if (!desc || !desc->model_path || !desc->archive_path)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc, desc.model_path and desc.archive_path are required");
-    if (desc->fitness != BML_TUNE_TIME && desc->fitness != BML_TUNE_COST)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.fitness must be BML_TUNE_TIME or BML_TUNE_COST");
-    if (desc->repeats < 0 || desc->repeats > 1000)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.repeats must be 0..1000 (got %d)", desc->repeats);
-    if (desc->threads_max < 0 || desc->threads_max > 256)
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.threads_max must be 0..256 (got %d)", desc->threads_max);
-    if (desc->test_size > ((size_t)1 << 20))
-        return bml__fail(BML_ERR_INVALID_ARG, "bml_tune: desc.test_size must be at most 1048576");
     memset(&R, 0, sizeof R);
-    R.d = desc;
+    /* checked before the model loads; filled again once the archive is read */
+    if ((rc = bml__tune_desc_fill(desc, NULL, &R.dd)) != BML_OK) return rc;
+    R.d = &R.dd;
     R.model_path = desc->model_path;
     rc = bml__tune_setup(&R, desc);
     if (rc == BML_OK) rc = bml__tune_main(&R);
