@@ -5064,7 +5064,12 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
    over a set of operations, instantiated for one float (O = BML__S), 8
    lanes (BML__V8, AVX2) and 16 lanes (BML__V16, AVX-512). An op set names
    K(c) a constant, MUL, ADD, DIV, FMA(a, b, c) = a b + c, FNMA(a, b, c) =
-   c - a b, MIN, MAX, ROUND (to nearest) and SCALE(p, n) = p 2^n.
+   c - a b, MIN, MAX, ROUND (to nearest), SCALE(p, n) = p 2^n and
+   EXP_TAIL(p, r) = p r^2 + r + 1, the last step of exp. EXP_TAIL is the one
+   step whose rounding order differs by width, on purpose: the vector forms
+   compute p (r r) + (r + 1) in one FMA, the scalar form ((p r) r + r) + 1 as
+   it always has, so that no build's embeddings moved when the five copies
+   became one (checked bitwise on AVX2 and AVX-512 builds).
 
    erf: a rational approximation on [-4, 4] (|error| < 5e-7).
    exp: 2^n e^r, n = round(x log2 e), r = x - n ln 2 with a two-part ln 2,
@@ -5099,7 +5104,7 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
     p_ = O##_FMA(p_, r_, O##_K(4.1665795894e-2f));                       \
     p_ = O##_FMA(p_, r_, O##_K(1.6666665459e-1f));                       \
     p_ = O##_FMA(p_, r_, O##_K(5.0000001201e-1f));                       \
-    p_ = O##_FMA(p_, O##_MUL(r_, r_), O##_ADD(r_, O##_K(1.0f)));         \
+    p_ = O##_EXP_TAIL(p_, r_);                                           \
     return O##_SCALE(p_, n_);
 
 /* one float (the clamps keep a NaN a NaN) */
@@ -5113,6 +5118,7 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
 #define BML__S_MIN(a, b) ((a) > (b) ? (b) : (a))
 #define BML__S_ROUND(a) (((a) + 12582912.0f) - 12582912.0f) /* |a| < 2^22 */
 #define BML__S_SCALE(p, n) bml__scale2(p, n)
+#define BML__S_EXP_TAIL(p, r) ((p) * (r) * (r) + (r) + 1.0f)
 #ifdef BML__AVX2
 #define BML__V8_K(c) _mm256_set1_ps(c)
 #define BML__V8_MUL(a, b) _mm256_mul_ps(a, b)
@@ -5123,6 +5129,7 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
 #define BML__V8_MAX(a, b) _mm256_max_ps(a, b)
 #define BML__V8_MIN(a, b) _mm256_min_ps(a, b)
 #define BML__V8_ROUND(a) _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define BML__V8_EXP_TAIL(p, r) _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)))
 #define BML__V8_SCALE(p, n) \
     _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
 #endif
@@ -5136,6 +5143,7 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
 #define BML__V16_MIN(a, b) _mm512_min_ps(a, b)
 #define BML__V16_ROUND(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define BML__V16_SCALE(p, n) _mm512_scalef_ps(p, n)
+#define BML__V16_EXP_TAIL(p, r) _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)))
 #endif
 
 #ifdef BML__AVX2
