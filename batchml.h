@@ -176,7 +176,9 @@ struct bml_json {
 typedef struct bml_json_doc bml_json_doc;
 /* Parse a JSON text. `name` is used in error messages (a file name).
    Limits: nesting depth 256, 1,048,576 values; documents up to the size
-   the caller reads (each loader has its own file-size limit). */
+   the caller reads (each loader has its own file-size limit). A key that
+   appears twice in one object is an error naming it and both offsets
+   (Python keeps the last, a reader keeping the first would disagree). */
 BMLDEF bml_status bml_json_parse(const char *text, size_t len, const char *name, bml_json_doc **out);
 BMLDEF const bml_json *bml_json_root(const bml_json_doc *doc);
 BMLDEF void bml_json_free(bml_json_doc *doc);
@@ -356,7 +358,13 @@ typedef struct bml_config {
     int vocab, max_position, type_vocab;
     float layer_norm_eps;
     bml_pooling pooling;
-    int normalize;          /* modules.json has a Normalize module          */
+    int normalize;          /* the embeddings are unit length (modules.json
+                               ends with a Normalize module)                 */
+    int n_dense;            /* sentence-transformers Dense modules after the
+                               pooling (modules.json order)                  */
+    int dim;                /* embedding size: hidden, or the last Dense
+                               module's out_features                         */
+    int head_max;           /* the widest vector after pooling (>= hidden)  */
     int max_seq_len;        /* tokens incl. [CLS]/[SEP] (sentence_bert_config) */
     const char *dtype;      /* "F32", "F16" or "BF16" as stored              */
     size_t n_params;
@@ -1564,6 +1572,40 @@ static bml_status bml__jstring(bml__jp *p, const char **out, size_t *outlen) {
 
 static bml_status bml__jvalue(bml__jp *p, bml_json *v, int depth);
 
+/* A key that appears twice in one object is an error, in every JSON file
+   batchml reads (config files, tokenizer.json, the safetensors header, tuning
+   archives, index files): Python's json keeps the last and a reader that
+   keeps the first would disagree with transformers in silence. Hashing the
+   keys keeps this linear for a 250k-entry vocabulary. */
+static bml_status bml__jdupkeys(bml__jp *p, const bml_json *kv, size_t n) {
+    size_t cap = 16, i, j, *slot;
+    bml_status st = BML_OK;
+    if (n < 2) return BML_OK;
+    while (cap < 2 * n) cap *= 2;
+    slot = (size_t *)BML_MALLOC(cap * sizeof(size_t));
+    if (!slot) return bml__fail(BML_ERR_NOMEM, "%s: out of memory parsing JSON", p->name);
+    for (i = 0; i < cap; i++) slot[i] = (size_t)-1;
+    for (i = 0; i < n && st == BML_OK; i++) {
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (j = 0; j < kv[i].key_len; j++) h = (h ^ (unsigned char)kv[i].key[j]) * 0x100000001b3ull;
+        for (j = (size_t)(h ^ (h >> 29)) & (cap - 1); slot[j] != (size_t)-1; j = (j + 1) & (cap - 1)) {
+            const bml_json *o = &kv[slot[j]];
+            if (o->key_len == kv[i].key_len && !memcmp(o->key, kv[i].key, o->key_len)) {
+                char k[96];
+                bml_json_escape(kv[i].key, kv[i].key_len < 64 ? kv[i].key_len : 64, k, sizeof k);
+                st = bml__fail(BML_ERR_FORMAT,
+                               "%s: invalid JSON at byte %zu: duplicate key %s%s (first at byte %zu; Python "
+                               "would keep the last, batchml refuses)",
+                               p->name, kv[i].offset, k, kv[i].key_len > 64 ? "..." : "", o->offset);
+                break;
+            }
+        }
+        slot[j] = i;
+    }
+    BML_FREE(slot);
+    return st;
+}
+
 /* Arrays and objects: elements are parsed into a growing temporary list,
    then copied into one contiguous block owned by the document. */
 static bml_status bml__jcontainer(bml__jp *p, bml_json *v, int depth, int is_obj) {
@@ -1608,6 +1650,7 @@ static bml_status bml__jcontainer(bml__jp *p, bml_json *v, int depth, int is_obj
         st = bml__jerr(p, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
         break;
     }
+    if (st == BML_OK && is_obj) st = bml__jdupkeys(p, tmp, n);
     if (st == BML_OK) {
         kids = (bml_json *)bml__jalloc(p, n * sizeof(bml_json));
         if (!kids) st = bml__fail(BML_ERR_NOMEM, "%s: out of memory parsing JSON", p->name);
@@ -3909,7 +3952,11 @@ static bml_status bml__st_open(const char *path, bml__st *st) {
         BML__ST_BAIL(BML_ERR_FORMAT, "%s: header length %llu is over the %u-byte limit", path,
                          (unsigned long long)hlen, BML__ST_HEADER_LIMIT);
     }
-    rc = bml_json_parse((const char *)st->map + 8, (size_t)hlen, path, &st->header);
+    {   /* byte offsets in the header's JSON errors count from its start, file byte 8 */
+        char hname[4200];
+        snprintf(hname, sizeof hname, "%s: JSON header (from file byte 8)", path);
+        rc = bml_json_parse((const char *)st->map + 8, (size_t)hlen, hname, &st->header);
+    }
     if (rc != BML_OK) { bml__st_close(st); return rc; }
     st->data = st->map + 8 + hlen;
     st->data_len = st->size - 8 - (size_t)hlen;
@@ -4053,10 +4100,32 @@ typedef struct bml__ws {
     size_t cap;             /* floats                                      */
 } bml__ws;
 
+/* One step of the sentence-transformers head after pooling, in
+   modules.json order: a Dense module (y = act(W x + b), its weights from
+   its folder's model.safetensors) or Normalize (y = x / max(|x|, 1e-12)). */
+typedef enum { BML__STEP_DENSE, BML__STEP_NORMALIZE } bml__step_kind;
+typedef enum { BML__ACT_IDENTITY, BML__ACT_TANH, BML__ACT_RELU, BML__ACT_SIGMOID } bml__act;
+typedef struct bml__step {
+    bml__step_kind kind;
+    int in, out;            /* widths (Normalize: in == out)                */
+    bml__act act;
+    const float *W, *b;     /* W [out, in] as stored; b [out] or NULL        */
+    float *Wt;              /* W transposed [in, out] (owned): the forward
+                               sums every y[j] over i in one fixed order    */
+    size_t trail;           /* offset of this step's input in a sequence's
+                               saved head inputs (grad mode)                */
+    bml__st st;             /* the Dense module's model.safetensors         */
+} bml__step;
+
+#define BML__MAX_STEPS 8
+
 struct bml_model {
     bml_config cfg;
     char dtype[8];
     bml__st st;
+    bml__step step[BML__MAX_STEPS]; /* the head after pooling                */
+    int nstep;
+    size_t head_w;          /* floats of one sequence's saved head inputs   */
     float **owned;          /* converted (F16/BF16) or realigned tensors    */
     size_t nowned;
     const float *word, *pos, *type, *ln0_g, *ln0_b;
@@ -4150,88 +4219,214 @@ static bml_status bml__load_config(bml_model *m, const char *dir) {
     return BML_OK;
 }
 
-/* modules.json (Normalize? where is Pooling?), the pooling config and
-   sentence_bert_config.json. A plain BERT directory without them gets mean
-   pooling, no normalization and max length 256, with a log line. */
-static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_max_len) {
-    char path[4096], pool_dir[1024] = "1_Pooling";
+/* A pooling config.json (1_Pooling/config.json as sentence-transformers
+   saves it): exactly one of the four modes we run, the width checked. */
+static bml_status bml__load_pooling(bml_model *m, const char *path) {
+    static const struct { const char *key; bml_pooling p; } modes[] = {
+        {"pooling_mode_mean_tokens", BML_POOL_MEAN}, {"pooling_mode_cls_token", BML_POOL_CLS},
+        {"pooling_mode_max_tokens", BML_POOL_MAX}, {"pooling_mode_mean_sqrt_len_tokens", BML_POOL_MEAN_SQRT_LEN}};
+    static const char *unsupported[] = {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"};
+    bml_config *c = &m->cfg;
     bml_json_doc *doc = NULL;
     const bml_json *root, *v;
-    bml_config *c = &m->cfg;
     bml_status rc;
-    FILE *probe;
     size_t i;
-    int n_modes = 0, msl = 256;
+    int n_modes = 0;
+    if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+    root = bml_json_root(doc);
+    if (root->type != BML_JSON_OBJECT) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); }
+    for (i = 0; i < 4; i++) {
+        v = bml_json_get(root, modes[i].key);
+        if (v && v->type == BML_JSON_TRUE) { c->pooling = modes[i].p; n_modes++; }
+        else if (v && v->type != BML_JSON_FALSE) {
+            bml_json_free(doc);
+            return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be true or false", path, modes[i].key);
+        }
+    }
+    for (i = 0; i < 2; i++) {
+        v = bml_json_get(root, unsupported[i]);
+        if (v && v->type == BML_JSON_TRUE) {
+            bml_json_free(doc);
+            return bml__fail(BML_ERR_UNSUPPORTED, "%s: '%s' is not supported", path, unsupported[i]);
+        }
+    }
+    v = bml_json_get(root, "word_embedding_dimension");
+    if (v && (v->type != BML_JSON_NUMBER || v->num != (double)c->hidden)) {
+        bml_json_free(doc);
+        return bml__fail(BML_ERR_FORMAT, "%s: word_embedding_dimension does not match hidden_size %d", path, c->hidden);
+    }
+    bml_json_free(doc);
+    if (n_modes != 1)
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: exactly one pooling mode must be true (found %d)", path, n_modes);
+    return BML_OK;
+}
+
+/* A Dense module's config.json (in_features, out_features, bias,
+   activation_function as sentence-transformers saves them) into *d; its
+   weights are bound later (bml__load_head_weights). `width` is the size of
+   the vector that reaches it. */
+static bml_status bml__load_dense_config(const char *path, int width, bml__step *d) {
+    static const struct { const char *name; bml__act act; } acts[] = {
+        {"torch.nn.modules.activation.Tanh", BML__ACT_TANH}, {"torch.nn.modules.linear.Identity", BML__ACT_IDENTITY},
+        {"torch.nn.modules.activation.ReLU", BML__ACT_RELU}, {"torch.nn.modules.activation.Sigmoid", BML__ACT_SIGMOID}};
+    bml_json_doc *doc = NULL;
+    const bml_json *root, *v;
+    bml_status rc;
+    size_t i;
+    if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+    root = bml_json_root(doc);
+    if (root->type != BML_JSON_OBJECT) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); }
+    if ((rc = bml__cfg_int(root, path, "in_features", 1, 65536, -1, &d->in)) ||
+        (rc = bml__cfg_int(root, path, "out_features", 1, 65536, -1, &d->out))) {
+        bml_json_free(doc);
+        return rc;
+    }
+    v = bml_json_get(root, "bias");
+    if (v && v->type != BML_JSON_TRUE && v->type != BML_JSON_FALSE) {
+        bml_json_free(doc);
+        return bml__fail(BML_ERR_FORMAT, "%s: field 'bias' must be true or false", path);
+    }
+    d->b = (!v || v->type == BML_JSON_TRUE) ? (const float *)d : NULL; /* marks "has a bias" until bound */
+    d->act = BML__ACT_TANH; /* sentence-transformers' default */
+    v = bml_json_get(root, "activation_function");
+    if (v) {
+        if (v->type != BML_JSON_STRING) {
+            bml_json_free(doc);
+            return bml__fail(BML_ERR_FORMAT, "%s: field 'activation_function' must be a string", path);
+        }
+        for (i = 0; i < sizeof acts / sizeof acts[0] && strcmp(v->str, acts[i].name); i++) {}
+        if (i == sizeof acts / sizeof acts[0]) {
+            char name[96];
+            bml_json_escape(v->str, v->len < 64 ? v->len : 64, name, sizeof name);
+            bml_json_free(doc);
+            return bml__fail(BML_ERR_UNSUPPORTED,
+                             "%s: activation_function %s is not supported (Tanh, Identity, ReLU, Sigmoid)", path, name);
+        }
+        d->act = acts[i].act;
+    }
+    bml_json_free(doc);
+    d->kind = BML__STEP_DENSE;
+    if (d->in != width)
+        return bml__fail(BML_ERR_SHAPE, "%s: in_features is %d, but the vector reaching this module has %d values", path,
+                         d->in, width);
+    return BML_OK;
+}
+
+/* A module folder named by modules.json, joined to dir into out (checked:
+   relative, no "..", not too long). */
+static bml_status bml__module_dir(const char *mpath, size_t i, const bml_json *p, const char *dir, char *out,
+                                  size_t cap) {
+    char sub[1100];
+    if (!p || p->type != BML_JSON_STRING || !p->len)
+        return bml__fail(BML_ERR_FORMAT, "%s: module %zu has no \"path\" string", mpath, i);
+    if (strstr(p->str, "..") || p->str[0] == '/' || p->len >= 1024 || strlen(p->str) != p->len)
+        return bml__fail(BML_ERR_FORMAT, "%s: module %zu: bad path '%.200s'", mpath, i, p->str);
+    snprintf(sub, sizeof sub, "%s", p->str);
+    bml__join(out, cap, dir, sub);
+    return BML_OK;
+}
+
+/* modules.json as sentence-transformers reads it: module 0 the Transformer
+   (this directory), module 1 the Pooling (its folder's config.json must
+   exist), then Dense and Normalize modules in order; any other module type
+   is refused by name, since skipping it would give other numbers than
+   sentence-transformers. A plain BERT directory without modules.json gets
+   mean pooling (1_Pooling/config.json if present), no normalization and max
+   length 256, with a log line. Then sentence_bert_config.json. */
+static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_max_len) {
+    char path[4096], mdir[4096];
+    bml_json_doc *doc = NULL;
+    const bml_json *root;
+    bml_config *c = &m->cfg;
+    bml_status rc = BML_OK;
+    struct stat sb;
+    size_t i;
+    int msl = 256, width = c->hidden, k;
     c->pooling = BML_POOL_MEAN;
     c->normalize = 0;
+    c->n_dense = 0;
+    m->nstep = 0;
     bml__join(path, sizeof path, dir, "modules.json");
-    if ((probe = fopen(path, "rb")) != NULL) {
-        fclose(probe);
+    if (stat(path, &sb) == 0) {
         if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
         root = bml_json_root(doc);
         if (root->type != BML_JSON_ARRAY) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON array", path); }
-        for (i = 0; i < root->len; i++) {
+        for (i = 0; i < root->len && rc == BML_OK; i++) {
+            static const char pfx[] = "sentence_transformers.models.";
             const bml_json *t = bml_json_get(&root->kids[i], "type"), *p = bml_json_get(&root->kids[i], "path");
+            const char *kind;
             if (!t || t->type != BML_JSON_STRING) {
-                bml_json_free(doc);
-                return bml__fail(BML_ERR_FORMAT, "%s: module %zu has no \"type\" string", path, i);
+                rc = bml__fail(BML_ERR_FORMAT, "%s: module %zu has no \"type\" string", path, i);
+                break;
             }
-            if (strstr(t->str, "Normalize")) c->normalize = 1;
-            if (strstr(t->str, "Pooling") && p && p->type == BML_JSON_STRING) {
-                if (strstr(p->str, "..") || p->str[0] == '/' || p->len >= sizeof pool_dir) {
-                    rc = bml__fail(BML_ERR_FORMAT, "%s: module %zu: bad path '%.200s'", path, i, p->str);
-                    bml_json_free(doc);   /* after the message: p->str lives in doc */
-                    return rc;
+            kind = strncmp(t->str, pfx, sizeof pfx - 1) ? "" : t->str + sizeof pfx - 1;
+            if (strcmp(kind, "Transformer") && strcmp(kind, "Pooling") && strcmp(kind, "Dense") && strcmp(kind, "Normalize")) {
+                rc = bml__fail(BML_ERR_UNSUPPORTED,
+                               "%s: module %zu is '%.200s': batchml runs only sentence_transformers.models Transformer, "
+                               "Pooling, Dense and Normalize modules, and skipping one would change the embeddings",
+                               path, i, t->str);
+            } else if (i == 0 || !strcmp(kind, "Transformer")) {
+                if (i != 0 || strcmp(kind, "Transformer"))
+                    rc = bml__fail(BML_ERR_UNSUPPORTED, "%s: module %zu is '%s': the Transformer must be module 0, once",
+                                   path, i, t->str);
+                else if (p && (p->type != BML_JSON_STRING || (p->len && strcmp(p->str, ".") && strcmp(p->str, "./"))))
+                    rc = bml__fail(BML_ERR_UNSUPPORTED,
+                                   "%s: the Transformer module's files are in '%.200s': batchml reads them from the model "
+                                   "directory itself (path \"\")", path, p->type == BML_JSON_STRING ? p->str : "?");
+            } else if (i == 1 || !strcmp(kind, "Pooling")) {
+                if (i != 1 || strcmp(kind, "Pooling"))
+                    rc = bml__fail(BML_ERR_UNSUPPORTED, "%s: module %zu is '%s': the Pooling must be module 1, once", path,
+                                   i, t->str);
+                else if ((rc = bml__module_dir(path, i, p, dir, mdir, sizeof mdir)) == BML_OK) {
+                    char pc[4200];
+                    snprintf(pc, sizeof pc, "%s/config.json", mdir);
+                    if (stat(pc, &sb) != 0)
+                        rc = bml__fail(BML_ERR_IO, "%s: missing (modules.json names the Pooling module's folder '%.200s'; "
+                                       "without it the pooling mode is unknown)", pc, p->str);
+                    else
+                        rc = bml__load_pooling(m, pc);
                 }
-                memcpy(pool_dir, p->str, p->len + 1);
+            } else if (m->nstep == BML__MAX_STEPS) {
+                rc = bml__fail(BML_ERR_UNSUPPORTED, "%s: more than %d modules after the pooling", path, BML__MAX_STEPS);
+            } else if (!strcmp(kind, "Normalize") && m->nstep && m->step[m->nstep - 1].kind == BML__STEP_NORMALIZE) {
+                rc = bml__fail(BML_ERR_UNSUPPORTED, "%s: module %zu: a second Normalize right after one", path, i);
+            } else if (!strcmp(kind, "Normalize")) {
+                bml__step *st = &m->step[m->nstep++];
+                st->kind = BML__STEP_NORMALIZE;
+                st->in = st->out = width;
+            } else if ((rc = bml__module_dir(path, i, p, dir, mdir, sizeof mdir)) == BML_OK) {
+                bml__step *st = &m->step[m->nstep++];
+                char dc[4200];
+                snprintf(dc, sizeof dc, "%s/config.json", mdir);
+                if ((rc = bml__load_dense_config(dc, width, st)) == BML_OK) {
+                    width = st->out;
+                    c->n_dense++;
+                }
             }
         }
+        if (rc == BML_OK && root->len < 2)
+            rc = bml__fail(BML_ERR_UNSUPPORTED, "%s: no Pooling module (module 1): no sentence embedding is defined", path);
         bml_json_free(doc);
         doc = NULL;
+        if (rc != BML_OK) return rc;
     } else {
         bml__log(BML_LOG_WARN, "%s: no modules.json: mean pooling, no normalization", dir);
+        bml__join(path, sizeof path, dir, "1_Pooling/config.json");
+        if (stat(path, &sb) == 0 && (rc = bml__load_pooling(m, path)) != BML_OK) return rc;
     }
-    {
-        char sub[2048];
-        snprintf(sub, sizeof sub, "%s/config.json", pool_dir);
-        bml__join(path, sizeof path, dir, sub);
+    /* the head's shape: where each step's input is saved in grad mode */
+    c->dim = width;
+    c->normalize = m->nstep > 0 && m->step[m->nstep - 1].kind == BML__STEP_NORMALIZE;
+    c->head_max = c->hidden;
+    m->head_w = 0;
+    for (k = 0; k < m->nstep; k++) {
+        m->step[k].trail = m->head_w;
+        m->head_w += (size_t)m->step[k].in;
+        if (m->step[k].out > c->head_max) c->head_max = m->step[k].out;
     }
-    if ((probe = fopen(path, "rb")) != NULL) {
-        static const struct { const char *key; bml_pooling p; } modes[] = {
-            {"pooling_mode_mean_tokens", BML_POOL_MEAN}, {"pooling_mode_cls_token", BML_POOL_CLS},
-            {"pooling_mode_max_tokens", BML_POOL_MAX}, {"pooling_mode_mean_sqrt_len_tokens", BML_POOL_MEAN_SQRT_LEN}};
-        static const char *unsupported[] = {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"};
-        fclose(probe);
-        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
-        root = bml_json_root(doc);
-        for (i = 0; i < 4; i++) {
-            v = bml_json_get(root, modes[i].key);
-            if (v && v->type == BML_JSON_TRUE) { c->pooling = modes[i].p; n_modes++; }
-            else if (v && v->type != BML_JSON_FALSE) {
-                bml_json_free(doc);
-                return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be true or false", path, modes[i].key);
-            }
-        }
-        for (i = 0; i < 2; i++) {
-            v = bml_json_get(root, unsupported[i]);
-            if (v && v->type == BML_JSON_TRUE) {
-                bml_json_free(doc);
-                return bml__fail(BML_ERR_UNSUPPORTED, "%s: '%s' is not supported", path, unsupported[i]);
-            }
-        }
-        v = bml_json_get(root, "word_embedding_dimension");
-        if (v && (v->type != BML_JSON_NUMBER || v->num != (double)c->hidden)) {
-            bml_json_free(doc);
-            return bml__fail(BML_ERR_FORMAT, "%s: word_embedding_dimension does not match hidden_size %d", path, c->hidden);
-        }
-        bml_json_free(doc);
-        doc = NULL;
-        if (n_modes != 1)
-            return bml__fail(BML_ERR_UNSUPPORTED, "%s: exactly one pooling mode must be true (found %d)", path, n_modes);
-    }
+    if (!m->head_w) m->head_w = (size_t)c->hidden;
     bml__join(path, sizeof path, dir, "sentence_bert_config.json");
-    if ((probe = fopen(path, "rb")) != NULL) {
-        fclose(probe);
+    if (stat(path, &sb) == 0) {
         if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
         rc = bml__cfg_int(bml_json_root(doc), path, "max_seq_length", 1, 1 << 20, 256, &msl);
         bml_json_free(doc);
@@ -4252,13 +4447,14 @@ static void bml__bf16_to_f32(const unsigned char *src, float *dst, size_t n) {
 
 /* Bind a weight: check presence, dtype and shape, convert when needed, and
    refuse NaN/Inf values. d1 = 0 for a vector. */
-static bml_status bml__bind(bml_model *m, const char *name, int64_t d0, int64_t d1, const float **out) {
-    const bml__tensor *t = bml__st_find(&m->st, name);
+static bml_status bml__bind_st(bml_model *m, const bml__st *st, const char *name, int64_t d0, int64_t d1,
+                               const float **out) {
+    const bml__tensor *t = bml__st_find(st, name);
     size_t n, i;
     const unsigned char *src;
     float *dst;
     int ndim = d1 ? 2 : 1;
-    if (!t) return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s' is missing", m->st.path, name);
+    if (!t) return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s' is missing", st->path, name);
     if (t->ndim != ndim || t->shape[0] != d0 || (ndim == 2 && t->shape[1] != d1)) {
         char got[128] = "[";
         int k;
@@ -4266,16 +4462,16 @@ static bml_status bml__bind(bml_model *m, const char *name, int64_t d0, int64_t 
             snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? ", " : "", (long long)t->shape[k]);
         strcat(got, "]");
         if (ndim == 2)
-            return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld, %lld], found %s", m->st.path, name,
+            return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld, %lld], found %s", st->path, name,
                              (long long)d0, (long long)d1, got);
-        return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld], found %s", m->st.path, name,
+        return bml__fail(BML_ERR_SHAPE, "%s: tensor '%s': expected shape [%lld], found %s", st->path, name,
                          (long long)d0, got);
     }
     if (t->dtype == BML__DT_OTHER)
-        return bml__fail(BML_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %s is not supported (F32, F16, BF16)", m->st.path,
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %s is not supported (F32, F16, BF16)", st->path,
                          name, t->dtype_name);
     n = (size_t)d0 * (size_t)(d1 ? d1 : 1);
-    src = m->st.data + t->begin;
+    src = st->data + t->begin;
     if (t->dtype == BML__F32 && ((uintptr_t)src & 3) == 0) {
         dst = NULL;
         *out = (const float *)src;
@@ -4293,11 +4489,61 @@ static bml_status bml__bind(bml_model *m, const char *name, int64_t d0, int64_t 
     }
     for (i = 0; i < n; i++)
         if (!isfinite((*out)[i]))
-            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': element %zu is %s", m->st.path, name, i,
+            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': element %zu is %s", st->path, name, i,
                              isnan((*out)[i]) ? "NaN" : "infinite");
     if (!m->dtype[0]) snprintf(m->dtype, sizeof m->dtype, "%s", t->dtype_name);
     m->cfg.n_params += n;
     return BML_OK;
+}
+
+static bml_status bml__bind(bml_model *m, const char *name, int64_t d0, int64_t d1, const float **out) {
+    return bml__bind_st(m, &m->st, name, d0, d1, out);
+}
+
+/* The Dense modules' weights, from each module folder's model.safetensors
+   (linear.weight [out, in], linear.bias [out]), after the encoder's. */
+static bml_status bml__load_head_weights(bml_model *m, const char *dir) {
+    char path[4096], mpath[4096];
+    bml_json_doc *doc = NULL;
+    const bml_json *root;
+    bml_status rc = BML_OK;
+    struct stat sb;
+    size_t i;
+    int k = 0;
+    if (!m->cfg.n_dense) return BML_OK;
+    bml__join(mpath, sizeof mpath, dir, "modules.json");
+    if ((rc = bml__json_file(mpath, 1 << 20, &doc)) != BML_OK) return rc;
+    root = bml_json_root(doc);
+    for (i = 2; i < root->len && rc == BML_OK; i++, k++) {
+        bml__step *d = &m->step[k];
+        char sub[4200];
+        int r, j;
+        if (d->kind != BML__STEP_DENSE) continue;
+        if ((rc = bml__module_dir(mpath, i, bml_json_get(&root->kids[i], "path"), dir, path, sizeof path)) != BML_OK) break;
+        snprintf(sub, sizeof sub, "%s/model.safetensors", path);
+        if (stat(sub, &sb) != 0) {
+            snprintf(sub, sizeof sub, "%s/pytorch_model.bin", path);
+            if (stat(sub, &sb) == 0)
+                rc = bml__fail(BML_ERR_UNSUPPORTED, "%s: only safetensors weights are read; convert it to model.safetensors",
+                               sub);
+            else
+                rc = bml__fail(BML_ERR_IO, "%s/model.safetensors: missing (the Dense module's weights)", path);
+            break;
+        }
+        if ((rc = bml__st_open(sub, &d->st)) != BML_OK) break;
+        if ((rc = bml__bind_st(m, &d->st, "linear.weight", d->out, d->in, &d->W)) != BML_OK) break;
+        if (d->b && (rc = bml__bind_st(m, &d->st, "linear.bias", d->out, 0, &d->b)) != BML_OK) break;
+        if (!d->b && bml__st_find(&d->st, "linear.bias")) {
+            rc = bml__fail(BML_ERR_FORMAT, "%s: has 'linear.bias' but the module's config.json says bias: false", sub);
+            break;
+        }
+        d->Wt = (float *)BML_MALLOC((size_t)d->in * (size_t)d->out * sizeof(float) + 1);
+        if (!d->Wt) { rc = bml__fail(BML_ERR_NOMEM, "out of memory for a Dense module"); break; }
+        for (r = 0; r < d->out; r++)
+            for (j = 0; j < d->in; j++) d->Wt[(size_t)j * d->out + r] = d->W[(size_t)r * d->in + j];
+    }
+    bml_json_free(doc);
+    return rc;
 }
 
 static bml_status bml__bind_weights(bml_model *m) {
@@ -4370,11 +4616,12 @@ typedef struct bml__fwd {
     float *ffn;                 /* [T,I]  gelu(u) (grad mode: d gelu)       */
     float *scratch;             /* [threads, scratch_per] per-worker scratch */
     size_t scratch_per;
-    float *out;                 /* [nseq,H] pooled (normalized) embeddings  */
+    float *out;                 /* [nseq,dim] the sentence embeddings       */
     /* grad mode */
     bml__saved *save;           /* [layers] or NULL (forward only)           */
     float *xhat0, *rstd0;       /* embedding LayerNorm [T,H], [T]           */
-    float *pooled;              /* [nseq,H] pooled, before normalization     */
+    float *pooled;              /* [nseq,head_w] each head step's input (the
+                                   pooled vector first), or [nseq,H] pooled */
     float *dx;                  /* [T,H]  gradient of the residual stream    */
     float *panel;               /* [threads, panel_per] a weight panel copy (bml__panel_gemm), or NULL */
     size_t panel_per;
@@ -4393,7 +4640,8 @@ static size_t bml__align16(size_t n) { return (n + 15) & ~(size_t)15; }
 #ifdef BATCHML_OPENCL
 /* The device path (the OpenCL section below): the same job on an OpenCL device.
    bml__cl_forward_job fills f->out (and keeps what backward needs on the
-   device); bml__cl_backward reads df/de from f->tmp [nseq,H] and fills
+   device; a model whose head is more than one Normalize stays on the CPU,
+   so there dim == H); bml__cl_backward reads df/de from f->tmp [nseq,H] and fills
    f->dx [T,H] on the host, exactly like the CPU path. */
 static bml_status bml__cl_init(bml_model *m, const char *device);
 static void bml__cl_free(bml_model *m);
@@ -4414,6 +4662,13 @@ static size_t bml__attn_scratch(size_t maxL, int d) {
     return bml__align16(2 * maxL * maxL + (size_t)d * bml__align16(maxL) + 256);
 }
 
+/* f->tmp: [T,H], also df/de [nseq, dim] in grad mode (a Dense head may
+   be wider than the tokens it pools) */
+static size_t bml__tmp_floats(const bml_config *c, size_t T, size_t nseq) {
+    size_t a = T * (size_t)c->hidden, b = nseq * (size_t)c->dim;
+    return a > b ? a : b;
+}
+
 /* Floats of the forward-only arena for a batch shape: one formula, defined in
    the tuning section (bml_activation_bytes and the tuner use it too). */
 static size_t bml__ws_floats(const bml_config *c, size_t threads, size_t T, size_t nseq, size_t maxL,
@@ -4432,8 +4687,8 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
     need = bml__ws_floats(&m->cfg, th, T, f->nseq, f->maxL, &f->scratch_per);
     f->panel_per = BML__PW * bml__align16(H > I ? H : I);
     if (grad)
-        need += save_floats + nL * per_layer + bml__align16(T * H) + bml__align16(T) + 2 * bml__align16(f->nseq * H) +
-                bml__align16(T * H) + th * f->panel_per;
+        need += save_floats + nL * per_layer + bml__align16(T * H) + bml__align16(T) +
+                bml__align16(f->nseq * m->head_w) + bml__align16(f->nseq * H) + bml__align16(T * H) + th * f->panel_per;
     if (need > m->ws.cap) {
         float *nb;
         /* grow by at least half, so batches of rising length (the usual
@@ -4454,7 +4709,7 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
     BML__CARVE(f->k, T * H);
     BML__CARVE(f->v, T * H);
     BML__CARVE(f->ctx, T * H);
-    BML__CARVE(f->tmp, T * H);
+    BML__CARVE(f->tmp, bml__tmp_floats(&m->cfg, T, f->nseq));
     BML__CARVE(f->ffn, T * I);
     BML__CARVE(f->scratch, th * f->scratch_per);
     f->start = (size_t *)(void *)(m->ws.buf + off);
@@ -4483,7 +4738,7 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
         }
         BML__CARVE(f->xhat0, T * H);
         BML__CARVE(f->rstd0, T);
-        BML__CARVE(f->pooled, f->nseq * H);
+        BML__CARVE(f->pooled, f->nseq * m->head_w);
         BML__CARVE(f->dx, T * H);
         BML__CARVE(f->panel, th * f->panel_per);
         off += bml__align16(f->nseq * H);
@@ -4495,16 +4750,19 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
 
 /* Floats of the activation arena for one forward-only pass: the formula of
    bml__ws_plan (six [T,H] and one [T,I] buffer, per-thread attention
-   scratch, the start/offset indexes). *scratch_per gets the per-thread
-   scratch floats when not NULL. */
+   scratch that also holds the pooling sums and, with Dense modules, three
+   head vectors, the start/offset indexes). *scratch_per gets the
+   per-thread scratch floats when not NULL. */
 static size_t bml__ws_floats(const bml_config *c, size_t threads, size_t T, size_t nseq, size_t maxL,
                              size_t *scratch_per) {
     size_t H = (size_t)c->hidden, I = (size_t)c->intermediate;
     size_t sp = bml__attn_scratch(maxL, c->hidden / c->heads);
     size_t idx_floats = bml__align16((2 * nseq * sizeof(size_t) + 3) / 4);
-    if (sp < bml__align16(2 * H)) sp = bml__align16(2 * H);
+    size_t head = bml__align16(2 * H) + (c->n_dense ? 3 * bml__align16((size_t)c->head_max) : 0);
+    if (sp < head) sp = head;
     if (scratch_per) *scratch_per = sp;
-    return 6 * bml__align16(T * H) + bml__align16(T * I) + threads * sp + idx_floats;
+    return 5 * bml__align16(T * H) + bml__align16(bml__tmp_floats(c, T, nseq)) + bml__align16(T * I) + threads * sp +
+           idx_floats;
 }
 
 BMLDEF size_t bml_activation_bytes(const bml_model *m, size_t tokens, size_t nseq, size_t max_len) {
@@ -4529,6 +4787,10 @@ BMLDEF void bml_model_free(bml_model *m) {
     BML_FREE(m->panel_mem);
     BML_FREE(m->layer);
     BML_FREE(m->ws.buf);
+    for (i = 0; i < (size_t)m->nstep; i++) {
+        BML_FREE(m->step[i].Wt);
+        bml__st_close(&m->step[i].st);
+    }
     bml__st_close(&m->st);
     BML_FREE(m);
 }
@@ -4539,6 +4801,14 @@ BMLDEF void bml_model_free(bml_model *m) {
 static bml_status bml__device_init(bml_model *m, const char *device) {
     if (!strcmp(device, "cpu")) return BML_OK;
 #ifdef BATCHML_OPENCL
+    if (m->cfg.n_dense) { /* the device kernels pool and normalize; a Dense head is CPU code */
+        if (!strcmp(device, "auto")) {
+            bml__log(BML_LOG_INFO, "device auto: the model has Dense modules, which run on the CPU only: cpu");
+            return BML_OK;
+        }
+        return bml__fail(BML_ERR_UNSUPPORTED, "device '%s': the model has %d Dense module(s), which run on the CPU only "
+                         "(use device cpu)", device, m->cfg.n_dense);
+    }
     return bml__cl_init(m, device);
 #else
     (void)m;
@@ -4573,6 +4843,7 @@ static bml_status bml__model_desc_fill(const bml_model_desc *in, bml_model_desc 
 
 BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
     bml_model *m;
+    int i;
     char path[4096];
     bml_status rc;
     struct stat sb;
@@ -4587,6 +4858,7 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
     m = (bml_model *)bml__calloc(1, sizeof *m);
     if (!m) return bml__fail(BML_ERR_NOMEM, "out of memory");
     m->st.fd = -1;
+    for (i = 0; i < BML__MAX_STEPS; i++) m->step[i].st.fd = -1;
     m->deterministic = desc->deterministic;
     m->threads = desc->threads;
     if ((rc = bml__load_config(m, desc->path)) != BML_OK ||
@@ -4599,7 +4871,7 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
     }
     if ((rc = bml__st_open(path, &m->st)) != BML_OK) goto fail;
     m->cfg.file_bytes = m->st.size;
-    if ((rc = bml__bind_weights(m)) != BML_OK) goto fail;
+    if ((rc = bml__bind_weights(m)) != BML_OK || (rc = bml__load_head_weights(m, desc->path)) != BML_OK) goto fail;
     if (!desc->no_tokenizer) {
         bml_tokenizer_desc td;
         memset(&td, 0, sizeof td);
@@ -5500,42 +5772,81 @@ static void bml__gelu_task(void *ctx, size_t task, int worker) {
    >>pooling  Pooling, and the whole forward pass (encoder + pooling)
    ====================================================================== */
 
-/* Pool one sequence's token rows into out[H] and L2-normalize if asked
-   (grad mode keeps the pooled vector before normalization). */
+/* A Dense step: y[out] = act(W x + b), each y[j] summed over i in order
+   (W^T rows are contiguous, so the inner loop vectorizes without
+   reassociating: the same value whatever the batch). */
+static void bml__dense_fwd(const bml__step *d, const float *x, float *y) {
+    int i, j, n = d->out;
+    if (d->b) memcpy(y, d->b, (size_t)n * sizeof(float));
+    else memset(y, 0, (size_t)n * sizeof(float));
+    for (i = 0; i < d->in; i++) {
+        const float *w = d->Wt + (size_t)i * n, xi = x[i];
+        for (j = 0; j < n; j++) y[j] += w[j] * xi;
+    }
+    switch (d->act) {
+    case BML__ACT_IDENTITY: break;
+    case BML__ACT_TANH: for (j = 0; j < n; j++) y[j] = tanhf(y[j]); break;
+    case BML__ACT_RELU: for (j = 0; j < n; j++) y[j] = y[j] > 0 ? y[j] : 0; break;
+    case BML__ACT_SIGMOID: for (j = 0; j < n; j++) y[j] = 1.0f / (1.0f + expf(-y[j])); break;
+    }
+}
+
+/* L2 normalization in place: x / max(|x|, 1e-12), as F.normalize. */
+static void bml__normalize_fwd(float *o, int n) {
+    float n2 = 0;
+    int i;
+    for (i = 0; i < n; i++) n2 += o[i] * o[i];
+    n2 = sqrtf(n2);
+    n2 = 1.0f / (n2 > 1e-12f ? n2 : 1e-12f);
+    for (i = 0; i < n; i++) o[i] *= n2;
+}
+
+/* Pool one sequence's token rows and run the head (Dense, Normalize in
+   modules.json order) into out[dim]; grad mode keeps each step's input
+   in f->pooled. Without Dense the vector stays in out[] throughout. */
 static void bml__pooling_task(void *ctx, size_t s, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
-    const bml_config *c = &f->m->cfg;
-    int H = c->hidden, i;
+    const bml_model *m = f->m;
+    const bml_config *c = &m->cfg;
+    int H = c->hidden, i, k;
     size_t L = f->len[s], p;
     const float *x = f->x + f->start[s] * H;
-    float *o = f->out + s * H;
+    float *scratch = f->scratch + (size_t)worker * f->scratch_per;
+    float *o = f->out + s * (size_t)c->dim, *trail = f->pooled ? f->pooled + s * m->head_w : NULL;
+    float *v = c->n_dense ? scratch + bml__align16(2 * (size_t)H) : o, *w = v + bml__align16((size_t)c->head_max);
     if (c->pooling == BML_POOL_CLS) {
-        memcpy(o, x, (size_t)H * sizeof(float));
+        memcpy(v, x, (size_t)H * sizeof(float));
     } else if (c->pooling == BML_POOL_MAX) {
-        memcpy(o, x, (size_t)H * sizeof(float));
+        memcpy(v, x, (size_t)H * sizeof(float));
         for (p = 1; p < L; p++)
-            for (i = 0; i < H; i++) o[i] = x[p * H + i] > o[i] ? x[p * H + i] : o[i];
+            for (i = 0; i < H; i++) v[i] = x[p * H + i] > v[i] ? x[p * H + i] : v[i];
     } else {
         /* sums in double: long sequences without normalization stay exact */
-        double *acc = (double *)(void *)(f->scratch + (size_t)worker * f->scratch_per);
+        double *acc = (double *)(void *)scratch;
         double scale = c->pooling == BML_POOL_MEAN ? 1.0 / (double)L : 1.0 / sqrt((double)L);
         for (i = 0; i < H; i++) acc[i] = 0;
         for (p = 0; p < L; p++)
             for (i = 0; i < H; i++) acc[i] += x[p * H + i];
-        for (i = 0; i < H; i++) o[i] = (float)(acc[i] * scale);
+        for (i = 0; i < H; i++) v[i] = (float)(acc[i] * scale);
     }
-    if (f->pooled) memcpy(f->pooled + s * H, o, (size_t)H * sizeof(float));
-    if (c->normalize) {
-        float n2 = 0;
-        for (i = 0; i < H; i++) n2 += o[i] * o[i];
-        n2 = sqrtf(n2);
-        n2 = 1.0f / (n2 > 1e-12f ? n2 : 1e-12f);
-        for (i = 0; i < H; i++) o[i] *= n2;
+    if (trail && !m->nstep) memcpy(trail, v, (size_t)H * sizeof(float));
+    for (k = 0; k < m->nstep; k++) {
+        const bml__step *st = &m->step[k];
+        if (trail) memcpy(trail + st->trail, v, (size_t)st->in * sizeof(float));
+        if (st->kind == BML__STEP_NORMALIZE) {
+            bml__normalize_fwd(v, st->in);
+        } else {
+            float *t = v;
+            bml__dense_fwd(st, v, w);
+            v = w;
+            w = t;
+        }
     }
+    if (v != o) memcpy(o, v, (size_t)c->dim * sizeof(float));
 }
 
 /* The encoder on a packed batch (f->ids, f->len, f->nseq, f->alpha set by
-   the caller) -> f->out [nseq, H]; grad = 1 keeps what bml__backward needs. */
+   the caller) -> f->out [nseq, dim]; grad = 1 keeps what bml__backward needs. */
 static bml_status bml__forward_job(bml__fwd *f, int grad) {
     bml_model *m = f->m;
     const bml_config *c = &m->cfg;
@@ -5577,7 +5888,7 @@ static bml_status bml__forward_job(bml__fwd *f, int grad) {
     return BML_OK;
 }
 
-/* Forward only, on valid sequences -> out[nseq, H]. */
+/* Forward only, on valid sequences -> out[nseq, dim]. */
 static bml_status bml__forward(bml_model *m, const int32_t *const *ids, const size_t *len, size_t nseq, float *out) {
     bml__fwd f;
     memset(&f, 0, sizeof f);
@@ -5690,25 +6001,54 @@ static void bml__gelu_bwd_task(void *ctx, size_t task, int worker) {
 #endif
 }
 
-/* Through normalize and pooling: dx rows of sequence s from dout[s]. */
+/* Back through the head, last step first: g[dim] = df/d(out) -> du[H] =
+   df/d(pooled). Normalize: e = u / max(|u|, eps) gives du = (de - e (e .
+   de)) / |u|; Dense: y = act(z), z = W x + b gives dx = W^T (dy act'(z)),
+   act' read off y. g and du may be the same buffer only without Dense. */
+static void bml__head_bwd(const bml__fwd *f, size_t s, const float *de, float *du, float *ga, float *gb, float *gz) {
+    const bml_model *m = f->m;
+    const float *e = f->out + s * (size_t)m->cfg.dim, *trail = f->pooled + s * m->head_w, *g = de;
+    int k, i, j;
+    if (!m->nstep) { memcpy(du, de, (size_t)m->cfg.hidden * sizeof(float)); return; }
+    for (k = m->nstep - 1; k >= 0; k--) {
+        const bml__step *st = &m->step[k];
+        const float *u = trail + st->trail, *y = k == m->nstep - 1 ? e : trail + m->step[k + 1].trail;
+        float *gi = k == 0 ? du : (g == ga ? gb : ga);
+        int n = st->in;
+        if (st->kind == BML__STEP_NORMALIZE) {
+            float n2 = 0, dot = 0;
+            for (i = 0; i < n; i++) { n2 += u[i] * u[i]; dot += y[i] * g[i]; }
+            n2 = sqrtf(n2);
+            if (n2 > 1e-12f) for (i = 0; i < n; i++) gi[i] = (g[i] - y[i] * dot) / n2;
+            else for (i = 0; i < n; i++) gi[i] = g[i] / 1e-12f;
+        } else {
+            for (j = 0; j < st->out; j++) {
+                float d = 1.0f;
+                if (st->act == BML__ACT_TANH) d = 1.0f - y[j] * y[j];
+                else if (st->act == BML__ACT_RELU) d = y[j] > 0 ? 1.0f : 0.0f;
+                else if (st->act == BML__ACT_SIGMOID) d = y[j] * (1.0f - y[j]);
+                gz[j] = g[j] * d;
+            }
+            memset(gi, 0, (size_t)n * sizeof(float));
+            for (j = 0; j < st->out; j++) {
+                const float *w = st->W + (size_t)j * n, dj = gz[j];
+                for (i = 0; i < n; i++) gi[i] += w[i] * dj;
+            }
+        }
+        g = gi;
+    }
+}
+
+/* Through the head and pooling: dx rows of sequence s from dout[s]. */
 static void bml__pooling_bwd_task(void *ctx, size_t s, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
     const bml_config *c = &f->m->cfg;
     int H = c->hidden, i;
     size_t L = f->len[s], p;
     float *du = f->scratch + (size_t)worker * f->scratch_per; /* [H] d pooled */
-    const float *e = f->out + s * H, *u = f->pooled + s * H, *de = f->tmp + s * H;
+    float *ga = du + bml__align16((size_t)H), *gb = ga + bml__align16((size_t)c->head_max);
     float *dx = f->dx + f->start[s] * H;
-    if (c->normalize) {
-        /* e = u / max(|u|, eps):  du = (de - e (e . de)) / |u| */
-        float n2 = 0, dot = 0;
-        for (i = 0; i < H; i++) { n2 += u[i] * u[i]; dot += e[i] * de[i]; }
-        n2 = sqrtf(n2);
-        if (n2 > 1e-12f) for (i = 0; i < H; i++) du[i] = (de[i] - e[i] * dot) / n2;
-        else for (i = 0; i < H; i++) du[i] = de[i] / 1e-12f;
-    } else {
-        memcpy(du, de, (size_t)H * sizeof(float));
-    }
+    bml__head_bwd(f, s, f->tmp + s * (size_t)c->dim, du, ga, gb, gb + bml__align16((size_t)c->head_max));
     memset(dx, 0, L * (size_t)H * sizeof(float));
     if (c->pooling == BML_POOL_CLS) {
         memcpy(dx, du, (size_t)H * sizeof(float));
@@ -5726,7 +6066,7 @@ static void bml__pooling_bwd_task(void *ctx, size_t s, int worker) {
     }
 }
 
-/* f->tmp[nseq, H] holds df/de on entry; f->dx [T,H] holds df/d(word input) on return. */
+/* f->tmp[nseq, dim] holds df/de on entry; f->dx [T,H] holds df/d(word input) on return. */
 static bml_status bml__backward(bml__fwd *f) {
     bml_model *m = f->m;
     const bml_config *c = &m->cfg;
@@ -5867,7 +6207,7 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     if ((rc = bml__batch_desc_fill(desc, &d)) != BML_OK) return rc;
     bs = d.batch_size;
     maxtok = d.max_tokens;
-    H = (size_t)m->cfg.hidden;
+    H = (size_t)m->cfg.dim; /* the embedding size */
     memset(&enc, 0, sizeof enc);
     if (res && (rc = bml_result_init(res, count)) != BML_OK) return rc;
     t0 = bml_now_ns();
@@ -6010,7 +6350,7 @@ static bml_status bml__head_vec(const bml_json *a, int H, double *dst, const cha
     if (!a || a->type != BML_JSON_ARRAY)
         return bml__fail(BML_ERR_FORMAT, "%s: %s must be an array of %d numbers", file, what, H);
     if (a->len != (size_t)H)
-        return bml__fail(BML_ERR_SHAPE, "%s: %s has %zu values, the model's hidden size is %d", file, what, a->len, H);
+        return bml__fail(BML_ERR_SHAPE, "%s: %s has %zu values, the model's embedding size is %d", file, what, a->len, H);
     for (i = 0; i < H; i++) {
         if (a->kids[i].type != BML_JSON_NUMBER || !isfinite(a->kids[i].num))
             return bml__fail(BML_ERR_FORMAT, "%s: %s[%d] is not a finite number", file, what, i);
@@ -6025,7 +6365,7 @@ BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **
     int H;
     if (!m || !spec || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_target_parse: NULL argument");
     *out = NULL;
-    H = m->cfg.hidden;
+    H = m->cfg.dim; /* the target is a function of the embedding */
     t = (bml_target *)bml__calloc(1, sizeof *t);
     if (!t) return bml__fail(BML_ERR_NOMEM, "out of memory");
     t->H = H;
@@ -6183,7 +6523,7 @@ static bml_status bml__overlay_pass(bml_model *m, const bml_target *tgt, bml_ove
                                     const bml__ov_seq *seqs, size_t nseq, const int32_t **ids, size_t *lens,
                                     float *alphas, float *out) {
     bml__fwd f;
-    size_t s, H = (size_t)m->cfg.hidden;
+    size_t s, H = (size_t)m->cfg.hidden, D = (size_t)m->cfg.dim;
     bml_status rc;
     memset(&f, 0, sizeof f);
     for (s = 0; s < nseq; s++) {
@@ -6199,7 +6539,7 @@ static bml_status bml__overlay_pass(bml_model *m, const bml_target *tgt, bml_ove
     f.out = out;
     if ((rc = bml__forward_job(&f, 1)) != BML_OK) return rc;
     for (s = 0; s < nseq; s++) {
-        double fv = bml__target_eval(tgt, out + s * H, f.tmp + s * H);
+        double fv = bml__target_eval(tgt, out + s * D, f.tmp + s * D);
         if (seqs[s].alpha == 1.0f) outs[seqs[s].item].f = fv;
     }
     if ((rc = bml__backward(&f)) != BML_OK) return rc;
@@ -6223,8 +6563,9 @@ static bml_status bml__overlay_desc_fill(const bml_model *m, const bml_overlay_d
     if ((unsigned)d->utf8 > BML_UTF8_REPLACE)
         return bml__fail(BML_ERR_INVALID_ARG, "bml_overlay_desc.utf8 must be 0..1 (BML_UTF8_ERROR or _REPLACE), got %d",
                          (int)d->utf8);
-    if (d->target->H != m->cfg.hidden)
-        return bml__fail(BML_ERR_SHAPE, "the target was made for hidden size %d, the model has %d", d->target->H, m->cfg.hidden);
+    if (d->target->H != m->cfg.dim)
+        return bml__fail(BML_ERR_SHAPE, "the target was made for embedding size %d, the model's is %d", d->target->H,
+                         m->cfg.dim);
     if (!d->steps) d->steps = 32;
     if (!d->batch_size) d->batch_size = 8;
     if (!d->max_tokens) d->max_tokens = 2048;
@@ -6256,7 +6597,7 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
     ids = (const int32_t **)bml__calloc(cap, sizeof *ids);
     lens = (size_t *)bml__calloc(cap, sizeof *lens);
     alphas = (float *)bml__calloc(cap, sizeof *alphas);
-    out = (float *)bml__calloc(cap * H, sizeof *out);
+    out = (float *)bml__calloc(cap * (size_t)m->cfg.dim, sizeof *out);
     if (!gsum || !ids || !lens || !alphas || !out) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto done; }
     /* 1. inputs to ids (+ offsets), or to their own error */
     for (i = 0; i < count; i++) {
@@ -8887,7 +9228,7 @@ static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
     R->in = (bml__tune_input *)bml__calloc(bml__tune_ncells(R->t), sizeof(bml__tune_input));
     R->active = (size_t *)bml__calloc(bml__tune_ncells(R->t), sizeof(size_t));
     R->out_rows = R->t->test_size;
-    R->out = (float *)bml__calloc(R->out_rows * (size_t)R->cfg.hidden, sizeof(float));
+    R->out = (float *)bml__calloc(R->out_rows * (size_t)R->cfg.dim, sizeof(float));
     if (!R->in || !R->active || !R->out) return bml__fail(BML_ERR_NOMEM, "out of memory");
     for (ci = 0; ci < bml__tune_ncells(R->t); ci++) {
         double len, spread;

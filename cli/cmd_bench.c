@@ -75,7 +75,7 @@ int cmd_bench(int argc, char **argv) {
     if (!bd.batch_size) bd.batch_size = 32; /* the default here, written out: calls are of this many items */
     md.no_tokenizer = ids_input;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
-    H = bml_model_config(m)->hidden;
+    H = bml_model_config(m)->dim;
     if (file && strcmp(file, "-") != 0 && !(in.f = fopen(file, "rb"))) cli_die("cannot open %s: %s", file, strerror(errno));
     {   /* the corpus, with its token count */
         char *line, err[160];

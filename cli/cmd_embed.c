@@ -89,7 +89,7 @@ int cmd_embed(int argc, char **argv) {
     cli_common_model_desc(&c, &md);
     md.no_tokenizer = ids_input;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
-    H = bml_model_config(m)->hidden;
+    H = bml_model_config(m)->dim;
     out = cli_open_out(outpath);
     items = calloc(CHUNK, sizeof *items);
     texts = calloc(CHUNK, sizeof *texts);

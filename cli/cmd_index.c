@@ -72,7 +72,7 @@ int cmd_index(int argc, char **argv) {
     cli_common_model_desc(&c, &md);
     cli_common_batch_desc(&c, &bd, NULL);
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
-    H = bml_model_config(m)->hidden;
+    H = bml_model_config(m)->dim;
     normalize = !bml_model_config(m)->normalize;
     cli_model_fingerprint(model, fp);
     cli_index_writer_open(&w, outarg, H, shard.count ? (int)shard.index : -1, (int)shard.count);

@@ -192,9 +192,9 @@ int cmd_search(int argc, char **argv) {
         }
         for (s = 0; s < nixargs; s++) if (shards) base_key[s] = 0;
         if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
-        H = bml_model_config(m)->hidden;
+        H = bml_model_config(m)->dim;
         normalize = !bml_model_config(m)->normalize;
-        if (H != ix[0].dim) cli_die("the model %s has hidden size %d but the index %s holds dim %d", model, H, ixargs[0], ix[0].dim);
+        if (H != ix[0].dim) cli_die("the model %s has embedding size %d but the index %s holds dim %d", model, H, ixargs[0], ix[0].dim);
         cli_model_fingerprint(model, fp);
         if (strcmp(fp, ix[0].fingerprint) != 0)
             fprintf(stderr, "batchml search: warning: the index was built with model '%s' (%s), not %s: scores may mean nothing\n",

@@ -89,6 +89,128 @@ d = case('pooling_dim_mismatch', 'BML_ERR_FORMAT', 'word_embedding_dimension doe
 edit_json(d, '1_Pooling/config.json', lambda j: j.update(word_embedding_dimension=hid + 1))
 d = case('modules_not_array', 'BML_ERR_FORMAT', 'modules.json: not a JSON array')
 open(os.path.join(d, 'modules.json'), 'w').write('{}')
+# modules.json is read as sentence-transformers reads it: every module runs,
+# so one batchml does not run is an error naming it, never skipped
+ST = 'sentence_transformers.models.'
+MODS = json.load(open(os.path.join(src, 'modules.json')))[:2]
+
+
+def set_modules(d, mods):
+    json.dump(mods, open(os.path.join(d, 'modules.json'), 'w'), indent=2)
+
+
+def add_dense(d, k, n_in, n_out, act='torch.nn.modules.activation.Tanh', bias=True, weights=True, cfg=None):
+    """A k_Dense folder as sentence-transformers saves it; returns its path."""
+    dd = os.path.join(d, f'{k}_Dense')
+    os.makedirs(dd, exist_ok=True)
+    c = {'in_features': n_in, 'out_features': n_out, 'bias': bias, 'activation_function': act}
+    c.update(cfg or {})
+    json.dump(c, open(os.path.join(dd, 'config.json'), 'w'))
+    if weights:
+        rng = np.random.default_rng(k)
+        t = {'linear.weight': rng.standard_normal((n_out, n_in)).astype(np.float32) * 0.3}
+        if bias:
+            t['linear.bias'] = rng.standard_normal(n_out).astype(np.float32) * 0.3
+        hdr, off, blob = {}, 0, b''
+        for name in sorted(t):
+            raw = t[name].astype('<f4').tobytes()
+            hdr[name] = {'dtype': 'F32', 'shape': list(t[name].shape), 'data_offsets': [off, off + len(raw)]}
+            off += len(raw)
+            blob += raw
+        write_st(os.path.join(dd, 'model.safetensors'), hdr, blob)
+    return dd
+
+
+def dense_case(name, status, text, n_in=None, n_out=16, then_normalize=True, **kw):
+    d = case(name, status, text)
+    mods = MODS + [{'idx': 2, 'name': '2', 'path': '2_Dense', 'type': ST + 'Dense'}]
+    if then_normalize:
+        mods.append({'idx': 3, 'name': '3', 'path': '3_Normalize', 'type': ST + 'Normalize'})
+    set_modules(d, mods)
+    return d, add_dense(d, 2, hid if n_in is None else n_in, n_out, **kw)
+
+
+d = case('modules_unknown_type', 'BML_ERR_UNSUPPORTED', "module 2 is 'sentence_transformers.models.LayerNorm'")
+set_modules(d, MODS + [{'idx': 2, 'name': '2', 'path': '2_LayerNorm', 'type': ST + 'LayerNorm'}])
+d = case('modules_custom_type', 'BML_ERR_UNSUPPORTED', "module 2 is 'my_package.MyHead'")
+set_modules(d, MODS + [{'idx': 2, 'name': '2', 'path': '2_MyHead', 'type': 'my_package.MyHead'},
+                       {'idx': 3, 'name': '3', 'path': '3_Normalize', 'type': ST + 'Normalize'}])
+d = case('modules_pooling_folder_missing', 'BML_ERR_IO', "1_Pooling/config.json: missing (modules.json names the Pooling")
+shutil.rmtree(os.path.join(d, '1_Pooling'))
+d = case('modules_pooling_renamed', 'OK', 'same:modules_plain:0')
+os.rename(os.path.join(d, '1_Pooling'), os.path.join(d, 'pool'))
+set_modules(d, [MODS[0], dict(MODS[1], path='pool')])
+d = case('modules_plain', 'OK', 'load')
+set_modules(d, MODS)
+d = case('modules_transformer_path_dot', 'OK', 'same:modules_plain:0')
+set_modules(d, [dict(MODS[0], path='.'), MODS[1]])
+d = case('modules_pooling_first', 'BML_ERR_UNSUPPORTED', 'the Transformer must be module 0')
+set_modules(d, [MODS[1], MODS[0]])
+d = case('modules_no_pooling', 'BML_ERR_UNSUPPORTED', 'no Pooling module')
+set_modules(d, MODS[:1])
+d = case('modules_transformer_subfolder', 'BML_ERR_UNSUPPORTED', "the Transformer module's files are in '0_Transformer'")
+set_modules(d, [dict(MODS[0], path='0_Transformer'), MODS[1]])
+d = case('modules_pooling_path_escapes', 'BML_ERR_FORMAT', "module 1: bad path '../x'")
+set_modules(d, [MODS[0], dict(MODS[1], path='../x')])
+d = case('modules_no_type', 'BML_ERR_FORMAT', 'module 2 has no "type" string')
+set_modules(d, MODS + [{'idx': 2, 'path': '2_Normalize'}])
+d = case('modules_normalize_twice', 'BML_ERR_UNSUPPORTED', 'a second Normalize right after one')
+set_modules(d, MODS + [{'idx': 2, 'name': '2', 'path': '2_Normalize', 'type': ST + 'Normalize'},
+                       {'idx': 3, 'name': '3', 'path': '3_Normalize', 'type': ST + 'Normalize'}])
+# Dense modules (weights in the module's folder)
+dense_case('dense_ok', 'OK', 'load')
+dense_case('dense_no_bias', 'OK', 'load', bias=False)
+dense_case('dense_default_activation', 'OK', 'same:dense_ok:0', cfg={'activation_function': None})
+p = os.path.join(out, 'dense_default_activation', '2_Dense', 'config.json')
+c = json.load(open(p)); c.pop('activation_function'); json.dump(c, open(p, 'w'))
+dense_case('dense_gelu', 'BML_ERR_UNSUPPORTED', 'activation_function "torch.nn.modules.activation.GELU" is not supported',
+           act='torch.nn.modules.activation.GELU')
+dense_case('dense_activation_number', 'BML_ERR_FORMAT', "field 'activation_function' must be a string", act=3)
+dense_case('dense_in_features_mismatch', 'BML_ERR_SHAPE',
+           'in_features is %d, but the vector reaching this module has %d values' % (hid - 1, hid), n_in=hid - 1)
+dense_case('dense_out_zero', 'BML_ERR_FORMAT', "'out_features' must be an integer", n_out=0)
+dense_case('dense_bias_string', 'BML_ERR_FORMAT', "field 'bias' must be true or false", bias='yes', weights=False)
+d, dd = dense_case('dense_no_weights', 'BML_ERR_IO', "2_Dense/model.safetensors: missing (the Dense module's weights)",
+                   weights=False)
+d, dd = dense_case('dense_pytorch_bin_only', 'BML_ERR_UNSUPPORTED', 'pytorch_model.bin: only safetensors weights are read',
+                   weights=False)
+open(os.path.join(dd, 'pytorch_model.bin'), 'wb').write(b'PK\x03\x04')
+d, dd = dense_case('dense_config_missing', 'BML_ERR_IO', '2_Dense/config.json: cannot open')
+os.remove(os.path.join(dd, 'config.json'))
+d, dd = dense_case('dense_weight_transposed', 'BML_ERR_SHAPE', "tensor 'linear.weight': expected shape [16, %d]" % hid)
+h, x = read_st(os.path.join(dd, 'model.safetensors')); h['linear.weight']['shape'] = [hid, 16]
+write_st(os.path.join(dd, 'model.safetensors'), h, x)
+d, dd = dense_case('dense_bias_missing', 'BML_ERR_FORMAT', "tensor 'linear.bias' is missing")
+h, x = read_st(os.path.join(dd, 'model.safetensors')); h.pop('linear.bias')
+write_st(os.path.join(dd, 'model.safetensors'), h, x)
+d, dd = dense_case('dense_bias_unexpected', 'BML_ERR_FORMAT', "has 'linear.bias' but the module's config.json says bias: false")
+p = os.path.join(dd, 'config.json'); c = json.load(open(p)); c['bias'] = False; json.dump(c, open(p, 'w'))
+d, dd = dense_case('dense_nan_weight', 'BML_ERR_FORMAT', 'linear.weight')
+p = os.path.join(dd, 'model.safetensors'); h, x = read_st(p)
+o = h['linear.weight']['data_offsets'][0]
+write_st(p, h, x[:o + 8] + struct.pack('<f', float('nan')) + x[o + 12:])
+d = case('dense_chain_bad_second', 'BML_ERR_SHAPE', 'in_features is 17, but the vector reaching this module has 16 values')
+set_modules(d, MODS + [{'idx': 2, 'name': '2', 'path': '2_Dense', 'type': ST + 'Dense'},
+                       {'idx': 3, 'name': '3', 'path': '3_Dense', 'type': ST + 'Dense'}])
+add_dense(d, 2, hid, 16); add_dense(d, 3, 17, 8)
+# duplicate keys: Python keeps the last, batchml refuses, naming key and offset
+d = case('dup_key_config', 'BML_ERR_FORMAT', 'config.json: invalid JSON at byte')
+p = os.path.join(d, 'config.json'); t = open(p).read().rstrip().rstrip('}')
+open(p, 'w').write(t + ', "hidden_size": %d}' % (hid * 2))
+cases[-1] = (cases[-1][0], cases[-1][1], 'duplicate key "hidden_size"')
+d = case('dup_key_pooling', 'BML_ERR_FORMAT', 'duplicate key "pooling_mode_cls_token"')
+p = os.path.join(d, '1_Pooling', 'config.json'); t = open(p).read().rstrip().rstrip('}')
+open(p, 'w').write(t + ', "pooling_mode_cls_token": true}')
+d = case('dup_key_modules', 'BML_ERR_FORMAT', 'modules.json: invalid JSON at byte')
+open(os.path.join(d, 'modules.json'), 'w').write(
+    json.dumps(MODS)[:-1] + ', {"idx": 2, "type": "%sNormalize", "path": "2_Normalize", "type": "x.Y"}]' % ST)
+d = case('dup_key_sbert', 'BML_ERR_FORMAT', 'duplicate key "max_seq_length"')
+open(os.path.join(d, 'sentence_bert_config.json'), 'w').write('{"max_seq_length": 16, "max_seq_length": 512}')
+d = case('dup_key_safetensors_tensor', 'BML_ERR_FORMAT', 'duplicate key "%s"' % q0)
+p = os.path.join(d, 'model.safetensors'); h, x = read_st(p)
+raw = json.dumps(h, separators=(',', ':'))
+entry = '"%s":%s' % (q0, json.dumps(h[q0], separators=(',', ':')))
+write_st(p, None, x, raw_header=(raw[:-1] + ',' + entry + '}').encode())
 # --- safetensors ---
 d = case('st_missing', 'BML_ERR_IO', 'model.safetensors: missing'); os.remove(os.path.join(d, 'model.safetensors'))
 d = case('st_5_bytes', 'BML_ERR_FORMAT', 'truncated: 5 bytes')
@@ -320,6 +442,17 @@ write_vocab(d, vocab[:2000] + ['the'] + vocab[2001:])
 
 # tokenizer.json
 d = tcase('tokjson_ok', 'OK', 'load')
+d = tcase('tokjson_dup_key_vocab', 'BML_ERR_FORMAT', 'duplicate key "the"')
+p = os.path.join(d, 'tokenizer.json'); t = open(p, encoding='utf-8').read()
+i = t.index('"the":')
+open(p, 'w', encoding='utf-8').write(t[:i] + '"the":7,' + t[i:])
+d = tcase('tokjson_dup_key_model', 'BML_ERR_FORMAT', 'duplicate key "unk_token"')
+edit_tok(d, lambda t: None)
+p = os.path.join(d, 'tokenizer.json'); t = open(p, encoding='utf-8').read()
+i = t.index('"unk_token":')
+open(p, 'w', encoding='utf-8').write(t[:i] + '"unk_token":"[SEP]",' + t[i:])
+d = tcase('tokenizer_config_dup_key', 'BML_ERR_FORMAT', 'duplicate key "do_lower_case"', keep_json=False)
+open(os.path.join(d, 'tokenizer_config.json'), 'w').write('{"do_lower_case": true, "do_lower_case": false}')
 d = tcase('tokjson_truncated', 'BML_ERR_FORMAT', 'tokenizer.json: invalid JSON at byte')
 p = os.path.join(d, 'tokenizer.json'); b = open(p, 'rb').read(); open(p, 'wb').write(b[:len(b) // 3])
 d = tcase('tokjson_deep_nesting', 'BML_ERR_FORMAT', 'nesting deeper than 256')
@@ -386,7 +519,7 @@ def hcase(name, kind, status, text, content):
 w = [round(0.01 * i, 3) for i in range(hid)]
 hcase('value_ok', 'value', 'OK', 'load', json.dumps({"weight": w, "bias": 0.5}))
 hcase('policy_ok', 'policy:2', 'OK', 'load', json.dumps({"weight": [w, w[::-1], w], "bias": [0, 1, 2]}))
-hcase('value_short', 'value', 'BML_ERR_SHAPE', "weight has %d values, the model's hidden size is %d" % (hid - 1, hid),
+hcase('value_short', 'value', 'BML_ERR_SHAPE', "weight has %d values, the model's embedding size is %d" % (hid - 1, hid),
       json.dumps({"weight": w[1:], "bias": 0}))
 hcase('value_inf', 'value', 'BML_ERR_FORMAT', 'weight[3] is not a finite number',
       '{"weight": [' + ', '.join('1e999' if i == 3 else json.dumps(x) for i, x in enumerate(w)) + '], "bias": 0}')

@@ -205,7 +205,7 @@ int main(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/short.json", argv[2]);
         write_file(path, "{\"weight\":[1,2,3],\"bias\":0}");
         snprintf(buf, sizeof buf, "value:%s", path);
-        CHECK(bml_target_parse(m, buf, &t) == BML_ERR_SHAPE && strstr(bml_last_error(), "has 3 values, the model's hidden size is"),
+        CHECK(bml_target_parse(m, buf, &t) == BML_ERR_SHAPE && strstr(bml_last_error(), "has 3 values, the model's embedding size is"),
               "value_head_wrong_size", "%s", bml_last_error());
         snprintf(buf, sizeof buf, "policy:%s/policy.json:3", argv[2]);
         CHECK(bml_target_parse(m, buf, &t) == BML_ERR_OUT_OF_RANGE && strstr(bml_last_error(), "0..2"),

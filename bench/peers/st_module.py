@@ -55,6 +55,8 @@ class BertST(nn.Module):
         super().__init__()
         ref = bml_model.load_model(model_dir, torch.float32)
         self.pool_modes, self.normalize = ref.pool_modes, ref.normalize
+        if any(st[0] == 'dense' for st in ref.head):
+            raise ValueError(f'{model_dir}: Dense modules are not in this peer module')
         H, A, I = ref.H, ref.A, ref.I
         self.word = nn.Embedding(ref.V, H)
         self.pos = nn.Embedding(ref.P, H)

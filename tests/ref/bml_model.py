@@ -165,34 +165,101 @@ POOL_NAMES = {'pooling_mode_cls_token': 'cls', 'pooling_mode_max_tokens': 'max',
               'pooling_mode_mean_sqrt_len_tokens': 'mean_sqrt_len'}
 
 
-def read_st_config(model_dir):
-    """-> (pooling modes list in ST order, normalize flag)."""
-    modules = None
+ST = 'sentence_transformers.models.'
+
+
+def _load_json(path):
+    """json.load that refuses duplicate keys (Python would keep the last;
+    batchml refuses, so a reference that silently agreed with either would
+    hide the difference)."""
+    def pairs(kv):
+        d = {}
+        for k, v in kv:
+            if k in d:
+                raise ValueError(f'{path}: duplicate key {k!r}')
+            d[k] = v
+        return d
+    with open(path, encoding='utf-8') as f:
+        return json.load(f, object_pairs_hook=pairs)
+
+
+def _import_dotted(name):
+    """'torch.nn.modules.activation.Tanh' -> an instance of that class, as
+    sentence-transformers' import_from_string + call does."""
+    import importlib
+    mod, _, cls = name.rpartition('.')
+    if not mod:
+        raise ValueError(f'activation_function {name!r} is not a dotted class name')
+    return getattr(importlib.import_module(mod), cls)()
+
+
+def read_dense(model_dir, path, width):
+    """A sentence_transformers.models.Dense folder -> ('dense', W [out,in]
+    float64 numpy, b [out] or None, activation callable, out_features)."""
+    d = os.path.join(model_dir, path)
+    cfg = _load_json(os.path.join(d, 'config.json'))
+    fin, fout = int(cfg['in_features']), int(cfg['out_features'])
+    if fin != width:
+        raise ValueError(f'{d}: in_features {fin} but the vector entering it has {width}')
+    act = _import_dotted(cfg.get('activation_function', 'torch.nn.modules.activation.Tanh'))
+    bias = bool(cfg.get('bias', True))
+    st = os.path.join(d, 'model.safetensors')
+    if os.path.exists(st):
+        w, _ = read_safetensors(st)
+    else:
+        import torch
+        w = {k: v.numpy() for k, v in torch.load(os.path.join(d, 'pytorch_model.bin'),
+                                                  map_location='cpu').items()}
+    W = np.asarray(w['linear.weight'], dtype=np.float64)
+    if W.shape != (fout, fin):
+        raise ValueError(f'{d}: linear.weight shape {W.shape} != {(fout, fin)}')
+    b = None
+    if bias:
+        b = np.asarray(w['linear.bias'], dtype=np.float64)
+        if b.shape != (fout,):
+            raise ValueError(f'{d}: linear.bias shape {b.shape} != {(fout,)}')
+    return ('dense', W, b, act, fout)
+
+
+def read_st_config(model_dir, H):
+    """-> (pooling modes list in ST order, head steps, embedding size).
+    The head is what follows Pooling in modules.json, in order:
+    ('dense', W, b, act, out) and ('normalize',).  Module types other than
+    Transformer, Pooling, Dense and Normalize are refused, as is a module
+    order sentence-transformers would not run as an encoder."""
     mpath = os.path.join(model_dir, 'modules.json')
-    if os.path.exists(mpath):
-        with open(mpath) as f:
-            modules = json.load(f)
+    modules = _load_json(mpath) if os.path.exists(mpath) else None
     pool_dir = '1_Pooling'
-    normalize = False
+    head = []
     if modules:
-        for m in modules:
-            t = m.get('type', '')
-            if t == 'sentence_transformers.models.Pooling' and m.get('path'):
-                pool_dir = m['path']
-            if t == 'sentence_transformers.models.Normalize':
-                normalize = True
+        types = [m.get('type', '') for m in modules]
+        if len(types) < 2 or types[0] != ST + 'Transformer' or types[1] != ST + 'Pooling':
+            raise ValueError(f'{mpath}: want Transformer then Pooling first, got {types}')
+        pool_dir = modules[1].get('path', '')
     ppath = os.path.join(model_dir, pool_dir, 'config.json')
     modes = ['mean']
     if os.path.exists(ppath):
-        with open(ppath) as f:
-            pc = json.load(f)
+        pc = _load_json(ppath)
         for k in ('pooling_mode_weightedmean_tokens', 'pooling_mode_lasttoken'):
             if pc.get(k):
                 raise ValueError(f'{ppath}: {k} not supported')
         modes = [POOL_NAMES[k] for k in POOL_ORDER if pc.get(k)]
         if not modes:
             raise ValueError(f'{ppath}: no pooling mode set')
-    return modes, normalize
+    elif modules:
+        raise ValueError(f'{ppath}: missing (modules.json names it)')
+    width = H * len(modes)
+    for m in (modules or [])[2:]:
+        t = m.get('type', '')
+        if t == ST + 'Dense':
+            step = read_dense(model_dir, m.get('path', ''), width)
+            width = step[4]
+            head.append(step)
+        elif t == ST + 'Normalize':
+            head.append(('normalize',))
+        else:
+            raise ValueError(f'{mpath}: module type {t!r} not supported by this reference')
+    return modes, head, width
 
 
 class BertRef:
@@ -203,8 +270,7 @@ class BertRef:
         self.torch = torch
         dtype = dtype or torch.float64
         self.dtype = dtype
-        with open(os.path.join(model_dir, 'config.json')) as f:
-            cfg = json.load(f)
+        cfg = _load_json(os.path.join(model_dir, 'config.json'))
         self.cfg = cfg
         self.H = int(cfg['hidden_size'])
         self.nl = int(cfg['num_hidden_layers'])
@@ -252,7 +318,16 @@ class BertRef:
                 L[nm + '.weight'] = need(p + nm + '.weight', (H,))
                 L[nm + '.bias'] = need(p + nm + '.bias', (H,))
             self.layers.append(L)
-        self.pool_modes, self.normalize = read_st_config(model_dir)
+        self.model_dir = model_dir
+        self.pool_modes, head, self.D = read_st_config(model_dir, H)
+        self.normalize = any(st[0] == 'normalize' for st in head)
+        self.head = []
+        for st in head:
+            if st[0] == 'dense':
+                b = None if st[2] is None else torch.from_numpy(st[2]).to(dtype)
+                self.head.append(('dense', torch.from_numpy(st[1]).to(dtype), b, st[3]))
+            else:
+                self.head.append(st)
 
     # -- pieces
     def _act(self, x):
@@ -330,8 +405,11 @@ class BertRef:
                 n = mf.sum(dim=1).clamp(min=1e-9)
                 outs.append(s / n if mode == 'mean' else s / torch.sqrt(n))
         e = outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
-        if self.normalize:
-            e = torch.nn.functional.normalize(e, p=2, dim=1)
+        for st in self.head:   # modules.json after Pooling, in order
+            if st[0] == 'dense':
+                e = st[3](torch.nn.functional.linear(e, st[1], st[2]))
+            else:
+                e = torch.nn.functional.normalize(e, p=2, dim=1)
         return e
 
     def embed_rows(self, x, mask=None):

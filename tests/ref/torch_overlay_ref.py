@@ -65,7 +65,7 @@ class Target:
 
     def __init__(self, spec, model, ref_ids, dtype):
         self.kind = spec.split(':', 1)[0]
-        D = model.H * len(model.pool_modes)
+        D = model.D
         if self.kind == 'sim':
             if spec.startswith('sim:'):
                 ids = tokenize_ref(model, spec[4:])

@@ -49,7 +49,7 @@ def main():
     t0 = time.time()
     m = bml_model.load_model(a.model, getattr(torch, a.dtype))
     ids = bml_model.read_ids_jsonl(a.ids)
-    e = m.embed_ids(ids) if ids else __import__('numpy').zeros((0, m.H))
+    e = m.embed_ids(ids) if ids else __import__('numpy').zeros((0, m.D))
     bml_model.write_npy_or_jsonl(a.out, e)
     print(f'torch_ref: {len(ids)} inputs, {sum(map(len, ids))} tokens, '
           f'pooling={"+".join(m.pool_modes)} normalize={int(m.normalize)}, '
