@@ -114,6 +114,31 @@ put('config', 'pooling', b'\x02' + js(pooling).encode())
 put('config', 'pooling_cls', b'\x02' + js(dict(pooling, pooling_mode_cls_token=True, pooling_mode_mean_tokens=False)).encode())
 put('config', 'sbert', b'\x03' + js(sbert).encode())
 
+# --- modules (first byte mod 4: 0 modules.json, 1 2_Dense/config.json, 2 2_Dense/model.safetensors,
+#     3 3_Dense/config.json; bits 2-3: the overlay method)
+ST = 'sentence_transformers.models.'
+mods = [{"idx": 0, "name": "0", "path": "", "type": ST + "Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": ST + "Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Dense", "type": ST + "Dense"},
+        {"idx": 3, "name": "3", "path": "3_Dense", "type": ST + "Dense"},
+        {"idx": 4, "name": "4", "path": "4_Normalize", "type": ST + "Normalize"}]
+put('modules', 'modules', b'\x00' + js(mods).encode())
+put('modules', 'modules_one_dense', b'\x04' + js(mods[:3]).encode())
+put('modules', 'modules_normalize_first', b'\x08' + js(mods[:2] + [dict(mods[4], idx=2)] + [dict(mods[2], idx=3)]).encode())
+put('modules', 'modules_unknown', b'\x00' + js(mods[:2] + [{"idx": 2, "path": "2_X", "type": ST + "LayerNorm"}]).encode())
+dense2 = {"in_features": 8, "out_features": 4, "bias": True, "activation_function": "torch.nn.modules.activation.Tanh"}
+put('modules', 'dense2', b'\x01' + js(dense2).encode())
+put('modules', 'dense2_relu', b'\x05' + js(dict(dense2, activation_function="torch.nn.modules.activation.ReLU")).encode())
+put('modules', 'dense2_sigmoid_nobias', b'\x09' + js(dict(dense2, activation_function="torch.nn.modules.activation.Sigmoid",
+                                                           bias=False)).encode())
+put('modules', 'dense2_weights', b'\x02' + st([("linear.bias", "F32", [4], f32(*[0.1 * i for i in range(4)])),
+                                               ("linear.weight", "F32", [4, 8], f32(*[0.05 * (i % 7 - 3) for i in range(32)]))],
+                                              meta=False))
+put('modules', 'dense2_weights_bf16', b'\x02' + st([("linear.bias", "BF16", [4], b'\x80\x3f' * 4),
+                                                    ("linear.weight", "BF16", [4, 8], b'\x00\x3f' * 32)], meta=False))
+put('modules', 'dense3', b'\x03' + js({"in_features": 4, "out_features": 6, "bias": False,
+                                       "activation_function": "torch.nn.modules.linear.Identity"}).encode())
+
 # --- tokenizer_json ----------------------------------------------------------------
 put('tokenizer_json', 'small', js(small_tok()))
 put('tokenizer_json', 'bert_processing', js(small_tok(post_processor={"type": "BertProcessing", "sep": ["[SEP]", 4],
