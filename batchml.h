@@ -152,6 +152,14 @@ BMLDEF void bml_set_log(bml_log_fn fn, void *user);
 /* Free memory the library allocated for the caller (BML_FREE). */
 BMLDEF void bml_free(void *p);
 
+/* Open an existing file for reading the way batchml opens every file it
+   reads (model files, index files, head files, tuning archives): without
+   blocking (O_NONBLOCK, so a FIFO or a device put in its place is refused
+   instead of waited on for ever) and only if it is a regular file; the
+   descriptor is then made blocking again. *fd = -1 on failure, with a
+   message naming the path and what it is ("a FIFO", "a directory"). */
+BMLDEF bml_status bml_open_regular(const char *path, int *fd);
+
 /* ======================================================================
    API: JSON (the loader's own reader, exposed for tools and tests)
    ====================================================================== */
@@ -180,6 +188,9 @@ typedef struct bml_json_doc bml_json_doc;
    appears twice in one object is an error naming it and both offsets
    (Python keeps the last, a reader keeping the first would disagree). */
 BMLDEF bml_status bml_json_parse(const char *text, size_t len, const char *name, bml_json_doc **out);
+/* Read and parse the file at path (opened with bml_open_regular), refusing
+   one over `limit` bytes before reading it (BML_ERR_NOMEM, naming the size). */
+BMLDEF bml_status bml_json_load(const char *path, size_t limit, bml_json_doc **out);
 BMLDEF const bml_json *bml_json_root(const bml_json_doc *doc);
 BMLDEF void bml_json_free(bml_json_doc *doc);
 /* Member of an object by key (NULL if absent or not an object). */
@@ -1128,6 +1139,7 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #include <math.h>
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1285,6 +1297,32 @@ static int bml__mul_ok(size_t a, size_t b, size_t *out) {
    >>files  Files: whole-file read (small JSON/text files), path joining
    ====================================================================== */
 
+static const char *bml__file_kind(mode_t m) {
+    return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+BMLDEF bml_status bml_open_regular(const char *path, int *fd) {
+    struct stat sb;
+    int f, fl;
+    *fd = -1;
+    f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (f < 0) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(f, &sb) != 0) {
+        int e = errno;
+        close(f);
+        return bml__fail(BML_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(f);
+        return bml__fail(BML_ERR_IO, "%s: not a regular file (%s); batchml reads only regular files here", path,
+                         bml__file_kind(sb.st_mode));
+    }
+    if ((fl = fcntl(f, F_GETFL)) != -1) (void)fcntl(f, F_SETFL, fl & ~O_NONBLOCK);
+    *fd = f;
+    return BML_OK;
+}
+
 static void bml__join(char *out, size_t cap, const char *dir, const char *name) {
     size_t n = strlen(dir);
     snprintf(out, cap, "%s%s%s", dir, (n && dir[n - 1] == '/') ? "" : "/", name);
@@ -1292,12 +1330,18 @@ static void bml__join(char *out, size_t cap, const char *dir, const char *name) 
 
 /* Read a whole file (up to `limit` bytes) into a NUL-terminated buffer. */
 static bml_status bml__read_file(const char *path, size_t limit, char **out, size_t *len) {
-    FILE *f = fopen(path, "rb");
+    FILE *f;
     char *buf = NULL;
     size_t cap = 0, n = 0;
+    int fd;
+    bml_status rc;
     *out = NULL;
     *len = 0;
-    if (!f) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if ((rc = bml_open_regular(path, &fd)) != BML_OK) return rc;
+    if (!(f = fdopen(fd, "rb"))) {
+        close(fd);
+        return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
     {   /* a regular file's size is known: refuse an oversized one before
            reading or allocating any of it, and allocate the rest once */
         struct stat sb;
@@ -1801,8 +1845,7 @@ BMLDEF size_t bml_json_escape(const char *s, size_t n, char *buf, size_t cap) {
     return o.n;
 }
 
-/* Parse a JSON file (bounded size). */
-static bml_status bml__json_file(const char *path, size_t limit, bml_json_doc **out) {
+BMLDEF bml_status bml_json_load(const char *path, size_t limit, bml_json_doc **out) {
     char *buf;
     size_t len;
     bml_status st = bml__read_file(path, limit, &buf, &len);
@@ -2418,7 +2461,7 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
     size_t i, added_cap = 0;
     bml_status st;
     memset(&vb, 0, sizeof vb);
-    if ((st = bml__json_file(path, (size_t)64 << 20, &doc)) != BML_OK) return st;
+    if ((st = bml_json_load(path, (size_t)64 << 20, &doc)) != BML_OK) return st;
     root = bml_json_root(doc);
     if (root->type != BML_JSON_OBJECT) { st = bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); goto done; }
     model = bml_json_get(root, "model");
@@ -2616,12 +2659,12 @@ static bml_status bml__tok_load_vocab_txt(bml_tokenizer *t, const char *path, co
     if (dir) {
         bml__join(cfgpath, sizeof cfgpath, dir, "tokenizer_config.json");
         if (access(cfgpath, R_OK) == 0) {
-            if ((st = bml__json_file(cfgpath, (size_t)64 << 20, &cfg)) != BML_OK) goto done;
+            if ((st = bml_json_load(cfgpath, (size_t)64 << 20, &cfg)) != BML_OK) goto done;
             c = bml_json_root(cfg);
         }
         bml__join(cfgpath, sizeof cfgpath, dir, "special_tokens_map.json");
         if (access(cfgpath, R_OK) == 0) {
-            if ((st = bml__json_file(cfgpath, (size_t)64 << 20, &map)) != BML_OK) goto done;
+            if ((st = bml_json_load(cfgpath, (size_t)64 << 20, &map)) != BML_OK) goto done;
             m = bml_json_root(map);
         }
     }
@@ -2702,7 +2745,7 @@ static bml_status bml__tok_max_len(bml_tokenizer *t, const bml_tokenizer_desc *d
         const bml_json *v;
         bml__join(p, sizeof p, dir, "sentence_bert_config.json");
         if (want == 0 && access(p, R_OK) == 0) {
-            if ((st = bml__json_file(p, (size_t)1 << 20, &doc)) != BML_OK) return st;
+            if ((st = bml_json_load(p, (size_t)1 << 20, &doc)) != BML_OK) return st;
             v = bml_json_get(bml_json_root(doc), "max_seq_length");
             if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) want = (long)v->num;
             bml_json_free(doc);
@@ -2710,7 +2753,7 @@ static bml_status bml__tok_max_len(bml_tokenizer *t, const bml_tokenizer_desc *d
         }
         bml__join(p, sizeof p, dir, "config.json");
         if (access(p, R_OK) == 0) {
-            if ((st = bml__json_file(p, (size_t)16 << 20, &doc)) != BML_OK) return st;
+            if ((st = bml_json_load(p, (size_t)16 << 20, &doc)) != BML_OK) return st;
             v = bml_json_get(bml_json_root(doc), "max_position_embeddings");
             if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) maxpos = (long)v->num;
             bml_json_free(doc);
@@ -3929,11 +3972,8 @@ static bml_status bml__st_open(const char *path, bml__st *st) {
     st->fd = -1;
     st->path = bml__strdup(path);
     if (!st->path) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    st->fd = open(path, O_RDONLY);
-    if (st->fd < 0) BML__ST_BAIL(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(st->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        BML__ST_BAIL(BML_ERR_IO, "%s: not a regular file", path);
-    }
+    if ((rc = bml_open_regular(path, &st->fd)) != BML_OK) { bml__st_close(st); return rc; }
+    if (fstat(st->fd, &sb) != 0) BML__ST_BAIL(BML_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     st->size = (size_t)sb.st_size;
     if (st->size < 8) {
         BML__ST_BAIL(BML_ERR_FORMAT, "%s: truncated: %zu bytes, the 8-byte header length is missing", path, st->size);
@@ -4173,7 +4213,7 @@ static bml_status bml__load_config(bml_model *m, const char *dir) {
     bml_config *c = &m->cfg;
     bml_status rc;
     bml__join(path, sizeof path, dir, "config.json");
-    if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+    if ((rc = bml_json_load(path, 1 << 20, &doc)) != BML_OK) return rc;
     root = bml_json_root(doc);
     if (root->type != BML_JSON_OBJECT) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); }
     if ((rc = bml__cfg_int(root, path, "hidden_size", 1, 16384, -1, &c->hidden)) ||
@@ -4232,7 +4272,7 @@ static bml_status bml__load_pooling(bml_model *m, const char *path) {
     bml_status rc;
     size_t i;
     int n_modes = 0;
-    if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+    if ((rc = bml_json_load(path, 1 << 20, &doc)) != BML_OK) return rc;
     root = bml_json_root(doc);
     if (root->type != BML_JSON_OBJECT) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); }
     for (i = 0; i < 4; i++) {
@@ -4273,7 +4313,7 @@ static bml_status bml__load_dense_config(const char *path, int width, bml__step 
     const bml_json *root, *v;
     bml_status rc;
     size_t i;
-    if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+    if ((rc = bml_json_load(path, 1 << 20, &doc)) != BML_OK) return rc;
     root = bml_json_root(doc);
     if (root->type != BML_JSON_OBJECT) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path); }
     if ((rc = bml__cfg_int(root, path, "in_features", 1, 65536, -1, &d->in)) ||
@@ -4348,7 +4388,7 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
     m->nstep = 0;
     bml__join(path, sizeof path, dir, "modules.json");
     if (stat(path, &sb) == 0) {
-        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+        if ((rc = bml_json_load(path, 1 << 20, &doc)) != BML_OK) return rc;
         root = bml_json_root(doc);
         if (root->type != BML_JSON_ARRAY) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON array", path); }
         for (i = 0; i < root->len && rc == BML_OK; i++) {
@@ -4427,7 +4467,7 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
     if (!m->head_w) m->head_w = (size_t)c->hidden;
     bml__join(path, sizeof path, dir, "sentence_bert_config.json");
     if (stat(path, &sb) == 0) {
-        if ((rc = bml__json_file(path, 1 << 20, &doc)) != BML_OK) return rc;
+        if ((rc = bml_json_load(path, 1 << 20, &doc)) != BML_OK) return rc;
         rc = bml__cfg_int(bml_json_root(doc), path, "max_seq_length", 1, 1 << 20, 256, &msl);
         bml_json_free(doc);
         if (rc) return rc;
@@ -4512,7 +4552,7 @@ static bml_status bml__load_head_weights(bml_model *m, const char *dir) {
     int k = 0;
     if (!m->cfg.n_dense) return BML_OK;
     bml__join(mpath, sizeof mpath, dir, "modules.json");
-    if ((rc = bml__json_file(mpath, 1 << 20, &doc)) != BML_OK) return rc;
+    if ((rc = bml_json_load(mpath, 1 << 20, &doc)) != BML_OK) return rc;
     root = bml_json_root(doc);
     for (i = 2; i < root->len && rc == BML_OK; i++, k++) {
         bml__step *d = &m->step[k];
@@ -6400,7 +6440,7 @@ BMLDEF bml_status bml_target_parse(bml_model *m, const char *spec, bml_target **
         } else {
             memcpy(file, rest, flen);
             file[flen] = 0;
-            if ((rc = bml__json_file(file, 64u << 20, &doc)) == BML_OK) {
+            if ((rc = bml_json_load(file, 64u << 20, &doc)) == BML_OK) {
                 const bml_json *root = bml_json_root(doc), *w = bml_json_get(root, "weight"), *b = bml_json_get(root, "bias");
                 if (!policy) {
                     t->w = (double *)bml__calloc((size_t)H, sizeof(double));
@@ -6861,7 +6901,7 @@ struct bml_exporter {
 /* fsync the directory holding the files (a new file's entry). EINVAL
    (a file system without directory fsync) counts as done. */
 static int bml__exp_sync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_CLOEXEC), r, e;
+    int fd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NONBLOCK), r, e;
     if (fd < 0) return -1;
     r = BML_FSYNC(fd);
     e = errno;
@@ -6964,9 +7004,42 @@ static bml_status bml__exp_whole_len(bml__exp_meth *mm, uint64_t size, uint64_t 
     return BML_OK;
 }
 
+/* Is the open file [0, size) with whole lines [0, keep) the exporter's?
+   Its first line (whole or torn) opens a record ({"id":DIGIT), its last
+   whole line closes one ("}\n"), and a torn tail is the start of a record.
+   Checked before anything is cut or appended, so a file that only has the
+   name (notes.jsonl of another tool) is refused, never truncated. */
+static bml_status bml__exp_is_ours(bml__exp_meth *mm, uint64_t size, uint64_t keep) {
+    static const char head[] = "{\"id\":";
+    char b[8];
+    size_t n;
+    if (size == 0) return BML_OK;
+    n = size < 7 ? (size_t)size : 7;
+    if (pread(mm->fd, b, n, 0) != (ssize_t)n) return bml__fail(BML_ERR_IO, "%s: read failed: %s", mm->path, strerror(errno));
+    /* a first line shorter than 7 bytes can only be a torn record start */
+    if (memcmp(b, head, n < 6 ? n : 6) != 0 || (n == 7 && (b[6] < '0' || b[6] > '9')) || (n < 7 && keep != 0))
+        goto not_ours;
+    if (keep >= 2) {
+        if (pread(mm->fd, b, 2, (off_t)(keep - 2)) != 2) return bml__fail(BML_ERR_IO, "%s: read failed: %s", mm->path, strerror(errno));
+        if (b[0] != '}') goto not_ours;
+    } else if (keep == 1) {
+        goto not_ours;
+    }
+    if (keep && keep < size) { /* the torn tail: a record cut short */
+        n = size - keep < 7 ? (size_t)(size - keep) : 7;
+        if (pread(mm->fd, b, n, (off_t)keep) != (ssize_t)n) return bml__fail(BML_ERR_IO, "%s: read failed: %s", mm->path, strerror(errno));
+        if (memcmp(b, head, n < 6 ? n : 6) != 0 || (n == 7 && (b[6] < '0' || b[6] > '9'))) goto not_ours;
+    }
+    return BML_OK;
+not_ours:
+    return bml__fail(BML_ERR_FORMAT, "%s: exists and is not an exporter file (its lines are not {\"id\":N,...} records); "
+                     "refusing to repair or append to it: move it away or pick another directory", mm->path);
+}
+
 /* Open (or reopen) a method's file: create it and the directory if
-   missing, lock it, cut a torn last line, count (and with resume read) its
-   records. */
+   missing (never through a symbolic link, only a regular file), lock it,
+   check it is an exporter file, cut a torn last line, count (and with
+   resume read) its records. */
 static bml_status bml__exp_open(bml_exporter *ex, bml__exp_meth *mm, int first) {
     struct stat sb;
     struct flock fl;
@@ -6975,9 +7048,25 @@ static bml_status bml__exp_open(bml_exporter *ex, bml__exp_meth *mm, int first) 
     int existed, fd;
     bml_status rc;
     if ((rc = bml__mkdirs(ex->dir)) != BML_OK) return rc;
-    existed = stat(mm->path, &sb) == 0;
-    fd = open(mm->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    existed = lstat(mm->path, &sb) == 0;
+    if (existed && S_ISLNK(sb.st_mode))
+        return bml__fail(BML_ERR_IO, "%s: is a symbolic link; the exporter writes only to a regular file it can "
+                         "vouch for, never through a link", mm->path);
+    fd = open(mm->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (fd < 0) return bml__fail(BML_ERR_IO, "%s: cannot open for appending: %s", mm->path, strerror(errno));
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return bml__fail(BML_ERR_IO, "%s: stat failed: %s", mm->path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return bml__fail(BML_ERR_IO, "%s: not a regular file (%s)", mm->path, bml__file_kind(sb.st_mode));
+    }
+    {
+        int fls = fcntl(fd, F_GETFL);
+        if (fls != -1) (void)fcntl(fd, F_SETFL, fls & ~O_NONBLOCK);
+    }
     memset(&fl, 0, sizeof fl);
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
@@ -7002,6 +7091,7 @@ static bml_status bml__exp_open(bml_exporter *ex, bml__exp_meth *mm, int first) 
     mm->dev = sb.st_dev;
     mm->ino = sb.st_ino;
     if ((rc = bml__exp_whole_len(mm, (uint64_t)sb.st_size, &keep)) != BML_OK) goto fail;
+    if ((rc = bml__exp_is_ours(mm, (uint64_t)sb.st_size, keep)) != BML_OK) goto fail;
     if (keep < (uint64_t)sb.st_size) {
         size_t torn = (size_t)((uint64_t)sb.st_size - keep);
         if (BML_FTRUNCATE(fd, (off_t)keep) != 0) {
@@ -7774,11 +7864,12 @@ static size_t bml__tune_parse_size(const char *s) {
 }
 
 static int bml__tune_read_small(const char *path, char *buf, size_t cap) {
-    FILE *f = fopen(path, "r");
-    size_t n;
-    if (!f) return 0;
-    n = fread(buf, 1, cap - 1, f);
-    fclose(f);
+    ssize_t r;
+    size_t n = 0;
+    int fd;
+    if (bml_open_regular(path, &fd) != BML_OK) return 0;
+    while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) > 0) n += (size_t)r;
+    close(fd);
     buf[n] = 0;
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = 0;
     return n > 0;
@@ -8478,7 +8569,7 @@ BMLDEF bml_status bml_tuning_load(const char *path, bml_tuning **out) {
     if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_load: out is NULL");
     *out = NULL;
     if (!path) return bml__fail(BML_ERR_INVALID_ARG, "bml_tuning_load: path is NULL");
-    if ((rc = bml__json_file(path, (size_t)64 << 20, &doc)) != BML_OK) return rc;
+    if ((rc = bml_json_load(path, (size_t)64 << 20, &doc)) != BML_OK) return rc;
     t = (bml_tuning *)bml__calloc(1, sizeof *t);
     if (!t) { bml_json_free(doc); return bml__fail(BML_ERR_NOMEM, "out of memory"); }
     rc = bml__tune_read_archive(bml_json_root(doc), path, t);
@@ -9171,7 +9262,7 @@ static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
     bml_model *m0 = NULL;
     bml_model_desc md;
     bml_status rc;
-    FILE *f;
+    struct stat sb;
     size_t ci, l2, l3;
     int fit = d->fitness_fn ? BML__FIT_CUSTOM : (int)d->fitness, i;
     memset(&md, 0, sizeof md);
@@ -9184,9 +9275,7 @@ static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
     R->threads_max = R->dd.threads_max;
     for (i = 1; i <= R->threads_max && R->nthreads_opts < 15; i *= 2) R->thread_opts[R->nthreads_opts++] = i;
     if (R->thread_opts[R->nthreads_opts - 1] != R->threads_max) R->thread_opts[R->nthreads_opts++] = R->threads_max;
-    f = d->fresh ? NULL : fopen(d->archive_path, "rb");
-    if (f) {
-        fclose(f);
+    if (!d->fresh && lstat(d->archive_path, &sb) == 0) { /* exists (a FIFO there is refused by the load) */
         if ((rc = bml_tuning_load(d->archive_path, &R->t)) != BML_OK) return rc;
         if (!bml__tune_shape_ok(R->t, &R->cfg))
             return bml__fail(BML_ERR_INVALID_ARG,

@@ -28,8 +28,30 @@ typedef struct cli_lines { FILE *f; char *buf; size_t cap; size_t lineno; } cli_
 int cli_next_line(cli_lines *r, char **line, size_t *len);
 void cli_lines_free(cli_lines *r);
 
-/* Output file: "-" or NULL = stdout. Write errors (EPIPE included) end the
-   process quietly for a closed pipe, with a message otherwise. */
+/* Map a whole input file read-only (bml_open_regular: a FIFO or device in
+   its place is an error, never waited on); an empty file maps to "" with
+   len 0. Dies with a message naming the path. */
+const unsigned char *cli_map_file(const char *path, size_t *len);
+
+/* Inputs, so no output lands on one: cli_map_file notes what it maps,
+   cli_note_input_fd an open input (stdin, --batch-query FILE), and
+   cli_note_model_inputs every file of a model directory (and its module
+   folders). cli_check_output dies when path is one of them (same device
+   and inode). */
+void cli_note_input_fd(int fd, const char *path); /* fd -1: stat(path) */
+void cli_note_model_inputs(const char *dir);
+void cli_check_output(const char *path);
+
+/* A regular output file is written as FINAL.tmp.PID.N (created exclusively,
+   never through a symlink) and renamed onto FINAL by cli_commit_tmp, so it
+   appears whole or not at all; a run that dies first removes it. */
+FILE *cli_create_tmp(const char *final);
+void cli_commit_tmp(FILE *f);
+
+/* Output file: "-" or NULL = stdout; a path that is not an input, written
+   through cli_create_tmp (an existing FIFO or device is written directly).
+   Write errors (EPIPE included) end the process quietly for a closed pipe,
+   with a message otherwise. */
 FILE *cli_open_out(const char *path);
 void cli_close_out(FILE *f);
 

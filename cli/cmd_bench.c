@@ -77,6 +77,7 @@ int cmd_bench(int argc, char **argv) {
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
     H = bml_model_config(m)->dim;
     if (file && strcmp(file, "-") != 0 && !(in.f = fopen(file, "rb"))) cli_die("cannot open %s: %s", file, strerror(errno));
+    if (in.f) cli_note_input_fd(fileno(in.f), file);
     {   /* the corpus, with its token count */
         char *line, err[160];
         size_t len;

@@ -90,6 +90,7 @@ int cmd_embed(int argc, char **argv) {
     md.no_tokenizer = ids_input;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
     H = bml_model_config(m)->dim;
+    cli_note_model_inputs(md.path);
     out = cli_open_out(outpath);
     items = calloc(CHUNK, sizeof *items);
     texts = calloc(CHUNK, sizeof *texts);

@@ -75,6 +75,7 @@ int cmd_index(int argc, char **argv) {
     H = bml_model_config(m)->dim;
     normalize = !bml_model_config(m)->normalize;
     cli_model_fingerprint(model, fp);
+    cli_note_model_inputs(model);
     cli_index_writer_open(&w, outarg, H, shard.count ? (int)shard.index : -1, (int)shard.count);
     items = calloc(CHUNK, sizeof *items);
     texts = calloc(CHUNK, sizeof *texts);

@@ -91,27 +91,18 @@ static const char *grouped(size_t v, char *buf, size_t cap) {
 
 /* "BertModel" and "bert" from config.json (empty when absent). */
 static void read_arch(const char *dir, char *arch, size_t acap, char *type, size_t tcap) {
-    char path[4096], *buf;
-    FILE *f;
-    long len;
+    char path[4096];
     bml_json_doc *doc;
     const bml_json *v;
     arch[0] = type[0] = 0;
     snprintf(path, sizeof path, "%s/config.json", dir);
-    if (!(f = fopen(path, "rb"))) return;
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    rewind(f);
-    buf = malloc((size_t)len + 1);
-    if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len && bml_json_parse(buf, (size_t)len, path, &doc) == BML_OK) {
+    if (bml_json_load(path, 1 << 20, &doc) == BML_OK) {
         v = bml_json_get(bml_json_root(doc), "architectures");
         if (v && v->type == BML_JSON_ARRAY && v->len && v->kids[0].type == BML_JSON_STRING) snprintf(arch, acap, "%s", v->kids[0].str);
         v = bml_json_get(bml_json_root(doc), "model_type");
         if (v && v->type == BML_JSON_STRING) snprintf(type, tcap, "%s", v->str);
         bml_json_free(doc);
     }
-    free(buf);
-    fclose(f);
 }
 
 int cmd_info(int argc, char **argv) {

@@ -81,6 +81,12 @@ static int merge_indexes(char **in, size_t n, const char *out, int progress) {
             pos[ix[s].shard_index] = s;
             if (ix[s].count && ix[s].lines[ix[s].count - 1] > last) last = ix[s].lines[ix[s].count - 1];
         }
+        /* the input had count + skipped lines in all: a line number past
+           that is not from this split (and must not drive the walk below) */
+        for (s = 0; s < n; s++)
+            if (ix[s].count && ix[s].lines[ix[s].count - 1] > (unsigned long long)(total + skipped))
+                cli_die("%s.lines: line %llu, but the %zu shards hold %zu rows and skipped %zu lines: the shard does not "
+                        "match the others (rebuild it)", ix[s].base, ix[s].lines[ix[s].count - 1], n, total, skipped);
         for (L = 1; L <= last; L++) {
             const cli_index *x = &ix[pos[(L - 1) % n]];
             size_t *a = &at[pos[(L - 1) % n]];
@@ -111,30 +117,32 @@ static int merge_indexes(char **in, size_t n, const char *out, int progress) {
 
 typedef struct part { const unsigned char *p; size_t len, rows, cols, off; size_t *lines; } part;
 
-static const unsigned char *map_whole(const char *path, size_t *len) {
-    struct stat st;
-    void *p;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) cli_die("cannot open %s: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) cli_die("%s: not a regular file", path);
-    *len = (size_t)st.st_size;
-    if (!*len) { close(fd); return (const unsigned char *)""; }
-    p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) cli_die("cannot mmap %s: %s", path, strerror(errno));
-    return p;
+/* The shape of a text row: a jsonl array "[a,b,...]" (or "null": a failed
+   input) or a tsv row "a\tb...". Returns its kind ('j' or 't'; 'n' for
+   null) and its number of values. */
+static int row_shape(const unsigned char *p, size_t n, size_t *cols) {
+    size_t i, c = 1;
+    if (n == 4 && !memcmp(p, "null", 4)) { *cols = 0; return 'n'; }
+    if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+        for (i = 1; i + 1 < n; i++) c += p[i] == ',';
+        *cols = n == 2 ? 0 : c;
+        return 'j';
+    }
+    for (i = 0; i < n; i++) c += p[i] == '\t';
+    *cols = c;
+    return 't';
 }
 
 static int merge_embeddings(char **in, size_t n, const char *outpath, int progress) {
     part *pt = calloc(n, sizeof *pt);
-    size_t s, r, total = 0, done = 0;
-    int npy = 0;
+    size_t s, r, total = 0, done = 0, cols = 0, ks = 0, kr = 0;
+    int npy = 0, kind = 0;
     FILE *out;
     cli_progress pr;
     char err[256];
     if (!pt) cli_die("out of memory");
     for (s = 0; s < n; s++) {
-        pt[s].p = map_whole(in[s], &pt[s].len);
+        pt[s].p = cli_map_file(in[s], &pt[s].len);
         npy = pt[0].len >= 6 && !memcmp(pt[0].p, "\x93NUMPY", 6);
         if (npy != (pt[s].len >= 6 && !memcmp(pt[s].p, "\x93NUMPY", 6))) cli_die("%s and %s are not the same format", in[0], in[s]);
         if (npy) {
@@ -152,6 +160,20 @@ static int merge_embeddings(char **in, size_t n, const char *outpath, int progre
             }
             if (!pt[s].lines && !(pt[s].lines = malloc(sizeof(size_t)))) cli_die("out of memory");
             pt[s].lines[pt[s].rows] = pt[s].len;
+            /* every row the same format and length, in every shard: rows of
+               shards written by different models or verbs must not interleave */
+            for (r = 0; r < pt[s].rows; r++) {
+                size_t c, b = pt[s].lines[r], e = pt[s].lines[r + 1] - 1;
+                int k = row_shape(pt[s].p + b, e - b, &c);
+                if (k == 'n') continue;
+                if (!kind) { kind = k; cols = c; ks = s; kr = r; continue; }
+                if (k != kind)
+                    cli_die("%s line %zu is %s but %s line %zu is %s: not shards of one output", in[s], r + 1,
+                            k == 'j' ? "a JSON array" : "tab-separated", in[ks], kr + 1, kind == 'j' ? "a JSON array" : "tab-separated");
+                if (c != cols)
+                    cli_die("%s line %zu has %zu values but %s line %zu has %zu: not shards of one model's output", in[s], r + 1, c,
+                            in[ks], kr + 1, cols);
+            }
         }
         total += pt[s].rows;
     }
@@ -175,7 +197,7 @@ static int merge_embeddings(char **in, size_t n, const char *outpath, int progre
     cli_progress_end(&pr, done);
     cli_close_out(out);
     for (s = 0; s < n; s++) {
-        if (pt[s].len) munmap((void *)pt[s].p, pt[s].len);
+        if (pt[s].len) munmap((void *)(uintptr_t)pt[s].p, pt[s].len);
         free(pt[s].lines);
     }
     free(pt);

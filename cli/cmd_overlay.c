@@ -396,10 +396,10 @@ int cmd_overlay(int argc, char **argv) {
     if (want >= 0 && (int)bml_target_kind_of(tgt) != want)
         cli_die("method %s needs a %s target, got '%s'", method_s, want == BML_TARGET_POLICY ? "policy:FILE:K" : "value:FILE", target_s);
     od.target = tgt;
+    cli_note_model_inputs(md.path);
     out = cli_open_out(outpath);
     if (htmlpath) {
-        html = fopen(htmlpath, "wb");
-        if (!html) cli_die("cannot open %s for writing", htmlpath);
+        html = cli_open_out(htmlpath);
         html_begin(html, method_s, target_s);
     }
     cli_progress_start(&pr, progress, progress ? count_stdin_lines() : 0, "texts");
@@ -452,7 +452,7 @@ int cmd_overlay(int argc, char **argv) {
     cli_progress_end(&pr, total);
     if (html) {
         fputs("</body></html>\n", html);
-        if (fclose(html) != 0) cli_die("write error on %s", htmlpath);
+        cli_close_out(html);
     }
     cli_close_out(out);
     for (k = 0; k < CHUNK; k++) { free(texts[k]); free(idbuf[k]); }

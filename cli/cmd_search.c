@@ -213,6 +213,7 @@ int cmd_search(int argc, char **argv) {
             memset(&in, 0, sizeof in);
             if (bqfile && strcmp(bqfile, "-") != 0 && !(in.f = fopen(bqfile, "rb")))
                 cli_die("cannot open %s: %s", bqfile, strerror(errno));
+            if (in.f) cli_note_input_fd(fileno(in.f), bqfile);
             if (!in.f && isatty(0)) cli_die("no query: give QUERY, --batch-query FILE, or queries on stdin (see --help)");
             while (cli_next_line(&in, &line, &len)) {
                 if (nq == qcap) {
@@ -232,6 +233,7 @@ int cmd_search(int argc, char **argv) {
             if (!nq) cli_die("no query: %s is empty (see --help)", bqfile && strcmp(bqfile, "-") != 0 ? bqfile : "stdin");
         }
         if (k > total && total) k = total; /* no more results than rows: smaller heaps */
+        cli_note_model_inputs(model);
         out = cli_open_out(outpath);
         cli_progress_start(&pr, progress, nq, "queries");
         nthreads = threads ? threads : (int)sysconf(_SC_NPROCESSORS_ONLN);

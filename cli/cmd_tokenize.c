@@ -176,6 +176,8 @@ int cmd_tokenize(int argc, char **argv) {
     }
     d.max_len = max_len == -2 ? 0 : max_len == 0 ? -1 : (int)max_len;
     if (bml_tokenizer_load(&d, &tok) != BML_OK) cli_die("%s", bml_last_error());
+    if (d.dir) cli_note_model_inputs(d.dir);
+    else cli_note_input_fd(-1, d.file);
     out = cli_open_out(outpath);
     if (decode) {
         run_decode(tok, out);

@@ -30,10 +30,11 @@ void cli_model_fingerprint(const char *dir, char out[17]) {
     uint64_t h = 14695981039346656037ULL;
     struct stat st;
     FILE *f;
-    int part;
+    int part, fd;
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     snprintf(out, 17, "%016llx", 0ULL);
-    if (stat(path, &st) != 0 || !(f = fopen(path, "rb"))) return;
+    if (bml_open_regular(path, &fd) != BML_OK) return;
+    if (fstat(fd, &st) != 0 || !(f = fdopen(fd, "rb"))) { close(fd); return; }
     for (part = 0; part < 8; part++) { h ^= (uint64_t)((uint64_t)st.st_size >> (8 * part)) & 0xFF; h *= 1099511628211ULL; }
     for (part = 0; part < 3; part++) {
         off_t off = part == 0 ? 0 : part == 1 ? st.st_size / 2 : st.st_size - (off_t)sizeof buf;
@@ -78,21 +79,6 @@ static char *suffixed(const char *base, const char *suf) {
     return p;
 }
 
-/* mmap a whole file read-only (an empty file maps to NULL, len 0). */
-static void *map_file(const char *path, size_t *len) {
-    struct stat st;
-    void *p;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) cli_die("cannot open %s: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) cli_die("cannot stat %s: %s", path, strerror(errno));
-    *len = (size_t)st.st_size;
-    if (!*len) { close(fd); return NULL; }
-    p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) cli_die("cannot mmap %s: %s", path, strerror(errno));
-    return p;
-}
-
 /* Offsets of the `count` lines of a mapped text file (off[count] = end). */
 static size_t *line_offsets(const char *path, const char *p, size_t len, size_t count) {
     size_t *off = malloc((count + 1) * sizeof *off), i = 0, at = 0;
@@ -110,23 +96,17 @@ static size_t *line_offsets(const char *path, const char *p, size_t len, size_t 
 
 
 void cli_index_open(const char *arg, cli_index *ix) {
-    char *jpath, *path, *buf, err[256];
-    size_t jlen, dlen, rows, cols, doff;
+    char *jpath, *path, err[256];
+    size_t dlen, rows, cols, doff;
     bml_json_doc *doc;
     const bml_json *r, *v;
-    FILE *f;
     memset(ix, 0, sizeof *ix);
     ix->base = cli_index_base(arg);
     ix->shard_index = -1;
     jpath = suffixed(ix->base, ".json");
-    if (!(f = fopen(jpath, "rb"))) cli_die("cannot open index %s: %s (build it with `batchml index`)", jpath, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    jlen = (size_t)ftell(f);
-    rewind(f);
-    buf = malloc(jlen + 1);
-    if (!buf || fread(buf, 1, jlen, f) != jlen) cli_die("cannot read %s", jpath);
-    fclose(f);
-    if (bml_json_parse(buf, jlen, jpath, &doc) != BML_OK) cli_die("%s", bml_last_error());
+    /* INDEX.json is one short object: 64 KiB is far more than it needs */
+    if (access(jpath, F_OK) != 0) cli_die("cannot open index %s: %s (build it with `batchml index`)", jpath, strerror(errno));
+    if (bml_json_load(jpath, 64 << 10, &doc) != BML_OK) cli_die("%s", bml_last_error());
     r = bml_json_root(doc);
     v = bml_json_get(r, "format");
     if (!v || v->type != BML_JSON_STRING || strcmp(v->str, "batchml-index") != 0)
@@ -175,11 +155,10 @@ void cli_index_open(const char *arg, cli_index *ix) {
         ix->shard_count = (long)sn;
     }
     bml_json_free(doc);
-    free(buf);
     free(jpath);
     /* embeddings */
     path = suffixed(ix->base, ".npy");
-    ix->map = map_file(path, &ix->map_len);
+    ix->map = (void *)cli_map_file(path, &ix->map_len);
     if (cli_npy_parse(ix->map, ix->map_len, &rows, &cols, &doff, err, sizeof err)) cli_die("%s: %s", path, err);
     if (rows != ix->count || cols != (size_t)ix->dim)
         cli_die("%s: shape (%zu, %zu) but the index says (%zu, %d)", path, rows, cols, ix->count, ix->dim);
@@ -187,12 +166,12 @@ void cli_index_open(const char *arg, cli_index *ix) {
     free(path);
     /* ids, texts, lines */
     path = suffixed(ix->base, ".ids");
-    ix->ids = map_file(path, &dlen);
+    ix->ids = (const char *)cli_map_file(path, &dlen);
     ix->ids_len = dlen;
     ix->id_off = line_offsets(path, ix->ids, dlen, ix->count);
     free(path);
     path = suffixed(ix->base, ".texts");
-    ix->texts = map_file(path, &dlen);
+    ix->texts = (const char *)cli_map_file(path, &dlen);
     ix->texts_len = dlen;
     ix->text_off = line_offsets(path, ix->texts, dlen, ix->count);
     free(path);
@@ -200,17 +179,27 @@ void cli_index_open(const char *arg, cli_index *ix) {
         size_t *off, i;
         const char *p;
         path = suffixed(ix->base, ".lines");
-        p = map_file(path, &dlen);
+        p = (const char *)cli_map_file(path, &dlen);
         off = line_offsets(path, p, dlen, ix->count);
         ix->lines = malloc((ix->count + 1) * sizeof *ix->lines);
         if (!ix->lines) cli_die("out of memory");
         for (i = 0; i < ix->count; i++) {
-            ix->lines[i] = strtoull(p + off[i], NULL, 10);
+            /* a line number: 1..2^53, digits only (it bounds merge's walk,
+               which checks it against the shards' counts) */
+            const char *q = p + off[i], *e = p + off[i + 1] - 1;
+            unsigned long long L = 0;
+            if (q == e) cli_die("%s: line %zu is empty, want an input line number", path, i + 1);
+            for (; q < e; q++) {
+                if (*q < '0' || *q > '9' || L > (1ULL << 53) / 10) cli_die("%s: line %zu is not an input line number (1..2^53)", path, i + 1);
+                L = L * 10 + (unsigned long long)(*q - '0');
+            }
+            if (L < 1) cli_die("%s: line %zu: input line numbers start at 1", path, i + 1);
+            ix->lines[i] = L;
             if ((size_t)((ix->lines[i] - 1) % (unsigned long long)ix->shard_count) != (size_t)ix->shard_index || (i && ix->lines[i] <= ix->lines[i - 1]))
                 cli_die("%s: line %zu does not belong to shard %ld/%ld in order (rebuild the shard)", path, i + 1, ix->shard_index, ix->shard_count);
         }
         free(off);
-        if (dlen) munmap((void *)p, dlen);
+        if (dlen) munmap((void *)(uintptr_t)p, dlen);
         free(path);
     }
 }
@@ -226,9 +215,9 @@ const char *cli_index_text(const cli_index *ix, size_t row, size_t *len) {
 }
 
 void cli_index_close(cli_index *ix) {
-    if (ix->map) munmap(ix->map, ix->map_len);
-    if (ix->ids) munmap((void *)ix->ids, ix->ids_len);
-    if (ix->texts) munmap((void *)ix->texts, ix->texts_len);
+    if (ix->map_len) munmap(ix->map, ix->map_len);
+    if (ix->ids_len) munmap((void *)(uintptr_t)ix->ids, ix->ids_len);
+    if (ix->texts_len) munmap((void *)(uintptr_t)ix->texts, ix->texts_len);
     free(ix->id_off);
     free(ix->text_off);
     free(ix->lines);
@@ -249,12 +238,10 @@ void cli_index_writer_open(cli_index_writer *w, const char *base, int dim, int s
     for (k = 0; k < 5; k++) {
         char *p = suffixed(w->base, suf[k]);
         w->final[k] = p;
-        w->tmp[k] = suffixed(p, ".tmp");
         if (k == 3 && shard_index < 0) continue;
-        if (k == 4) continue;
-        if (!(w->f[k] = fopen(w->tmp[k], "wb"))) cli_die("cannot write %s: %s", w->tmp[k], strerror(errno));
+        w->f[k] = cli_create_tmp(p); /* checked: not one of the inputs */
     }
-    if (!(w->header_len = cli_npy_stream_begin(w->f[0], dim))) cli_die("cannot write %s", w->tmp[0]);
+    if (!(w->header_len = cli_npy_stream_begin(w->f[0], dim))) cli_die("cannot write %s", w->final[0]);
 }
 
 void cli_index_writer_add(cli_index_writer *w, const float *e, const char *id, size_t id_len, const char *text, size_t text_len,
@@ -270,13 +257,9 @@ void cli_index_writer_add(cli_index_writer *w, const float *e, const char *id, s
 
 void cli_index_writer_close(cli_index_writer *w, const char *model, const char *model_name, const char *fingerprint, int with_ids,
                             size_t skipped) {
-    FILE *j;
+    FILE *j = w->f[4];
     int k;
-    cli_npy_stream_end(w->f[0], w->header_len, w->count, w->dim, w->tmp[0]);
-    for (k = 0; k < 4; k++)
-        if (w->f[k] && (fflush(w->f[k]) != 0 || ferror(w->f[k]) || fclose(w->f[k]) != 0))
-            cli_die("write error on %s: %s", w->tmp[k], strerror(errno));
-    if (!(j = fopen(w->tmp[4], "wb"))) cli_die("cannot write %s: %s", w->tmp[4], strerror(errno));
+    cli_npy_stream_end(w->f[0], w->header_len, w->count, w->dim, w->final[0]);
     fputs("{\"format\":\"batchml-index\",\"version\":1,\"model\":", j);
     cli_json_str(j, model, strlen(model));
     fputs(",\"model_name\":", j);
@@ -285,13 +268,13 @@ void cli_index_writer_close(cli_index_writer *w, const char *model, const char *
             fingerprint, w->dim, w->count, with_ids ? "true" : "false", skipped);
     if (w->shard_index >= 0) fprintf(j, "[%d,%d]}\n", w->shard_index, w->shard_count);
     else fputs("null}\n", j);
-    if (fflush(j) != 0 || ferror(j) || fclose(j) != 0) cli_die("write error on %s: %s", w->tmp[4], strerror(errno));
     /* an unsharded index has no .lines: drop a stale one from an earlier run */
     if (w->shard_index < 0) unlink(w->final[3]);
+    /* each file renamed into place complete; INDEX.json, which names the
+       others' shape, last */
     for (k = 0; k < 5; k++)
-        if ((k != 3 || w->shard_index >= 0) && rename(w->tmp[k], w->final[k]) != 0)
-            cli_die("cannot rename %s to %s: %s", w->tmp[k], w->final[k], strerror(errno));
-    for (k = 0; k < 5; k++) { free(w->tmp[k]); free(w->final[k]); }
+        if (w->f[k]) cli_commit_tmp(w->f[k]);
+    for (k = 0; k < 5; k++) free(w->final[k]);
     free(w->base);
 }
 

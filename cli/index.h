@@ -27,7 +27,7 @@ const char *cli_index_text(const cli_index *ix, size_t row, size_t *len);
 /* Writing: rows are streamed to temporary files; close renames them into
    place, INDEX.json last. shard_index < 0: not a shard (no INDEX.lines). */
 typedef struct cli_index_writer {
-    char *base, *tmp[5], *final[5];
+    char *base, *final[5];
     FILE *f[5];                 /* npy, ids, texts, lines, json             */
     int dim, shard_index, shard_count;
     long header_len;

@@ -3,9 +3,13 @@
    progress ETAs. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,17 +42,174 @@ int cli_next_line(cli_lines *r, char **line, size_t *len) {
 
 void cli_lines_free(cli_lines *r) { free(r->buf); r->buf = NULL; r->cap = 0; }
 
+/* ---- inputs and outputs: an output is never one of the inputs, and a
+   regular output file appears whole or not at all ------------------------- */
+
+/* The files this process reads, by device and inode (an output path is
+   checked against them: `merge -o a.npy a.npy b.npy` would truncate a
+   mapped input). */
+static struct { dev_t dev; ino_t ino; char *path; } *inputs;
+static size_t ninputs;
+
+static void note_input_stat(const struct stat *sb, const char *path) {
+    void *p;
+    if (!S_ISREG(sb->st_mode)) return;
+    if (!(p = realloc(inputs, (ninputs + 1) * sizeof *inputs))) cli_die("out of memory");
+    inputs = p;
+    inputs[ninputs].dev = sb->st_dev;
+    inputs[ninputs].ino = sb->st_ino;
+    if (!(inputs[ninputs].path = strdup(path))) cli_die("out of memory");
+    ninputs++;
+}
+
+void cli_note_input_fd(int fd, const char *path) {
+    struct stat sb;
+    if (fd < 0 ? stat(path, &sb) == 0 : fstat(fd, &sb) == 0) note_input_stat(&sb, path);
+}
+
+void cli_note_model_inputs(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (!d) return;
+    while ((e = readdir(d))) {
+        char p[4096];
+        struct stat sb;
+        if (e->d_name[0] == '.') continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (stat(p, &sb) != 0) continue;
+        if (S_ISREG(sb.st_mode)) note_input_stat(&sb, p);
+        else if (S_ISDIR(sb.st_mode)) { /* module folders (1_Pooling, 2_Dense) */
+            DIR *d2 = opendir(p);
+            struct dirent *e2;
+            while (d2 && (e2 = readdir(d2))) {
+                char q[4400];
+                struct stat s2;
+                if (e2->d_name[0] == '.') continue;
+                snprintf(q, sizeof q, "%s/%s", p, e2->d_name);
+                if (stat(q, &s2) == 0) note_input_stat(&s2, q);
+            }
+            if (d2) closedir(d2);
+        }
+    }
+    closedir(d);
+}
+
+void cli_check_output(const char *path) {
+    struct stat sb;
+    size_t i;
+    if (stat(path, &sb) != 0) return;
+    for (i = 0; i < ninputs; i++)
+        if (inputs[i].dev == sb.st_dev && inputs[i].ino == sb.st_ino)
+            cli_die("output %s is the input %s (same file): writing it would destroy what is being read; "
+                    "write to another path", path, inputs[i].path);
+}
+
+const unsigned char *cli_map_file(const char *path, size_t *len) {
+    struct stat st;
+    void *p;
+    int fd;
+    if (bml_open_regular(path, &fd) != BML_OK) cli_die("%s", bml_last_error());
+    if (fstat(fd, &st) != 0) cli_die("cannot stat %s: %s", path, strerror(errno));
+    note_input_stat(&st, path);
+    *len = (size_t)st.st_size;
+    if (!*len) { close(fd); return (const unsigned char *)""; }
+    p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) cli_die("cannot mmap %s: %s", path, strerror(errno));
+    return p;
+}
+
+/* Outputs being written: a temporary beside the final path, renamed onto
+   it when complete; removed at exit (and on SIGINT/SIGTERM/SIGHUP) if the
+   run ends before. Fixed slots, so the signal handler reads no heap. */
+#define CLI_MAX_PENDING 16
+static struct { FILE *f; char tmp[4200]; char *final; } pend[CLI_MAX_PENDING];
+static volatile sig_atomic_t pend_used[CLI_MAX_PENDING];
+
+static void pend_cleanup(void) {
+    int k;
+    for (k = 0; k < CLI_MAX_PENDING; k++)
+        if (pend_used[k]) { unlink(pend[k].tmp); pend_used[k] = 0; }
+}
+
+static void pend_signal(int sig) {
+    int k;
+    for (k = 0; k < CLI_MAX_PENDING; k++)
+        if (pend_used[k]) unlink(pend[k].tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+FILE *cli_create_tmp(const char *final) {
+    static int installed;
+    static unsigned seq;
+    int k, fd, tries;
+    if (!installed) {
+        installed = 1;
+        atexit(pend_cleanup);
+        signal(SIGINT, pend_signal);
+        signal(SIGTERM, pend_signal);
+        signal(SIGHUP, pend_signal);
+    }
+    cli_check_output(final);
+    for (k = 0; k < CLI_MAX_PENDING && pend_used[k]; k++) {}
+    if (k == CLI_MAX_PENDING) cli_die("too many output files open");
+    for (tries = 0;; tries++) {
+        snprintf(pend[k].tmp, sizeof pend[k].tmp, "%s.tmp.%ld.%u", final, (long)getpid(), seq++);
+        fd = open(pend[k].tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (fd >= 0 || errno != EEXIST || tries > 100) break;
+    }
+    if (fd < 0) cli_die("cannot write %s: %s", pend[k].tmp, strerror(errno));
+    pend_used[k] = 1;
+    if (!(pend[k].final = strdup(final)) || !(pend[k].f = fdopen(fd, "wb"))) cli_die("out of memory");
+    return pend[k].f;
+}
+
+/* The slot of a pending output, or -1. */
+static int pend_slot(FILE *f) {
+    int k;
+    for (k = 0; k < CLI_MAX_PENDING; k++)
+        if (pend_used[k] && pend[k].f == f) return k;
+    return -1;
+}
+
+void cli_commit_tmp(FILE *f) {
+    int k = pend_slot(f), bad, err;
+    if (k < 0) cli_die("internal: commit of a file that is not pending");
+    bad = fflush(f) != 0 || ferror(f);
+    err = errno;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        unlink(pend[k].tmp);
+        pend_used[k] = 0;
+        cli_die("write error on %s: %s (nothing was written there)", pend[k].final, strerror(err ? err : errno));
+    }
+    if (rename(pend[k].tmp, pend[k].final) != 0) {
+        err = errno;
+        unlink(pend[k].tmp);
+        pend_used[k] = 0;
+        cli_die("cannot rename %s to %s: %s", pend[k].tmp, pend[k].final, strerror(err));
+    }
+    pend_used[k] = 0;
+    free(pend[k].final);
+}
+
 FILE *cli_open_out(const char *path) {
+    struct stat sb;
     FILE *f;
     if (!path || !strcmp(path, "-")) return stdout;
-    f = fopen(path, "wb");
-    if (!f) cli_die("cannot open %s for writing: %s", path, strerror(errno));
-    return f;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) { /* a FIFO, /dev/null, a terminal: a stream, as given */
+        if (!(f = fopen(path, "wb"))) cli_die("cannot open %s for writing: %s", path, strerror(errno));
+        return f;
+    }
+    return cli_create_tmp(path);
 }
 
 void cli_close_out(FILE *f) {
-    int bad = fflush(f) != 0 || ferror(f);
-    int err = errno;
+    int bad, err;
+    if (pend_slot(f) >= 0) { cli_commit_tmp(f); return; }
+    bad = fflush(f) != 0 || ferror(f);
+    err = errno;
     if (f != stdout) bad |= fclose(f) != 0;
     if (bad) {
         if (err == EPIPE) exit(0); /* reader went away: nothing to say */

@@ -47,6 +47,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[1], verbs[i].name)) {
             int rc;
             cli_set_verb(verbs[i].name);
+            cli_note_input_fd(0, "stdin"); /* `embed -o texts.txt < texts.txt` would cut its own input */
             rc = verbs[i].fn(argc - 1, argv + 1);
             cli_close_out(stdout); /* e.g. --help into a full disk: an error, not a silent success */
             return rc;
