@@ -195,6 +195,10 @@ BMLDEF const bml_json *bml_json_root(const bml_json_doc *doc);
 BMLDEF void bml_json_free(bml_json_doc *doc);
 /* Member of an object by key (NULL if absent or not an object). */
 BMLDEF const bml_json *bml_json_get(const bml_json *obj, const char *key);
+/* 1 when v is a number that is an integer in [lo, hi] (checked before any
+   conversion, so 1e300 or -1e300 is simply out of range), with it in *out;
+   else 0. Every integer batchml takes from a JSON number goes through it. */
+BMLDEF int bml_json_int(const bml_json *v, long long lo, long long hi, long long *out);
 /* s[0..n) as a JSON string, quotes included, into buf[cap] (NUL-terminated
    when cap > 0): '"' and '\\' escaped, bytes below 0x20 as \u00XX, valid
    UTF-8 as is, and each maximal invalid UTF-8 subsequence as \ufffd, so the
@@ -1845,6 +1849,15 @@ BMLDEF size_t bml_json_escape(const char *s, size_t n, char *buf, size_t cap) {
     return o.n;
 }
 
+BMLDEF int bml_json_int(const bml_json *v, long long lo, long long hi, long long *out) {
+    if (!v || v->type != BML_JSON_NUMBER || !(v->num >= (double)lo && v->num <= (double)hi) || v->num != floor(v->num))
+        return 0;
+    /* (double)hi may round up past hi (2^63 - 1 -> 2^63): clamp before the cast */
+    if (v->num >= 9223372036854775807.0) return hi == LLONG_MAX ? (*out = LLONG_MAX, 1) : 0;
+    *out = (long long)v->num;
+    return *out >= lo && *out <= hi;
+}
+
 BMLDEF bml_status bml_json_load(const char *path, size_t limit, bml_json_doc **out) {
     char *buf;
     size_t len;
@@ -2389,7 +2402,8 @@ static void bml__tok_bert_template(bml_tokenizer *t, int32_t cls, int32_t sep) {
 /* A JSON number that is a token id: an integer in 0..BML__TOK_MAX_ID
    (checked before any cast, so 1e300 or -5 is just "not an id"). */
 static int bml__tok_is_id(const bml_json *v) {
-    return v && v->type == BML_JSON_NUMBER && v->num >= 0 && v->num <= BML__TOK_MAX_ID && v->num == floor(v->num);
+    long long id;
+    return bml_json_int(v, 0, BML__TOK_MAX_ID, &id);
 }
 
 static const char *bml__tok_jstr(const bml_json *v) {
@@ -2447,7 +2461,10 @@ static bml_status bml__tok_parse_template(bml_tokenizer *t, const bml_json *arr,
         } else {
             return bml__fail(BML_ERR_FORMAT, "%s: post_processor.%s[%zu]: expected SpecialToken or Sequence", src, what, i);
         }
-        if (tid && tid->type == BML_JSON_NUMBER && tid->num >= 0 && tid->num < 256) ti->type_id = (int)tid->num;
+        {
+            long long x;
+            if (bml_json_int(tid, 0, 255, &x)) ti->type_id = (int)x;
+        }
     }
     *n_items = (int)arr->len;
     (void)t;
@@ -2481,8 +2498,13 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
     }
     v = bml_json_get(model, "max_input_chars_per_word");
     if (v && v->type == BML_JSON_NUMBER) {
-        if (v->num < 0) { st = bml__fail(BML_ERR_FORMAT, "%s: model.max_input_chars_per_word is negative", path); goto done; }
-        t->max_chars = v->num > 1e15 ? (size_t)1e15 : (size_t)v->num;
+        long long mc;
+        if (v->num > 1e15) mc = (long long)1e15; /* more than any input: no limit */
+        else if (!bml_json_int(v, 0, (long long)1e15, &mc)) {
+            st = bml__fail(BML_ERR_FORMAT, "%s: model.max_input_chars_per_word must be a non-negative integer", path);
+            goto done;
+        }
+        t->max_chars = (size_t)mc;
     }
     /* vocabulary */
     vocab = bml_json_get(model, "vocab");
@@ -2747,7 +2769,10 @@ static bml_status bml__tok_max_len(bml_tokenizer *t, const bml_tokenizer_desc *d
         if (want == 0 && access(p, R_OK) == 0) {
             if ((st = bml_json_load(p, (size_t)1 << 20, &doc)) != BML_OK) return st;
             v = bml_json_get(bml_json_root(doc), "max_seq_length");
-            if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) want = (long)v->num;
+            {
+                long long x;
+                if (bml_json_int(v, 1, 1000000000, &x)) want = (long)x;
+            }
             bml_json_free(doc);
             doc = NULL;
         }
@@ -2755,7 +2780,10 @@ static bml_status bml__tok_max_len(bml_tokenizer *t, const bml_tokenizer_desc *d
         if (access(p, R_OK) == 0) {
             if ((st = bml_json_load(p, (size_t)16 << 20, &doc)) != BML_OK) return st;
             v = bml_json_get(bml_json_root(doc), "max_position_embeddings");
-            if (v && v->type == BML_JSON_NUMBER && v->num >= 1 && v->num <= 1e9) maxpos = (long)v->num;
+            {
+                long long x;
+                if (bml_json_int(v, 1, 1000000000, &x)) maxpos = (long)x;
+            }
             bml_json_free(doc);
         }
     }
@@ -4074,21 +4102,25 @@ static bml_status bml__st_open(const char *path, bml__st *st) {
         }
         st->nt++;
     }
-    /* no two tensors may share bytes */
+    /* no two tensors may share bytes, and an empty tensor may not sit inside
+       another (the safetensors reference refuses both): in (begin, end)
+       order, each tensor starts at or after the furthest end so far. One
+       running maximum checks every pair, so an empty tensor between two
+       overlapping ones hides nothing. */
     sorted = (bml__tensor *)bml__calloc(st->nt ? st->nt : 1, sizeof(bml__tensor));
     if (!sorted) BML__ST_BAIL(BML_ERR_NOMEM, "%s: out of memory", path);
     memcpy(sorted, st->t, st->nt * sizeof(bml__tensor));
     qsort(sorted, st->nt, sizeof(bml__tensor), bml__cmp_tensor_begin);
-    for (i = 1; i < st->nt; i++) {
-        if (sorted[i].begin < sorted[i - 1].end && sorted[i].begin != sorted[i].end &&
-            sorted[i - 1].begin != sorted[i - 1].end) {
+    for (i = 1, k = 0; i < st->nt; i++) {
+        if (sorted[i].begin < sorted[k].end) {
             bml_status s2 = bml__fail(BML_ERR_FORMAT, "%s: tensors '%s' [%zu, %zu] and '%s' [%zu, %zu] overlap", path,
-                                      sorted[i - 1].name, sorted[i - 1].begin, sorted[i - 1].end, sorted[i].name,
+                                      sorted[k].name, sorted[k].begin, sorted[k].end, sorted[i].name,
                                       sorted[i].begin, sorted[i].end);
             BML_FREE(sorted);
             bml__st_close(st);
             return s2;
         }
+        if (sorted[i].end > sorted[k].end) k = i;
     }
     BML_FREE(sorted);
     return BML_OK;
@@ -4200,9 +4232,12 @@ static bml_status bml__cfg_int(const bml_json *root, const char *path, const cha
         if (dflt >= 0) { *out = dflt; return BML_OK; }
         return bml__fail(BML_ERR_FORMAT, "%s: field '%s' is missing", path, key);
     }
-    if (v->type != BML_JSON_NUMBER || v->num != floor(v->num) || v->num < lo || v->num > hi)
-        return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be an integer in %d..%d", path, key, lo, hi);
-    *out = (int)v->num;
+    {
+        long long x;
+        if (!bml_json_int(v, lo, hi, &x))
+            return bml__fail(BML_ERR_FORMAT, "%s: field '%s' must be an integer in %d..%d", path, key, lo, hi);
+        *out = (int)x;
+    }
     return BML_OK;
 }
 

@@ -116,8 +116,8 @@ static int run_decode(const bml_tokenizer *tok, FILE *out) {
             cap = r->len;
         }
         for (i = 0; i < r->len; i++) {
-            double v = r->kids[i].num;
-            if (r->kids[i].type != BML_JSON_NUMBER || v != (double)(long long)v || v < -2147483648.0 || v > 2147483647.0)
+            long long v;
+            if (!bml_json_int(&r->kids[i], INT32_MIN, INT32_MAX, &v))
                 cli_die("line %zu: element %zu is not an integer token id", in.lineno, i);
             ids[i] = (int32_t)v;
         }

@@ -115,11 +115,10 @@ void cli_index_open(const char *arg, cli_index *ix) {
     if (!v || v->type != BML_JSON_NUMBER || v->num != 1) cli_die("%s: unsupported index version (this batchml reads 1)", jpath);
 #define GETNUM(key, dst)                                                                              \
     do {                                                                                              \
-        v = bml_json_get(r, key);                                                                     \
-        if (!v || v->type != BML_JSON_NUMBER || v->num < 0 || v->num > 9007199254740992.0 ||             \
-            v->num != (double)(unsigned long long)v->num)                                             \
+        long long x_;                                                                                 \
+        if (!bml_json_int(bml_json_get(r, key), 0, 9007199254740992LL, &x_))                          \
             cli_die("%s: missing or bad \"%s\" (want a non-negative integer)", jpath, key);           \
-        dst = v->num;                                                                                 \
+        dst = (double)x_;                                                                             \
     } while (0)
     {
         double d, c, s;
@@ -143,14 +142,13 @@ void cli_index_open(const char *arg, cli_index *ix) {
     v = bml_json_get(r, "shard");
     if (v && v->type != BML_JSON_NULL) {
         /* [I, N]: integers with 0 <= I < N (N bounded: it is a modulus below) */
-        double si, sn;
+        long long si, sn;
         if (v->type != BML_JSON_ARRAY || v->len != 2 || v->kids[0].type != BML_JSON_NUMBER ||
             v->kids[1].type != BML_JSON_NUMBER)
             cli_die("%s: \"shard\" must be null or [I, N]", jpath);
-        si = v->kids[0].num;
-        sn = v->kids[1].num;
-        if (sn < 1 || sn > 1e6 || sn != (double)(long)sn || si < 0 || si >= sn || si != (double)(long)si)
-            cli_die("%s: bad \"shard\" [%g, %g]: want integers I, N with 0 <= I < N <= 1000000", jpath, si, sn);
+        if (!bml_json_int(&v->kids[1], 1, 1000000, &sn) || !bml_json_int(&v->kids[0], 0, sn - 1, &si))
+            cli_die("%s: bad \"shard\" [%g, %g]: want integers I, N with 0 <= I < N <= 1000000", jpath, v->kids[0].num,
+                    v->kids[1].num);
         ix->shard_index = (long)si;
         ix->shard_count = (long)sn;
     }

@@ -247,6 +247,31 @@ def overlap2(h, x):
 
 
 edit_st(d, overlap2)
+
+
+def overlap_hidden_by_empty(h, x):
+    # a overlaps b, with an empty tensor sitting between their starts: a
+    # check of neighbours only in begin order would compare a-empty and
+    # empty-b and miss a-b
+    vec = [k for k in tensors(h) if len(h[k]['shape']) == 1]
+    a, b = h[vec[0]], h[vec[1]]
+    n = b['data_offsets'][1] - b['data_offsets'][0]
+    s = a['data_offsets'][0] + 8
+    b['data_offsets'] = [s, s + n]
+    h['zz.empty'] = {'dtype': 'F32', 'shape': [0], 'data_offsets': [s - 4, s - 4]}
+
+
+def empty_inside(h, x):
+    a = h[q0]['data_offsets']
+    h['zz.empty'] = {'dtype': 'F32', 'shape': [0], 'data_offsets': [a[0] + 8, a[0] + 8]}
+
+
+d = case('st_overlap_hidden_by_empty_tensor', 'BML_ERR_FORMAT', 'overlap')
+edit_st(d, overlap_hidden_by_empty)
+d = case('st_empty_tensor_inside_another', 'BML_ERR_FORMAT', 'overlap')
+edit_st(d, empty_inside)
+d = case('st_empty_tensor_at_boundary', 'OK', 'same:self:0')
+edit_st(d, lambda h, x: h.update({'zz.empty': {'dtype': 'F32', 'shape': [0], 'data_offsets': list(h[q0]['data_offsets'][1:]) * 2}}))
 d = case('st_offsets_past_end', 'BML_ERR_FORMAT', 'out of range (data buffer is')
 edit_st(d, lambda h, x: h[q0].update(data_offsets=[len(x) - 4, len(x) - 4 + 4 * hid * hid]))
 d = case('st_offsets_reversed', 'BML_ERR_FORMAT', 'out of range')
