@@ -137,6 +137,8 @@ typedef enum bml_status {
     BML_ERR_OUT_OF_RANGE,   /* token id outside the vocabulary, etc.      */
     BML_ERR_TOO_LONG,       /* sequence longer than the model accepts     */
     BML_ERR_DEVICE,         /* OpenCL device error                        */
+    BML_ERR_NONFINITE,      /* a result is NaN or infinite (the model's
+                               numbers overflow float for this input)     */
     BML_ERR_INTERNAL
 } bml_status;
 
@@ -1232,7 +1234,7 @@ BMLDEF const char *bml_status_name(bml_status s) {
         "BML_OK", "BML_ERR_INVALID_ARG", "BML_ERR_IO", "BML_ERR_FORMAT",
         "BML_ERR_SHAPE", "BML_ERR_UNSUPPORTED", "BML_ERR_NOMEM",
         "BML_ERR_INVALID_UTF8", "BML_ERR_EMPTY_INPUT", "BML_ERR_OUT_OF_RANGE",
-        "BML_ERR_TOO_LONG", "BML_ERR_DEVICE", "BML_ERR_INTERNAL"};
+        "BML_ERR_TOO_LONG", "BML_ERR_DEVICE", "BML_ERR_NONFINITE", "BML_ERR_INTERNAL"};
     if ((unsigned)s < sizeof(names) / sizeof(names[0])) return names[s];
     return "BML_ERR_UNKNOWN";
 }
@@ -6223,12 +6225,31 @@ static bml_status bml__item_ids(const bml_model *m, const bml_item *it, bml_utf8
     return bml__check_ids(m, *ids, *n, err, cap);
 }
 
+/* A result row must be finite: NaN or Inf (weights that are finite but
+   overflow float in the forward pass, a head that overflows) is the item's
+   error, never a number handed on. 1 if finite, else 0 with the message. */
+static int bml__finite_row(const float *v, size_t n, const char *what, char *err, size_t cap) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(v[i])) {
+            snprintf(err, cap, "%s value %zu is %s: the model's numbers overflow float for this input", what, i,
+                     isnan(v[i]) ? "NaN" : "infinite");
+            return 0;
+        }
+    return 1;
+}
+
 BMLDEF bml_status bml_embed_ids(bml_model *m, const int32_t *ids, size_t n, float *out) {
     char err[192];
     bml_status rc;
     if (!m || !out || (!ids && n)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_ids: NULL argument");
     if ((rc = bml__check_ids(m, ids, n, err, sizeof err)) != BML_OK) return bml__fail(rc, "%s", err);
-    return bml__forward(m, &ids, &n, 1, out);
+    if ((rc = bml__forward(m, &ids, &n, 1, out)) != BML_OK) return rc;
+    if (!bml__finite_row(out, (size_t)m->cfg.dim, "embedding", err, sizeof err)) {
+        memset(out, 0, (size_t)m->cfg.dim * sizeof(float));
+        return bml__fail(BML_ERR_NONFINITE, "%s", err);
+    }
+    return BML_OK;
 }
 
 BMLDEF bml_status bml_embed_text(bml_model *m, const char *text, ptrdiff_t len, float *out) {
@@ -6346,6 +6367,7 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
             size_t it = order[done + k];
             memcpy(out + it * H, bout + k * H, H * sizeof(float));
             lat[it] = tnow - t0;
+            if (!bml__finite_row(bout + k * H, H, "embedding", err[it], sizeof err[it])) st[it] = BML_ERR_NONFINITE;
         }
         done += nb;
     }
@@ -6737,6 +6759,24 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
             total += fabs(r);
         }
         for (t = 0; t < o->n; t++) o->values[t] = total > 0 ? (float)(o->raw[t] / total) : 0.0f;
+        {   /* a NaN or Inf anywhere is this item's error, not a score */
+            int ok = 1;
+            if (!isfinite(o->f)) {
+                snprintf(o->error, sizeof o->error, "the target value f is %s: the model's numbers overflow float for "
+                         "this input", isnan(o->f) ? "NaN" : "infinite");
+                ok = 0;
+            } else if (!bml__finite_row(o->raw, o->n, "attribution", o->error, sizeof o->error)) {
+                ok = 0;
+            } else if (!isfinite(total)) {
+                snprintf(o->error, sizeof o->error, "the sum of the attributions overflows: the model's numbers "
+                         "overflow float for this input");
+                ok = 0;
+            }
+            if (!ok) {
+                bml_overlay_free(o);
+                o->status = BML_ERR_NONFINITE;
+            }
+        }
     }
 done:
     if (gsum) for (i = 0; i < count; i++) BML_FREE(gsum[i]);

@@ -70,6 +70,11 @@ long cli_parse_long(const char *opt, const char *s, long lo, long hi);
    growing buffer; 0 on success, else 1 with a message in err. */
 int cli_parse_ids(const char *line, size_t len, int32_t **buf, size_t *cap, size_t *n, char *err, size_t errcap);
 
+/* 1 when s[0..n) is a JSON unsigned integer as written ("0", "17"; no sign,
+   no leading zero): such an id may be printed bare in JSON, any other is
+   quoted. */
+int cli_is_json_uint(const char *s, size_t n);
+
 /* NumPy .npy v1.0 header for a C-order float32 (n, h) array. */
 void cli_write_npy_header(FILE *f, size_t n, int h);
 /* A .npy written row by row: the header for 0 rows when f is a regular file

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "index.h"
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,11 +312,14 @@ int cmd_search(int argc, char **argv) {
                 }
                 for (r = 0; r < nb; r++) {
                     const cli_index *x = &ix[best[r].seg];
+                    if (!isfinite(best[r].score))
+                        cli_die("%s.npy row %zu is not finite (NaN or Inf): a damaged index; rebuild it", x->base,
+                                best[r].row + 1);
                     size_t il, tl;
                     const char *id = cli_index_id(x, best[r].row, &il), *text = cli_index_text(x, best[r].row, &tl);
                     if (jsonl) {
                         fprintf(out, "%s{\"rank\":%zu,\"id\":", r ? "," : "", r + 1);
-                        if (x->with_ids) cli_json_str(out, id, il);
+                        if (x->with_ids || !cli_is_json_uint(id, il)) cli_json_str(out, id, il);
                         else fwrite(id, 1, il, out);
                         fprintf(out, ",\"score\":%.9g,\"text\":", best[r].score);
                         cli_json_str(out, text, tl);

@@ -217,6 +217,14 @@ void cli_close_out(FILE *f) {
     }
 }
 
+int cli_is_json_uint(const char *s, size_t n) {
+    size_t i;
+    if (!n || n > 19 || (s[0] == '0' && n > 1)) return 0;
+    for (i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
 /* NumPy .npy v1.0 header for a C-order float32 (n, h) array. */
 void cli_write_npy_header(FILE *f, size_t n, int h) {
     char dict[128];
