@@ -2104,6 +2104,10 @@ typedef struct bml__tok_titem {
 struct bml_tokenizer {
     /* normalizer */
     int clean_text, handle_cjk, strip_accents, lowercase;
+    int pre_lower;          /* sentence_bert_config.json do_lower_case: the text
+                               is lowercased first, as Python's str.lower()
+                               (final sigma included), added tokens included */
+    int lower_any;          /* lowercase || pre_lower                       */
     /* strings: every token and added token, NUL-terminated */
     char *strs;
     size_t strs_len, strs_cap;
@@ -2267,6 +2271,40 @@ static void bml__tok_vb_free(bml__tok_vb *v) {
     memset(v, 0, sizeof *v);
 }
 
+/* tokenizer.json's added tokens get the ids HF's AddedVocabulary gives
+   them, whatever "id" the file says (HF only warns): the vocabulary's id
+   when the content is a vocabulary token, else the next free id -- the
+   vocabulary size, or one past the largest added id once that is past it.
+   A differing file id is logged. */
+static bml_status bml__tok_hf_added_ids(bml_tokenizer *t, const bml__tok_vb *v, const char *src) {
+    size_t cap = 64, i, j, *slot;
+    int64_t max_added = -1;
+    while (cap < 2 * v->n + 2) cap *= 2;
+    slot = (size_t *)BML_MALLOC(cap * sizeof(size_t));
+    if (!slot) return bml__fail(BML_ERR_NOMEM, "%s: out of memory", src);
+    for (j = 0; j < cap; j++) slot[j] = (size_t)-1;
+    for (i = 0; i < v->n; i++) {
+        j = (size_t)bml__tok_hash(0, (const uint8_t *)t->strs + v->off[i], v->len[i]) & (cap - 1);
+        while (slot[j] != (size_t)-1) j = (j + 1) & (cap - 1);
+        slot[j] = i;
+    }
+    for (i = 0; i < t->n_added; i++) {
+        bml__tok_added *a = &t->added[i];
+        const char *c = t->strs + a->off;
+        int32_t id = -1;
+        for (j = (size_t)bml__tok_hash(0, (const uint8_t *)c, a->len) & (cap - 1); slot[j] != (size_t)-1; j = (j + 1) & (cap - 1))
+            if (v->len[slot[j]] == a->len && !memcmp(t->strs + v->off[slot[j]], c, a->len)) { id = v->id[slot[j]]; break; }
+        if (id < 0) id = (int32_t)(max_added >= (int64_t)v->n ? max_added + 1 : (int64_t)v->n);
+        if (id != a->id)
+            bml__log(BML_LOG_WARN, "%s: added token '%.40s' has id %d in the file; it gets %d, as Hugging Face "
+                     "tokenizers gives it", src, c, (int)a->id, (int)id);
+        a->id = id;
+        if (id > max_added) max_added = id;
+    }
+    BML_FREE(slot);
+    return BML_OK;
+}
+
 /* Build the id table and the hash from the vocabulary and the added tokens. */
 static bml_status bml__tok_build(bml_tokenizer *t, bml__tok_vb *v, const char *src) {
     size_t i, n_slots = 64, max_id = 0, nkeys;
@@ -2305,7 +2343,9 @@ static bml_status bml__tok_build(bml_tokenizer *t, bml__tok_vb *v, const char *s
             }
             return bml__fail(BML_ERR_FORMAT, "%s: model.vocab: duplicate token '%.40s'", src, t->strs + off);
         }
-        if (t->prefix_len && len >= t->prefix_len && !memcmp(t->strs + off, t->prefix, t->prefix_len))
+        /* continuing pieces are looked up without the prefix; an empty
+           prefix (HF allows it) makes every token a continuation too */
+        if (len >= t->prefix_len && !memcmp(t->strs + off, t->prefix, t->prefix_len))
             bml__tok_insert(t, off + (uint32_t)t->prefix_len, len - t->prefix_len, 1, id);
     }
     /* added tokens: their strings (HF prefers them to the model's for the
@@ -2375,7 +2415,7 @@ static void bml__tok_ascii_tables(bml_tokenizer *t) {
             if (p & BML__TOK_F_DROP) m = -1;
             else if (p & BML__TOK_F_WS) m = ' ';
         }
-        if (m >= 'A' && m <= 'Z' && t->lowercase) m += 32;
+        if (m >= 'A' && m <= 'Z' && t->lower_any) m += 32;
         t->ascii_map[c] = (int16_t)m;
         t->ascii_cls[c] = (uint8_t)(p & (BML__TOK_F_WS | BML__TOK_F_PUNCT));
         {
@@ -2535,6 +2575,7 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
                                "single_word added tokens are not supported", path, i, content);
                 goto done;
             }
+            if (!bml_json_get(a, "content")->len) continue; /* HF ignores an empty added token */
             if ((st = bml__tok_add_added(t, bml_json_get(a, "content")->str, bml_json_get(a, "content")->len,
                                          (int32_t)id->num, bml__tok_jbool(bml_json_get(a, "special"), 0), &added_cap)) != BML_OK)
                 goto done;
@@ -2572,7 +2613,7 @@ static bml_status bml__tok_load_json(bml_tokenizer *t, const char *path) {
         st = bml__fail(BML_ERR_UNSUPPORTED, "%s: pre_tokenizer must be BertPreTokenizer", path);
         goto done;
     }
-    if ((st = bml__tok_build(t, &vb, path)) != BML_OK) goto done;
+    if ((st = bml__tok_hf_added_ids(t, &vb, path)) != BML_OK || (st = bml__tok_build(t, &vb, path)) != BML_OK) goto done;
     /* post-processor */
     post = bml_json_get(root, "post_processor");
     t->n_single = t->n_pair = 0;
@@ -2778,6 +2819,18 @@ static bml_status bml__tok_max_len(bml_tokenizer *t, const bml_tokenizer_desc *d
             bml_json_free(doc);
             doc = NULL;
         }
+        if (access(p, R_OK) == 0) { /* do_lower_case: sentence-transformers lowercases the text first */
+            const bml_json *dl;
+            if ((st = bml_json_load(p, (size_t)1 << 20, &doc)) != BML_OK) return st;
+            dl = bml_json_get(bml_json_root(doc), "do_lower_case");
+            if (dl && dl->type != BML_JSON_TRUE && dl->type != BML_JSON_FALSE && dl->type != BML_JSON_NULL) {
+                bml_json_free(doc);
+                return bml__fail(BML_ERR_FORMAT, "%s: do_lower_case must be true or false", p);
+            }
+            t->pre_lower = dl && dl->type == BML_JSON_TRUE;
+            bml_json_free(doc);
+            doc = NULL;
+        }
         bml__join(p, sizeof p, dir, "config.json");
         if (access(p, R_OK) == 0) {
             if ((st = bml_json_load(p, (size_t)16 << 20, &doc)) != BML_OK) return st;
@@ -2895,6 +2948,7 @@ BMLDEF bml_status bml_tokenizer_load(const bml_tokenizer_desc *desc, bml_tokeniz
         if (t->n_single >= 3 && t->single[t->n_single - 1].kind == 0 && t->single[t->n_single - 1].nids == 1)
             t->sep_id = t->single[t->n_single - 1].ids[0];
     }
+    t->lower_any = t->lowercase || t->pre_lower;
     bml__tok_ascii_tables(t);
     *out = t;
     return BML_OK;
@@ -3104,6 +3158,21 @@ static bml_status bml__tok_normalize(const bml_tokenizer *t, bml__tok_ws *w, con
             len = bml__utf8_dec(s, b, i, &u, &bad);
         }
         p = bml__tok_prop(u);
+        if (u == 0x3A3 && t->pre_lower) {
+            /* Python's lower(): capital sigma is final (U+03C2) after a letter
+               and not before one. Letters are approximated as what is not
+               whitespace, punctuation or a digit (the word's own characters). */
+            uint32_t nx = 0;
+            int bad2, before = k > 0 && !(fl[k - 1] & (BML__TOK_F_WS | BML__TOK_F_PUNCT)) &&
+                                !(cp[k - 1] >= '0' && cp[k - 1] <= '9');
+            int after = 0;
+            if (i + len < b) {
+                (void)bml__utf8_dec(s, b, i + len, &nx, &bad2);
+                after = !(bml__tok_prop(nx) & (BML__TOK_F_WS | BML__TOK_F_PUNCT)) && !(nx >= '0' && nx <= '9');
+            }
+            u = before && !after ? 0x3C2 : 0x3C3;
+            p = bml__tok_prop(u);
+        }
         if (t->clean_text) {
             if (p & BML__TOK_F_DROP) { i += len; continue; }
             if (p & BML__TOK_F_WS) { u = ' '; p = BML__TOK_F_WS; }
@@ -3127,7 +3196,7 @@ static bml_status bml__tok_normalize(const bml_tokenizer *t, bml__tok_ws *w, con
         } else {
             /* no NFD: lowercase now (lowercasing keeps WS/PUNCT: checked
                by tools/gen_unicode.py) */
-            if (t->lowercase && (p & BML__TOK_F_LOWER)) {
+            if (t->lower_any && (p & BML__TOK_F_LOWER)) {
                 if (u == 0x130) {
                     BML__TOK_PUT('i', 0, 0);
                     BML__TOK_PUT(0x307, bml__tok_prop(0x307) & keep & ~BML__TOK_F_LOWER, 0);
@@ -3161,7 +3230,7 @@ static bml_status bml__tok_normalize(const bml_tokenizer *t, bml__tok_ws *w, con
             uint32_t u = cp[j];
             unsigned f = fl[j];
             if (f & BML__TOK_F_MN) continue;
-            if (t->lowercase && (f & BML__TOK_F_LOWER)) {
+            if (t->lower_any && (f & BML__TOK_F_LOWER)) {
                 /* (ASCII capitals here came from a decomposition: U+0130 -> I U+0307) */
                 u = u < 0x80 ? u + 32 : bml__tok_lower1(u);
             }
@@ -3324,6 +3393,15 @@ static bml_status bml__tok_text(const bml_tokenizer *t, bml__tok_ws *w, bml__tok
     return BML_OK;
 }
 
+/* s[0..n) lowercased (ASCII: what Python's lower() does to the added
+   tokens' usual content) equals the added token's bytes c[0..n). */
+static int bml__tok_eq_lower(const uint8_t *s, const char *c, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]) != (uint8_t)c[i]) return 0;
+    return 1;
+}
+
 /* One sequence: split on added tokens, tokenize the text between them.
    With a limit, stops after the word that brings the list to `limit` tokens
    or more (an added token does not stop it), as HF 0.23 does when
@@ -3342,16 +3420,17 @@ static bml_status bml__tok_seq(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_
             for (i = pos; i < n; i++) {
                 const uint32_t *fb;
                 uint32_t q;
-                if (t->added_one_first >= 0) {
+                if (t->added_one_first >= 0 && !t->pre_lower) {
                     /* all added tokens start with the same byte ('[') */
                     const uint8_t *hit = (const uint8_t *)memchr(s + i, t->added_one_first, n - i);
                     if (!hit) break;
                     i = (size_t)(hit - s);
                 }
-                fb = t->added_first[s[i]];
+                fb = t->added_first[t->pre_lower && s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]];
                 for (q = 0; q < fb[1]; q++) {
                     const bml__tok_added *ad = &t->added[t->added_order[fb[0] + q]];
-                    if (ad->len <= n - i && !memcmp(s + i, t->strs + ad->off, ad->len)) {
+                    if (ad->len <= n - i && (t->pre_lower ? bml__tok_eq_lower(s + i, t->strs + ad->off, ad->len)
+                                                          : !memcmp(s + i, t->strs + ad->off, ad->len))) {
                         mstart = i; mlen = ad->len; mid = ad->id;
                         break;
                     }
