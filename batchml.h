@@ -2127,9 +2127,15 @@ struct bml_tokenizer {
     /* added tokens matched in the raw text, longest first per first byte */
     bml__tok_added *added;
     size_t n_added;
-    uint32_t added_first[256][2];   /* [start, count) into added_order */
+    /* added tokens as a byte trie (node 0 the root): matching at a position
+       walks it once, so splitting a text costs its length times at most the
+       longest added token (BML__TOK_MAX_ADDED_LEN), however many there are */
+    uint32_t *trie_term;            /* per node: added index + 1, or 0    */
+    uint32_t trie_nodes, trie_cap;
+    uint64_t *trie_key;             /* edge hash: (node << 8 | byte) ...   */
+    uint32_t *trie_child;           /* ... -> child node                  */
+    size_t trie_mask, trie_edges;
     int added_one_first;            /* the first byte of every added token, or -1 */
-    uint32_t *added_order;
     /* post-processor */
     bml__tok_titem single[BML__TOK_MAX_TEMPLATE], pair[BML__TOK_MAX_TEMPLATE];
     int n_single, n_pair;
@@ -2358,39 +2364,113 @@ static bml_status bml__tok_build(bml_tokenizer *t, bml__tok_vb *v, const char *s
     return BML_OK;
 }
 
-/* Order added tokens by first byte, longest first (leftmost-longest match). */
-static bml_status bml__tok_index_added(bml_tokenizer *t) {
-    size_t i, j, pos = 0;
-    int b;
-    t->added_order = (uint32_t *)bml__calloc(t->n_added + 1, sizeof(uint32_t));
-    if (!t->added_order) return bml__fail(BML_ERR_NOMEM, "out of memory");
-    for (b = 0; b < 256; b++) {
-        size_t start = pos;
-        for (i = 0; i < t->n_added; i++)
-            if (t->added[i].len && (uint8_t)t->strs[t->added[i].off] == b) t->added_order[pos++] = (uint32_t)i;
-        /* insertion sort by length, descending */
-        for (i = start + 1; i < pos; i++) {
-            uint32_t x = t->added_order[i];
-            for (j = i; j > start && t->added[t->added_order[j - 1]].len < t->added[x].len; j--)
-                t->added_order[j] = t->added_order[j - 1];
-            t->added_order[j] = x;
+#define BML__TOK_MAX_ADDED_LEN 1024
+
+static size_t bml__trie_slot(uint64_t key, size_t mask) {
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & mask;
+}
+
+/* The child of node on byte c (0: none; the root is never a child). */
+static uint32_t bml__trie_child(const bml_tokenizer *t, uint32_t node, unsigned c) {
+    uint64_t key = ((uint64_t)node << 8) | c;
+    size_t i;
+    if (!t->trie_key) return 0;
+    for (i = bml__trie_slot(key, t->trie_mask); t->trie_key[i] != UINT64_MAX; i = (i + 1) & t->trie_mask)
+        if (t->trie_key[i] == key) return t->trie_child[i];
+    return 0;
+}
+
+static int bml__trie_grow_edges(bml_tokenizer *t) {
+    size_t cap = t->trie_key ? 2 * (t->trie_mask + 1) : 1024, i, j;
+    uint64_t *nk = (uint64_t *)BML_MALLOC(cap * sizeof(uint64_t));
+    uint32_t *nc = (uint32_t *)BML_MALLOC(cap * sizeof(uint32_t));
+    if (!nk || !nc) { BML_FREE(nk); BML_FREE(nc); return 0; }
+    for (i = 0; i < cap; i++) nk[i] = UINT64_MAX;
+    for (i = 0; t->trie_key && i <= t->trie_mask; i++)
+        if (t->trie_key[i] != UINT64_MAX) {
+            for (j = bml__trie_slot(t->trie_key[i], cap - 1); nk[j] != UINT64_MAX; j = (j + 1) & (cap - 1)) {}
+            nk[j] = t->trie_key[i];
+            nc[j] = t->trie_child[i];
         }
-        t->added_first[b][0] = (uint32_t)start;
-        t->added_first[b][1] = (uint32_t)(pos - start);
+    BML_FREE(t->trie_key);
+    BML_FREE(t->trie_child);
+    t->trie_key = nk;
+    t->trie_child = nc;
+    t->trie_mask = cap - 1;
+    return 1;
+}
+
+/* Insert s[0..n) for added token `index`: 1 inserted, 2 already there (HF
+   ignores a repeated added token), 0 out of memory. */
+static int bml__trie_insert(bml_tokenizer *t, const uint8_t *s, size_t n, uint32_t index) {
+    uint32_t node = 0;
+    size_t k;
+    if (!t->trie_term) {
+        t->trie_cap = 256;
+        if (!(t->trie_term = (uint32_t *)bml__calloc(t->trie_cap, sizeof(uint32_t)))) return 0;
+        t->trie_nodes = 1;
     }
-    t->added_one_first = -1;
-    for (b = 0; b < 256; b++)
-        if (t->added_first[b][1]) {
-            if (t->added_first[b][1] == pos) t->added_one_first = b;
-            break;
+    for (k = 0; k < n; k++) {
+        uint32_t ch = bml__trie_child(t, node, s[k]);
+        if (!ch) {
+            uint64_t key = ((uint64_t)node << 8) | s[k];
+            size_t i;
+            if (t->trie_nodes == t->trie_cap) {
+                uint32_t *nt = (uint32_t *)BML_REALLOC(t->trie_term, 2 * (size_t)t->trie_cap * sizeof(uint32_t));
+                if (!nt) return 0;
+                memset(nt + t->trie_cap, 0, (size_t)t->trie_cap * sizeof(uint32_t));
+                t->trie_term = nt;
+                t->trie_cap *= 2;
+            }
+            if (!t->trie_key || 2 * (t->trie_edges + 1) > t->trie_mask + 1) {
+                if (!bml__trie_grow_edges(t)) return 0;
+            }
+            ch = t->trie_nodes++;
+            for (i = bml__trie_slot(key, t->trie_mask); t->trie_key[i] != UINT64_MAX; i = (i + 1) & t->trie_mask) {}
+            t->trie_key[i] = key;
+            t->trie_child[i] = ch;
+            t->trie_edges++;
         }
+        node = ch;
+    }
+    if (t->trie_term[node]) return 2;
+    t->trie_term[node] = index + 1;
+    return 1;
+}
+
+/* The first byte every added token shares (a memchr fast path), or -1. */
+static bml_status bml__tok_index_added(bml_tokenizer *t) {
+    size_t i;
+    int b = -1;
+    for (i = 0; i < t->n_added; i++) {
+        int c = (uint8_t)t->strs[t->added[i].off];
+        if (b < 0) b = c;
+        else if (b != c) { b = -1; break; }
+    }
+    t->added_one_first = b;
     return BML_OK;
 }
 
+/* The longest added token starting at s[i] (bytes ASCII-lowercased with
+   pre_lower): sets *len and returns its added index, or -1. */
+static int32_t bml__tok_match_added(const bml_tokenizer *t, const uint8_t *s, size_t n, size_t i, size_t *len) {
+    uint32_t node = 0;
+    int32_t best = -1;
+    size_t j;
+    for (j = i; j < n; j++) {
+        unsigned c = s[j];
+        if (t->pre_lower && c >= 'A' && c <= 'Z') c += 32;
+        if (!(node = bml__trie_child(t, node, c))) break;
+        if (t->trie_term[node]) { best = (int32_t)t->trie_term[node] - 1; *len = j - i + 1; }
+    }
+    return best;
+}
+
 static bml_status bml__tok_add_added(bml_tokenizer *t, const char *s, size_t n, int32_t id, int special, size_t *cap) {
-    size_t i;
-    for (i = 0; i < t->n_added; i++)
-        if (t->added[i].len == n && !memcmp(t->strs + t->added[i].off, s, n)) return BML_OK;
+    int r;
+    if (n > BML__TOK_MAX_ADDED_LEN)
+        return bml__fail(BML_ERR_UNSUPPORTED, "added token '%.40s...' is %zu bytes: batchml takes added tokens of up to %d",
+                         s, n, BML__TOK_MAX_ADDED_LEN);
     if (t->n_added == *cap) {
         size_t nc = *cap ? *cap * 2 : 16;
         bml__tok_added *na = (bml__tok_added *)BML_REALLOC(t->added, nc * sizeof *na);
@@ -2398,6 +2478,8 @@ static bml_status bml__tok_add_added(bml_tokenizer *t, const char *s, size_t n, 
         t->added = na;
         *cap = nc;
     }
+    if (!(r = bml__trie_insert(t, (const uint8_t *)s, n, (uint32_t)t->n_added))) return bml__fail(BML_ERR_NOMEM, "out of memory");
+    if (r == 2) return BML_OK; /* a repeat: the first stays */
     if (!bml__tok_str_add(t, s, n, &t->added[t->n_added].off)) return bml__fail(BML_ERR_NOMEM, "out of memory");
     t->added[t->n_added].len = (uint32_t)n;
     t->added[t->n_added].id = id;
@@ -2855,7 +2937,9 @@ BMLDEF void bml_tokenizer_free(bml_tokenizer *t) {
     BML_FREE(t->id_special);
     BML_FREE(t->slots);
     BML_FREE(t->added);
-    BML_FREE(t->added_order);
+    BML_FREE(t->trie_term);
+    BML_FREE(t->trie_key);
+    BML_FREE(t->trie_child);
     BML_FREE(t);
 }
 
@@ -3393,15 +3477,6 @@ static bml_status bml__tok_text(const bml_tokenizer *t, bml__tok_ws *w, bml__tok
     return BML_OK;
 }
 
-/* s[0..n) lowercased (ASCII: what Python's lower() does to the added
-   tokens' usual content) equals the added token's bytes c[0..n). */
-static int bml__tok_eq_lower(const uint8_t *s, const char *c, size_t n) {
-    size_t i;
-    for (i = 0; i < n; i++)
-        if ((s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]) != (uint8_t)c[i]) return 0;
-    return 1;
-}
-
 /* One sequence: split on added tokens, tokenize the text between them.
    With a limit, stops after the word that brings the list to `limit` tokens
    or more (an added token does not stop it), as HF 0.23 does when
@@ -3418,24 +3493,18 @@ static bml_status bml__tok_seq(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_
         int32_t mid = -1;
         if (t->n_added) {
             for (i = pos; i < n; i++) {
-                const uint32_t *fb;
-                uint32_t q;
+                int32_t a;
                 if (t->added_one_first >= 0 && !t->pre_lower) {
                     /* all added tokens start with the same byte ('[') */
                     const uint8_t *hit = (const uint8_t *)memchr(s + i, t->added_one_first, n - i);
                     if (!hit) break;
                     i = (size_t)(hit - s);
                 }
-                fb = t->added_first[t->pre_lower && s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]];
-                for (q = 0; q < fb[1]; q++) {
-                    const bml__tok_added *ad = &t->added[t->added_order[fb[0] + q]];
-                    if (ad->len <= n - i && (t->pre_lower ? bml__tok_eq_lower(s + i, t->strs + ad->off, ad->len)
-                                                          : !memcmp(s + i, t->strs + ad->off, ad->len))) {
-                        mstart = i; mlen = ad->len; mid = ad->id;
-                        break;
-                    }
+                if ((a = bml__tok_match_added(t, s, n, i, &mlen)) >= 0) {
+                    mstart = i;
+                    mid = t->added[a].id;
+                    break;
                 }
-                if (mid >= 0) break;
             }
         }
         if ((st = bml__tok_text(t, w, l, s, pos, mstart, limit, &stop)) != BML_OK) return st;

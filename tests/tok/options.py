@@ -65,6 +65,8 @@ def variants(base):
     # ids HF does not take from the file: far past the vocabulary, out of order, an empty and a repeated token
     v('added_far_ids', added([{'id': 40000, 'content': '<far>'}, {'id': 39000, 'content': '<far2>'},
                               {'id': 50000, 'content': ''}, {'id': 40001, 'content': '<far>'}]))
+    # many added tokens sharing their first bytes (prefixes of each other too): the trie walk
+    v('added_many', added([{'id': n + k, 'content': '<x' + 'y' * (k % 7) + str(k)} for k in range(2000)]))
     v('added_overlapping', added([{'id': n, 'content': '<a>'}, {'id': n + 1, 'content': '<a><b>'},
                                   {'id': n + 2, 'content': 'b>'}]))
 
@@ -94,7 +96,7 @@ TEXTS = [
     'A man is playing a guitar.', 'playing guitars, singing and dancing', 'unaffable unbelievably',
     'Supercalifragilisticexpialidocious words are long', 'a b c d e f', 'x' * 120,
     'Hello <extra_0> world [NEW] and ab cd or abcd', '<a><b> <a> b> <a><b><a>',
-    'the <thx> the<thx>the', '<far><far2> <far>x',  'guitar##ing guitaring ##ing', '[CLS] [SEP] [UNK] [MASK] [unused5]',
+    'the <thx> the<thx>the', '<far><far2> <far>x', '<xyy1994 <x0<x1 <xyyyyyy1999> <xy12 <x',  'guitar##ing guitaring ##ing', '[CLS] [SEP] [UNK] [MASK] [unused5]',
     'Ünïcödé naïve café résumé', '中文字符 and 日本語', 'emoji 🎸🎶 and symbols ©®',
     "don't stop-believing... (really)!", 'numbers 3.14159 and 1,000,000',
 ]
