@@ -3460,7 +3460,63 @@ static int bml__tok_cut_ok(const bml_tokenizer *t, const uint8_t *s, size_t e, s
     return 0;
 }
 
-/* Normalize + tokenize input bytes [a, b) (no added tokens inside). */
+/* Flush the word [ws, we) of a long run: nothing if no character survives
+   normalization, [UNK] over its kept characters' span [fk, lk) when it has
+   more than max_input_chars_per_word (the count kc is exact), else
+   normalized and tokenized as usual (it is short then). */
+static bml_status bml__tok_long_word(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s,
+                                     size_t ws, size_t we, size_t kc, uint32_t fk, uint32_t lk, size_t limit, int *stop) {
+    size_t k = 0;
+    bml_status st;
+    if (!kc || ws >= we) return BML_OK;
+    if (kc > t->max_chars) {
+        if (!bml__tok_list_reserve(l, l->n + 1)) return bml__fail(BML_ERR_NOMEM, "out of memory tokenizing");
+        bml__tok_push(l, t->unk_id, fk, lk);
+        if (l->n >= limit) *stop = 1;
+        return BML_OK;
+    }
+    if ((st = bml__tok_normalize(t, w, s, ws, we, &k)) != BML_OK) return st;
+    return bml__tok_words(t, w, l, k, limit, stop);
+}
+
+/* A run [a, re) with no ASCII whitespace, ASCII punctuation or CJK cut
+   point for more than 2 chunks (one 100 MiB "word", a URL-like blob): one
+   character at a time, so memory stays bounded. Each character is
+   normalized alone to learn what it becomes (how many characters, and
+   whether it is whitespace or punctuation: a word boundary); a word's
+   characters are only counted, and a word longer than
+   max_input_chars_per_word becomes one [UNK] without ever being held. */
+static bml_status bml__tok_long_run(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s,
+                                    size_t a, size_t re, size_t limit, int *stop) {
+    size_t pos = a, ws = a, kc = 0, k, j;
+    uint32_t fk = 0, lk = 0;
+    bml_status st;
+    while (pos < re && !*stop) {
+        uint32_t u;
+        int bad, boundary = 0;
+        size_t L = bml__utf8_dec(s, re, pos, &u, &bad);
+        if ((st = bml__tok_normalize(t, w, s, pos, pos + L, &k)) != BML_OK) return st;
+        for (j = 0; j < k; j++)
+            if (w->fl[j] & (BML__TOK_F_WS | BML__TOK_F_PUNCT)) boundary = 1;
+        if (boundary) {
+            if ((st = bml__tok_long_word(t, w, l, s, ws, pos, kc, fk, lk, limit, stop)) != BML_OK || *stop) return st;
+            if ((st = bml__tok_normalize(t, w, s, pos, pos + L, &k)) != BML_OK) return st;
+            if ((st = bml__tok_words(t, w, l, k, limit, stop)) != BML_OK) return st;
+            ws = pos + L;
+            kc = 0;
+        } else if (k) {
+            if (!kc) fk = w->st[0];
+            lk = w->en[k - 1];
+            kc += k;
+        }
+        pos += L;
+    }
+    if (*stop) return BML_OK;
+    return bml__tok_long_word(t, w, l, s, ws, re, kc, fk, lk, limit, stop);
+}
+
+/* Normalize + tokenize input bytes [a, b) (no added tokens inside), a
+   chunk at a time, each cut where no token can span the cut. */
 static bml_status bml__tok_text(const bml_tokenizer *t, bml__tok_ws *w, bml__tok_list *l, const uint8_t *s,
                                 size_t a, size_t b, size_t limit, int *stop) {
     bml_status st;
@@ -3468,7 +3524,20 @@ static bml_status bml__tok_text(const bml_tokenizer *t, bml__tok_ws *w, bml__tok
         size_t e = b, k = 0;
         if (b - a > BML__TOK_CHUNK) {
             e = a + BML__TOK_CHUNK;
-            while (e < b && !bml__tok_cut_ok(t, s, e, b)) e++;
+            while (e < b && e - a < 2 * BML__TOK_CHUNK && !bml__tok_cut_ok(t, s, e, b)) e++;
+            if (e < b && !bml__tok_cut_ok(t, s, e, b)) {
+                /* no cut in (a + CHUNK, a + 2 CHUNK): the last one before, else a long run */
+                size_t c = a + BML__TOK_CHUNK;
+                while (c > a && !bml__tok_cut_ok(t, s, c, b)) c--;
+                if (c > a) {
+                    e = c;
+                } else {
+                    while (e < b && !bml__tok_cut_ok(t, s, e, b)) e++;
+                    if ((st = bml__tok_long_run(t, w, l, s, a, e, limit, stop)) != BML_OK) return st;
+                    a = e;
+                    continue;
+                }
+            }
         }
         if ((st = bml__tok_normalize(t, w, s, a, e, &k)) != BML_OK) return st;
         if ((st = bml__tok_words(t, w, l, k, limit, stop)) != BML_OK) return st;
