@@ -114,6 +114,20 @@ put('config', 'pooling', b'\x02' + js(pooling).encode())
 put('config', 'pooling_cls', b'\x02' + js(dict(pooling, pooling_mode_cls_token=True, pooling_mode_mean_tokens=False)).encode())
 put('config', 'sbert', b'\x03' + js(sbert).encode())
 
+t3 = small_tok()
+t3['model']['continuing_subword_prefix'] = ''
+t3['model']['vocab'] = {k[2:] if k.startswith('##') and k[2:] not in t3['model']['vocab'] else k: v
+                        for k, v in t3['model']['vocab'].items()}
+put('tokenizer_json', 'prefix_empty', js(t3))
+t4 = small_tok()
+t4['added_tokens'] += [{"id": 99, "content": "hello", "single_word": False, "lstrip": False, "rstrip": False,
+                        "normalized": False, "special": False},
+                       {"id": 6, "content": "<thx>", "single_word": False, "lstrip": False, "rstrip": False,
+                        "normalized": False, "special": False},
+                       {"id": 40, "content": "", "single_word": False, "lstrip": False, "rstrip": False,
+                        "normalized": False, "special": False}]
+put('tokenizer_json', 'added_in_vocab_and_colliding', js(t4))
+
 # --- modules (first byte mod 4: 0 modules.json, 1 2_Dense/config.json, 2 2_Dense/model.safetensors,
 #     3 3_Dense/config.json; bits 2-3: the overlay method)
 ST = 'sentence_transformers.models.'
