@@ -1145,6 +1145,7 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #include <math.h>
 #include <errno.h>
 #include <limits.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1626,19 +1627,27 @@ static bml_status bml__jvalue(bml__jp *p, bml_json *v, int depth);
    batchml reads (config files, tokenizer.json, the safetensors header, tuning
    archives, index files): Python's json keeps the last and a reader that
    keeps the first would disagree with transformers in silence. Hashing the
-   keys keeps this linear for a 250k-entry vocabulary. */
+   keys keeps this linear for a 250k-entry vocabulary; the hash is seeded
+   per call (a clock and an address), so a file cannot be built to make
+   every key collide. */
 static bml_status bml__jdupkeys(bml__jp *p, const bml_json *kv, size_t n) {
     size_t cap = 16, i, j, *slot;
     bml_status st = BML_OK;
+    uint64_t seed;
     if (n < 2) return BML_OK;
+    seed = ((uint64_t)clock() * 0x9E3779B97F4A7C15ull) ^ (uint64_t)(uintptr_t)&cap ^ (uint64_t)(uintptr_t)kv;
+    seed ^= seed >> 31;
     while (cap < 2 * n) cap *= 2;
     slot = (size_t *)BML_MALLOC(cap * sizeof(size_t));
     if (!slot) return bml__fail(BML_ERR_NOMEM, "%s: out of memory parsing JSON", p->name);
     for (i = 0; i < cap; i++) slot[i] = (size_t)-1;
     for (i = 0; i < n && st == BML_OK; i++) {
-        uint64_t h = 0xcbf29ce484222325ull;
+        uint64_t h = 0xcbf29ce484222325ull ^ seed;
         for (j = 0; j < kv[i].key_len; j++) h = (h ^ (unsigned char)kv[i].key[j]) * 0x100000001b3ull;
-        for (j = (size_t)(h ^ (h >> 29)) & (cap - 1); slot[j] != (size_t)-1; j = (j + 1) & (cap - 1)) {
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdull; /* finalize: every key bit reaches the slot bits */
+        h ^= h >> 33;
+        for (j = (size_t)h & (cap - 1); slot[j] != (size_t)-1; j = (j + 1) & (cap - 1)) {
             const bml_json *o = &kv[slot[j]];
             if (o->key_len == kv[i].key_len && !memcmp(o->key, kv[i].key, o->key_len)) {
                 char k[96];
