@@ -24,10 +24,10 @@ hardening-help:
 # ---------------------------------------------------------------------------
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES    = json safetensors config modules tokenizer_json vocab head tokenize ids
+FUZZ_NAMES    = json safetensors config modules tokenizer_json vocab head tokenize ids merge
 FUZZ_FLAGS    = -std=c99 -O1 -g -Wall -Wextra -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DBATCHML_NO_BLAS
-FUZZ_DEPS     = $(HDR) tests/fuzz/fuzz_common.h tests/fuzz/fuzz_tok_check.h cli/util.c cli/cli.h
+FUZZ_DEPS     = $(HDR) tests/fuzz/fuzz_common.h tests/fuzz/fuzz_tok_check.h $(wildcard cli/*.c cli/*.h)
 FUZZ_BINS     = $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 REPLAY_BINS   = $(patsubst %,build/fuzz-replay/fuzz_%,$(FUZZ_NAMES))
 # the ids harness links the CLI's parser

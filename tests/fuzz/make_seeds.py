@@ -153,6 +153,28 @@ put('modules', 'dense2_weights_bf16', b'\x02' + st([("linear.bias", "BF16", [4],
 put('modules', 'dense3', b'\x03' + js({"in_features": 4, "out_features": 6, "bias": False,
                                        "activation_function": "torch.nn.modules.linear.Identity"}).encode())
 
+# --- merge (first byte mod 13: 0-4 p0.json/.npy/.ids/.texts/.lines, 5-9 the same of p1, 10-12 e0.npy/.jsonl/.tsv)
+def npy(rows, cols):
+    d = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (rows, cols)
+    pad = (64 - (10 + len(d) + 1) % 64) % 64
+    return b'\x93NUMPY\x01\x00' + struct.pack('<H', len(d) + pad + 1) + d.encode() + b' ' * pad + b'\n' + \
+        struct.pack('<%df' % (rows * cols), *[0.25 * (i % 5) for i in range(rows * cols)])
+ixj = {"format": "batchml-index", "version": 1, "model": "m", "model_name": "m", "fingerprint": "00", "dim": 4,
+       "count": 3, "normalized": True, "with_ids": False, "skipped": 0, "shard": [0, 2]}
+put('merge', 'p0_json', b'\x00' + js(ixj).encode() + b'\n')
+put('merge', 'p0_json_skipped', b'\x00' + js(dict(ixj, skipped=2)).encode() + b'\n')
+put('merge', 'p0_npy', b'\x01' + npy(3, 4))
+put('merge', 'p0_ids', b'\x02' + b'1\n3\n5\n')
+put('merge', 'p0_texts', b'\x03' + b'one\nthree\nfive\n')
+put('merge', 'p0_lines', b'\x04' + b'1\n3\n5\n')
+put('merge', 'p0_lines_far', b'\x04' + b'1\n3\n99999999999\n')
+put('merge', 'p1_json', b'\x05' + js(dict(ixj, count=2, shard=[1, 2])).encode() + b'\n')
+put('merge', 'p1_lines', b'\x09' + b'2\n4\n')
+put('merge', 'e0_npy', b'\x0a' + npy(3, 4))
+put('merge', 'e0_jsonl', b'\x0b' + b'[0.5,0.25,0,1]\nnull\n[1,2,3,4]\n')
+put('merge', 'e0_jsonl_short_row', b'\x0b' + b'[0.5,0.25,0]\nnull\n[1,2,3,4]\n')
+put('merge', 'e0_tsv', b'\x0c' + b'0.5\t0.25\t0\t1\n0\t0\t0\t0\n1\t2\t3\t4\n')
+
 # --- tokenizer_json ----------------------------------------------------------------
 put('tokenizer_json', 'small', js(small_tok()))
 put('tokenizer_json', 'bert_processing', js(small_tok(post_processor={"type": "BertProcessing", "sep": ["[SEP]", 4],
