@@ -159,7 +159,7 @@ FILE *cli_create_tmp(const char *final) {
         fd = open(pend[k].tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
         if (fd >= 0 || errno != EEXIST || tries > 100) break;
     }
-    if (fd < 0) cli_die("cannot write %s: %s", pend[k].tmp, strerror(errno));
+    if (fd < 0) cli_die("cannot write %s (through the temporary %s): %s", final, pend[k].tmp, strerror(errno));
     pend_used[k] = 1;
     if (!(pend[k].final = strdup(final)) || !(pend[k].f = fdopen(fd, "wb"))) cli_die("out of memory");
     return pend[k].f;
