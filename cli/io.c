@@ -51,9 +51,19 @@ void cli_lines_free(cli_lines *r) { free(r->buf); r->buf = NULL; r->cap = 0; }
 static struct { dev_t dev; ino_t ino; char *path; } *inputs;
 static size_t ninputs;
 
+static void inputs_free(void) {
+    size_t i;
+    for (i = 0; i < ninputs; i++) free(inputs[i].path);
+    free(inputs);
+    inputs = NULL;
+    ninputs = 0;
+}
+
 static void note_input_stat(const struct stat *sb, const char *path) {
+    static int installed;
     void *p;
     if (!S_ISREG(sb->st_mode)) return;
+    if (!installed) { installed = 1; atexit(inputs_free); } /* valgrind: every block freed at exit */
     if (!(p = realloc(inputs, (ninputs + 1) * sizeof *inputs))) cli_die("out of memory");
     inputs = p;
     inputs[ninputs].dev = sb->st_dev;
@@ -129,7 +139,7 @@ static volatile sig_atomic_t pend_used[CLI_MAX_PENDING];
 static void pend_cleanup(void) {
     int k;
     for (k = 0; k < CLI_MAX_PENDING; k++)
-        if (pend_used[k]) { unlink(pend[k].tmp); pend_used[k] = 0; }
+        if (pend_used[k]) { unlink(pend[k].tmp); free(pend[k].final); pend_used[k] = 0; }
 }
 
 static void pend_signal(int sig) {
