@@ -106,7 +106,10 @@ void cli_index_open(const char *arg, cli_index *ix) {
     jpath = suffixed(ix->base, ".json");
     /* INDEX.json is one short object: 64 KiB is far more than it needs */
     if (access(jpath, F_OK) != 0) cli_die("cannot open index %s: %s (build it with `batchml index`)", jpath, strerror(errno));
-    if (bml_json_load(jpath, 64 << 10, &doc) != BML_OK) cli_die("%s", bml_last_error());
+    if (bml_json_load(jpath, 64 << 10, &doc) != BML_OK) {
+        free(jpath); /* (dead after this line: LeakSanitizer would call it lost) */
+        cli_die("%s", bml_last_error());
+    }
     r = bml_json_root(doc);
     v = bml_json_get(r, "format");
     if (!v || v->type != BML_JSON_STRING || strcmp(v->str, "batchml-index") != 0)
