@@ -117,8 +117,11 @@ static int run_decode(const bml_tokenizer *tok, FILE *out) {
         }
         for (i = 0; i < r->len; i++) {
             long long v;
-            if (!bml_json_int(&r->kids[i], INT32_MIN, INT32_MAX, &v))
+            if (!bml_json_int(&r->kids[i], INT32_MIN, INT32_MAX, &v)) {
+                free(ids); /* dead after this: LeakSanitizer would call it lost */
+                bml_json_free(doc);
                 cli_die("line %zu: element %zu is not an integer token id", in.lineno, i);
+            }
             ids[i] = (int32_t)v;
         }
         if (bml_detokenize(tok, ids, r->len, &text, &tl) != BML_OK) cli_die("line %zu: %s", in.lineno, bml_last_error());
