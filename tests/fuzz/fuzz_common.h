@@ -111,6 +111,26 @@ FZ_UNUSED static void fz_check_error(bml_status st) {
     if ((unsigned)st > BML_ERR_INTERNAL) { fprintf(stderr, "fuzz: status %d out of range\n", (int)st); abort(); }
 }
 
+#ifndef BATCHML_ASSETS_DIR
+#define BATCHML_ASSETS_DIR "assets/minilm-l6-arch"
+#endif
+
+/* A tiny random model (1 layer, hidden 8, 2 heads) in the scratch
+   directory at `name`, written once by bml_mkmodel; aborts on failure. */
+FZ_UNUSED static void fz_tiny_model(const char *name, unsigned seed) {
+    bml_mkmodel_desc md;
+    memset(&md, 0, sizeof md);
+    md.out_dir = fz_path(name);
+    md.assets_dir = BATCHML_ASSETS_DIR;
+    md.seed = seed;
+    md.layers = 1;
+    md.hidden = 8;
+    md.heads = 2;
+    md.intermediate = 16;
+    md.max_position = 16;
+    if (bml_mkmodel(&md) != BML_OK) { fprintf(stderr, "%s\n", bml_last_error()); abort(); }
+}
+
 #define FZ_ASSERT(c)                                                                      \
     do {                                                                                  \
         if (!(c)) { fprintf(stderr, "fuzz: invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); abort(); } \

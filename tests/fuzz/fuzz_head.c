@@ -12,20 +12,10 @@
 static bml_model *model;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    bml_mkmodel_desc md;
     bml_model_desc d;
     (void)argc;
     (void)argv;
-    memset(&md, 0, sizeof md);
-    md.out_dir = fz_path("model");
-    md.assets_dir = BATCHML_ASSETS_DIR;
-    md.seed = 5;
-    md.layers = 1;
-    md.hidden = 8;
-    md.heads = 2;
-    md.intermediate = 16;
-    md.max_position = 16;
-    if (bml_mkmodel(&md) != BML_OK) { fprintf(stderr, "%s\n", bml_last_error()); abort(); }
+    fz_tiny_model("model", 5);
     memset(&d, 0, sizeof d);
     d.path = fz_path("model");
     d.threads = 1;

@@ -68,19 +68,9 @@ static void write_defaults(void) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     static const char *n2[] = {"linear.weight", "linear.bias"}, *n3[] = {"linear.weight"};
     static const int r2[] = {4, 4}, c2[] = {8, 0}, r3[] = {6}, c3[] = {4};
-    bml_mkmodel_desc md;
     (void)argc;
     (void)argv;
-    memset(&md, 0, sizeof md);
-    md.out_dir = fz_path("model");
-    md.assets_dir = BATCHML_ASSETS_DIR;
-    md.seed = 7;
-    md.layers = 1;
-    md.hidden = 8;
-    md.heads = 2;
-    md.intermediate = 16;
-    md.max_position = 16;
-    if (bml_mkmodel(&md) != BML_OK) { fprintf(stderr, "%s\n", bml_last_error()); abort(); }
+    fz_tiny_model("model", 7);
     fz_mkdir("model/2_Dense");
     fz_mkdir("model/3_Dense");
     fz_mkdir("model/4_Normalize");
