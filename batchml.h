@@ -390,6 +390,19 @@ typedef struct bml_config {
 
 typedef struct bml_model bml_model;
 
+/* CPU kernel sets. Every set this compiler can build is compiled in (x86-64
+   with GCC or clang: AVX-512 F/BW/DQ/VL and AVX2+FMA, whatever -march says;
+   aarch64: NEON; everywhere: generic C) and one is chosen at load from the
+   CPU's features. All give the same embeddings to within 1e-6; each is
+   bitwise batch-invariant on its own. */
+typedef enum bml_isa {
+    BML_ISA_AUTO = 0,       /* the best the CPU runs                         */
+    BML_ISA_GENERIC,        /* portable C the compiler vectorizes            */
+    BML_ISA_AVX2,           /* x86-64 AVX2 + FMA                             */
+    BML_ISA_AVX512,         /* x86-64 AVX-512 F/BW/DQ/VL                     */
+    BML_ISA_NEON            /* aarch64 ASIMD (FMA)                           */
+} bml_isa;
+
 typedef struct bml_model_desc {
     const char *path;       /* the model directory                          */
     int threads;            /* 0 = every core                                */
@@ -404,6 +417,9 @@ typedef struct bml_model_desc {
     const char *device;     /* "cpu", "opencl", "opencl:P:D" or "auto"; NULL =
                                env BATCHML_DEVICE, else "cpu" (OpenCL needs a
                                build with BATCHML_OPENCL)                     */
+    bml_isa isa;            /* the CPU kernel set; BML_ISA_AUTO (0) = env
+                               BATCHML_ISA, else the best this CPU runs. One
+                               the CPU or the build lacks is an error.      */
 } bml_model_desc;
 
 BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out);
@@ -413,6 +429,23 @@ BMLDEF const bml_config *bml_model_config(const bml_model *m);
 BMLDEF const bml_tokenizer *bml_model_tokenizer(const bml_model *m);
 /* Human-readable name of the pooling mode ("mean", "cls", ...). */
 BMLDEF const char *bml_pooling_name(bml_pooling p);
+
+/* "generic", "avx2", "avx512", "neon" ("auto" for BML_ISA_AUTO). */
+BMLDEF const char *bml_isa_name(bml_isa isa);
+/* Parses a name as bml_isa_name gives it; BML_ERR_INVALID_ARG otherwise. */
+BMLDEF bml_status bml_isa_parse(const char *name, bml_isa *out);
+/* 1 when this build has the kernel set and this CPU runs it. */
+BMLDEF int bml_isa_supported(bml_isa isa);
+/* The best kernel set for this CPU (what BML_ISA_AUTO picks, ignoring
+   BATCHML_ISA). */
+BMLDEF bml_isa bml_isa_best(void);
+/* The kernel set a loaded model runs. */
+BMLDEF bml_isa bml_model_isa(const bml_model *m);
+/* What this CPU offers, as space-separated feature names ("avx2 fma avx512f
+   avx512bw avx512vl avx512dq avx512_vnni avx512_bf16 amx_tile amx_int8
+   amx_bf16 avx_vnni" on x86-64, "asimd asimddp i8mm bf16" on aarch64, each
+   listed only when present and enabled by the OS); "" when unknown. */
+BMLDEF const char *bml_cpu_features(void);
 
 /* Which OpenBLAS kernels this process uses. Returns 1 when faster ones
    exist for this CPU and would be picked with OPENBLAS_CORETYPE=<want>
@@ -1171,31 +1204,52 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 /* ======================================================================
    >>isa  The SIMD kernels and the BLAS this build compiles, decided here
    ====================================================================== */
-/* BML__AVX2    x86-64 with AVX2 + FMA (every AVX-512 CPU has them): 8-lane
-                element-wise loops (GELU, exp) and, without AVX-512, the AVX2
-                form of the weight-panel kernel.
-   BML__PANELS  dense layers on weight panels (>>kernels), with AVX-512F or
-                AVX2 + FMA, unless BATCHML_NO_PACK.
-   BML__AVX512  the 16-lane kernels (panels, attention); only with panels.
-   BML__VL floats a vector, BML__MR rows of a register tile, BML__PW columns
-   of a panel (also the arena's panel-copy width when there are no panels). */
-#if defined(__AVX2__) && defined(__FMA__) && defined(__GNUC__) && defined(__x86_64__)
-#define BML__AVX2 1
+/* Kernel sets are chosen at run time (bml__kernels_for, >>kernels), so every
+   set the compiler can build is compiled whatever -march says:
+   BML__X86     x86-64 with GCC or clang: the AVX2+FMA and AVX-512 kernels,
+                each function compiled for its ISA by a target attribute
+                (BML__TGT_AVX2, BML__TGT_AVX512), run only on a CPU that
+                has it (CPUID and XGETBV, bml__cpu_detect).
+   BML__NEON    aarch64: the NEON kernels (ASIMD is part of the base ISA).
+   BML__PANELS  dense layers on weight panels (>>kernels) unless
+                BATCHML_NO_PACK; every kernel set, generic included, has a
+                panel kernel.
+   BATCHML_NO_SIMD leaves only the generic set. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(BATCHML_NO_SIMD)
+#define BML__X86 1
+#define BML__TGT_AVX2 __attribute__((target("avx2,fma")))
+#define BML__TGT_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 #endif
-#if !defined(BATCHML_NO_PACK) && (defined(BML__AVX2) || (defined(__AVX512F__) && defined(__GNUC__) && defined(__x86_64__)))
+#if defined(__aarch64__) && defined(__GNUC__) && !defined(BATCHML_NO_SIMD)
+#define BML__NEON 1
+#endif
+#ifndef BATCHML_NO_PACK
 #define BML__PANELS 1
-#ifdef __AVX512F__
-#define BML__AVX512 1
-#define BML__VL 16
-#define BML__MR 8
-#else
-#define BML__VL 8
-#define BML__MR 6
 #endif
-#define BML__PW (2 * BML__VL)
-#else
-#define BML__PW 32
-#endif
+#define BML__PW_MAX 32 /* the widest panel of any kernel set (floats) */
+/* A kernel set: its panel kernel (tile and GEMM, with the panel width and
+   tile rows the weights are packed for), its element-wise kernels and its
+   attention, defined in >>kernels (bml__ks_avx2, ...). */
+struct bml__kernels;
+typedef void (*bml__tile_fn)(int mr, int nc, int K, const float *A, int lda, const float *B, size_t ldb,
+                             const float *bias, float *C, int ldc, int acc, const float *pf, int pf_rows);
+typedef void (*bml__gemm_fn)(int M, int N, int K, const float *X, const float *B, size_t ldb, size_t pstride,
+                             const float *b, float *Y, int ldy, int acc, float *buf);
+typedef void (*bml__attn_fn)(const struct bml__kernels *ks, int L, int d, int H, float scale, const float *q,
+                             const float *k, const float *v, float *P, float *W, float *ctx);
+typedef void (*bml__amm_fn)(int R, int L, int D, const float *A, size_t ars, size_t acs, const float *B, size_t ldb,
+                            float *out, size_t ldo);
+typedef struct bml__kernels {
+    bml_isa isa;
+    int pw, mr;                         /* panel width (floats), tile rows   */
+    bml__tile_fn tile;
+    bml__gemm_fn gemm;
+    void (*gelu)(const float *u, float *y, size_t n);
+    void (*gelu_bwd)(const float *u, float *g, size_t n);   /* NULL without overlays */
+    void (*softmax)(float *S, int rows, int L);
+    bml__attn_fn attn;
+    bml__amm_fn amm;                    /* NULL: bml__amm_tiles's tiles      */
+} bml__kernels;
 /* g++ 12 warns inside its own AVX-512 headers (_mm512_undefined_ps reads
    itself: GCC bug 105593, fixed in 13) wherever an intrinsic that uses it
    is inlined; silenced for the implementation only. */
@@ -1205,8 +1259,15 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define BML__POP_GCC_DIAGNOSTIC 1
 #endif
-#if defined(BML__AVX2) || defined(BML__PANELS)
-#include <immintrin.h> /* (-mavx512f alone does not define __FMA__, so BML__AVX2 may be unset) */
+#ifdef BML__X86
+#include <immintrin.h> /* every intrinsic, usable in functions of its target */
+#include <cpuid.h>
+#endif
+#ifdef BML__NEON
+#include <arm_neon.h>
+#if defined(__linux__)
+#include <sys/auxv.h>
+#endif
 #endif
 #ifndef BATCHML_NO_BLAS
 /* The few OpenBLAS entry points used, declared under private names bound
@@ -4437,6 +4498,7 @@ struct bml_model {
     bml__ws ws;
     void *cl;               /* the OpenCL device state (BATCHML_OPENCL), or NULL */
     void *panel_mem;           /* the block of dense weights in panels, or NULL    */
+    const struct bml__kernels *k; /* the CPU kernel set (>>kernels)              */
 };
 
 BMLDEF const char *bml_pooling_name(bml_pooling p) {
@@ -4956,6 +5018,7 @@ static bml_status bml__cl_backward(bml__fwd *f);
 #ifdef BML__PANELS
 static bml_status bml__make_panels(bml_model *m);
 #endif
+static bml_status bml__kernels_choose(bml_isa want, const bml__kernels **out);
 
 /* Scratch floats one attention task needs: the scores [L,L] (when not
    kept) and the kernel's transposes, K^T [d,L] (reference path) or Q^T
@@ -4988,7 +5051,7 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
     size_t idx_floats = bml__align16((2 * f->nseq * sizeof(size_t) + 3) / 4);
     size_t save_floats = bml__align16((nL * sizeof(bml__saved) + 3) / 4);
     need = bml__ws_floats(&m->cfg, th, T, f->nseq, f->maxL, &f->scratch_per);
-    f->panel_per = BML__PW * bml__align16(H > I ? H : I);
+    f->panel_per = BML__PW_MAX * bml__align16(H > I ? H : I);
     if (grad)
         need += save_floats + nL * per_layer + bml__align16(T * H) + bml__align16(T) +
                 bml__align16(f->nseq * m->head_w) + bml__align16(f->nseq * H) + bml__align16(T * H) + th * f->panel_per;
@@ -5164,6 +5227,7 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
     for (i = 0; i < BML__MAX_STEPS; i++) m->step[i].st.fd = -1;
     m->deterministic = desc->deterministic;
     m->threads = desc->threads;
+    if ((rc = bml__kernels_choose(desc->isa, &m->k)) != BML_OK) goto fail;
     if ((rc = bml__load_config(m, desc->path)) != BML_OK ||
         (rc = bml__load_st_config(m, desc->path, desc->max_seq_len)) != BML_OK)
         goto fail;
@@ -5194,7 +5258,7 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
     /* the CPU path. The panel kernel sums every output element in one fixed
        order whatever the batch, tile or thread, so the deterministic mode
        uses it too. BATCHML_NO_PACK=1 in the environment keeps OpenBLAS (or
-       the reference GEMM in deterministic mode) for every GEMM. */
+       the reference GEMM in deterministic mode) for the dense layers. */
     {
         const char *no_pack = getenv("BATCHML_NO_PACK");
         if (!m->cl && !(no_pack && no_pack[0] == '1') && (rc = bml__make_panels(m)) != BML_OK) goto fail;
@@ -5280,203 +5344,303 @@ static void bml__gemm(int det, int ta, int tb, int M, int N, int K, float alpha,
     bml__gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-/* Builds for x86-64 with AVX2 and FMA (every AVX-512 CPU has them too) get
-   8-lane code for the element-wise loops and, without AVX-512, the AVX2
-   form of the panel kernel below. */
-#ifdef BML__AVX2
+/* ----------------------------------------------------------------------
+   Vector op sets. A kernel written once over an op set O (O##_FMA, ...)
+   is instantiated per kernel set: V8 (AVX2, 8 lanes), V16 (AVX-512, 16
+   lanes), N4 (NEON, 4 lanes), G4 (GNU C vectors of 4 floats: the generic
+   set, lowered to whatever SIMD the target has, SSE2 on any x86-64) and S
+   (one float, for exp and erf). Each names VL lanes, T a vector, MT a lane
+   mask, ZERO(), K(c) (every lane c), LOAD/STORE (unaligned), MASK(n) (the
+   first n lanes, n may be <= 0 or >= VL), LOADM/STOREM (masked, zero
+   filled), FMA(a, b, c) = a b + c, ADD, PIN(v) (keeps v in a register: see
+   BML__PANEL_LOOP), and for exp/erf MUL, DIV, FNMA(a, b, c) = c - a b, MIN,
+   MAX, ROUND (to nearest), SCALE(p, n) = p 2^n, EXP_TAIL (>>exp and erf).
+   ---------------------------------------------------------------------- */
+#define BML__S_K(c) (c)
+#define BML__S_MUL(a, b) ((a) * (b))
+#define BML__S_ADD(a, b) ((a) + (b))
+#define BML__S_DIV(a, b) ((a) / (b))
+#define BML__S_FMA(a, b, c) ((a) * (b) + (c))
+#define BML__S_FNMA(a, b, c) ((c) - (a) * (b))
+#define BML__S_MAX(a, b) ((a) < (b) ? (b) : (a)) /* (the clamps keep a NaN a NaN) */
+#define BML__S_MIN(a, b) ((a) > (b) ? (b) : (a))
+#define BML__S_ROUND(a) (((a) + 12582912.0f) - 12582912.0f) /* |a| < 2^22 */
+#define BML__S_SCALE(p, n) bml__scale2(p, n)
+#define BML__S_EXP_TAIL(p, r) ((p) * (r) * (r) + (r) + 1.0f)
+
+#if defined(__GNUC__)
+#define BML__G4_OK 1
+typedef float bml__g4 __attribute__((vector_size(16)));
+static inline bml__g4 bml__g4_k(float c) { bml__g4 v = {c, c, c, c}; return v; }
+static inline bml__g4 bml__g4_load(const float *p) { bml__g4 v; memcpy(&v, p, sizeof v); return v; }
+static inline void bml__g4_store(float *p, bml__g4 v) { memcpy(p, &v, sizeof v); }
+static inline bml__g4 bml__g4_loadm(int n, const float *p) {
+    bml__g4 v = {0, 0, 0, 0};
+    int i;
+    for (i = 0; i < n && i < 4; i++) v[i] = p[i];
+    return v;
+}
+static inline void bml__g4_storem(float *p, int n, bml__g4 v) {
+    int i;
+    for (i = 0; i < n && i < 4; i++) p[i] = v[i];
+}
+#define BML__G4_VL 4
+#define BML__G4_T bml__g4
+#define BML__G4_MT int
+#define BML__G4_ZERO() bml__g4_k(0.0f)
+#define BML__G4_K(c) bml__g4_k(c)
+#define BML__G4_LOAD(p) bml__g4_load(p)
+#define BML__G4_STORE(p, v) bml__g4_store(p, v)
+#define BML__G4_MASK(n) (n)
+#define BML__G4_LOADM(m, p) bml__g4_loadm(m, p)
+#define BML__G4_STOREM(p, m, v) bml__g4_storem(p, m, v)
+#define BML__G4_FMA(a, b, c) ((a) * (b) + (c))
+#define BML__G4_ADD(a, b) ((a) + (b))
+#define BML__G4_PIN(v) ((void)0)
+#endif
+
+#ifdef BML__X86
 /* The first n of 8 lanes, as a maskload/maskstore mask. */
-static __m256i bml__mask8(size_t n) {
+BML__TGT_AVX2 static inline __m256i bml__mask8(size_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n > 8 ? 8 : (int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+/* The first n of 16 lanes (n may be <= 0 or >= 16). */
+static inline __mmask16 bml__mask16(int n) { return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1); }
+#define BML__V8_VL 8
+#define BML__V8_T __m256
+#define BML__V8_MT __m256i
+#define BML__V8_ZERO() _mm256_setzero_ps()
+#define BML__V8_LOAD(p) _mm256_loadu_ps(p)
+#define BML__V8_STORE(p, v) _mm256_storeu_ps(p, v)
+#define BML__V8_MASK(n) bml__mask8((n) < 0 ? 0 : (size_t)(n))
+#define BML__V8_LOADM(m, p) _mm256_maskload_ps(p, m)
+#define BML__V8_STOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define BML__V8_PIN(v) __asm__("" : "+x"(v))
+#define BML__V8_K(c) _mm256_set1_ps(c)
+#define BML__V8_MUL(a, b) _mm256_mul_ps(a, b)
+#define BML__V8_ADD(a, b) _mm256_add_ps(a, b)
+#define BML__V8_DIV(a, b) _mm256_div_ps(a, b)
+#define BML__V8_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define BML__V8_FNMA(a, b, c) _mm256_fnmadd_ps(a, b, c)
+#define BML__V8_MAX(a, b) _mm256_max_ps(a, b)
+#define BML__V8_MIN(a, b) _mm256_min_ps(a, b)
+#define BML__V8_ROUND(a) _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define BML__V8_EXP_TAIL(p, r) _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)))
+#define BML__V8_SCALE(p, n) \
+    _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
+
+#define BML__V16_VL 16
+#define BML__V16_T __m512
+#define BML__V16_MT __mmask16
+#define BML__V16_ZERO() _mm512_setzero_ps()
+#define BML__V16_LOAD(p) _mm512_loadu_ps(p)
+#define BML__V16_STORE(p, v) _mm512_storeu_ps(p, v)
+#define BML__V16_MASK(n) bml__mask16(n)
+#define BML__V16_LOADM(m, p) _mm512_maskz_loadu_ps(m, p)
+#define BML__V16_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+#define BML__V16_PIN(v) __asm__("" : "+x"(v))
+#define BML__V16_K(c) _mm512_set1_ps(c)
+#define BML__V16_MUL(a, b) _mm512_mul_ps(a, b)
+#define BML__V16_ADD(a, b) _mm512_add_ps(a, b)
+#define BML__V16_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define BML__V16_FNMA(a, b, c) _mm512_fnmadd_ps(a, b, c)
+#define BML__V16_MAX(a, b) _mm512_max_ps(a, b)
+#define BML__V16_MIN(a, b) _mm512_min_ps(a, b)
+#define BML__V16_ROUND(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define BML__V16_SCALE(p, n) _mm512_scalef_ps(p, n)
+#define BML__V16_EXP_TAIL(p, r) _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)))
+#endif
+
+#ifdef BML__NEON
+static inline float32x4_t bml__n4_loadm(int n, const float *p) {
+    float t[4] = {0, 0, 0, 0};
+    int i;
+    for (i = 0; i < n && i < 4; i++) t[i] = p[i];
+    return vld1q_f32(t);
+}
+static inline void bml__n4_storem(float *p, int n, float32x4_t v) {
+    float t[4];
+    int i;
+    vst1q_f32(t, v);
+    for (i = 0; i < n && i < 4; i++) p[i] = t[i];
+}
+#define BML__N4_VL 4
+#define BML__N4_T float32x4_t
+#define BML__N4_MT int
+#define BML__N4_ZERO() vdupq_n_f32(0.0f)
+#define BML__N4_K(c) vdupq_n_f32(c)
+#define BML__N4_LOAD(p) vld1q_f32(p)
+#define BML__N4_STORE(p, v) vst1q_f32(p, v)
+#define BML__N4_MASK(n) (n)
+#define BML__N4_LOADM(m, p) bml__n4_loadm(m, p)
+#define BML__N4_STOREM(p, m, v) bml__n4_storem(p, m, v)
+#define BML__N4_FMA(a, b, c) vfmaq_f32(c, a, b)
+#define BML__N4_ADD(a, b) vaddq_f32(a, b)
+#define BML__N4_MUL(a, b) vmulq_f32(a, b)
+#define BML__N4_PIN(v) __asm__("" : "+w"(v))
 #endif
 
 /* ----------------------------------------------------------------------
-   Weight panels for the dense layers (builds with AVX-512F, or AVX2+FMA).
+   Weight panels for the dense layers (every kernel set).
 
    OpenBLAS copies the weight matrix into its own panel layout on every
    sgemm call; for a short batch that copy costs more than the multiply
    (56% of a 16-token forward pass). Packed once at load time into panels
-   of BML__PW output columns, P[panel][k][BML__PW], the weights feed a
-   register-blocked kernel directly: BML__MR rows x BML__PW columns of
-   Y = X W^T + b in two vectors a row, one FMA chain per output element
-   over k in order. AVX-512: 8 x 32 in 16 zmm accumulators; AVX2: 6 x 16
-   in 12 ymm (of 16 registers). Rows past the end of a short tile read the
-   tile's last row and are not stored.
+   of PW output columns (PW = 2 VL of the kernel set), P[panel][k][PW],
+   the weights feed a register-blocked kernel directly: MR rows x PW
+   columns of Y = X W^T + b in two vectors a row, one FMA chain per output
+   element over k in order. AVX-512: 8 x 32 in 16 zmm accumulators; AVX2:
+   6 x 16 in 12 ymm (of 16 registers); NEON: 8 x 8 in 16 of 32 q registers;
+   generic: 6 x 8 in 12 of SSE2's 16. Rows past the end of a short tile
+   read the tile's last row and are not stored.
    ---------------------------------------------------------------------- */
+
 #ifdef BML__PANELS
-#ifdef BML__AVX512
-typedef __m512 bml__vec;
-typedef __mmask16 bml__vmask;
-#define bml__vzero() _mm512_setzero_ps()
-#define bml__vset1(x) _mm512_set1_ps(x)
-#define bml__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define bml__vadd(a, b) _mm512_add_ps(a, b)
-#define bml__vloadm(m, p) _mm512_maskz_loadu_ps(m, p)
-#define bml__vstorem(p, m, v) _mm512_mask_storeu_ps(p, m, v)
-/* The first n of 16 lanes (n may be <= 0 or >= 16). */
-static __mmask16 bml__mask16(int n) { return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1); }
-static bml__vmask bml__vmask_n(int n) { return bml__mask16(n); }
-#else
-typedef __m256 bml__vec;
-typedef __m256i bml__vmask;
-#define bml__vzero() _mm256_setzero_ps()
-#define bml__vset1(x) _mm256_set1_ps(x)
-#define bml__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define bml__vadd(a, b) _mm256_add_ps(a, b)
-#define bml__vloadm(m, p) _mm256_maskload_ps(p, m)
-#define bml__vstorem(p, m, v) _mm256_maskstore_ps(p, m, v)
-static bml__vmask bml__vmask_n(int n) { return bml__mask8(n < 0 ? 0 : (size_t)n); }
-#endif
-/* Keeps v in a register: without it GCC may fold the two loads of a k
-   step into each of the tile's FMAs as memory operands (AVX2: 12 loads a
-   step instead of 2, 33 instead of 70 GFLOP/s) or spill an accumulator. */
-#define BML__PIN(v) __asm__("" : "+x"(v))
+/* Floats of W [N,K] in panels of pw columns (N rounded up to whole panels). */
+static size_t bml__panel_floats(int N, int K, int pw) { return (size_t)((N + pw - 1) / pw) * (size_t)K * pw; }
 
-/* Floats of W [N,K] in panels (N rounded up to whole panels). */
-static size_t bml__panel_floats(int N, int K) { return (size_t)((N + BML__PW - 1) / BML__PW) * (size_t)K * BML__PW; }
-
-/* P[p][k][j] = W[PW p + j][k] (0 past N). */
-static void bml__panel_pack(const float *W, int N, int K, float *P) {
-    int p, k, j, np = (N + BML__PW - 1) / BML__PW;
+/* P[p][k][j] = W[pw p + j][k] (0 past N). */
+static void bml__panel_pack(const float *W, int N, int K, int pw, float *P) {
+    int p, k, j, np = (N + pw - 1) / pw;
     for (p = 0; p < np; p++)
         for (k = 0; k < K; k++)
-            for (j = 0; j < BML__PW; j++) {
-                int n = p * BML__PW + j;
-                P[((size_t)p * K + k) * BML__PW + j] = n < N ? W[(size_t)n * K + k] : 0.0f;
+            for (j = 0; j < pw; j++) {
+                int n = p * pw + j;
+                P[((size_t)p * K + k) * pw + j] = n < N ? W[(size_t)n * K + k] : 0.0f;
             }
 }
-
-#if BML__MR == 8
-#define BML__PANEL_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#else
-#define BML__PANEL_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #endif
-#define BML__PANEL_DECL(i) bml__vec c##i##0 = bml__vzero(), c##i##1 = bml__vzero(); \
+
+#define BML__PANEL_ROWS_8(X, O) X(0, O) X(1, O) X(2, O) X(3, O) X(4, O) X(5, O) X(6, O) X(7, O)
+#define BML__PANEL_ROWS_6(X, O) X(0, O) X(1, O) X(2, O) X(3, O) X(4, O) X(5, O)
+#define BML__PANEL_DECL(i, O) O##_T c##i##0 = O##_ZERO(), c##i##1 = O##_ZERO(); \
                         const float *a##i = A + (size_t)((i) < mr ? (i) : mr - 1) * lda;
-#define BML__PANEL_FMA(i) { bml__vec x_ = bml__vset1(a##i[k]); c##i##0 = bml__vfma(x_, b0, c##i##0); \
-                         c##i##1 = bml__vfma(x_, b1, c##i##1); }
-#define BML__PANEL_STORE(i) if ((i) < mr) { \
+#define BML__PANEL_FMA(i, O) { O##_T x_ = O##_K(a##i[k]); c##i##0 = O##_FMA(x_, b0, c##i##0); \
+                         c##i##1 = O##_FMA(x_, b1, c##i##1); }
+#define BML__PANEL_STORE(i, O) if ((i) < mr) { \
         float *y_ = C + (size_t)(i) * ldc; \
-        bml__vec y0_ = bml__vadd(c##i##0, bb0), y1_ = bml__vadd(c##i##1, bb1); \
+        O##_T y0_ = O##_ADD(c##i##0, bb0), y1_ = O##_ADD(c##i##1, bb1); \
         if (full) { \
-            if (acc) { y0_ = bml__vadd(y0_, BML__VLOAD(y_)); y1_ = bml__vadd(y1_, BML__VLOAD(y_ + BML__VL)); } \
-            BML__VSTORE(y_, y0_); BML__VSTORE(y_ + BML__VL, y1_); \
+            if (acc) { y0_ = O##_ADD(y0_, O##_LOAD(y_)); y1_ = O##_ADD(y1_, O##_LOAD(y_ + O##_VL)); } \
+            O##_STORE(y_, y0_); O##_STORE(y_ + O##_VL, y1_); \
         } else { \
-            if (acc) { y0_ = bml__vadd(y0_, bml__vloadm(m0, y_)); y1_ = bml__vadd(y1_, bml__vloadm(m1, y_ + BML__VL)); } \
-            bml__vstorem(y_, m0, y0_); bml__vstorem(y_ + BML__VL, m1, y1_); } }
-#ifdef BML__AVX512
-#define BML__VLOAD(p) _mm512_loadu_ps(p)
-#define BML__VSTORE(p, v) _mm512_storeu_ps(p, v)
-#else
-#define BML__VLOAD(p) _mm256_loadu_ps(p)
-#define BML__VSTORE(p, v) _mm256_storeu_ps(p, v)
-#endif
-
-/* The body of bml__panel_tile (below), for a whole or a partial panel. */
-__attribute__((always_inline)) static inline void bml__panel_tile_(int mr, int nc, int K, const float *A, int lda,
-                                                                const float *B, size_t ldb, const float *bias, float *C,
-                                                                int ldc, int acc, const float *pf, int pf_rows,
-                                                                const int full) {
-    bml__vmask m0, m1;
-    bml__vec bb0, bb1;
-    int k = 0, o, kp = pf_rows < K ? pf_rows : K;
-    BML__PANEL_ROWS(BML__PANEL_DECL)
-    /* two copies of the k loop (with / without the prefetch), so neither
-       tests anything per k (AVX2, 16 rows: 54 -> 70 GFLOP/s) */
-#define BML__PANEL_LOOP(kend, PF) for (; k < (kend); k++) { \
+            if (acc) { y0_ = O##_ADD(y0_, O##_LOADM(m0, y_)); y1_ = O##_ADD(y1_, O##_LOADM(m1, y_ + O##_VL)); } \
+            O##_STOREM(y_, m0, y0_); O##_STOREM(y_ + O##_VL, m1, y1_); } }
+/* The k loop, in two copies (with / without the prefetch), so neither tests
+   anything per k (AVX2, 16 rows: 54 -> 70 GFLOP/s). PIN keeps the two
+   loads of a step in registers: without it GCC may fold them into each of
+   the tile's FMAs as memory operands (AVX2: 12 loads a step instead of 2,
+   33 instead of 70 GFLOP/s) or spill an accumulator. */
+#define BML__PANEL_LOOP(O, MR, kend, PF) for (; k < (kend); k++) { \
         const float *bk = B + (size_t)k * ldb; \
-        bml__vec b0 = full ? BML__VLOAD(bk) : bml__vloadm(bml__vmask_n(nc), bk); \
-        bml__vec b1 = full ? BML__VLOAD(bk + BML__VL) : bml__vloadm(bml__vmask_n(nc - BML__VL), bk + BML__VL); \
-        BML__PIN(b0); BML__PIN(b1); \
-        if (PF) for (o = 0; o < BML__PW; o += 16) _mm_prefetch((const char *)(pf + (size_t)k * ldb + o), _MM_HINT_T0); \
-        BML__PANEL_ROWS(BML__PANEL_FMA) }
-    BML__PANEL_LOOP(kp, 1)
-    BML__PANEL_LOOP(K, 0)
-#undef BML__PANEL_LOOP
-    m0 = bml__vmask_n(nc);
-    m1 = bml__vmask_n(nc - BML__VL);
-    bb0 = !bias ? bml__vzero() : full ? BML__VLOAD(bias) : bml__vloadm(m0, bias);
-    bb1 = !bias ? bml__vzero() : full ? BML__VLOAD(bias + BML__VL) : bml__vloadm(m1, bias + BML__VL);
-    BML__PANEL_ROWS(BML__PANEL_STORE)
-}
+        O##_T b0 = full ? O##_LOAD(bk) : O##_LOADM(O##_MASK(nc), bk); \
+        O##_T b1 = full ? O##_LOAD(bk + O##_VL) : O##_LOADM(O##_MASK(nc - O##_VL), bk + O##_VL); \
+        O##_PIN(b0); O##_PIN(b1); \
+        if (PF) for (o = 0; o < 2 * O##_VL; o += 16) __builtin_prefetch(pf + (size_t)k * ldb + o, 0, 3); \
+        BML__PANEL_ROWS_##MR(BML__PANEL_FMA, O) }
 
-/* C[mr, nc] (+)= A[mr, K] . B[K, nc] + bias[nc]  (mr <= MR, nc <= PW; row
-   k of B at B + k ldb: a weight panel, ldb = PW, or PW columns of a plain
-   matrix); acc adds to C. While it runs, the first pf_rows rows at pf (its
-   share of the next panel, same ldb) are prefetched, a cache line at a
-   time. A whole panel (nc = PW) has its own copy of the body with no
-   masks: on AVX2 masks are vector registers, and with them live the 12
-   accumulators spilled (and masked moves are slow). */
-__attribute__((noinline)) static void bml__panel_tile(int mr, int nc, int K, const float *A, int lda, const float *B,
-                                                  size_t ldb, const float *bias, float *C, int ldc, int acc,
-                                                  const float *pf, int pf_rows) {
-    if (nc == BML__PW)
-        bml__panel_tile_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 1);
-    else
-        bml__panel_tile_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 0);
-}
+/* The panel kernel of one kernel set S (op set O, MR rows, target TGT):
 
-/* Y[M, N] (+)= X[M, K] . B[K, N] + b in panels of PW columns of Y: the
-   panel of columns PW p.. has its row k at B + p pstride + k ldb. The
-   forward pass gives W laid out by bml__panel_pack (ldb = PW, pstride = PW K:
-   Y = X W^T); the backward pass gives a weight W [K, N] as stored (ldb =
-   N, pstride = PW: dX = dY W), with no copy. Panels outer: one stays in
-   L1/L2 for every tile. With few rows the weights are used only a few
-   times each and would stream from memory between FMAs (a batch-1 pass
-   reads 42 MB of MiniLM weights, more than L3): the tiles of panel p
-   prefetch panel p+1, spread over them, so the memory traffic overlaps
-   the arithmetic (16 tokens, 1 thread: 2.3 -> 1.7 ms). The panel block
-   holds the matrices in the order the forward pass uses them, so past a
-   matrix's last panel this reads ahead into the next matrix (bml__panel_slack
-   after the last); a plain matrix stops at its own last panel. */
-static void bml__panel_gemm(int M, int N, int K, const float *X, const float *B, size_t ldb, size_t pstride,
-                         const float *b, float *Y, int ldy, int acc, float *buf) {
-    int p, m, t, m0, np = (N + BML__PW - 1) / BML__PW, inpanels = ldb == BML__PW;
-    /* Rows in blocks of at most 256 KB of X, panels inside: every panel
-       reads the block's rows again, and they stay in L2 (512 KB a core on
-       Zen 3) only if the block fits. Unblocked, 255 rows of W2's input
-       (1.5 MB) streamed from L3 for each of its 24 panels. */
-    int mb = (65536 / (K > 0 ? K : 1)) / BML__MR * BML__MR;
-    if (mb < BML__MR) mb = BML__MR;
-    for (m0 = 0; m0 < M; m0 += mb) {
-        int rows_b = M - m0 < mb ? M - m0 : mb, nt = (rows_b + BML__MR - 1) / BML__MR;
-        int share = (K + nt - 1) / nt;              /* k-rows of the next panel per tile */
-        /* A plain matrix read by more than 8 tiles is copied a panel at a
-           time into buf [K, PW]: its rows, N floats apart, fall into a few
-           L1 sets (6 KB apart for W2) and evict each other on every tile
-           (overlays of 32 texts: 1.48 -> 1.37 ms each; at 8 tiles the copy
-           did not pay). */
-        int copy = !inpanels && buf && nt > 8;
-        const float *Xb = X + (size_t)m0 * K;
-        float *Yb = Y + (size_t)m0 * ldy;
-        for (p = 0; p < np; p++) {
-            int nc = N - BML__PW * p < BML__PW ? N - BML__PW * p : BML__PW;
-            int ahead = p + 1 < np || inpanels;           /* a next panel to prefetch */
-            const float *next = ahead ? B + (size_t)(p + 1) * pstride : B, *panel = B + (size_t)p * pstride;
-            size_t lp = ldb;
-            if (copy) {
-                bml__vmask k0 = bml__vmask_n(nc), k1 = bml__vmask_n(nc - BML__VL);
-                int k;
-                for (k = 0; k < K; k++) {
-                    BML__VSTORE(buf + (size_t)k * BML__PW, bml__vloadm(k0, panel + (size_t)k * ldb));
-                    BML__VSTORE(buf + (size_t)k * BML__PW + BML__VL, bml__vloadm(k1, panel + (size_t)k * ldb + BML__VL));
-                }
-                panel = buf;
-                lp = BML__PW;
-            }
-            for (m = 0, t = 0; m < rows_b; m += BML__MR, t++) {
-                int rows = nt <= 8 && ahead ? K - t * share : 0;   /* (copy needs nt > 8) */
-                bml__panel_tile(rows_b - m < BML__MR ? rows_b - m : BML__MR, nc, K, Xb + (size_t)m * K, K, panel, lp,
-                             b ? b + BML__PW * p : NULL, Yb + (size_t)m * ldy + BML__PW * p, ldy, acc,
-                             rows > 0 ? next + (size_t)t * share * ldb : next, rows < 0 ? 0 : rows < share ? rows : share);
-            }
-        }
+   bml__panel_tile_S: C[mr, nc] (+)= A[mr, K] . B[K, nc] + bias[nc]  (mr <=
+   MR, nc <= PW; row k of B at B + k ldb: a weight panel, ldb = PW, or PW
+   columns of a plain matrix); acc adds to C. While it runs, the first
+   pf_rows rows at pf (its share of the next panel, same ldb) are
+   prefetched, a cache line at a time. A whole panel (nc = PW) has its own
+   copy of the body with no masks: on AVX2 masks are vector registers, and
+   with them live the 12 accumulators spilled (and masked moves are slow).
+
+   bml__panel_gemm_S: Y[M, N] (+)= X[M, K] . B[K, N] + b in panels of PW
+   columns of Y: the panel of columns PW p.. has its row k at B + p pstride
+   + k ldb. The forward pass gives W laid out by bml__panel_pack (ldb = PW,
+   pstride = PW K: Y = X W^T); the backward pass gives a weight W [K, N] as
+   stored (ldb = N, pstride = PW: dX = dY W), with no copy. Panels outer:
+   one stays in L1/L2 for every tile. With few rows the weights are used
+   only a few times each and would stream from memory between FMAs (a
+   batch-1 pass reads 42 MB of MiniLM weights, more than L3): the tiles of
+   panel p prefetch panel p+1, spread over them, so the memory traffic
+   overlaps the arithmetic (16 tokens, 1 thread: 2.3 -> 1.7 ms). The panel
+   block holds the matrices in the order the forward pass uses them, so
+   past a matrix's last panel this reads ahead into the next matrix
+   (bml__panel_slack after the last); a plain matrix stops at its own last
+   panel. Rows go in blocks of at most 256 KB of X, panels inside: every
+   panel reads the block's rows again, and they stay in L2 (512 KB a core
+   on Zen 3) only if the block fits (unblocked, 255 rows of W2's input, 1.5
+   MB, streamed from L3 for each of its 24 panels). A plain matrix read by
+   more than 8 tiles is copied a panel at a time into buf [K, PW]: its
+   rows, N floats apart, fall into a few L1 sets (6 KB apart for W2) and
+   evict each other on every tile (overlays of 32 texts: 1.48 -> 1.37 ms
+   each; at 8 tiles the copy did not pay). */
+#define BML__PANEL_KERNEL(S, O, MR, TGT)                                                                         \
+    TGT __attribute__((always_inline)) static inline void bml__panel_tile_##S##_(                                \
+        int mr, int nc, int K, const float *A, int lda, const float *B, size_t ldb, const float *bias, float *C,  \
+        int ldc, int acc, const float *pf, int pf_rows, const int full) {                                        \
+        O##_MT m0, m1;                                                                                           \
+        O##_T bb0, bb1;                                                                                          \
+        int k = 0, o, kp = pf_rows < K ? pf_rows : K;                                                            \
+        BML__PANEL_ROWS_##MR(BML__PANEL_DECL, O)                                                                 \
+        BML__PANEL_LOOP(O, MR, kp, 1)                                                                            \
+        BML__PANEL_LOOP(O, MR, K, 0)                                                                             \
+        m0 = O##_MASK(nc);                                                                                       \
+        m1 = O##_MASK(nc - O##_VL);                                                                              \
+        bb0 = !bias ? O##_ZERO() : full ? O##_LOAD(bias) : O##_LOADM(m0, bias);                                  \
+        bb1 = !bias ? O##_ZERO() : full ? O##_LOAD(bias + O##_VL) : O##_LOADM(m1, bias + O##_VL);                \
+        BML__PANEL_ROWS_##MR(BML__PANEL_STORE, O)                                                                \
+    }                                                                                                            \
+    TGT __attribute__((noinline)) static void bml__panel_tile_##S(int mr, int nc, int K, const float *A, int lda, \
+        const float *B, size_t ldb, const float *bias, float *C, int ldc, int acc, const float *pf, int pf_rows) { \
+        if (nc == 2 * O##_VL)                                                                                    \
+            bml__panel_tile_##S##_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 1);                \
+        else                                                                                                     \
+            bml__panel_tile_##S##_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 0);                \
+    }                                                                                                            \
+    TGT static void bml__panel_gemm_##S(int M, int N, int K, const float *X, const float *B, size_t ldb,         \
+                                        size_t pstride, const float *b, float *Y, int ldy, int acc, float *buf) { \
+        const int PW = 2 * O##_VL;                                                                               \
+        int p, m, t, m0, np = (N + PW - 1) / PW, inpanels = ldb == (size_t)PW;                                   \
+        int mb = (65536 / (K > 0 ? K : 1)) / MR * MR;                                                            \
+        if (mb < MR) mb = MR;                                                                                    \
+        for (m0 = 0; m0 < M; m0 += mb) {                                                                         \
+            int rows_b = M - m0 < mb ? M - m0 : mb, nt = (rows_b + MR - 1) / MR;                                 \
+            int share = (K + nt - 1) / nt;          /* k-rows of the next panel per tile */                     \
+            int copy = !inpanels && buf && nt > 8;                                                               \
+            const float *Xb = X + (size_t)m0 * K;                                                                \
+            float *Yb = Y + (size_t)m0 * ldy;                                                                    \
+            for (p = 0; p < np; p++) {                                                                           \
+                int nc = N - PW * p < PW ? N - PW * p : PW;                                                      \
+                int ahead = p + 1 < np || inpanels; /* a next panel to prefetch */                               \
+                const float *next = ahead ? B + (size_t)(p + 1) * pstride : B, *panel = B + (size_t)p * pstride; \
+                size_t lp = ldb;                                                                                 \
+                if (copy) {                                                                                      \
+                    O##_MT k0 = O##_MASK(nc), k1 = O##_MASK(nc - O##_VL);                                        \
+                    int k;                                                                                       \
+                    for (k = 0; k < K; k++) {                                                                    \
+                        O##_STORE(buf + (size_t)k * PW, O##_LOADM(k0, panel + (size_t)k * ldb));                 \
+                        O##_STORE(buf + (size_t)k * PW + O##_VL, O##_LOADM(k1, panel + (size_t)k * ldb + O##_VL)); \
+                    }                                                                                            \
+                    panel = buf;                                                                                 \
+                    lp = (size_t)PW;                                                                             \
+                }                                                                                                \
+                for (m = 0, t = 0; m < rows_b; m += MR, t++) {                                                   \
+                    int rows = nt <= 8 && ahead ? K - t * share : 0; /* (copy needs nt > 8) */                   \
+                    bml__panel_tile_##S(rows_b - m < MR ? rows_b - m : MR, nc, K, Xb + (size_t)m * K, K, panel,  \
+                                        lp, b ? b + PW * p : NULL, Yb + (size_t)m * ldy + PW * p, ldy, acc,      \
+                                        rows > 0 ? next + (size_t)t * share * ldb : next,                        \
+                                        rows < 0 ? 0 : rows < share ? rows : share);                             \
+                }                                                                                                \
+            }                                                                                                    \
+        }                                                                                                        \
     }
-}
-#undef BML__PANEL_ROWS
-#undef BML__PANEL_DECL
-#undef BML__PANEL_FMA
-#undef BML__PANEL_STORE
+
+#define BML__TGT_NONE
+#ifdef BML__G4_OK
+BML__PANEL_KERNEL(generic, BML__G4, 6, BML__TGT_NONE)
+#endif
+#ifdef BML__X86
+BML__PANEL_KERNEL(avx2, BML__V8, 6, BML__TGT_AVX2)
+BML__PANEL_KERNEL(avx512, BML__V16, 8, BML__TGT_AVX512)
+#endif
+#ifdef BML__NEON
+BML__PANEL_KERNEL(neon, BML__N4, 8, BML__TGT_NONE)
 #endif
 
 BMLDEF const char *bml_blas_info(void) {
@@ -5536,7 +5700,7 @@ extern int madvise(void *addr, size_t len, int advice);
 /* Floats after the last panel matrix, where bml__panel_gemm's prefetch of
    the panel after it points (one panel of the widest K). */
 static size_t bml__panel_slack(const bml_config *c) {
-    return BML__PW * (size_t)(c->intermediate > c->hidden ? c->intermediate : c->hidden);
+    return BML__PW_MAX * (size_t)(c->intermediate > c->hidden ? c->intermediate : c->hidden);
 }
 
 /* Pack every dense weight of the encoder once (see bml__panel_gemm). The
@@ -5545,8 +5709,8 @@ static size_t bml__panel_slack(const bml_config *c) {
    file if the backward pass reads them), so memory stays at one copy. */
 static bml_status bml__make_panels(bml_model *m) {
     const bml_config *c = &m->cfg;
-    int H = c->hidden, I = c->intermediate, l, j;
-    size_t per = 4 * bml__panel_floats(H, H) + bml__panel_floats(I, H) + bml__panel_floats(H, I), off = 0, bytes;
+    int H = c->hidden, I = c->intermediate, l, j, pw = m->k->pw;
+    size_t per = 4 * bml__panel_floats(H, H, pw) + bml__panel_floats(I, H, pw) + bml__panel_floats(H, I, pw), off = 0, bytes;
     float *base;
     unsigned char *raw;
     if ((size_t)c->layers > (SIZE_MAX / sizeof(float) - bml__panel_slack(c) - BML__HUGE / sizeof(float)) / per)
@@ -5567,12 +5731,12 @@ static bml_status bml__make_panels(bml_model *m) {
     for (l = 0; l < c->layers; l++) {
         bml__layer *L = &m->layer[l];
         const float *w[6] = {L->wq, L->wk, L->wv, L->wo, L->w1, L->w2};
-        const float **pw[6] = {&L->panel_q, &L->panel_k, &L->panel_v, &L->panel_o, &L->panel_1, &L->panel_2};
+        const float **dst[6] = {&L->panel_q, &L->panel_k, &L->panel_v, &L->panel_o, &L->panel_1, &L->panel_2};
         int n[6] = {H, H, H, H, I, H}, k[6] = {H, H, H, H, H, I};
         for (j = 0; j < 6; j++) {
-            bml__panel_pack(w[j], n[j], k[j], base + off);
-            *pw[j] = base + off;
-            off += bml__panel_floats(n[j], k[j]);
+            bml__panel_pack(w[j], n[j], k[j], pw, base + off);
+            *dst[j] = base + off;
+            off += bml__panel_floats(n[j], k[j], pw);
 #if defined(__linux__)
             {   /* whole pages inside the mapping only */
                 uintptr_t a = (uintptr_t)w[j], e = a + (size_t)n[j] * k[j] * sizeof(float);
@@ -5682,70 +5846,6 @@ static void bml__layernorm_bwd(const float *dy, const float *g, const float *xha
     p_ = O##_EXP_TAIL(p_, r_);                                           \
     return O##_SCALE(p_, n_);
 
-/* one float (the clamps keep a NaN a NaN) */
-#define BML__S_K(c) (c)
-#define BML__S_MUL(a, b) ((a) * (b))
-#define BML__S_ADD(a, b) ((a) + (b))
-#define BML__S_DIV(a, b) ((a) / (b))
-#define BML__S_FMA(a, b, c) ((a) * (b) + (c))
-#define BML__S_FNMA(a, b, c) ((c) - (a) * (b))
-#define BML__S_MAX(a, b) ((a) < (b) ? (b) : (a))
-#define BML__S_MIN(a, b) ((a) > (b) ? (b) : (a))
-#define BML__S_ROUND(a) (((a) + 12582912.0f) - 12582912.0f) /* |a| < 2^22 */
-#define BML__S_SCALE(p, n) bml__scale2(p, n)
-#define BML__S_EXP_TAIL(p, r) ((p) * (r) * (r) + (r) + 1.0f)
-#ifdef BML__AVX2
-#define BML__V8_K(c) _mm256_set1_ps(c)
-#define BML__V8_MUL(a, b) _mm256_mul_ps(a, b)
-#define BML__V8_ADD(a, b) _mm256_add_ps(a, b)
-#define BML__V8_DIV(a, b) _mm256_div_ps(a, b)
-#define BML__V8_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define BML__V8_FNMA(a, b, c) _mm256_fnmadd_ps(a, b, c)
-#define BML__V8_MAX(a, b) _mm256_max_ps(a, b)
-#define BML__V8_MIN(a, b) _mm256_min_ps(a, b)
-#define BML__V8_ROUND(a) _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define BML__V8_EXP_TAIL(p, r) _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)))
-#define BML__V8_SCALE(p, n) \
-    _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
-#endif
-#ifdef BML__AVX512
-#define BML__V16_K(c) _mm512_set1_ps(c)
-#define BML__V16_MUL(a, b) _mm512_mul_ps(a, b)
-#define BML__V16_ADD(a, b) _mm512_add_ps(a, b)
-#define BML__V16_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define BML__V16_FNMA(a, b, c) _mm512_fnmadd_ps(a, b, c)
-#define BML__V16_MAX(a, b) _mm512_max_ps(a, b)
-#define BML__V16_MIN(a, b) _mm512_min_ps(a, b)
-#define BML__V16_ROUND(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define BML__V16_SCALE(p, n) _mm512_scalef_ps(p, n)
-#define BML__V16_EXP_TAIL(p, r) _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)))
-#endif
-
-#ifdef BML__AVX2
-#define BML__GELU8 1
-/* GCC keeps the scalar loops below scalar (the clamps become branches
-   under its default trapping math: GELU was 13% of a batch-32 pass on an
-   AVX2 machine), so with AVX2 they run 8 lanes at a time with the same
-   steps as bml__erf / bml__exp. Every lane does the same operations, so an
-   element's value does not depend on where the row split put it. */
-
-static __m256 bml__erf8(__m256 x) { BML__ERF_BODY(BML__V8, __m256, x) }
-
-#ifndef BATCHML_NO_OVERLAY /* GELU's backward */
-static __m256 bml__exp8(__m256 x) { BML__EXP_BODY(BML__V8, __m256, x) }
-#endif
-#endif
-
-#ifndef BML__GELU8
-/* erf for float: a rational approximation on [-4, 4] (|error| < 5e-7).
-   (GCC keeps a loop over it scalar: see bml__erf8.) */
-static float bml__erf(float x) { BML__ERF_BODY(BML__S, float, x) }
-#endif
-
-/* exp for float: 2^n * e^r with |r| <= ln2/2 and a degree-6 polynomial
-   (relative error ~1e-7). Inputs below -87 give ~0, as they should in a
-   softmax. (Builds with AVX-512 use bml__exp16 and bml__exp8 instead.) */
-#if !defined(BML__AVX512) || !defined(BML__GELU8)
 /* p 2^n for an integral n in [-126, 127] (the exponent field, built) */
 static float bml__scale2(float p, float n) {
     float s;
@@ -5753,12 +5853,36 @@ static float bml__scale2(float p, float n) {
     memcpy(&s, &bits, 4);
     return p * s;
 }
-static float bml__exp(float x) { BML__EXP_BODY(BML__S, float, x) }
+static inline float bml__erf(float x) { BML__ERF_BODY(BML__S, float, x) }
+static inline float bml__exp(float x) { BML__EXP_BODY(BML__S, float, x) }
+#ifdef BML__X86
+BML__TGT_AVX2 static inline __m256 bml__erf8(__m256 x) { BML__ERF_BODY(BML__V8, __m256, x) }
+BML__TGT_AVX2 static inline __m256 bml__exp8(__m256 x) { BML__EXP_BODY(BML__V8, __m256, x) }
+BML__TGT_AVX512 static inline __m512 bml__exp16(__m512 x) { BML__EXP_BODY(BML__V16, __m512, x) }
 #endif
 
-#ifndef BML__AVX512
-/* Softmax of each of the rows of S[rows, L], in place. */
-static void bml__softmax_rows(float *S, int rows, int L) {
+/* ---- element-wise kernels of each set ----------------------------------
+   GELU, exact (erf) form: y = u/2 (1 + erf(u / sqrt 2)); its backward g *=
+   gelu'(u) = (1 + erf(u / sqrt 2)) / 2 + u phi(u); softmax of rows in
+   place. GCC keeps the scalar loops scalar (the clamps become branches
+   under its default trapping math: GELU was 13% of a batch-32 pass on an
+   AVX2 machine), so the x86 sets run them 8 lanes at a time with the steps
+   of bml__erf / bml__exp (the AVX-512 set runs AVX2's GELU: its softmax is
+   inside its attention kernel). Every lane does the same operations, so an
+   element's value does not depend on where the row split put it. */
+static void bml__gelu_generic(const float *u, float *y, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = 0.5f * u[i] * (1.0f + bml__erf(u[i] * 0.70710678118654752f));
+}
+#ifndef BATCHML_NO_OVERLAY
+static void bml__gelu_bwd_generic(const float *u, float *g, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        g[i] *= 0.5f * (1.0f + bml__erf(u[i] * 0.70710678118654752f)) +
+                u[i] * 0.39894228040143268f * bml__exp(-0.5f * u[i] * u[i]);
+}
+#endif
+static void bml__softmax_generic(float *S, int rows, int L) {
     int i, j;
     for (i = 0; i < rows; i++) {
         float *row = S + (size_t)i * L, mx = row[0], sum = 0;
@@ -5768,15 +5892,79 @@ static void bml__softmax_rows(float *S, int rows, int L) {
         for (j = 0; j < L; j++) row[j] *= sum;
     }
 }
+
+#ifdef BML__X86
+BML__TGT_AVX2 static void bml__gelu_avx2(const float *u, float *y, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i += 8) {
+        __m256i mk = bml__mask8(n - i);
+        __m256 x = _mm256_maskload_ps(u + i, mk), h = _mm256_mul_ps(_mm256_set1_ps(0.5f), x);
+        __m256 e = bml__erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
+        _mm256_maskstore_ps(y + i, mk, _mm256_fmadd_ps(h, e, h));
+    }
+}
+#ifndef BATCHML_NO_OVERLAY
+BML__TGT_AVX2 static void bml__gelu_bwd_avx2(const float *u, float *g, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i += 8) {
+        __m256i mk = bml__mask8(n - i);
+        __m256 x = _mm256_maskload_ps(u + i, mk), half = _mm256_set1_ps(0.5f);
+        __m256 e = bml__erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
+        __m256 phi = _mm256_mul_ps(_mm256_set1_ps(0.39894228040143268f),
+                                   bml__exp8(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(-0.5f), x), x)));
+        __m256 d = _mm256_fmadd_ps(x, phi, _mm256_fmadd_ps(half, e, half));
+        _mm256_maskstore_ps(g + i, mk, _mm256_mul_ps(_mm256_maskload_ps(g + i, mk), d));
+    }
+}
+#endif
+/* The row's max, then e^(x - max) 8 lanes at a time summed in 8 lanes, the
+   lanes added in a fixed tree. */
+BML__TGT_AVX2 static void bml__softmax_avx2(float *S, int rows, int L) {
+    int i, j;
+    for (i = 0; i < rows; i++) {
+        float *row = S + (size_t)i * L, mx = row[0], lanes[8], sum;
+        __m256 vs = _mm256_setzero_ps(), vm;
+        for (j = 1; j < L; j++) mx = row[j] > mx ? row[j] : mx;
+        vm = _mm256_set1_ps(mx);
+        for (j = 0; j < L; j += 8) {
+            __m256i mk = bml__mask8((size_t)(L - j));
+            __m256 e = bml__exp8(_mm256_sub_ps(_mm256_maskload_ps(row + j, mk), vm));
+            e = _mm256_and_ps(e, _mm256_castsi256_ps(mk));
+            _mm256_maskstore_ps(row + j, mk, e);
+            vs = _mm256_add_ps(vs, e);
+        }
+        _mm256_storeu_ps(lanes, vs);
+        sum = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+        vm = _mm256_set1_ps(1.0f / sum);
+        for (j = 0; j < L; j += 8) {
+            __m256i mk = bml__mask8((size_t)(L - j));
+            _mm256_maskstore_ps(row + j, mk, _mm256_mul_ps(_mm256_maskload_ps(row + j, mk), vm));
+        }
+    }
+}
 #endif
 
-#ifdef BML__AVX512
-/* e^x in 16 lanes, the steps of bml__exp: 2^n e^r, n = round(x log2 e),
-   r by a two-part ln 2, the same polynomial, 2^n applied by scalef. */
-static __m512 bml__exp16(__m512 x) { BML__EXP_BODY(BML__V16, __m512, x) }
+/* ---- attention of one (sequence, head) ----------------------------------
+   On any kernel set, from its tile kernel: P [L,L] = softmax(q k^T *
+   scale) by rows, ctx = P v, each product a row of tiles over a copy of k^T
+   (scratch W, [d, L]) or over v as stored. Every output element is one
+   chain in a fixed order, so the result does not depend on the batch. */
+
+/* out[R, D] = A[R, L] . B[L, D]: A's element (r, j) at A + r ars + j acs
+   (so A may be a transpose: copied to tmp [R, L] first), row j of B at B +
+   j ldb, out's rows ldo apart. */
+static void bml__amm_tiles(const struct bml__kernels *ks, int R, int L, int D, const float *A, size_t ars, size_t acs,
+                           const float *B, size_t ldb, float *out, size_t ldo, float *tmp);
+
+#ifdef BML__X86
+/* The AVX-512 set's own attention: queries 16 at a time with a column of S
+   in each vector (lane i = query i), so softmax's max and sum run across
+   vectors with no horizontal reductions; 16 x 16 transposes bring q in and
+   P out. At L = 16 it is 3.3x the two small sgemm calls and scalar softmax
+   it replaced (1.03 -> 0.31 us per head, d = 32), 3.1x at L = 32. */
 
 /* In-register transpose of a 16 x 16 block: r[i] lane j <-> r[j] lane i. */
-static void bml__tr16(__m512 r[16]) {
+BML__TGT_AVX512 static void bml__tr16(__m512 r[16]) {
     __m512 t[16];
     int i;
     for (i = 0; i < 8; i++) {
@@ -5803,13 +5991,11 @@ static void bml__tr16(__m512 r[16]) {
     }
 }
 
-/* out[R, D] = A[R, L] . B[L, D] for the small matrices of attention: A's
-   element (r, j) at A + r ars + j acs (so A may be a transpose), row j of
-   B at B + j ldb, out's rows ldo apart. Blocks of 8 rows x 32 columns in
-   registers, one chain over j in order per element. Rows past R repeat
-   the last and are not stored. */
-static void bml__amm(int R, int L, int D, const float *A, size_t ars, size_t acs, const float *B, size_t ldb, float *out,
-                     size_t ldo) {
+/* bml__amm_tiles for AVX-512, with no copy of a transposed A: blocks of 8
+   rows x 32 columns in registers, one chain over j in order per element.
+   Rows past R repeat the last and are not stored. */
+BML__TGT_AVX512 static void bml__amm_avx512(int R, int L, int D, const float *A, size_t ars, size_t acs, const float *B,
+                                            size_t ldb, float *out, size_t ldo) {
     int i, j, c, r;
     for (i = 0; i < R; i += 8) {
         const float *ar[8];
@@ -5835,21 +6021,15 @@ static void bml__amm(int R, int L, int D, const float *A, size_t ars, size_t acs
     }
 }
 
-/* One (sequence, head) of attention with 16-lane kernels (L tokens, head
-   width d; q, k, v, ctx rows H floats apart): P [L,L] = softmax(q k^T *
-   scale) by rows, ctx = P v. Queries go 16 at a time with a column of S
-   in each vector (lane i = query i), so softmax's max and sum run across
-   vectors with no horizontal reductions; 16 x 16 transposes bring q in
-   and P out. Every output element is one chain in a fixed order, so the
-   result does not depend on the batch (the deterministic mode uses it
-   too). Rows past L repeat the last token and are not stored. Scratch at
-   W: Q^T [d,16] and S^T [L rounded to 16, 16]. At L = 16 it is 3.3x the
-   two small sgemm calls and scalar softmax it replaced (1.03 -> 0.31 us
-   per head, d = 32), 3.1x at L = 32. */
-static void bml__attn_avx(int L, int d, int H, float scale, const float *q, const float *k, const float *v, float *P,
-                          float *W, float *ctx) {
+/* L tokens, head width d; q, k, v, ctx rows H floats apart. Scratch at W:
+   Q^T [d,16] and S^T [L rounded to 16, 16]. Rows past L repeat the last
+   token and are not stored. */
+BML__TGT_AVX512 static void bml__attn_avx512(const struct bml__kernels *ks, int L, int d, int H, float scale,
+                                             const float *q, const float *k, const float *v, float *P, float *W,
+                                             float *ctx) {
     float *Qt = W, *St = W + (size_t)d * 16;
     int Lp = (L + 15) & ~15, ib, i, j, jb, c, r;
+    (void)ks;
     for (ib = 0; ib < L; ib += 16) {
         __m512 mx = _mm512_set1_ps(-INFINITY), sum = _mm512_setzero_ps(), inv;
         int nI = L - ib < 16 ? L - ib : 16;
@@ -5892,9 +6072,243 @@ static void bml__attn_avx(int L, int d, int H, float scale, const float *q, cons
             for (i = 0; i < nI; i++) _mm512_mask_storeu_ps(P + (size_t)(ib + i) * L + jb, m, t[i]);
         }
     }
-    bml__amm(L, L, d, P, (size_t)L, 1, v, (size_t)H, ctx, (size_t)H);   /* ctx = P v */
+    bml__amm_avx512(L, L, d, P, (size_t)L, 1, v, (size_t)H, ctx, (size_t)H);   /* ctx = P v */
 }
 #endif
+
+/* ---- the kernel table: the one seam where an ISA plugs in ----------------
+   A kernel set is its panel kernel (tile and GEMM, with the panel width and
+   tile rows the weights are packed for), its element-wise kernels and its
+   attention. bml_model_load picks one (bml__kernels_choose) and every
+   dense layer, attention and GELU of the CPU path goes through it. */
+
+static void bml__amm_tiles(const bml__kernels *ks, int R, int L, int D, const float *A, size_t ars, size_t acs,
+                           const float *B, size_t ldb, float *out, size_t ldo, float *tmp) {
+    int i, c;
+    if (ks->amm) {
+        ks->amm(R, L, D, A, ars, acs, B, ldb, out, ldo);
+        return;
+    }
+    if (acs != 1) {
+        int j;
+        for (i = 0; i < R; i++)
+            for (j = 0; j < L; j++) tmp[(size_t)i * L + j] = A[(size_t)i * ars + (size_t)j * acs];
+        A = tmp;
+        ars = (size_t)L;
+    }
+    for (c = 0; c < D; c += ks->pw)
+        for (i = 0; i < R; i += ks->mr)
+            ks->tile(R - i < ks->mr ? R - i : ks->mr, D - c < ks->pw ? D - c : ks->pw, L, A + (size_t)i * ars,
+                     (int)ars, B + c, ldb, NULL, out + (size_t)i * ldo + c, (int)ldo, 0, NULL, 0);
+}
+
+/* Attention from the tiles: scratch W holds k^T [d, L]. */
+static void bml__attn_tiles(const bml__kernels *ks, int L, int d, int H, float scale, const float *q, const float *k,
+                            const float *v, float *P, float *W, float *ctx) {
+    int i, c;
+    size_t n = (size_t)L * L, e;
+    for (i = 0; i < L; i++)
+        for (c = 0; c < d; c++) W[(size_t)c * L + i] = k[(size_t)i * H + c];
+    bml__amm_tiles(ks, L, d, L, q, (size_t)H, 1, W, (size_t)L, P, (size_t)L, NULL);    /* S = q k^T       [L,L] */
+    for (e = 0; e < n; e++) P[e] *= scale;
+    ks->softmax(P, L, L);                                                            /* P = softmax(S)  [L,L] */
+    bml__amm_tiles(ks, L, L, d, P, (size_t)L, 1, v, (size_t)H, ctx, (size_t)H, NULL); /* ctx = P v       [L,d] */
+}
+
+#ifdef BATCHML_NO_OVERLAY
+#define BML__BWD(f) NULL
+#else
+#define BML__BWD(f) f
+#endif
+#ifdef BML__G4_OK
+static const bml__kernels bml__ks_generic = {BML_ISA_GENERIC, 2 * BML__G4_VL, 6, bml__panel_tile_generic,
+                                             bml__panel_gemm_generic, bml__gelu_generic,
+                                             BML__BWD(bml__gelu_bwd_generic), bml__softmax_generic, bml__attn_tiles, NULL};
+#endif
+#ifdef BML__X86
+static const bml__kernels bml__ks_avx2 = {BML_ISA_AVX2, 16, 6, bml__panel_tile_avx2, bml__panel_gemm_avx2,
+                                          bml__gelu_avx2, BML__BWD(bml__gelu_bwd_avx2), bml__softmax_avx2,
+                                          bml__attn_tiles, NULL};
+static const bml__kernels bml__ks_avx512 = {BML_ISA_AVX512, 32, 8, bml__panel_tile_avx512, bml__panel_gemm_avx512,
+                                            bml__gelu_avx2, BML__BWD(bml__gelu_bwd_avx2), bml__softmax_avx2,
+                                            bml__attn_avx512, bml__amm_avx512};
+#endif
+#ifdef BML__NEON
+static const bml__kernels bml__ks_neon = {BML_ISA_NEON, 8, 8, bml__panel_tile_neon, bml__panel_gemm_neon,
+                                          bml__gelu_generic, BML__BWD(bml__gelu_bwd_generic), bml__softmax_generic,
+                                          bml__attn_tiles, NULL};
+#endif
+#undef BML__BWD
+
+/* What the CPU offers and the OS has enabled. */
+typedef struct bml__cpu {
+    int avx2, fma, avx512f, avx512bw, avx512dq, avx512vl, avx512vnni, avx512bf16, avxvnni, amx_tile, amx_int8,
+        amx_bf16, asimd, asimddp, i8mm, bf16;
+} bml__cpu;
+
+static void bml__cpu_detect(bml__cpu *c) {
+    memset(c, 0, sizeof *c);
+#ifdef BML__X86
+    {
+        unsigned a = 0, b = 0, cx = 0, d = 0, xlo = 0, xhi = 0, max = __get_cpuid_max(0, NULL);
+        int osavx = 0, os512 = 0, osamx = 0;
+        if (max >= 1 && __get_cpuid(1, &a, &b, &cx, &d)) {
+            if ((cx >> 27) & 1) __asm__ __volatile__("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0)); /* OSXSAVE */
+            osavx = ((cx >> 28) & 1) && (xlo & 6) == 6;          /* AVX, and XMM + YMM state enabled */
+            os512 = osavx && (xlo & 0xe0) == 0xe0;               /* opmask, ZMM0-15 high, ZMM16-31     */
+            osamx = ((xlo >> 17) & 3) == 3;                      /* XTILECFG, XTILEDATA                */
+            c->fma = osavx && ((cx >> 12) & 1);
+        }
+        (void)xhi;
+        if (max >= 7 && __get_cpuid_count(7, 0, &a, &b, &cx, &d)) {
+            unsigned sub = a;
+            c->avx2 = osavx && ((b >> 5) & 1);
+            c->avx512f = os512 && ((b >> 16) & 1);
+            c->avx512dq = os512 && ((b >> 17) & 1);
+            c->avx512bw = os512 && ((b >> 30) & 1);
+            c->avx512vl = os512 && ((b >> 31) & 1);
+            c->avx512vnni = os512 && ((cx >> 11) & 1);
+            c->amx_bf16 = osamx && ((d >> 22) & 1);
+            c->amx_tile = osamx && ((d >> 24) & 1);
+            c->amx_int8 = osamx && ((d >> 25) & 1);
+            if (sub >= 1 && __get_cpuid_count(7, 1, &a, &b, &cx, &d)) {
+                c->avxvnni = osavx && ((a >> 4) & 1);
+                c->avx512bf16 = os512 && ((a >> 5) & 1);
+            }
+        }
+    }
+#endif
+#if defined(__aarch64__)
+    c->asimd = 1; /* part of the base ISA */
+#if defined(__linux__) && defined(BML__NEON)
+    {
+        unsigned long h1 = getauxval(16 /* AT_HWCAP */), h2 = getauxval(26 /* AT_HWCAP2 */);
+        c->asimddp = (h1 >> 20) & 1; /* HWCAP_ASIMDDP */
+        c->i8mm = (h2 >> 13) & 1;    /* HWCAP2_I8MM */
+        c->bf16 = (h2 >> 14) & 1;    /* HWCAP2_BF16 */
+    }
+#endif
+#endif
+}
+
+static const bml__kernels *bml__kernels_of(bml_isa isa) {
+    switch (isa) {
+#ifdef BML__G4_OK
+    case BML_ISA_GENERIC: return &bml__ks_generic;
+#endif
+#ifdef BML__X86
+    case BML_ISA_AVX2: return &bml__ks_avx2;
+    case BML_ISA_AVX512: return &bml__ks_avx512;
+#endif
+#ifdef BML__NEON
+    case BML_ISA_NEON: return &bml__ks_neon;
+#endif
+    default: return NULL;
+    }
+}
+
+/* The CPU features a kernel set needs it lacks, as names ("" when none). */
+static const char *bml__isa_lacks(bml_isa isa, const bml__cpu *c, char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = 0;
+#define BML__NEED(flag, name) if (!c->flag && n + sizeof name + 1 < cap) n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " " : "", name);
+    switch (isa) {
+    case BML_ISA_AVX2: BML__NEED(avx2, "avx2") BML__NEED(fma, "fma") break;
+    case BML_ISA_AVX512:
+        BML__NEED(avx512f, "avx512f") BML__NEED(avx512bw, "avx512bw") BML__NEED(avx512dq, "avx512dq")
+        BML__NEED(avx512vl, "avx512vl") BML__NEED(avx2, "avx2") BML__NEED(fma, "fma") break;
+    case BML_ISA_NEON: BML__NEED(asimd, "asimd") break;
+    default: break;
+    }
+#undef BML__NEED
+    return buf;
+}
+
+BMLDEF const char *bml_isa_name(bml_isa isa) {
+    switch (isa) {
+    case BML_ISA_AUTO: return "auto";
+    case BML_ISA_GENERIC: return "generic";
+    case BML_ISA_AVX2: return "avx2";
+    case BML_ISA_AVX512: return "avx512";
+    case BML_ISA_NEON: return "neon";
+    }
+    return "?";
+}
+
+BMLDEF bml_status bml_isa_parse(const char *name, bml_isa *out) {
+    int i;
+    for (i = BML_ISA_AUTO; i <= BML_ISA_NEON; i++)
+        if (name && !strcmp(name, bml_isa_name((bml_isa)i))) {
+            if (out) *out = (bml_isa)i;
+            return BML_OK;
+        }
+    return bml__fail(BML_ERR_INVALID_ARG, "'%s' is not a kernel set (auto, generic, avx2, avx512, neon)",
+                     name ? name : "(null)");
+}
+
+BMLDEF int bml_isa_supported(bml_isa isa) {
+    bml__cpu c;
+    char lacks[96];
+    if (!bml__kernels_of(isa)) return 0;
+    bml__cpu_detect(&c);
+    return bml__isa_lacks(isa, &c, lacks, sizeof lacks)[0] == 0;
+}
+
+BMLDEF bml_isa bml_isa_best(void) {
+    static const bml_isa order[] = {BML_ISA_AVX512, BML_ISA_AVX2, BML_ISA_NEON, BML_ISA_GENERIC};
+    size_t i;
+    for (i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (bml_isa_supported(order[i])) return order[i];
+    return BML_ISA_AUTO; /* no kernel set at all (a compiler without GNU vectors) */
+}
+
+BMLDEF const char *bml_cpu_features(void) {
+    static BML__TLS char buf[256];
+    bml__cpu c;
+    size_t n = 0;
+    bml__cpu_detect(&c);
+    buf[0] = 0;
+#define BML__HAS(flag, name) if (c.flag) n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? " " : "", name);
+    BML__HAS(avx2, "avx2") BML__HAS(fma, "fma") BML__HAS(avx512f, "avx512f") BML__HAS(avx512bw, "avx512bw")
+    BML__HAS(avx512dq, "avx512dq") BML__HAS(avx512vl, "avx512vl") BML__HAS(avx512vnni, "avx512_vnni")
+    BML__HAS(avx512bf16, "avx512_bf16") BML__HAS(avxvnni, "avx_vnni") BML__HAS(amx_tile, "amx_tile")
+    BML__HAS(amx_int8, "amx_int8") BML__HAS(amx_bf16, "amx_bf16") BML__HAS(asimd, "asimd")
+    BML__HAS(asimddp, "asimddp") BML__HAS(i8mm, "i8mm") BML__HAS(bf16, "bf16")
+#undef BML__HAS
+    return buf;
+}
+
+/* The kernel set for desc.isa: BML_ISA_AUTO takes BATCHML_ISA from the
+   environment, else the best this CPU runs. One this build or this CPU
+   lacks is an error that says which and what the CPU has. */
+static bml_status bml__kernels_choose(bml_isa want, const bml__kernels **out) {
+    const char *env = getenv("BATCHML_ISA"), *from = "desc.isa";
+    bml__cpu c;
+    char lacks[96];
+    *out = NULL;
+    if (want == BML_ISA_AUTO && env && env[0]) {
+        if (bml_isa_parse(env, &want) != BML_OK)
+            return bml__fail(BML_ERR_INVALID_ARG, "BATCHML_ISA=%s: not a kernel set (auto, generic, avx2, avx512, neon)", env);
+        from = "BATCHML_ISA";
+    }
+    if ((int)want < BML_ISA_AUTO || (int)want > BML_ISA_NEON)
+        return bml__fail(BML_ERR_INVALID_ARG, "desc.isa = %d: not a kernel set", (int)want);
+    if (want == BML_ISA_AUTO && (want = bml_isa_best()) == BML_ISA_AUTO)
+        return bml__fail(BML_ERR_UNSUPPORTED, "no CPU kernel set in this build (the generic one needs GNU C vectors)");
+    if (!(*out = bml__kernels_of(want)))
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s=%s: this build has no %s kernels (it was compiled for another "
+                         "architecture or with BATCHML_NO_SIMD)", from, bml_isa_name(want), bml_isa_name(want));
+    bml__cpu_detect(&c);
+    if (bml__isa_lacks(want, &c, lacks, sizeof lacks)[0]) {
+        const char *f = bml_cpu_features();
+        *out = NULL;
+        return bml__fail(BML_ERR_UNSUPPORTED, "%s=%s: this CPU lacks %s (cpu: %s)", from, bml_isa_name(want), lacks,
+                         f[0] ? f : "no SIMD features known");
+    }
+    return BML_OK;
+}
+
+BMLDEF bml_isa bml_model_isa(const bml_model *m) { return m && m->k ? m->k->isa : BML_ISA_AUTO; }
 
 /* ======================================================================
    >>forward  Encoder forward pass. Tokens of all sequences in a batch are
@@ -5919,28 +6333,29 @@ static void bml__linear_task(void *ctx, size_t task, int worker) {
     int det = f->m->deterministic, bwd = f->b == NULL;
     float beta = f->b || f->accumulate ? 1.0f : 0.0f;
     (void)worker;
-#ifdef BML__PANELS
-    /* the panel kernel (fixed order per element, so deterministic too):
-       forward on the weight panels, backward on W as stored */
+    /* the panel kernel of the model's kernel set (fixed order per element,
+       so deterministic too): forward on the weight panels, backward on W
+       as stored */
     if (f->Wp || (bwd && f->m->panel_mem)) {
+        const bml__kernels *ks = f->m->k;
+        size_t pw = (size_t)ks->pw;
         const float *B = f->Wp ? f->Wp : f->W;
-        size_t ldb = f->Wp ? BML__PW : (size_t)f->N, pstride = f->Wp ? BML__PW * (size_t)f->K : BML__PW;
+        size_t ldb = f->Wp ? pw : (size_t)f->N, pstride = f->Wp ? pw * (size_t)f->K : pw;
         float *buf = f->panel ? f->panel + (size_t)worker * f->panel_per : NULL;
         if (f->split_rows) {
             bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
-            bml__panel_gemm((int)(b - a), f->N, f->K, f->X + a * f->K, B, ldb, pstride, f->b, f->Y + a * f->N, f->N,
-                         f->accumulate, buf);
+            ks->gemm((int)(b - a), f->N, f->K, f->X + a * f->K, B, ldb, pstride, f->b, f->Y + a * f->N, f->N,
+                     f->accumulate, buf);
         } else {
-            size_t np = ((size_t)f->N + BML__PW - 1) / BML__PW;
+            size_t np = ((size_t)f->N + pw - 1) / pw;
             bml__range(np, (size_t)f->nsplit, task, &a, &b);
             if (a < b)
-                bml__panel_gemm(f->M, (int)((b * BML__PW > (size_t)f->N ? (size_t)f->N : b * BML__PW) - a * BML__PW), f->K, f->X,
-                             B + a * pstride, ldb, pstride, f->b ? f->b + a * BML__PW : NULL, f->Y + a * BML__PW, f->N,
-                             f->accumulate, buf);
+                ks->gemm(f->M, (int)((b * pw > (size_t)f->N ? (size_t)f->N : b * pw) - a * pw), f->K, f->X,
+                         B + a * pstride, ldb, pstride, f->b ? f->b + a * pw : NULL, f->Y + a * pw, f->N,
+                         f->accumulate, buf);
         }
         return;
     }
-#endif
     if (f->split_rows) {
         bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
         if (f->b) for (r = a; r < b; r++) memcpy(f->Y + r * f->N, f->b, (size_t)f->N * sizeof(float));
@@ -5995,36 +6410,22 @@ static void bml__embed_task(void *ctx, size_t s, int worker) {
     }
 }
 
-/* Self-attention of one (sequence, head): ctx = softmax(q k^T / sqrt(d)) v.
-   q, k, v, ctx are [L, d] slices of the packed [T, H] matrices; P [L,L] is
-   kept (grad mode) or scratch. sgemm (its small-matrix kernels) is fastest
-   even at L = 16; the deterministic mode uses the fixed-order kernel on a
-   transposed copy of k, so that both products vectorize along rows. */
+/* Self-attention of one (sequence, head): ctx = softmax(q k^T / sqrt(d)) v,
+   by the kernel set's attention (>>kernels: one fixed-order chain per
+   element, so it does not depend on the batch). q, k, v, ctx are [L, d]
+   slices of the packed [T, H] matrices; P [L,L] is kept (grad mode) or
+   scratch. */
 static void bml__attn_task(void *ctx, size_t task, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
     bml_model *m = f->m;
     int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
     size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
-    int L = (int)f->len[s], i, c, det = m->deterministic;
-    float *W = f->scratch + (size_t)worker * f->scratch_per, *Kt = W + (size_t)L * L;
+    int L = (int)f->len[s];
+    float *W = f->scratch + (size_t)worker * f->scratch_per;
     float *S = f->lP ? f->lP + f->poff[s] + h * (size_t)L * L : W;
     size_t off = t0 * H + h * d;
-    float scale = 1.0f / sqrtf((float)d);
-#ifdef BML__AVX512
-    (void)i; (void)c; (void)det;
-    bml__attn_avx(L, d, H, scale, f->lq + off, f->lk + off, f->lv + off, S, Kt, f->ctx + off);
-    return;
-#else
-    if (det) {
-        for (i = 0; i < L; i++)
-            for (c = 0; c < d; c++) Kt[(size_t)c * L + i] = f->lk[off + (size_t)i * H + c];
-        bml__gemm_ref(0, 0, L, L, d, scale, f->lq + off, H, Kt, L, 0.0f, S, L);     /* S = q k^T / sqrt(d)  [L,L] */
-    } else {
-        bml__gemm(0, 0, 1, L, L, d, scale, f->lq + off, H, f->lk + off, H, 0.0f, S, L);
-    }
-    bml__softmax_rows(S, L, L);                                                   /* P = softmax(S)       [L,L] */
-    bml__gemm(det, 0, 0, L, d, L, 1.0f, S, L, f->lv + off, H, 0.0f, f->ctx + off, H); /* ctx = P v          [L,d] */
-#endif
+    m->k->attn(m->k, L, d, H, 1.0f / sqrtf((float)d), f->lq + off, f->lk + off, f->lv + off, S, W + (size_t)L * L,
+               f->ctx + off);
 }
 
 /* x = LayerNorm(tmp + x) row by row (the post-LN residual). */
@@ -6054,21 +6455,12 @@ static void bml__add_ln(bml__fwd *f, const float *g, const float *b, float *xhat
 /* ffn = gelu(u), gelu(u) = u/2 (1 + erf(u / sqrt 2)) (exact, not tanh). */
 static void bml__gelu_task(void *ctx, size_t task, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
-    size_t a, b, i, n = f->T * (size_t)f->m->cfg.intermediate;
+    size_t a, b, n = f->T * (size_t)f->m->cfg.intermediate;
     const float *u = f->gelu_in;
     float *y = f->ffn;
     (void)worker;
     bml__range(n, (size_t)f->m->threads, task, &a, &b);
-#ifdef BML__GELU8
-    for (i = a; i < b; i += 8) {
-        __m256i mk = bml__mask8(b - i);
-        __m256 x = _mm256_maskload_ps(u + i, mk), h = _mm256_mul_ps(_mm256_set1_ps(0.5f), x);
-        __m256 e = bml__erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
-        _mm256_maskstore_ps(y + i, mk, _mm256_fmadd_ps(h, e, h));
-    }
-#else
-    for (i = a; i < b; i++) y[i] = 0.5f * u[i] * (1.0f + bml__erf(u[i] * 0.70710678118654752f));
-#endif
+    f->m->k->gelu(u + a, y + a, b - a);
 }
 
 /* ======================================================================
@@ -6229,36 +6621,24 @@ static void bml__attn_bwd_task(void *ctx, size_t task, int worker) {
     bml_model *m = f->m;
     int H = m->cfg.hidden, A = m->cfg.heads, d = H / A;
     size_t s = task / (size_t)A, h = task % (size_t)A, t0 = f->start[s];
-    int L = (int)f->len[s], i, j, det = m->deterministic;
-    float *dP = f->scratch + (size_t)worker * f->scratch_per;
+    int L = (int)f->len[s], i, j, c;
+    float *dP = f->scratch + (size_t)worker * f->scratch_per, *tmp = dP + (size_t)L * L; /* tmp: v^T, then transposes */
     const float *P = f->lP + f->poff[s] + h * (size_t)L * L;
+    const bml__kernels *ks = m->k;
     size_t off = t0 * H + h * d;
     float scale = 1.0f / sqrtf((float)d);
-#ifdef BML__AVX512
-    float *vt = dP + (size_t)L * L;                                                  /* v^T           [d,L] */
-    int c;
-    (void)det;
     for (c = 0; c < d; c++)
-        for (j = 0; j < L; j++) vt[(size_t)c * L + j] = f->lv[off + (size_t)j * H + c];
-    bml__amm(L, d, L, f->ctx + off, (size_t)H, 1, vt, (size_t)L, dP, (size_t)L);       /* dP = dctx v^T [L,L] */
-#else
-    bml__gemm(det, 0, 1, L, L, d, 1.0f, f->ctx + off, H, f->lv + off, H, 0.0f, dP, L);  /* dP = dctx v^T   [L,L] */
-#endif
+        for (j = 0; j < L; j++) tmp[(size_t)c * L + j] = f->lv[off + (size_t)j * H + c];
+    bml__amm_tiles(ks, L, d, L, f->ctx + off, (size_t)H, 1, tmp, (size_t)L, dP, (size_t)L, NULL);    /* dP = dctx v^T [L,L] */
     for (i = 0; i < L; i++) {
         float *row = dP + (size_t)i * L, dot = 0;
         const float *p = P + (size_t)i * L;
         for (j = 0; j < L; j++) dot += row[j] * p[j];
         for (j = 0; j < L; j++) row[j] = p[j] * (row[j] - dot) * scale;            /* dS            [L,L] */
     }
-#ifdef BML__AVX512
-    bml__amm(L, L, d, dP, (size_t)L, 1, f->lk + off, (size_t)H, f->q + off, (size_t)H);  /* dq = dS k     [L,d] */
-    bml__amm(L, L, d, dP, 1, (size_t)L, f->lq + off, (size_t)H, f->k + off, (size_t)H);  /* dk = dS^T q   [L,d] */
-    bml__amm(L, L, d, P, 1, (size_t)L, f->ctx + off, (size_t)H, f->v + off, (size_t)H);  /* dv = P^T dctx [L,d] */
-#else
-    bml__gemm(det, 0, 0, L, d, L, 1.0f, dP, L, f->lk + off, H, 0.0f, f->q + off, H);  /* dq = dS k      [L,d] */
-    bml__gemm(det, 1, 0, L, d, L, 1.0f, dP, L, f->lq + off, H, 0.0f, f->k + off, H);  /* dk = dS^T q    [L,d] */
-    bml__gemm(det, 1, 0, L, d, L, 1.0f, P, L, f->ctx + off, H, 0.0f, f->v + off, H);  /* dv = P^T dctx  [L,d] */
-#endif
+    bml__amm_tiles(ks, L, L, d, dP, (size_t)L, 1, f->lk + off, (size_t)H, f->q + off, (size_t)H, tmp);  /* dq = dS k     [L,d] */
+    bml__amm_tiles(ks, L, L, d, dP, 1, (size_t)L, f->lq + off, (size_t)H, f->k + off, (size_t)H, tmp);  /* dk = dS^T q   [L,d] */
+    bml__amm_tiles(ks, L, L, d, P, 1, (size_t)L, f->ctx + off, (size_t)H, f->v + off, (size_t)H, tmp);  /* dv = P^T dctx [L,d] */
 }
 
 /* dx = LayerNorm_backward(dx) in place, row by row (f->ln_* as set). */
@@ -6282,26 +6662,12 @@ static void bml__ln_bwd(bml__fwd *f, const float *g, float *xhat, float *rstd) {
 /* ffn = d gelu: ffn *= gelu'(u) = (1 + erf(u / sqrt 2)) / 2 + u phi(u). */
 static void bml__gelu_bwd_task(void *ctx, size_t task, int worker) {
     bml__fwd *f = (bml__fwd *)ctx;
-    size_t a, b, i, n = f->T * (size_t)f->m->cfg.intermediate;
+    size_t a, b, n = f->T * (size_t)f->m->cfg.intermediate;
     const float *u = f->gelu_in;
     float *g = f->ffn;
     (void)worker;
     bml__range(n, (size_t)f->m->threads, task, &a, &b);
-#ifdef BML__GELU8
-    for (i = a; i < b; i += 8) {
-        __m256i mk = bml__mask8(b - i);
-        __m256 x = _mm256_maskload_ps(u + i, mk), half = _mm256_set1_ps(0.5f);
-        __m256 e = bml__erf8(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)));
-        __m256 phi = _mm256_mul_ps(_mm256_set1_ps(0.39894228040143268f),
-                                   bml__exp8(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(-0.5f), x), x)));
-        __m256 d = _mm256_fmadd_ps(x, phi, _mm256_fmadd_ps(half, e, half));
-        _mm256_maskstore_ps(g + i, mk, _mm256_mul_ps(_mm256_maskload_ps(g + i, mk), d));
-    }
-#else
-    for (i = a; i < b; i++)
-        g[i] *= 0.5f * (1.0f + bml__erf(u[i] * 0.70710678118654752f)) +
-                u[i] * 0.39894228040143268f * bml__exp(-0.5f * u[i] * u[i]);
-#endif
+    f->m->k->gelu_bwd(u + a, g + a, b - a);
 }
 
 /* Back through the head, last step first: g[dim] = df/d(out) -> du[H] =

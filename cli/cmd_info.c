@@ -10,13 +10,17 @@
 static const char *help =
     "usage: batchml info [--model] DIR [--json]\n"
     "       batchml info --devices\n"
+    "       batchml info --kernels\n"
     "\n"
     "Loads a sentence-transformers model directory and prints its architecture,\n"
     "parameter count, dtype, pooling, normalization, max length, tokenizer, the\n"
     "sizes of its files, and the BLAS kernels this process uses (with a hint when\n"
-    "faster ones exist for this CPU). --json: the same as one JSON object.\n"
+    "faster ones exist for this CPU), the CPU kernel set it runs and what the CPU\n"
+    "offers. --json: the same as one JSON object.\n"
     "--devices: the devices --device can name (cpu, auto, and every OpenCL\n"
     "platform and device as opencl:P:D; OpenCL needs ./batchml-cl, `make opencl`).\n"
+    "--kernels: the CPU kernel sets this build has and this CPU runs, one a line,\n"
+    "best first (BATCHML_ISA=NAME in the environment forces one).\n"
     "\n"
     "example: batchml info build/minilm\n"
     "         batchml-cl info --devices\n";
@@ -132,6 +136,14 @@ int cmd_info(int argc, char **argv) {
             free(txt);
             return 0;
         }
+        else if (!strcmp(argv[i], "--kernels")) {
+            static const bml_isa order[] = {BML_ISA_AVX512, BML_ISA_AVX2, BML_ISA_NEON, BML_ISA_GENERIC};
+            size_t j;
+            for (j = 0; j < sizeof order / sizeof order[0]; j++)
+                if (bml_isa_supported(order[j])) printf("%s\n", bml_isa_name(order[j]));
+            cli_close_out(stdout);
+            return 0;
+        }
         else if (argv[i][0] == '-') cli_die("unknown option '%s' (see --help)", argv[i]);
         else if (!opts.model) opts.model = argv[i]; /* DIR, the same as --model DIR */
         else cli_die("unexpected argument '%s'", argv[i]);
@@ -181,7 +193,10 @@ int cmd_info(int argc, char **argv) {
         }
         printf("},\"blas\":");
         cli_json_str(stdout, bml_blas_info(), strlen(bml_blas_info()));
-        printf(",\"blas_best\":%s,\"cpus\":%ld}\n", check == 0 ? "true" : check == 1 ? "false" : "null", ncpu);
+        printf(",\"blas_best\":%s,\"kernels\":\"%s\",\"cpu_features\":", check == 0 ? "true" : check == 1 ? "false" : "null",
+               bml_isa_name(bml_model_isa(m)));
+        cli_json_str(stdout, bml_cpu_features(), strlen(bml_cpu_features()));
+        printf(",\"cpus\":%ld}\n", ncpu);
     } else {
         printf("model          %s\n", dir);
         printf("architecture   %s%s%s%s: %d layers, hidden %d, %d heads, FFN %d\n", arch[0] ? arch : "BERT encoder",
@@ -199,6 +214,8 @@ int cmd_info(int argc, char **argv) {
         for (k = 0; k < nfiles; k++) printf("  %-32s %10s\n", files[k].name, human_bytes(files[k].size, b1, sizeof b1));
         if (check == 1) printf("BLAS           %s (faster kernels exist: set OPENBLAS_CORETYPE=%s)\n", bml_blas_info(), want);
         else printf("BLAS           %s%s\n", bml_blas_info(), check == 0 ? " (the best for this CPU)" : "");
+        printf("kernels        %s (cpu: %s)\n", bml_isa_name(bml_model_isa(m)),
+               bml_cpu_features()[0] ? bml_cpu_features() : "no SIMD features known");
         printf("cpus           %ld\n", ncpu);
     }
     free(files);

@@ -28,7 +28,8 @@ static void run_model(const char *dir) {
     bml_batch_desc bd = {0};
     char name[256];
     float worst = 0;
-    int worst_bs = 0, det_ok = 1;
+    int worst_bs = 0, det_ok = 1, bitwise = 1;
+    const char *no_pack = getenv("BATCHML_NO_PACK");
     d.path = dir;
     d.no_tokenizer = 1;
     d.threads = 2;
@@ -58,6 +59,13 @@ static void run_model(const char *dir) {
         if (bml_embed_batch(m, items, N_ITEMS, &bd, batched, &res) != BML_OK) { CHECK(0, "batch", "%s", bml_last_error()); return; }
         dm = maxdiff(single, batched, N_ITEMS * H);
         if (dm > worst) { worst = dm; worst_bs = (int)bs; }
+        if (memcmp(single, batched, N_ITEMS * H * sizeof(float)) != 0) bitwise = 0;
+    }
+    /* every kernel set's dense layers and attention sum each element in one
+       fixed order (OpenBLAS, with BATCHML_NO_PACK=1, need not) */
+    if (!(no_pack && no_pack[0] == '1')) {
+        snprintf(name, sizeof name, "batched_bitwise_single[%s]", dir);
+        CHECK(bitwise, name, "batched and one-at-a-time embeddings differ (max abs diff %g)", worst);
     }
     snprintf(name, sizeof name, "batched_vs_single_bs1..64[%s]", dir);
     CHECK(worst <= 1e-6f, name, "max abs diff %g at batch size %d (limit 1e-6)", worst, worst_bs);
