@@ -433,7 +433,7 @@ int cmd_overlay(int argc, char **argv) {
             if (bad[k]) {
                 bml_overlay_free(&ovs[k]);
                 ovs[k].status = BML_ERR_FORMAT;
-                snprintf(ovs[k].error, sizeof ovs[k].error, "%s", perr[k]);
+                snprintf(ovs[k].error, sizeof ovs[k].error, "%.*s", (int)sizeof ovs[k].error - 1, perr[k]);
             }
             if (ovs[k].status != BML_OK) {
                 nbad++;
