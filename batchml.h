@@ -27,12 +27,21 @@
    FEATURE AND OVERRIDE MACROS (define before including the implementation)
      BATCHML_NO_BLAS        no OpenBLAS: built-in GEMM (portable, slower)
      BATCHML_OPENCL         the OpenCL device path (links -lOpenCL)
-     BATCHML_NO_PACK        no weight-panel AVX-512 / AVX2 kernel for the
-                            dense layers (by default, in builds with
-                            AVX-512F or AVX2 and FMA, the weights are laid
-                            out once at load in panels and the forward
-                            pass's dense layers use them; BATCHML_NO_PACK=1
-                            in the environment does the same at run time)
+     BATCHML_NO_PACK        no weight-panel kernel for the dense layers (by
+                            default the weights are laid out once at load
+                            in panels for the kernel set in use and the
+                            dense layers run on them; BATCHML_NO_PACK=1 in
+                            the environment does the same at run time:
+                            OpenBLAS, or the reference GEMM, instead)
+     BATCHML_NO_SIMD        only the generic (portable C) kernel set; by
+                            default every set the compiler can build is
+                            compiled whatever -march says (x86-64 with
+                            GCC/clang: AVX2+FMA and AVX-512 through target
+                            attributes; aarch64: NEON) and the best one the
+                            CPU runs is chosen at load. BATCHML_ISA=generic|
+                            avx2|avx512|neon in the environment (or
+                            bml_model_desc.isa) forces one; batchml info
+                            --kernels lists those this CPU runs.
      BATCHML_SPIN           pause instructions an idle worker thread spins
                             before it sleeps (default 4096, ~0.1 ms; 0:
                             sleep at once, for machines shared with other
@@ -408,9 +417,10 @@ typedef struct bml_model_desc {
     int threads;            /* 0 = every core                                */
     int deterministic;      /* 1: results bitwise identical whatever the
                                batch composition, batch size and thread
-                               count (AVX-512 builds are, always; elsewhere
-                               this selects the fixed-order reference GEMM,
-                               slower)                                       */
+                               count, within one kernel set. Every kernel
+                               set is, always; this matters only with
+                               BATCHML_NO_PACK, where it selects the
+                               fixed-order reference GEMM over OpenBLAS    */
     int max_seq_len;        /* 0 = sentence_bert_config.json's (else 256),
                                never above max_position_embeddings          */
     int no_tokenizer;       /* 1: ids-only model (no vocab files needed)     */

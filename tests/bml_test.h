@@ -28,4 +28,13 @@ static int bmlt_check_(int ok, const char *name, const char *fmt, ...) {
 /* CHECK(cond, name, fmt, ...): the message says what was seen. */
 #define CHECK(cond, ...) bmlt_check_(!!(cond), __VA_ARGS__)
 #define TEST_EXIT() return bmlt_failed_ ? 1 : 0
+/* BML_TEST_QUICK=1 (emulated runs: make test-aarch64): loops over batch
+   sizes take every 5th, then the last few. BMLT_NEXT(bs, last) is the next
+   batch size of a loop that ends at last. */
+#include <stdlib.h>
+static inline int bmlt_quick(void) {
+    const char *q = getenv("BML_TEST_QUICK");
+    return q && q[0] == '1';
+}
+#define BMLT_NEXT(bs, last) ((bmlt_quick() && (bs) + 5 < (last) - 1) ? (bs) + 5 : (bs) + 1)
 #endif

@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
             d.target = tg[mi];
             d.steps = 8;
             for (k = 0; k < NT; k++) bml_overlay_compute(m, &d, &items[k], &seq[k]);
-            for (bs = 1; bs <= 32; bs++) {
+            for (bs = 1; bs <= 32; bs = BMLT_NEXT(bs, 32)) {
                 d.batch_size = bs;
                 d.max_tokens = bs % 3 == 0 ? 100 : 0; /* also split IG steps across passes */
                 bml_overlay_compute_batch(m, &d, items, NT, bat);
