@@ -63,7 +63,7 @@
      Sections run in the order data flows, each one opened by a tag to
      search for (">>model"); generated tables and the OpenCL kernel sources
      are in an appendix at the end.
-     >>isa        The SIMD kernels and the BLAS this build compiles, decided here
+     >>isa        The kernel sets this build compiles, the BLAS
      >>errors     Errors and logging
      >>files      Files
      >>utf8       UTF-8
@@ -1212,7 +1212,7 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #endif
 
 /* ======================================================================
-   >>isa  The SIMD kernels and the BLAS this build compiles, decided here
+   >>isa  The kernel sets this build compiles (one is chosen at run time), the BLAS
    ====================================================================== */
 /* Kernel sets are chosen at run time (bml__kernels_for, >>kernels), so every
    set the compiler can build is compiled whatever -march says:
