@@ -5031,9 +5031,9 @@ static bml_status bml__make_panels(bml_model *m);
 static bml_status bml__kernels_choose(bml_isa want, const bml__kernels **out);
 
 /* Scratch floats one attention task needs: the scores [L,L] (when not
-   kept) and the kernel's transposes, K^T [d,L] (reference path) or Q^T
-   [d,16] + S^T [L rounded to 16, 16] (bml__attn_avx); backward: dP [L,L]
-   and v^T [d,L]. */
+   kept) and the kernel's transposes, K^T [d,L] (bml__attn_tiles) or Q^T
+   [d,16] + S^T [L rounded to 16, 16] (bml__attn_avx512); backward: dP
+   [L,L], then v^T [d,L] and a transposed dS or P [L,L] in the same place. */
 static size_t bml__attn_scratch(size_t maxL, int d) {
     return bml__align16(2 * maxL * maxL + (size_t)d * bml__align16(maxL) + 256);
 }
