@@ -5488,6 +5488,14 @@ static inline void bml__n4_storem(float *p, int n, float32x4_t v) {
 #define BML__N4_ADD(a, b) vaddq_f32(a, b)
 #define BML__N4_MUL(a, b) vmulq_f32(a, b)
 #define BML__N4_PIN(v) __asm__("" : "+w"(v))
+#define BML__N4_DIV(a, b) vdivq_f32(a, b)
+#define BML__N4_FNMA(a, b, c) vfmsq_f32(c, a, b)
+#define BML__N4_MAX(a, b) vmaxq_f32(a, b)
+#define BML__N4_MIN(a, b) vminq_f32(a, b)
+#define BML__N4_ROUND(a) vrndnq_f32(a)
+#define BML__N4_EXP_TAIL(p, r) vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r))
+#define BML__N4_SCALE(p, n) \
+    vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)))
 #endif
 
 /* ----------------------------------------------------------------------
@@ -5878,8 +5886,9 @@ BML__TGT_AVX512 static inline __m512 bml__exp16(__m512 x) { BML__EXP_BODY(BML__V
    under its default trapping math: GELU was 13% of a batch-32 pass on an
    AVX2 machine), so the x86 sets run them 8 lanes at a time with the steps
    of bml__erf / bml__exp (the AVX-512 set runs AVX2's GELU: its softmax is
-   inside its attention kernel). Every lane does the same operations, so an
-   element's value does not depend on where the row split put it. */
+   inside its attention kernel), and NEON 4 at a time. Every lane does the
+   same operations, so an element's value does not depend on where the row
+   split put it. */
 static void bml__gelu_generic(const float *u, float *y, size_t n) {
     size_t i;
     for (i = 0; i < n; i++) y[i] = 0.5f * u[i] * (1.0f + bml__erf(u[i] * 0.70710678118654752f));
@@ -5902,6 +5911,34 @@ static void bml__softmax_generic(float *S, int rows, int L) {
         for (j = 0; j < L; j++) row[j] *= sum;
     }
 }
+
+#ifdef BML__NEON
+static inline float32x4_t bml__erf4(float32x4_t x) { BML__ERF_BODY(BML__N4, float32x4_t, x) }
+static inline float32x4_t bml__exp4(float32x4_t x) { BML__EXP_BODY(BML__N4, float32x4_t, x) }
+static void bml__gelu_neon(const float *u, float *y, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i += 4) {
+        int k = n - i < 4 ? (int)(n - i) : 4;
+        float32x4_t x = bml__n4_loadm(k, u + i), h = vmulq_f32(vdupq_n_f32(0.5f), x);
+        float32x4_t e = bml__erf4(vmulq_f32(x, vdupq_n_f32(0.70710678118654752f)));
+        bml__n4_storem(y + i, k, vfmaq_f32(h, h, e));
+    }
+}
+#ifndef BATCHML_NO_OVERLAY
+static void bml__gelu_bwd_neon(const float *u, float *g, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i += 4) {
+        int k = n - i < 4 ? (int)(n - i) : 4;
+        float32x4_t x = bml__n4_loadm(k, u + i), half = vdupq_n_f32(0.5f);
+        float32x4_t e = bml__erf4(vmulq_f32(x, vdupq_n_f32(0.70710678118654752f)));
+        float32x4_t phi = vmulq_f32(vdupq_n_f32(0.39894228040143268f),
+                                    bml__exp4(vmulq_f32(vmulq_f32(vdupq_n_f32(-0.5f), x), x)));
+        float32x4_t d = vfmaq_f32(vfmaq_f32(half, half, e), x, phi);
+        bml__n4_storem(g + i, k, vmulq_f32(bml__n4_loadm(k, g + i), d));
+    }
+}
+#endif
+#endif
 
 #ifdef BML__X86
 BML__TGT_AVX2 static void bml__gelu_avx2(const float *u, float *y, size_t n) {
@@ -6145,7 +6182,7 @@ static const bml__kernels bml__ks_avx512 = {BML_ISA_AVX512, 32, 8, bml__panel_ti
 #endif
 #ifdef BML__NEON
 static const bml__kernels bml__ks_neon = {BML_ISA_NEON, 8, 8, bml__panel_tile_neon, bml__panel_gemm_neon,
-                                          bml__gelu_generic, BML__BWD(bml__gelu_bwd_generic), bml__softmax_generic,
+                                          bml__gelu_neon, BML__BWD(bml__gelu_bwd_neon), bml__softmax_generic,
                                           bml__attn_tiles, NULL};
 #endif
 #undef BML__BWD
