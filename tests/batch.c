@@ -10,13 +10,6 @@ static uint32_t rnd(void) { rng = rng * 6364136223846793005ull + 144269504088896
 
 #define N_ITEMS 70
 
-static float maxdiff(const float *a, const float *b, size_t n) {
-    float m = 0;
-    size_t i;
-    for (i = 0; i < n; i++) m = fabsf(a[i] - b[i]) > m ? fabsf(a[i] - b[i]) : m;
-    return m;
-}
-
 static void run_model(const char *dir) {
     bml_model *m = NULL, *det1 = NULL, *det2 = NULL;
     bml_model_desc d = {0};

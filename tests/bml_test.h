@@ -36,5 +36,13 @@ static inline int bmlt_quick(void) {
     const char *q = getenv("BML_TEST_QUICK");
     return q && q[0] == '1';
 }
+/* Largest |a[i] - b[i]| over n floats. */
+#include <math.h>
+static inline float maxdiff(const float *a, const float *b, size_t n) {
+    float m = 0;
+    size_t i;
+    for (i = 0; i < n; i++) m = fabsf(a[i] - b[i]) > m ? fabsf(a[i] - b[i]) : m;
+    return m;
+}
 #define BMLT_NEXT(bs, last) ((bmlt_quick() && (bs) + 5 < (last) - 1) ? (bs) + 5 : (bs) + 1)
 #endif

@@ -15,13 +15,6 @@ static const bml_isa all_isa[] = {BML_ISA_GENERIC, BML_ISA_AVX2, BML_ISA_AVX512,
 static uint64_t rng = 777;
 static uint32_t rnd(void) { rng = rng * 6364136223846793005ull + 1442695040888963407ull; return (uint32_t)(rng >> 33); }
 
-static float maxdiff(const float *a, const float *b, size_t n) {
-    float m = 0;
-    size_t i;
-    for (i = 0; i < n; i++) m = fabsf(a[i] - b[i]) > m ? fabsf(a[i] - b[i]) : m;
-    return m;
-}
-
 static void run_model(const char *dir) {
     int32_t *ids[N_ITEMS];
     bml_item items[N_ITEMS];

@@ -34,13 +34,6 @@ static void on_log(bml_log_level level, const char *msg, void *user) {
     }
 }
 
-static float maxdiff(const float *a, const float *b, size_t n) {
-    float m = 0;
-    size_t i;
-    for (i = 0; i < n; i++) m = fabsf(a[i] - b[i]) > m ? fabsf(a[i] - b[i]) : m;
-    return m;
-}
-
 static void normalize_rows(float *e, size_t n, size_t H) {
     size_t i, j;
     for (i = 0; i < n; i++) {
