@@ -43,6 +43,9 @@ rm -rf "$dst/reports"; mkdir -p "$dst/reports"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$top/$dst/reports/asan:log_exe_name=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$top/$dst/reports/ubsan:log_exe_name=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export BML_SANITIZE=$cc
+# the oracles' answers (PyTorch, HF tokenizers) for the same inputs as the
+# plain run: computed once, in the top tree's cache (tests/oracle_cache.py)
+export BML_ORACLE_CACHE=${BML_ORACLE_CACHE:-$top/build/oracle-cache}
 bash "$dst/tests/run.sh" 2>&1 | sed "s/^\([0-9]* passed, [0-9]* failed\)$/# sanitize[$cc] suite: \1/" | tee "$dst/suite.log"
 # batch.test, when skipped (its full-size model in deterministic mode runs the
 # instrumented reference GEMM for ~20 min), still runs on its tiny model
