@@ -65,6 +65,7 @@
      are in an appendix at the end.
      >>isa        The kernel sets this build compiles, the BLAS
      >>errors     Errors and logging
+     >>platform   The operating system (POSIX or Win32)
      >>files      Files
      >>utf8       UTF-8
      >>json       JSON reader
@@ -107,19 +108,25 @@
 #ifndef BATCHML_H
 #define BATCHML_H
 
-/* the exporter computes overlays */
-#if defined(BATCHML_NO_OVERLAY) && !defined(BATCHML_NO_EXPORTER)
+/* the exporter computes overlays; on Windows it is not built (it relies on
+   POSIX record locks, O_NOFOLLOW and directory fsync: >>platform) */
+#if (defined(BATCHML_NO_OVERLAY) || defined(_WIN32)) && !defined(BATCHML_NO_EXPORTER)
 #define BATCHML_NO_EXPORTER
 #endif
 
-/* The implementation uses POSIX (mmap, clock_gettime, threads); with
-   -std=c99 that needs the feature macro before any system header. */
-#if defined(BATCHML_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+/* The implementation uses POSIX (mmap, clock_gettime, threads) or, on
+   Windows, Win32 (>>platform); with -std=c99 POSIX needs the feature macro
+   before any system header, and MinGW's C99 printf (%zu) its own. */
+#if defined(BATCHML_IMPLEMENTATION) && !defined(_WIN32) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
 #define _POSIX_C_SOURCE 200809L
+#endif
+#if defined(BATCHML_IMPLEMENTATION) && defined(__MINGW32__) && !defined(__USE_MINGW_ANSI_STDIO)
+#define __USE_MINGW_ANSI_STDIO 1
 #endif
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h> /* FILE (bml_fopen) */
 
 #ifndef BMLDEF
 #define BMLDEF extern
@@ -170,6 +177,9 @@ BMLDEF void bml_free(void *p);
    descriptor is then made blocking again. *fd = -1 on failure, with a
    message naming the path and what it is ("a FIFO", "a directory"). */
 BMLDEF bml_status bml_open_regular(const char *path, int *fd);
+/* fopen with a UTF-8 path on every platform (on Windows the path goes
+   through UTF-16, whatever the ANSI code page); NULL and errno on failure. */
+BMLDEF FILE *bml_fopen(const char *path, const char *mode);
 
 /* ======================================================================
    API: JSON (the loader's own reader, exposed for tools and tests)
@@ -859,6 +869,8 @@ BMLDEF bml_status bml_exporter_stats_get(const bml_exporter *ex, size_t method, 
 /* Requests or records of every method not yet durable. */
 BMLDEF size_t bml_exporter_pending(const bml_exporter *ex);
 
+#endif /* BATCHML_NO_EXPORTER */
+
 /* One overlay as its JSON line (the record format above, '\n' included)
    into buf[cap], NUL-terminated when cap > 0. method/target are the
    strings written (NULL: bml_method_name(o->method) / the key is left
@@ -868,8 +880,6 @@ BMLDEF size_t bml_exporter_pending(const bml_exporter *ex);
    a larger buffer. */
 BMLDEF size_t bml_overlay_to_json(const bml_model *m, const bml_overlay *o, const char *method, const char *target,
                                   char *buf, size_t cap);
-
-#endif /* BATCHML_NO_EXPORTER */
 
 #endif /* BATCHML_NO_OVERLAY */
 
@@ -1191,7 +1201,21 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #include <time.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#include <io.h>
+#include <direct.h>
+#else
 #include <unistd.h>
+#include <sys/mman.h>
+#include <pthread.h>
+#endif
 
 #ifndef BML_MALLOC
 #define BML_MALLOC(n) malloc(n)
@@ -1317,9 +1341,14 @@ BMLDEF void bml_set_log(bml_log_fn fn, void *user) { bml__log_fn = fn; bml__log_
 
 BMLDEF void bml_free(void *p) { BML_FREE(p); }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
+#if defined(__MINGW32__)
+#define BML__PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
+#define BML__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define BML__PRINTF(f, a)
 #endif
+BML__PRINTF(2, 3)
 static bml_status bml__fail(bml_status s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -1328,9 +1357,7 @@ static bml_status bml__fail(bml_status s, const char *fmt, ...) {
     return s;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+BML__PRINTF(2, 3)
 static void bml__log(bml_log_level level, const char *fmt, ...) {
     char msg[512];
     va_list ap;
@@ -1372,21 +1399,258 @@ static int bml__mul_ok(size_t a, size_t b, size_t *out) {
 }
 
 /* ======================================================================
+   >>platform  The operating system: files, mapping, time, CPUs, threads
+   ====================================================================== */
+/* Everything the library asks of the OS goes through these few calls, POSIX
+   or Win32 (MinGW-w64 is what is built and tested here, `make windows`).
+   Paths are UTF-8 everywhere; on Windows they are converted to UTF-16 for
+   the wide-character calls, so a non-ASCII path works whatever the ANSI
+   code page. Windows has no exporter (record locks, O_NOFOLLOW, directory
+   fsync: the header's top) and no OpenBLAS re-exec. */
+#ifndef S_ISSOCK
+#define S_ISSOCK(m) 0
+#endif
+#ifndef S_ISBLK
+#define S_ISBLK(m) 0
+#endif
+#ifndef S_ISFIFO
+#define S_ISFIFO(m) 0
+#endif
+#ifndef S_ISCHR
+#define S_ISCHR(m) (((m) & S_IFMT) == S_IFCHR)
+#endif
+
+#ifdef _WIN32
+typedef struct _stati64 bml__statbuf;
+#define bml__fstat(fd, sb) _fstati64((fd), (sb))
+typedef unsigned short bml__mode;
+
+/* UTF-8 -> a new UTF-16 string (BML_FREE it), NULL if not valid UTF-8 */
+static wchar_t *bml__wide(const char *s) {
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+    wchar_t *w;
+    if (n <= 0) return NULL;
+    if (!(w = (wchar_t *)BML_MALLOC((size_t)n * sizeof(wchar_t)))) return NULL;
+    MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
+    return w;
+}
+
+static int bml__open_rd(const char *path) {
+    wchar_t *w = bml__wide(path);
+    int fd;
+    if (!w) { errno = EINVAL; return -1; }
+    fd = _wopen(w, _O_RDONLY | _O_BINARY | _O_NOINHERIT);
+    BML_FREE(w);
+    return fd;
+}
+#define bml__set_blocking(fd) ((void)0)
+
+#if !defined(BATCHML_NO_EXPORTER) || !defined(BATCHML_NO_MKMODEL)
+static int bml__mkdir1(const char *path) {
+    wchar_t *w = bml__wide(path);
+    int r;
+    if (!w) { errno = EINVAL; return -1; }
+    r = _wmkdir(w);
+    BML_FREE(w);
+    return r;
+}
+#endif
+static int bml__stat(const char *path, bml__statbuf *sb) {
+    wchar_t *w = bml__wide(path);
+    int r;
+    if (!w) { errno = EINVAL; return -1; }
+    r = _wstati64(w, sb);
+    BML_FREE(w);
+    return r;
+}
+#define bml__lstat bml__stat /* (no symbolic links to tell apart here) */
+static int bml__remove(const char *path) {
+    wchar_t *w = bml__wide(path);
+    int r;
+    if (!w) { errno = EINVAL; return -1; }
+    r = _wremove(w);
+    BML_FREE(w);
+    return r;
+}
+/* rename onto an existing file too, as POSIX rename does */
+static int bml__rename(const char *from, const char *to) {
+    wchar_t *a = bml__wide(from), *b = bml__wide(to);
+    int ok = a && b && MoveFileExW(a, b, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH);
+    BML_FREE(a);
+    BML_FREE(b);
+    if (!ok) errno = EACCES;
+    return ok ? 0 : -1;
+}
+#define bml__getpid() ((long)GetCurrentProcessId())
+#else
+typedef struct stat bml__statbuf;
+#define bml__fstat(fd, sb) fstat((fd), (sb))
+typedef mode_t bml__mode;
+/* O_NONBLOCK: a FIFO put where a file is expected must not block the open */
+static int bml__open_rd(const char *path) { return open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); }
+static void bml__set_blocking(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+#if !defined(BATCHML_NO_EXPORTER) || !defined(BATCHML_NO_MKMODEL)
+static int bml__mkdir1(const char *path) { return mkdir(path, 0777); }
+#endif
+#define bml__stat(path, sb) stat((path), (sb))
+#define bml__lstat(path, sb) lstat((path), (sb))
+#define bml__remove(path) remove(path)
+#define bml__rename(from, to) rename((from), (to))
+#define bml__getpid() ((long)getpid())
+#endif
+
+/* FILE * of a UTF-8 path (public: the CLI opens its files with it too). */
+BMLDEF FILE *bml_fopen(const char *path, const char *mode) {
+#ifdef _WIN32
+    wchar_t *w = bml__wide(path), wm[16];
+    FILE *f;
+    size_t i;
+    if (!w) { errno = EINVAL; return NULL; }
+    for (i = 0; mode[i] && i < 15; i++) wm[i] = (wchar_t)(unsigned char)mode[i];
+    wm[i] = 0;
+    f = _wfopen(w, wm);
+    BML_FREE(w);
+    return f;
+#else
+    return fopen(path, mode);
+#endif
+}
+
+/* Map size bytes of fd read-only; NULL (errno set) on failure. */
+static unsigned char *bml__map_ro(int fd, size_t size) {
+#ifdef _WIN32
+    HANDLE fh = (HANDLE)_get_osfhandle(fd), mh;
+    void *p;
+    if (fh == INVALID_HANDLE_VALUE) { errno = EBADF; return NULL; }
+    mh = CreateFileMappingW(fh, NULL, PAGE_READONLY, 0, 0, NULL);
+    if (!mh) { errno = EACCES; return NULL; }
+    p = MapViewOfFile(mh, FILE_MAP_READ, 0, 0, size);
+    CloseHandle(mh); /* the view keeps the mapping */
+    if (!p) errno = ENOMEM;
+    return (unsigned char *)p;
+#else
+    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    return p == MAP_FAILED ? NULL : (unsigned char *)p;
+#endif
+}
+
+static void bml__unmap(void *p, size_t size) {
+#ifdef _WIN32
+    (void)size;
+    UnmapViewOfFile(p);
+#else
+    munmap(p, size);
+#endif
+}
+
+BMLDEF uint64_t bml_now_ns(void) {
+#ifdef _WIN32
+    static LARGE_INTEGER freq; /* benign race: every thread computes the same */
+    LARGE_INTEGER c;
+    if (!freq.QuadPart) QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&c);
+    return (uint64_t)(c.QuadPart / freq.QuadPart) * 1000000000ull +
+           (uint64_t)(c.QuadPart % freq.QuadPart) * 1000000000ull / (uint64_t)freq.QuadPart;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* Online CPUs, 1..256. */
+static int bml__ncpu(void) {
+    long n;
+#ifdef _WIN32
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    n = (long)si.dwNumberOfProcessors;
+#elif defined(_SC_NPROCESSORS_ONLN)
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+#else
+    n = 1;
+#endif
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+/* Threads, a mutex, a condition variable and a once flag: Win32 SRW locks
+   and condition variables, or pthreads. */
+#ifdef _WIN32
+typedef HANDLE bml__thread;
+typedef SRWLOCK bml__mutex;
+typedef CONDITION_VARIABLE bml__cond;
+typedef INIT_ONCE bml__once_flag;
+#define BML__ONCE_INIT INIT_ONCE_STATIC_INIT
+typedef struct { void *(*fn)(void *); void *arg; } bml__thread_start;
+static DWORD WINAPI bml__thread_tramp(LPVOID p) {
+    bml__thread_start s = *(bml__thread_start *)p;
+    BML_FREE(p);
+    s.fn(s.arg);
+    return 0;
+}
+static int bml__thread_create(bml__thread *t, void *(*fn)(void *), void *arg) {
+    bml__thread_start *s = (bml__thread_start *)BML_MALLOC(sizeof *s);
+    if (!s) return -1;
+    s->fn = fn;
+    s->arg = arg;
+    *t = CreateThread(NULL, 0, bml__thread_tramp, s, 0, NULL);
+    if (!*t) { BML_FREE(s); return -1; }
+    return 0;
+}
+static void bml__thread_join(bml__thread t) { WaitForSingleObject(t, INFINITE); CloseHandle(t); }
+static void bml__mutex_init(bml__mutex *m) { InitializeSRWLock(m); }
+static void bml__mutex_destroy(bml__mutex *m) { (void)m; }
+static void bml__mutex_lock(bml__mutex *m) { AcquireSRWLockExclusive(m); }
+static void bml__mutex_unlock(bml__mutex *m) { ReleaseSRWLockExclusive(m); }
+static void bml__cond_init(bml__cond *c) { InitializeConditionVariable(c); }
+static void bml__cond_destroy(bml__cond *c) { (void)c; }
+static void bml__cond_wait(bml__cond *c, bml__mutex *m) { SleepConditionVariableSRW(c, m, INFINITE, 0); }
+static void bml__cond_broadcast(bml__cond *c) { WakeAllConditionVariable(c); }
+static BOOL CALLBACK bml__once_tramp(PINIT_ONCE o, PVOID fn, PVOID *ctx) {
+    (void)o;
+    (void)ctx;
+    (*(void (**)(void))fn)();
+    return TRUE;
+}
+static void bml__once(bml__once_flag *o, void (*fn)(void)) { InitOnceExecuteOnce(o, bml__once_tramp, (PVOID)&fn, NULL); }
+#else
+typedef pthread_t bml__thread;
+typedef pthread_mutex_t bml__mutex;
+typedef pthread_cond_t bml__cond;
+typedef pthread_once_t bml__once_flag;
+#define BML__ONCE_INIT PTHREAD_ONCE_INIT
+static int bml__thread_create(bml__thread *t, void *(*fn)(void *), void *arg) { return pthread_create(t, NULL, fn, arg); }
+static void bml__thread_join(bml__thread t) { pthread_join(t, NULL); }
+static void bml__mutex_init(bml__mutex *m) { pthread_mutex_init(m, NULL); }
+static void bml__mutex_destroy(bml__mutex *m) { pthread_mutex_destroy(m); }
+static void bml__mutex_lock(bml__mutex *m) { pthread_mutex_lock(m); }
+static void bml__mutex_unlock(bml__mutex *m) { pthread_mutex_unlock(m); }
+static void bml__cond_init(bml__cond *c) { pthread_cond_init(c, NULL); }
+static void bml__cond_destroy(bml__cond *c) { pthread_cond_destroy(c); }
+static void bml__cond_wait(bml__cond *c, bml__mutex *m) { pthread_cond_wait(c, m); }
+static void bml__cond_broadcast(bml__cond *c) { pthread_cond_broadcast(c); }
+static void bml__once(bml__once_flag *o, void (*fn)(void)) { pthread_once(o, fn); }
+#endif
+
+/* ======================================================================
    >>files  Files: whole-file read (small JSON/text files), path joining
    ====================================================================== */
 
-static const char *bml__file_kind(mode_t m) {
+static const char *bml__file_kind(bml__mode m) {
     return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
          : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
 }
 
 BMLDEF bml_status bml_open_regular(const char *path, int *fd) {
-    struct stat sb;
-    int f, fl;
+    bml__statbuf sb;
+    int f;
     *fd = -1;
-    f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    f = bml__open_rd(path);
     if (f < 0) return bml__fail(BML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(f, &sb) != 0) {
+    if (bml__fstat(f, &sb) != 0) {
         int e = errno;
         close(f);
         return bml__fail(BML_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
@@ -1396,7 +1660,7 @@ BMLDEF bml_status bml_open_regular(const char *path, int *fd) {
         return bml__fail(BML_ERR_IO, "%s: not a regular file (%s); batchml reads only regular files here", path,
                          bml__file_kind(sb.st_mode));
     }
-    if ((fl = fcntl(f, F_GETFL)) != -1) (void)fcntl(f, F_SETFL, fl & ~O_NONBLOCK);
+    bml__set_blocking(f);
     *fd = f;
     return BML_OK;
 }
@@ -1422,8 +1686,8 @@ static bml_status bml__read_file(const char *path, size_t limit, char **out, siz
     }
     {   /* a regular file's size is known: refuse an oversized one before
            reading or allocating any of it, and allocate the rest once */
-        struct stat sb;
-        if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
+        bml__statbuf sb;
+        if (bml__fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
             if ((unsigned long long)sb.st_size > (unsigned long long)limit) {
                 fclose(f);
                 return bml__fail(BML_ERR_NOMEM, "%s: file larger than the %zu-byte limit (%llu bytes)", path, limit,
@@ -1483,7 +1747,7 @@ static bml_status bml__mkdirs(const char *dir) {
         if (buf[i] == '/' || buf[i] == 0) {
             char c = buf[i];
             buf[i] = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            if (bml__mkdir1(buf) != 0 && errno != EEXIST)
                 return bml__fail(BML_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
             buf[i] = c;
         }
@@ -1953,15 +2217,14 @@ BMLDEF bml_status bml_json_load(const char *path, size_t limit, bml_json_doc **o
 /* ======================================================================
    >>threads  Threads: a small persistent pool running parallel-for jobs
    ====================================================================== */
-#include <pthread.h>
 
 typedef void (*bml__task_fn)(void *ctx, size_t task, int worker);
 
 typedef struct bml__workers {
     int nthreads;               /* workers including the caller            */
-    pthread_t *tids;
-    pthread_mutex_t mu;
-    pthread_cond_t cv_work, cv_done;
+    bml__thread *tids;
+    bml__mutex mu;
+    bml__cond cv_work, cv_done;
     bml__task_fn fn;
     void *ctx;
     size_t ntasks, next, done;
@@ -2004,15 +2267,15 @@ typedef struct bml__workers {
 static void bml__workers_drain(bml__workers *p, int worker) {
     for (;;) {
         size_t t;
-        pthread_mutex_lock(&p->mu);
-        if (p->next >= p->ntasks) { pthread_mutex_unlock(&p->mu); return; }
+        bml__mutex_lock(&p->mu);
+        if (p->next >= p->ntasks) { bml__mutex_unlock(&p->mu); return; }
         t = p->next++;
-        pthread_mutex_unlock(&p->mu);
+        bml__mutex_unlock(&p->mu);
         p->fn(p->ctx, t, worker);
-        pthread_mutex_lock(&p->mu);
+        bml__mutex_lock(&p->mu);
         BML__STORE(&p->done, p->done + 1);
-        if (p->done == p->ntasks && p->waiting) pthread_cond_broadcast(&p->cv_done);
-        pthread_mutex_unlock(&p->mu);
+        if (p->done == p->ntasks && p->waiting) bml__cond_broadcast(&p->cv_done);
+        bml__mutex_unlock(&p->mu);
     }
 }
 
@@ -2030,13 +2293,13 @@ static void *bml__workers_main(void *arg) {
             if (BML__LOAD(&p->generation) != seen || BML__LOAD(&p->stop)) break;
             BML__RELAX();
         }
-        pthread_mutex_lock(&p->mu);
+        bml__mutex_lock(&p->mu);
         p->sleepers++;
-        while (!p->stop && p->generation == seen) pthread_cond_wait(&p->cv_work, &p->mu);
+        while (!p->stop && p->generation == seen) bml__cond_wait(&p->cv_work, &p->mu);
         p->sleepers--;
-        if (p->stop) { pthread_mutex_unlock(&p->mu); return NULL; }
+        if (p->stop) { bml__mutex_unlock(&p->mu); return NULL; }
         seen = p->generation;
-        pthread_mutex_unlock(&p->mu);
+        bml__mutex_unlock(&p->mu);
         bml__workers_drain(p, worker);
     }
 }
@@ -2052,17 +2315,17 @@ static bml_status bml__workers_create(int nthreads, bml__workers **out) {
     p = (bml__workers *)bml__calloc(1, sizeof *p);
     if (!p) return bml__fail(BML_ERR_NOMEM, "out of memory creating a thread pool");
     p->nthreads = 1;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv_work, NULL);
-    pthread_cond_init(&p->cv_done, NULL);
-    p->tids = (pthread_t *)bml__calloc((size_t)nthreads, sizeof(pthread_t));
+    bml__mutex_init(&p->mu);
+    bml__cond_init(&p->cv_work);
+    bml__cond_init(&p->cv_done);
+    p->tids = (bml__thread *)bml__calloc((size_t)nthreads, sizeof(bml__thread));
     if (!p->tids) { bml__workers_destroy(p); return bml__fail(BML_ERR_NOMEM, "out of memory creating a thread pool"); }
     for (i = 1; i < nthreads; i++) {
         bml__workers_arg *a = (bml__workers_arg *)BML_MALLOC(sizeof *a);
         if (!a) break;
         a->p = p;
         a->worker = i;
-        if (pthread_create(&p->tids[i], NULL, bml__workers_main, a) != 0) { BML_FREE(a); break; }
+        if (bml__thread_create(&p->tids[i], bml__workers_main, a) != 0) { BML_FREE(a); break; }
         p->nthreads++;
     }
     *out = p;
@@ -2078,35 +2341,35 @@ static void bml__workers_run(bml__workers *p, size_t ntasks, bml__task_fn fn, vo
         for (t = 0; t < ntasks; t++) fn(ctx, t, 0);
         return;
     }
-    pthread_mutex_lock(&p->mu);
+    bml__mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->ntasks = ntasks;
     p->next = 0;
     BML__STORE(&p->done, (size_t)0);
     BML__STORE(&p->generation, p->generation + 1);
-    if (p->sleepers) pthread_cond_broadcast(&p->cv_work);
-    pthread_mutex_unlock(&p->mu);
+    if (p->sleepers) bml__cond_broadcast(&p->cv_work);
+    bml__mutex_unlock(&p->mu);
     bml__workers_drain(p, 0);
     for (spin = 0; spin < BML__SPIN && BML__LOAD(&p->done) < ntasks; spin++) BML__RELAX();
-    pthread_mutex_lock(&p->mu);
+    bml__mutex_lock(&p->mu);
     p->waiting = 1;
-    while (p->done < p->ntasks) pthread_cond_wait(&p->cv_done, &p->mu);
+    while (p->done < p->ntasks) bml__cond_wait(&p->cv_done, &p->mu);
     p->waiting = 0;
-    pthread_mutex_unlock(&p->mu);
+    bml__mutex_unlock(&p->mu);
 }
 
 static void bml__workers_destroy(bml__workers *p) {
     int i;
     if (!p) return;
-    pthread_mutex_lock(&p->mu);
+    bml__mutex_lock(&p->mu);
     BML__STORE(&p->stop, 1);
-    pthread_cond_broadcast(&p->cv_work);
-    pthread_mutex_unlock(&p->mu);
-    for (i = 1; i < p->nthreads; i++) pthread_join(p->tids[i], NULL);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv_work);
-    pthread_cond_destroy(&p->cv_done);
+    bml__cond_broadcast(&p->cv_work);
+    bml__mutex_unlock(&p->mu);
+    for (i = 1; i < p->nthreads; i++) bml__thread_join(p->tids[i]);
+    bml__mutex_destroy(&p->mu);
+    bml__cond_destroy(&p->cv_work);
+    bml__cond_destroy(&p->cv_done);
     BML_FREE(p->tids);
     BML_FREE(p);
 }
@@ -3955,16 +4218,11 @@ static void bml__tok_job_run(void *ctx, size_t task, int worker) {
     }
 }
 
-static int bml__tok_ncpu(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
-}
-
 static bml_status bml__tok_batch(bml__tok_job *j, int threads) {
     bml__workers *workers = NULL;
     size_t ntasks, i;
     int nw;
-    if (threads <= 0) threads = bml__tok_ncpu();
+    if (threads <= 0) threads = bml__ncpu();
     if ((size_t)threads > j->count) threads = j->count ? (int)j->count : 1;
     j->per_task = j->count / ((size_t)threads * 8);
     if (j->per_task < 16) j->per_task = 16;
@@ -4016,13 +4274,6 @@ BMLDEF bml_status bml_detokenize_batch(const bml_tokenizer *t, const int32_t *co
 /* ======================================================================
    >>batch  Batch types: responses, stats, id index
    ====================================================================== */
-#include <time.h>
-
-BMLDEF uint64_t bml_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 BMLDEF bml_status bml_result_init(bml_result *r, size_t count) {
     bml_result_free(r);
@@ -4228,10 +4479,6 @@ static size_t bml__plan_batch(const size_t *len, const size_t *order, size_t nru
    ====================================================================== */
 
 /* ---- safetensors: header validation and zero-copy tensor views (mmap) ---- */
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define BML__ST_HEADER_LIMIT (100u << 20)
 
@@ -4259,7 +4506,7 @@ typedef struct bml__st {
 } bml__st;
 
 static void bml__st_close(bml__st *st) {
-    if (st->map && st->map != (unsigned char *)MAP_FAILED) munmap(st->map, st->size);
+    if (st->map) bml__unmap(st->map, st->size);
     if (st->fd >= 0) close(st->fd);
     bml_json_free(st->header);
     BML_FREE(st->t);
@@ -4289,7 +4536,7 @@ static int bml__cmp_tensor_begin(const void *a, const void *b) {
     } while (0)
 
 static bml_status bml__st_open(const char *path, bml__st *st) {
-    struct stat sb;
+    bml__statbuf sb;
     uint64_t hlen = 0;
     size_t i, k;
     const bml_json *root;
@@ -4300,14 +4547,13 @@ static bml_status bml__st_open(const char *path, bml__st *st) {
     st->path = bml__strdup(path);
     if (!st->path) return bml__fail(BML_ERR_NOMEM, "out of memory");
     if ((rc = bml_open_regular(path, &st->fd)) != BML_OK) { bml__st_close(st); return rc; }
-    if (fstat(st->fd, &sb) != 0) BML__ST_BAIL(BML_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+    if (bml__fstat(st->fd, &sb) != 0) BML__ST_BAIL(BML_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     st->size = (size_t)sb.st_size;
     if (st->size < 8) {
         BML__ST_BAIL(BML_ERR_FORMAT, "%s: truncated: %zu bytes, the 8-byte header length is missing", path, st->size);
     }
-    st->map = (unsigned char *)mmap(NULL, st->size, PROT_READ, MAP_PRIVATE, st->fd, 0);
-    if (st->map == (unsigned char *)MAP_FAILED) {
-        st->map = NULL;
+    st->map = bml__map_ro(st->fd, st->size);
+    if (!st->map) {
         BML__ST_BAIL(BML_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
     }
     for (i = 0; i < 8; i++) hlen |= (uint64_t)st->map[i] << (8 * i);
@@ -4714,7 +4960,7 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
     const bml_json *root;
     bml_config *c = &m->cfg;
     bml_status rc = BML_OK;
-    struct stat sb;
+    bml__statbuf sb;
     size_t i;
     int msl = 256, width = c->hidden, k;
     c->pooling = BML_POOL_MEAN;
@@ -4722,7 +4968,7 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
     c->n_dense = 0;
     m->nstep = 0;
     bml__join(path, sizeof path, dir, "modules.json");
-    if (stat(path, &sb) == 0) {
+    if (bml__stat(path, &sb) == 0) {
         if ((rc = bml_json_load(path, 1 << 20, &doc)) != BML_OK) return rc;
         root = bml_json_root(doc);
         if (root->type != BML_JSON_ARRAY) { bml_json_free(doc); return bml__fail(BML_ERR_FORMAT, "%s: not a JSON array", path); }
@@ -4755,7 +5001,7 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
                 else if ((rc = bml__module_dir(path, i, p, dir, mdir, sizeof mdir)) == BML_OK) {
                     char pc[4200];
                     snprintf(pc, sizeof pc, "%s/config.json", mdir);
-                    if (stat(pc, &sb) != 0)
+                    if (bml__stat(pc, &sb) != 0)
                         rc = bml__fail(BML_ERR_IO, "%s: missing (modules.json names the Pooling module's folder '%.200s'; "
                                        "without it the pooling mode is unknown)", pc, p->str);
                     else
@@ -4787,7 +5033,7 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
     } else {
         bml__log(BML_LOG_WARN, "%s: no modules.json: mean pooling, no normalization", dir);
         bml__join(path, sizeof path, dir, "1_Pooling/config.json");
-        if (stat(path, &sb) == 0 && (rc = bml__load_pooling(m, path)) != BML_OK) return rc;
+        if (bml__stat(path, &sb) == 0 && (rc = bml__load_pooling(m, path)) != BML_OK) return rc;
     }
     /* the head's shape: where each step's input is saved in grad mode */
     c->dim = width;
@@ -4801,7 +5047,7 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
     }
     if (!m->head_w) m->head_w = (size_t)c->hidden;
     bml__join(path, sizeof path, dir, "sentence_bert_config.json");
-    if (stat(path, &sb) == 0) {
+    if (bml__stat(path, &sb) == 0) {
         if ((rc = bml_json_load(path, 1 << 20, &doc)) != BML_OK) return rc;
         rc = bml__cfg_int(bml_json_root(doc), path, "max_seq_length", 1, 1 << 20, 256, &msl);
         bml_json_free(doc);
@@ -4882,7 +5128,7 @@ static bml_status bml__load_head_weights(bml_model *m, const char *dir) {
     bml_json_doc *doc = NULL;
     const bml_json *root;
     bml_status rc = BML_OK;
-    struct stat sb;
+    bml__statbuf sb;
     size_t i;
     int k = 0;
     if (!m->cfg.n_dense) return BML_OK;
@@ -4896,9 +5142,9 @@ static bml_status bml__load_head_weights(bml_model *m, const char *dir) {
         if (d->kind != BML__STEP_DENSE) continue;
         if ((rc = bml__module_dir(mpath, i, bml_json_get(&root->kids[i], "path"), dir, path, sizeof path)) != BML_OK) break;
         snprintf(sub, sizeof sub, "%s/model.safetensors", path);
-        if (stat(sub, &sb) != 0) {
+        if (bml__stat(sub, &sb) != 0) {
             snprintf(sub, sizeof sub, "%s/pytorch_model.bin", path);
-            if (stat(sub, &sb) == 0)
+            if (bml__stat(sub, &sb) == 0)
                 rc = bml__fail(BML_ERR_UNSUPPORTED, "%s: only safetensors weights are read; convert it to model.safetensors",
                                sub);
             else
@@ -5194,11 +5440,6 @@ static bml_status bml__device_init(bml_model *m, const char *device) {
 #endif
 }
 
-static int bml__ncpu(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
-}
-
 /* A bml_model_desc with its zero defaults filled in (threads: every core;
    device: $BATCHML_DEVICE, else "cpu"), validated: the one place for both. */
 static bml_status bml__model_desc_fill(const bml_model_desc *in, bml_model_desc *d) {
@@ -5222,13 +5463,13 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
     int i;
     char path[4096];
     bml_status rc;
-    struct stat sb;
+    bml__statbuf sb;
     bml_model_desc d;
     if (!out) return bml__fail(BML_ERR_INVALID_ARG, "bml_model_load: out is NULL");
     *out = NULL;
     if ((rc = bml__model_desc_fill(desc, &d)) != BML_OK) return rc;
     desc = &d;
-    if (stat(desc->path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    if (bml__stat(desc->path, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return bml__fail(BML_ERR_IO, "%s: not a model directory%s%s", desc->path, errno ? ": " : "",
                          errno ? strerror(errno) : "");
     m = (bml_model *)bml__calloc(1, sizeof *m);
@@ -5242,7 +5483,7 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
         (rc = bml__load_st_config(m, desc->path, desc->max_seq_len)) != BML_OK)
         goto fail;
     bml__join(path, sizeof path, desc->path, "model.safetensors");
-    if (stat(path, &sb) != 0) {
+    if (bml__stat(path, &sb) != 0) {
         rc = bml__fail(BML_ERR_IO, "%s: missing (only safetensors weights are read; convert pytorch_model.bin first)", path);
         goto fail;
     }
@@ -5699,8 +5940,12 @@ BMLDEF void bml_blas_reexec(char **argv) {
     if (getenv("BATCHML_NO_REEXEC")) return;
     if (bml_blas_check(want, sizeof want) != 1) return;
     if (cur && !strcmp(cur, want)) return; /* asked for already, not granted: no loop */
+#if defined(__linux__)
     if (setenv("OPENBLAS_CORETYPE", want, 1) != 0) return;
     execv("/proc/self/exe", argv);
+#else
+    (void)argv; /* no /proc/self/exe: set OPENBLAS_CORETYPE before starting */
+#endif
     /* exec failed: go on with the kernels we have */
 }
 
@@ -7439,32 +7684,14 @@ BMLDEF bml_status bml_overlay_compute(bml_model *m, const bml_overlay_desc *desc
 
 #endif /* BATCHML_NO_OVERLAY */
 
-#ifndef BATCHML_NO_EXPORTER
+#ifndef BATCHML_NO_OVERLAY
 /* ======================================================================
    >>export  The buffering overlay exporter
    ====================================================================== */
 
-/* The buffering overlay exporter (API above). Sections: the record formatter; files
+/* The buffering overlay exporter (API above). Sections: the record formatter
+   (also `batchml overlay`'s, so it is built without the exporter too); files
    (open, repair, lock, scan, write, sync); queues and batches; the API. */
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-/* Fault-injection seams (tests define them to fail at chosen calls). */
-#ifndef BML_WRITE
-#define BML_WRITE(fd, buf, n) write((fd), (buf), (n))
-#endif
-#ifndef BML_FSYNC
-#define BML_FSYNC(fd) fsync(fd)
-#endif
-#ifndef BML_FTRUNCATE
-#define BML_FTRUNCATE(fd, len) ftruncate((fd), (len))
-#endif
-
-#define BML__EXP_MAX_BATCH 32
-#define BML__EXP_MAX_METHODS 16
-#define BML__EXP_UNSYNCED_MAX ((size_t)16 << 20) /* written, not fsynced: at most this, then fsync */
 
 /* ======================================================================
    The record formatter (shared by the exporter and `batchml overlay`)
@@ -7483,9 +7710,7 @@ static void bml__exp_put(bml__exp_out *o, const char *s, size_t n) {
 
 static void bml__exp_puts(bml__exp_out *o, const char *s) { bml__exp_put(o, s, strlen(s)); }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+BML__PRINTF(2, 3)
 static void bml__exp_printf(bml__exp_out *o, const char *fmt, ...) {
     char tmp[64];
     int k;
@@ -7544,11 +7769,29 @@ BMLDEF size_t bml_overlay_to_json(const bml_model *m, const bml_overlay *o, cons
     return w.n;
 }
 
+#ifndef BATCHML_NO_EXPORTER
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Fault-injection seams (tests define them to fail at chosen calls). */
+#ifndef BML_WRITE
+#define BML_WRITE(fd, buf, n) write((fd), (buf), (n))
+#endif
+#ifndef BML_FSYNC
+#define BML_FSYNC(fd) fsync(fd)
+#endif
+#ifndef BML_FTRUNCATE
+#define BML_FTRUNCATE(fd, len) ftruncate((fd), (len))
+#endif
+
+#define BML__EXP_MAX_BATCH 32
+#define BML__EXP_MAX_METHODS 16
+#define BML__EXP_UNSYNCED_MAX ((size_t)16 << 20) /* written, not fsynced: at most this, then fsync */
+
 /* Fail with a prefix before the current error message (copied first: the
    message buffer is also the destination). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
+BML__PRINTF(2, 3)
 static bml_status bml__exp_wrap(bml_status rc, const char *fmt, ...) {
     char prev[512], pre[1024];
     va_list ap;
@@ -8348,6 +8591,7 @@ BMLDEF size_t bml_exporter_pending(const bml_exporter *ex) {
 }
 
 #endif /* BATCHML_NO_EXPORTER */
+#endif /* BATCHML_NO_OVERLAY */
 
 #ifndef BATCHML_NO_MKMODEL
 /* ======================================================================
@@ -8378,7 +8622,7 @@ static bml_status bml__write_text(const char *dir, const char *name, const char 
     char path[4096];
     FILE *f;
     bml__join(path, sizeof path, dir, name);
-    f = fopen(path, "wb");
+    f = bml_fopen(path, "wb");
     if (!f) return bml__fail(BML_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     if (fputs(text, f) < 0 || fclose(f) != 0) return bml__fail(BML_ERR_IO, "%s: write failed", path);
     return BML_OK;
@@ -8392,7 +8636,7 @@ static bml_status bml__copy_file(const char *from_dir, const char *to_dir, const
     bml__join(src, sizeof src, from_dir, name);
     if ((rc = bml__read_file(src, 64u << 20, &buf, &len)) != BML_OK) return rc;
     bml__join(src, sizeof src, to_dir, name);
-    f = fopen(src, "wb");
+    f = bml_fopen(src, "wb");
     if (!f) { BML_FREE(buf); return bml__fail(BML_ERR_IO, "%s: cannot create: %s", src, strerror(errno)); }
     if (fwrite(buf, 1, len, f) != len || fclose(f) != 0) { BML_FREE(buf); return bml__fail(BML_ERR_IO, "%s: write failed", src); }
     BML_FREE(buf);
@@ -8492,7 +8736,7 @@ BMLDEF bml_status bml_mkmodel(const bml_mkmodel_desc *desc) {
     pad = (8 - hlen % 8) % 8;
     while (pad--) hdr[hlen++] = ' ';
     bml__join(path, sizeof path, desc->out_dir, "model.safetensors");
-    f = fopen(path, "wb");
+    f = bml_fopen(path, "wb");
     if (!f) { BML_FREE(hdr); BML_FREE(ts); return bml__fail(BML_ERR_IO, "%s: cannot create: %s", path, strerror(errno)); }
     {
         unsigned char le[8];
@@ -8590,7 +8834,7 @@ static int bml__tune_read_small(const char *path, char *buf, size_t cap) {
 }
 
 static size_t bml__tune_l2, bml__tune_l3;
-static pthread_once_t bml__tune_cache_once = PTHREAD_ONCE_INIT;
+static bml__once_flag bml__tune_cache_once = BML__ONCE_INIT;
 
 static void bml__tune_detect_caches(void) {
     size_t l2 = 0, l3 = 0;
@@ -8620,7 +8864,7 @@ static void bml__tune_detect_caches(void) {
 }
 
 BMLDEF void bml_cache_sizes(size_t *l2, size_t *l3) {
-    pthread_once(&bml__tune_cache_once, bml__tune_detect_caches);
+    bml__once(&bml__tune_cache_once, bml__tune_detect_caches);
     if (l2) *l2 = bml__tune_l2;
     if (l3) *l3 = bml__tune_l3 ? bml__tune_l3 : (size_t)8 << 20;
 }
@@ -9010,19 +9254,19 @@ static bml_status bml__tune_atomic_write(const char *path, void (*writer)(FILE *
     FILE *f;
     int bad;
     if (strlen(path) + 32 >= sizeof tmp) return bml__fail(BML_ERR_INVALID_ARG, "%s: path too long", path);
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    f = fopen(tmp, "wb");
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, bml__getpid());
+    f = bml_fopen(tmp, "wb");
     if (!f) return bml__fail(BML_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
     writer(f, obj);
     bad = fflush(f) != 0 || ferror(f);
     bad |= fclose(f) != 0;
     if (bad) {
-        remove(tmp);
+        bml__remove(tmp);
         return bml__fail(BML_ERR_IO, "%s: write error", tmp);
     }
-    if (rename(tmp, path) != 0) {
+    if (bml__rename(tmp, path) != 0) {
         int e = errno;
-        remove(tmp);
+        bml__remove(tmp);
         return bml__fail(BML_ERR_IO, "%s: cannot replace: %s", path, strerror(e));
     }
     return BML_OK;
@@ -9976,7 +10220,7 @@ static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
     bml_model *m0 = NULL;
     bml_model_desc md;
     bml_status rc;
-    struct stat sb;
+    bml__statbuf sb;
     size_t ci, l2, l3;
     int fit = d->fitness_fn ? BML__FIT_CUSTOM : (int)d->fitness, i;
     memset(&md, 0, sizeof md);
@@ -9989,7 +10233,7 @@ static bml_status bml__tune_setup(bml__tune_run *R, const bml_tune_desc *d) {
     R->threads_max = R->dd.threads_max;
     for (i = 1; i <= R->threads_max && R->nthreads_opts < 15; i *= 2) R->thread_opts[R->nthreads_opts++] = i;
     if (R->thread_opts[R->nthreads_opts - 1] != R->threads_max) R->thread_opts[R->nthreads_opts++] = R->threads_max;
-    if (!d->fresh && lstat(d->archive_path, &sb) == 0) { /* exists (a FIFO there is refused by the load) */
+    if (!d->fresh && bml__lstat(d->archive_path, &sb) == 0) { /* exists (a FIFO there is refused by the load) */
         if ((rc = bml_tuning_load(d->archive_path, &R->t)) != BML_OK) return rc;
         if (!bml__tune_shape_ok(R->t, &R->cfg))
             return bml__fail(BML_ERR_INVALID_ARG,
@@ -10307,9 +10551,7 @@ typedef struct bml__cl {
 
 /* An error naming the device and the OpenCL error. */
 static bml_status bml__cl_err(const bml__cldev *d, cl_int e, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
+    BML__PRINTF(3, 4)
     ;
 static bml_status bml__cl_err(const bml__cldev *d, cl_int e, const char *fmt, ...) {
     char what[256];
@@ -10392,9 +10634,7 @@ BMLDEF int bml_device_list(bml_device_info *out, int cap) {
 
 /* Append to a snprintf-style buffer. */
 static void bml__cl_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
+    BML__PRINTF(4, 5)
     ;
 static void bml__cl_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
     va_list ap;
