@@ -14,7 +14,9 @@
 #include "batchml.h"
 
 /* One clear line on stderr ("batchml VERB: message") and exit status 1. */
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 1, 2), noreturn))
+#elif defined(__GNUC__)
 __attribute__((format(printf, 1, 2), noreturn))
 #endif
 void cli_die(const char *fmt, ...);
@@ -64,7 +66,7 @@ double cli_now(void);
 
 /* Option helpers: `--name value` or `--name=value`. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
-long cli_parse_long(const char *opt, const char *s, long lo, long hi);
+long long cli_parse_long(const char *opt, const char *s, long long lo, long long hi);
 
 /* Parse one line of `--input ids` (a JSON array of integer token ids) into a
    growing buffer; 0 on success, else 1 with a message in err. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *help =
     "usage: batchml bench --model DIR [FILE] [--input text|ids] [--batch-size N]\n"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *help =
     "usage: batchml embed --model DIR [--input text|ids] [--batch-size N|auto] [--threads N]\n"

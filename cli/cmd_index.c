@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *help =
     "usage: batchml index --model DIR [-o INDEX] [--with-ids] [--shard I/N]\n"

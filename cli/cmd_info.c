@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *help =
     "usage: batchml info [--model] DIR [--json]\n"

@@ -6,9 +6,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *help =
     "usage: batchml merge [-o OUT] [--progress] INPUT...\n"

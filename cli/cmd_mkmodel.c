@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "compat.h"
 
 #ifndef BATCHML_ASSETS_DIR
 #define BATCHML_ASSETS_DIR "assets/minilm-l6-arch"

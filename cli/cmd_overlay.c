@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *help =
     "usage: batchml overlay --model DIR --method M --target T [--steps M] [--batch-size N]\n"
@@ -164,6 +165,7 @@ static void html_row(FILE *h, const bml_model *m, const bml_overlay *o, const ch
     fputs("</div>\n", h);
 }
 
+#ifndef BATCHML_NO_EXPORTER
 /* ---- --export: the buffering exporter ---------------------------------- */
 
 typedef struct export_opts {
@@ -172,6 +174,8 @@ typedef struct export_opts {
     bml_utf8_policy utf8;
     bml_export_fsync fsync;
 } export_opts;
+
+#endif
 
 /* Lines in stdin when it is a regular file (for the ETA); 0 if unknown.
    Reads fd 0 before stdio does and seeks back. */
@@ -194,6 +198,7 @@ static size_t count_stdin_lines(void) {
     return lines;
 }
 
+#ifndef BATCHML_NO_EXPORTER
 /* Overlays added so far over all methods; the progress total is the
    overlays this run computes (ids a resumed run skips do not count). */
 static size_t export_count(bml_exporter *ex, size_t lines_total, size_t *total) {
@@ -306,6 +311,8 @@ static int run_export(bml_model_desc *md, const export_opts *eo) {
     return errors ? 2 : 0;
 }
 
+#endif /* BATCHML_NO_EXPORTER */
+
 int cmd_overlay(int argc, char **argv) {
     const char *method_s = NULL, *target_s = NULL, *outpath, *htmlpath = NULL, *v;
     const char *export_dir = NULL, *export_bs = NULL, *fsync_s = NULL;
@@ -359,6 +366,10 @@ int cmd_overlay(int argc, char **argv) {
     if (!method_s) cli_die("--method is required: grad, grad_x_input, integrated_gradients, policy_grad or value_grad");
     if (!target_s) cli_die("--target is required: sim:TEXT, value:FILE or policy:FILE:K");
     if (export_dir) {
+#ifdef BATCHML_NO_EXPORTER
+        cli_die("--export: this build has no exporter (BATCHML_NO_EXPORTER; on Windows it is not available: it "
+                "needs POSIX record locks and directory fsync). Write one file with -o instead");
+#else
         export_opts eo;
         if (outpath || htmlpath || fmt != FMT_JSONL)
             cli_die("--export writes DIR/<method>.jsonl: -o, --html and --format ansi do not go with it");
@@ -388,6 +399,7 @@ int cmd_overlay(int argc, char **argv) {
             else cli_die("--fsync: expected flush, batch or none, got '%s'", fsync_s);
         }
         return run_export(&md, &eo);
+#endif
     }
     if (export_bs || fsync_s || resume) cli_die("--export-batch-size, --fsync and --resume need --export DIR");
     if (bml_method_parse(method_s, &od.method, &want) != BML_OK) cli_die("--method: %s", bml_last_error());

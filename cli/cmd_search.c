@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *help =
     "usage: batchml search --index INDEX [--index INDEX2 ...] --model DIR [-k K]\n"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *help =
     "usage: batchml tokenize --model DIR [--max-len N] [--on-invalid error|replace]\n"

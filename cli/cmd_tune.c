@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *help =
     "usage: batchml tune --model DIR [--generations N] [--test-size N] [--save-every N]\n"
@@ -194,7 +195,7 @@ int cmd_tune(int argc, char **argv) {
         else if (cli_opt(argc, argv, &i, "--offspring", &v)) d.offspring = (size_t)cli_parse_long("--offspring", v, 1, 100000);
         else if (cli_opt(argc, argv, &i, "--test-size", &v)) d.test_size = (size_t)cli_parse_long("--test-size", v, 1, 1L << 20);
         else if (cli_opt(argc, argv, &i, "--save-every", &v)) d.save_every = (size_t)cli_parse_long("--save-every", v, 1, 1000000);
-        else if (cli_opt(argc, argv, &i, "--seed", &v)) d.seed = (uint64_t)cli_parse_long("--seed", v, 1, 9007199254740991L);
+        else if (cli_opt(argc, argv, &i, "--seed", &v)) d.seed = (uint64_t)cli_parse_long("--seed", v, 1, 9007199254740991LL);
         else if (cli_opt(argc, argv, &i, "--verbose", &v)) ui.verbose = (int)cli_parse_long("--verbose", v, 0, 2);
         else if (cli_opt(argc, argv, &i, "--repeats", &v)) d.repeats = (int)cli_parse_long("--repeats", v, 1, 1000);
         else if (cli_opt(argc, argv, &i, "--max-mean-len", &v)) d.max_mean_len = (double)cli_parse_long("--max-mean-len", v, 1, 1L << 20);

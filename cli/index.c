@@ -18,9 +18,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "compat.h"
 
 /* FNV-1a over the safetensors size and three 64 KiB samples (start, middle,
    end): cheap, and different for any two models one would mix up. */

@@ -9,9 +9,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "compat.h"
 
 int cli_next_line(cli_lines *r, char **line, size_t *len) {
     size_t n = 0;
@@ -48,7 +48,7 @@ void cli_lines_free(cli_lines *r) { free(r->buf); r->buf = NULL; r->cap = 0; }
 /* The files this process reads, by device and inode (an output path is
    checked against them: `merge -o a.npy a.npy b.npy` would truncate a
    mapped input). */
-static struct { dev_t dev; ino_t ino; char *path; } *inputs;
+static struct { unsigned long long id[2]; char *path; } *inputs;
 static size_t ninputs;
 
 static void inputs_free(void) {
@@ -59,22 +59,23 @@ static void inputs_free(void) {
     ninputs = 0;
 }
 
-static void note_input_stat(const struct stat *sb, const char *path) {
+static void note_input_stat(const struct stat *sb, const char *path, int fd) {
     static int installed;
+    unsigned long long id[2];
     void *p;
-    if (!S_ISREG(sb->st_mode)) return;
+    if (!S_ISREG(sb->st_mode) || cli_file_id(path, fd, sb, id) != 0) return;
     if (!installed) { installed = 1; atexit(inputs_free); } /* valgrind: every block freed at exit */
     if (!(p = realloc(inputs, (ninputs + 1) * sizeof *inputs))) cli_die("out of memory");
     inputs = p;
-    inputs[ninputs].dev = sb->st_dev;
-    inputs[ninputs].ino = sb->st_ino;
+    inputs[ninputs].id[0] = id[0];
+    inputs[ninputs].id[1] = id[1];
     if (!(inputs[ninputs].path = strdup(path))) cli_die("out of memory");
     ninputs++;
 }
 
 void cli_note_input_fd(int fd, const char *path) {
     struct stat sb;
-    if (fd < 0 ? stat(path, &sb) == 0 : fstat(fd, &sb) == 0) note_input_stat(&sb, path);
+    if (fd < 0 ? stat(path, &sb) == 0 : fstat(fd, &sb) == 0) note_input_stat(&sb, path, fd);
 }
 
 void cli_note_model_inputs(const char *dir) {
@@ -87,7 +88,7 @@ void cli_note_model_inputs(const char *dir) {
         if (e->d_name[0] == '.') continue;
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         if (stat(p, &sb) != 0) continue;
-        if (S_ISREG(sb.st_mode)) note_input_stat(&sb, p);
+        if (S_ISREG(sb.st_mode)) note_input_stat(&sb, p, -1);
         else if (S_ISDIR(sb.st_mode)) { /* module folders (1_Pooling, 2_Dense) */
             DIR *d2 = opendir(p);
             struct dirent *e2;
@@ -96,7 +97,7 @@ void cli_note_model_inputs(const char *dir) {
                 struct stat s2;
                 if (e2->d_name[0] == '.') continue;
                 snprintf(q, sizeof q, "%s/%s", p, e2->d_name);
-                if (stat(q, &s2) == 0) note_input_stat(&s2, q);
+                if (stat(q, &s2) == 0) note_input_stat(&s2, q, -1);
             }
             if (d2) closedir(d2);
         }
@@ -106,10 +107,11 @@ void cli_note_model_inputs(const char *dir) {
 
 void cli_check_output(const char *path) {
     struct stat sb;
+    unsigned long long id[2];
     size_t i;
-    if (stat(path, &sb) != 0) return;
+    if (stat(path, &sb) != 0 || cli_file_id(path, -1, &sb, id) != 0) return;
     for (i = 0; i < ninputs; i++)
-        if (inputs[i].dev == sb.st_dev && inputs[i].ino == sb.st_ino)
+        if (inputs[i].id[0] == id[0] && inputs[i].id[1] == id[1])
             cli_die("output %s is the input %s (same file): writing it would destroy what is being read; "
                     "write to another path", path, inputs[i].path);
 }
@@ -120,7 +122,7 @@ const unsigned char *cli_map_file(const char *path, size_t *len) {
     int fd;
     if (bml_open_regular(path, &fd) != BML_OK) cli_die("%s", bml_last_error());
     if (fstat(fd, &st) != 0) cli_die("cannot stat %s: %s", path, strerror(errno));
-    note_input_stat(&st, path);
+    note_input_stat(&st, path, fd);
     *len = (size_t)st.st_size;
     if (!*len) { close(fd); return (const unsigned char *)""; }
     p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -159,7 +161,9 @@ FILE *cli_create_tmp(const char *final) {
         atexit(pend_cleanup);
         signal(SIGINT, pend_signal);
         signal(SIGTERM, pend_signal);
+#ifdef SIGHUP
         signal(SIGHUP, pend_signal);
+#endif
     }
     cli_check_output(final);
     for (k = 0; k < CLI_MAX_PENDING && pend_used[k]; k++) {}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const struct { const char *name; int (*fn)(int, char **); const char *help; } verbs[] = {
     {"embed", cmd_embed, "embed texts or token ids, one a line, into vectors"},
@@ -34,7 +35,10 @@ static void cli_log(bml_log_level level, const char *msg, void *user) {
 
 int main(int argc, char **argv) {
     size_t i;
+#ifdef SIGPIPE
     signal(SIGPIPE, SIG_IGN); /* closed stdout is handled as a write error: quietly */
+#endif
+    cli_platform_init(&argc, &argv);
     if (argc < 2) { usage(stderr); return 2; } /* a usage error: nothing on stdout */
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "compat.h"
 
 void cli_common_init(cli_common *c, unsigned takes, const char *const *formats) {
     memset(c, 0, sizeof *c);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "compat.h"
 
 static const char *cli_verb = NULL;
 
@@ -73,13 +74,13 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val) {
     return 1;
 }
 
-long cli_parse_long(const char *opt, const char *s, long lo, long hi) {
+long long cli_parse_long(const char *opt, const char *s, long long lo, long long hi) {
     char *end;
-    long v;
+    long long v;
     errno = 0;
-    v = strtol(s, &end, 10);
+    v = strtoll(s, &end, 10);
     if (errno || end == s || *end || v < lo || v > hi)
-        cli_die("%s: expected an integer in %ld..%ld, got '%s'", opt, lo, hi, s);
+        cli_die("%s: expected an integer in %lld..%lld, got '%s'", opt, lo, hi, s);
     return v;
 }
 

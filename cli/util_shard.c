@@ -6,6 +6,7 @@
 #include "cli.h"
 #include <errno.h>
 #include <stdlib.h>
+#include "compat.h"
 
 void cli_shard_parse(const char *spec, cli_shard *s) {
     char *end;

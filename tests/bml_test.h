@@ -7,7 +7,9 @@
 
 static int bmlt_failed_ = 0;
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 3, 4)))
+#elif defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
 static int bmlt_check_(int ok, const char *name, const char *fmt, ...) {
@@ -25,6 +27,42 @@ static int bmlt_check_(int ok, const char *name, const char *fmt, ...) {
     fflush(stdout);
     return ok;
 }
+/* setenv/unsetenv, getline and mkdtemp where Windows (make test-windows) lacks them */
+#ifdef _WIN32
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+static inline int bmlt_setenv(const char *k, const char *v) { return _putenv_s(k, v); }
+static inline int bmlt_unsetenv(const char *k) { return _putenv_s(k, ""); }
+static inline long bmlt_getline(char **line, size_t *cap, FILE *f) {
+    size_t n = 0;
+    int c;
+    while ((c = getc(f)) != EOF) {
+        if (n + 2 > *cap) {
+            size_t nc = *cap ? *cap * 2 : 256;
+            char *nb = (char *)realloc(*line, nc);
+            if (!nb) return -1;
+            *line = nb;
+            *cap = nc;
+        }
+        (*line)[n++] = (char)c;
+        if (c == '\n') break;
+    }
+    if (!n) return -1;
+    (*line)[n] = 0;
+    return (long)n;
+}
+#include <direct.h>
+#include <io.h>
+static inline char *bmlt_mkdtemp(char *tmpl) {
+    return _mktemp_s(tmpl, strlen(tmpl) + 1) == 0 && _mkdir(tmpl) == 0 ? tmpl : NULL;
+}
+#else
+#define bmlt_mkdtemp mkdtemp
+#define bmlt_setenv(k, v) setenv((k), (v), 1)
+#define bmlt_unsetenv(k) unsetenv(k)
+#define bmlt_getline getline
+#endif
 /* CHECK(cond, name, fmt, ...): the message says what was seen. */
 #define CHECK(cond, ...) bmlt_check_(!!(cond), __VA_ARGS__)
 #define TEST_EXIT() return bmlt_failed_ ? 1 : 0

@@ -122,11 +122,11 @@ static void errors(const char *dir) {
     rc = bml_model_load(&d, &m);
     CHECK(rc == BML_ERR_INVALID_ARG && !m, "bad_desc_isa", "%s: %s", bml_status_name(rc), bml_last_error());
     d.isa = BML_ISA_AUTO;
-    setenv("BATCHML_ISA", "sse9", 1);
+    bmlt_setenv("BATCHML_ISA", "sse9");
     rc = bml_model_load(&d, &m);
     CHECK(rc == BML_ERR_INVALID_ARG && strstr(bml_last_error(), "BATCHML_ISA=sse9"), "bad_env_isa", "%s: %s",
           bml_status_name(rc), bml_last_error());
-    setenv("BATCHML_ISA", "generic", 1);
+    bmlt_setenv("BATCHML_ISA", "generic");
     rc = bml_model_load(&d, &m);
     CHECK(rc == BML_OK && bml_model_isa(m) == BML_ISA_GENERIC, "env_forces_generic", "%s", bml_last_error());
     bml_model_free(m);
@@ -135,7 +135,7 @@ static void errors(const char *dir) {
     rc = bml_model_load(&d, &m);
     CHECK(rc == BML_OK && bml_model_isa(m) == bml_isa_best(), "desc_isa_over_env", "%s", bml_last_error());
     bml_model_free(m);
-    unsetenv("BATCHML_ISA");
+    bmlt_unsetenv("BATCHML_ISA");
     {
         bml_isa x;
         CHECK(bml_isa_parse("avx512", &x) == BML_OK && x == BML_ISA_AVX512 && bml_isa_parse("AVX2", &x) != BML_OK,
@@ -146,7 +146,7 @@ static void errors(const char *dir) {
 
 int main(int argc, char **argv) {
     int i;
-    unsetenv("BATCHML_ISA");
+    bmlt_unsetenv("BATCHML_ISA");
     for (i = 1; i < argc; i++) run_model(argv[i]);
     if (argc > 1) errors(argv[1]);
     TEST_EXIT();

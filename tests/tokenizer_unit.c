@@ -84,7 +84,7 @@ static int pairs(const char *file, int max_len) {
     size_t cap = 0;
     ssize_t n;
     memset(&e, 0, sizeof e);
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
+    while ((n = bmlt_getline(&line, &cap, stdin)) >= 0) {
         char *tab;
         size_t alen, blen;
         if (n > 0 && line[n - 1] == '\n') n--;
@@ -150,7 +150,11 @@ static int expect_ids(const bml_tokenizer *t, const char *name, const char *text
 }
 
 static void unit(const char *dir) {
+#ifdef _WIN32
+    char path[1024], tmpl[] = "bml_tok_XXXXXX", *tmp, *vocab; /* (in the working directory) */
+#else
     char path[1024], tmpl[] = "/tmp/bml_tok_XXXXXX", *tmp, *vocab;
+#endif
     size_t vlen, i;
     bml_tokenizer *t = load(dir, NULL, 0), *tv, *tsmall;
     bml_tokenizer_desc d;
@@ -299,7 +303,7 @@ static void unit(const char *dir) {
     }
 
     /* vocab.txt + tokenizer_config.json gives the same ids; loader errors */
-    tmp = mkdtemp(tmpl);
+    tmp = bmlt_mkdtemp(tmpl);
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
     vocab = slurp(path, &vlen);
     if (tmp && vocab) {

@@ -41,6 +41,7 @@ void cli_die(const char *fmt, ...);
 #define mmap fz_mmap
 #define munmap fz_munmap
 #include "../../cli/io.c"
+#include "../../cli/compat.c"
 #include "../../cli/util_shard.c"
 #include "../../cli/options.c"
 #include "../../cli/index.c"
