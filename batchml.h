@@ -447,6 +447,17 @@ BMLDEF void bml_model_free(bml_model *m);
 BMLDEF const bml_config *bml_model_config(const bml_model *m);
 /* The model's tokenizer (NULL for an ids-only model). */
 BMLDEF const bml_tokenizer *bml_model_tokenizer(const bml_model *m);
+/* Prompts, as config_sentence_transformers.json names them ("prompts":
+   {"query": "query: ", ...}, "default_prompt_name"): the count, the i-th
+   name and text, the text of a name (NULL: no such prompt), and the
+   default prompt's name (NULL: none). sentence-transformers prepends the
+   prompt's text to each text before tokenizing; so does bml_embed_batch
+   (bml_batch_desc.prompt). */
+BMLDEF int bml_model_prompt_count(const bml_model *m);
+BMLDEF const char *bml_model_prompt_name(const bml_model *m, int i);
+BMLDEF const char *bml_model_prompt_text(const bml_model *m, int i);
+BMLDEF const char *bml_model_prompt(const bml_model *m, const char *name);
+BMLDEF const char *bml_model_default_prompt(const bml_model *m);
 /* Human-readable name of the pooling mode ("mean", "cls", ...). */
 BMLDEF const char *bml_pooling_name(bml_pooling p);
 
@@ -508,11 +519,19 @@ typedef struct bml_batch_desc {
                                from (bml_tuning_load); NULL = the heuristic   */
     size_t memory_budget;   /* BML_BATCH_AUTO: activation arena bytes to stay
                                under (0 = no limit)                          */
+    const char *prompt;     /* text prepended to every text item before
+                               tokenizing (ids items are taken as they are);
+                               NULL = the model's default prompt, if any
+                               (bml_model_default_prompt); "" = none         */
+    size_t dimensions;      /* 0 = the model's dim; 1..dim = Matryoshka: the
+                               first `dimensions` components, renormalized to
+                               unit length when the model normalizes         */
 } bml_batch_desc;
 
-/* Embed `count` items into out[count * hidden] (row i = item i). Each item
-   gets a response in `res` (may be NULL); a bad item fails alone, its row
-   zeroed. Returns BML_OK unless the call itself is invalid. */
+/* Embed `count` items into out[count * D] (row i = item i), D the model's
+   dim or desc->dimensions. Each item gets a response in `res` (may be
+   NULL); a bad item fails alone, its row zeroed. Returns BML_OK unless the
+   call itself is invalid. */
 BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t count,
                                   const bml_batch_desc *desc, float *out, bml_result *res);
 
@@ -4755,6 +4774,9 @@ struct bml_model {
     void *cl;               /* the OpenCL device state (BATCHML_OPENCL), or NULL */
     void *panel_mem;           /* the block of dense weights in panels, or NULL    */
     const struct bml__kernels *k; /* the CPU kernel set (>>kernels)              */
+    bml_json_doc *st_doc;   /* config_sentence_transformers.json, or NULL    */
+    const bml_json *prompts; /* its "prompts" object (strings), or NULL      */
+    const char *default_prompt; /* its default_prompt_name, or NULL         */
 };
 
 BMLDEF const char *bml_pooling_name(bml_pooling p) {
@@ -4769,6 +4791,55 @@ BMLDEF const char *bml_pooling_name(bml_pooling p) {
 
 BMLDEF const bml_config *bml_model_config(const bml_model *m) { return &m->cfg; }
 BMLDEF const bml_tokenizer *bml_model_tokenizer(const bml_model *m) { return m->tok; }
+
+BMLDEF int bml_model_prompt_count(const bml_model *m) { return m && m->prompts ? (int)m->prompts->len : 0; }
+BMLDEF const char *bml_model_prompt_name(const bml_model *m, int i) {
+    return i >= 0 && i < bml_model_prompt_count(m) ? m->prompts->kids[i].key : NULL;
+}
+BMLDEF const char *bml_model_prompt_text(const bml_model *m, int i) {
+    return i >= 0 && i < bml_model_prompt_count(m) ? m->prompts->kids[i].str : NULL;
+}
+BMLDEF const char *bml_model_prompt(const bml_model *m, const char *name) {
+    const bml_json *v = m && m->prompts && name ? bml_json_get(m->prompts, name) : NULL;
+    return v ? v->str : NULL;
+}
+BMLDEF const char *bml_model_default_prompt(const bml_model *m) { return m ? m->default_prompt : NULL; }
+
+/* config_sentence_transformers.json (optional): "prompts", an object of
+   strings, and "default_prompt_name", null or one of its names, checked
+   as sentence-transformers checks them; the other fields (versions,
+   similarity_fn_name) are not used here. */
+static bml_status bml__load_prompts(bml_model *m, const char *dir) {
+    char path[4096];
+    bml__statbuf sb;
+    const bml_json *root, *p, *d;
+    size_t i;
+    bml_status rc;
+    bml__join(path, sizeof path, dir, "config_sentence_transformers.json");
+    if (bml__stat(path, &sb) != 0) return BML_OK;
+    if ((rc = bml_json_load(path, 1 << 20, &m->st_doc)) != BML_OK) return rc;
+    root = bml_json_root(m->st_doc);
+    if (root->type != BML_JSON_OBJECT) return bml__fail(BML_ERR_FORMAT, "%s: not a JSON object", path);
+    if ((p = bml_json_get(root, "prompts")) && p->type != BML_JSON_NULL) {
+        if (p->type != BML_JSON_OBJECT)
+            return bml__fail(BML_ERR_FORMAT, "%s: field 'prompts' (byte %zu) must be an object of strings", path, p->offset);
+        for (i = 0; i < p->len; i++)
+            if (p->kids[i].type != BML_JSON_STRING)
+                return bml__fail(BML_ERR_FORMAT, "%s: prompts.%s (byte %zu) must be a string", path, p->kids[i].key,
+                                 p->kids[i].offset);
+        m->prompts = p;
+    }
+    if ((d = bml_json_get(root, "default_prompt_name")) && d->type != BML_JSON_NULL) {
+        if (d->type != BML_JSON_STRING)
+            return bml__fail(BML_ERR_FORMAT, "%s: field 'default_prompt_name' (byte %zu) must be a string or null", path,
+                             d->offset);
+        if (!bml_model_prompt(m, d->str))
+            return bml__fail(BML_ERR_FORMAT, "%s: default_prompt_name '%s' is not one of its prompts (%d)", path, d->str,
+                             bml_model_prompt_count(m));
+        m->default_prompt = d->str;
+    }
+    return BML_OK;
+}
 
 /* Integer field of config.json within [lo, hi]. */
 static bml_status bml__cfg_int(const bml_json *root, const char *path, const char *key, int lo, int hi, int dflt,
@@ -5414,6 +5485,7 @@ BMLDEF void bml_model_free(bml_model *m) {
         bml__st_close(&m->step[i].st);
     }
     bml__st_close(&m->st);
+    bml_json_free(m->st_doc);
     BML_FREE(m);
 }
 
@@ -5480,7 +5552,8 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
     m->threads = desc->threads;
     if ((rc = bml__kernels_choose(desc->isa, &m->k)) != BML_OK) goto fail;
     if ((rc = bml__load_config(m, desc->path)) != BML_OK ||
-        (rc = bml__load_st_config(m, desc->path, desc->max_seq_len)) != BML_OK)
+        (rc = bml__load_st_config(m, desc->path, desc->max_seq_len)) != BML_OK ||
+        (rc = bml__load_prompts(m, desc->path)) != BML_OK)
         goto fail;
     bml__join(path, sizeof path, desc->path, "model.safetensors");
     if (bml__stat(path, &sb) != 0) {
@@ -7150,6 +7223,19 @@ BMLDEF bml_status bml_embed_text(bml_model *m, const char *text, ptrdiff_t len, 
     return rc;
 }
 
+/* Matryoshka: the first D components of an embedding into out[D], scaled
+   back to unit length when renorm (the model normalizes; a zero vector
+   stays zero). D = the whole row copies it. In double, as the Normalize
+   step does. */
+static void bml__truncate_row(const float *v, size_t D, int renorm, float *out) {
+    size_t i;
+    double ss = 0;
+    if (!renorm) { memmove(out, v, D * sizeof(float)); return; }
+    for (i = 0; i < D; i++) ss += (double)v[i] * v[i];
+    ss = ss > 0 ? 1.0 / sqrt(ss) : 0;
+    for (i = 0; i < D; i++) out[i] = (float)(v[i] * ss);
+}
+
 /* A bml_batch_desc (NULL: all defaults) with its zero defaults filled in,
    validated: the one place for both. */
 static bml_status bml__batch_desc_fill(const bml_batch_desc *in, bml_batch_desc *d) {
@@ -7183,11 +7269,19 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     uint64_t *lat = NULL, t0;
     double single_ns = 0;
     bml_encoding enc;
+    const char *prompt;
+    size_t D, plen = 0, pcap = 0;
+    char *pbuf = NULL;
     if (!m || (!items && count) || (!out && count)) return bml__fail(BML_ERR_INVALID_ARG, "bml_embed_batch: NULL argument");
     if ((rc = bml__batch_desc_fill(desc, &d)) != BML_OK) return rc;
     bs = d.batch_size;
     maxtok = d.max_tokens;
     H = (size_t)m->cfg.dim; /* the embedding size */
+    D = d.dimensions ? d.dimensions : H; /* the rows written */
+    if (D > H)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_batch_desc.dimensions %zu: the model's embeddings have %zu", D, H);
+    prompt = d.prompt ? d.prompt : m->default_prompt ? bml_model_prompt(m, m->default_prompt) : "";
+    plen = strlen(prompt);
     memset(&enc, 0, sizeof enc);
     if (res && (rc = bml_result_init(res, count)) != BML_OK) return rc;
     t0 = bml_now_ns();
@@ -7205,7 +7299,22 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
     for (i = 0; i < count; i++) {
         const int32_t *src;
         size_t n;
-        if ((st[i] = bml__item_ids(m, &items[i], d.utf8, &enc, &src, &n, err[i], sizeof err[i])) != BML_OK) continue;
+        bml_item pi = items[i];
+        if (plen && !pi.ids && pi.text) { /* the prompt's text, then the item's (sentence-transformers' order) */
+            size_t tl = pi.len < 0 ? strlen(pi.text) : (size_t)pi.len;
+            if (plen + tl + 1 > pcap) {
+                char *nb = (char *)BML_REALLOC(pbuf, plen + tl + 1);
+                if (!nb) { st[i] = BML_ERR_NOMEM; snprintf(err[i], 192, "out of memory"); continue; }
+                pbuf = nb;
+                pcap = plen + tl + 1;
+            }
+            memcpy(pbuf, prompt, plen);
+            memcpy(pbuf + plen, pi.text, tl);
+            pbuf[plen + tl] = 0;
+            pi.text = pbuf;
+            pi.len = tl ? (ptrdiff_t)(plen + tl) : 0; /* an empty text stays an empty-input error */
+        }
+        if ((st[i] = bml__item_ids(m, &pi, d.utf8, &enc, &src, &n, err[i], sizeof err[i])) != BML_OK) continue;
         ids[i] = (int32_t *)BML_MALLOC(n * sizeof(int32_t));
         if (!ids[i]) { st[i] = BML_ERR_NOMEM; snprintf(err[i], 192, "out of memory"); continue; }
         memcpy(ids[i], src, n * sizeof(int32_t));
@@ -7249,14 +7358,14 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
         tnow = bml_now_ns();
         for (k = 0; k < nb; k++) {
             size_t it = order[done + k];
-            memcpy(out + it * H, bout + k * H, H * sizeof(float));
             lat[it] = tnow - t0;
             if (!bml__finite_row(bout + k * H, H, "embedding", err[it], sizeof err[it])) st[it] = BML_ERR_NONFINITE;
+            bml__truncate_row(bout + k * H, D, D < H && m->cfg.normalize, out + it * D);
         }
         done += nb;
     }
     for (i = 0; i < count; i++)
-        if (st[i] != BML_OK) memset(out + i * H, 0, H * sizeof(float));
+        if (st[i] != BML_OK) memset(out + i * D, 0, D * sizeof(float));
     if (res) {
         for (i = 0; i < count; i++) {
             bml_response *r = &res->responses[i];
@@ -7264,15 +7373,15 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
             r->status = st[i];
             memcpy(r->error, err[i], sizeof r->error);
             r->duration_ns = st[i] == BML_OK ? lat[i] : 0;
-            r->data = st[i] == BML_OK ? out + i * H : NULL;
-            r->n = st[i] == BML_OK ? H : 0;
+            r->data = st[i] == BML_OK ? out + i * D : NULL;
+            r->n = st[i] == BML_OK ? D : 0;
         }
         rc = bml_result_finish(res, bml_now_ns() - t0, single_ns);
     }
 done:
     if (ids) for (i = 0; i < count; i++) BML_FREE(ids[i]);
     BML_FREE(st); BML_FREE(err); BML_FREE(ids); BML_FREE(lens); BML_FREE(order);
-    BML_FREE(bids); BML_FREE(blens); BML_FREE(bout); BML_FREE(lat);
+    BML_FREE(bids); BML_FREE(blens); BML_FREE(bout); BML_FREE(lat); BML_FREE(pbuf);
     bml_encoding_free(&enc);
     return rc;
 }

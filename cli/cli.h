@@ -125,7 +125,9 @@ enum {
     CLI_O_OUTPUT = 1 << 12,        /* -o PATH, --output PATH                            */
     CLI_O_FORMAT = 1 << 13,        /* --format NAME, NAME one of the verb's formats     */
     CLI_O_SHARD = 1 << 14,         /* --shard I/N                                       */
-    CLI_O_JSON = 1 << 15           /* --json: one JSON object instead of text           */
+    CLI_O_JSON = 1 << 15,          /* --json: one JSON object instead of text           */
+    CLI_O_PROMPT = 1 << 16,        /* --prompt TEXT, --prompt-name NAME (text input)    */
+    CLI_O_DIMENSIONS = 1 << 17     /* --dimensions N: Matryoshka, the first N, renormalized */
 };
 typedef struct cli_common {
     unsigned takes;                /* the CLI_O_* bits this verb accepts                */
@@ -143,6 +145,8 @@ typedef struct cli_common {
     int progress;                  /* --progress given (see cli_common_progress)        */
     int deterministic, json;
     cli_shard shard;               /* {0, 0}: the whole input                           */
+    const char *prompt, *prompt_name; /* NULL: not given (the model's default prompt)  */
+    size_t dimensions;             /* 0: not given (the model's dim)                    */
 } cli_common;
 void cli_common_init(cli_common *c, unsigned takes, const char *const *formats);
 /* Consumes the shared option at argv[*i] if the verb takes it (*i moves past
@@ -158,6 +162,11 @@ int cli_common_progress(const cli_common *c);
    *tuning (NULL when none; free with bml_tuning_free); dies on a bad one. */
 void cli_common_model_desc(const cli_common *c, bml_model_desc *md);
 void cli_common_batch_desc(const cli_common *c, bml_batch_desc *bd, bml_tuning **tuning);
+/* With the model loaded: --prompt-name resolved to its text (dies naming the
+   model's prompts when it has no such one), --prompt/--prompt-name refused
+   for --input ids, --dimensions checked against the model's dim; into bd.
+   Returns the width of the rows written (the dimensions or the dim). */
+size_t cli_common_prompt_dims(const cli_common *c, const bml_model *m, bml_batch_desc *bd);
 /* Lines of a regular-file stream that are shard s's (0 when not a regular
    file); the stream is left where it was. For progress ETAs. */
 size_t cli_count_lines(FILE *f, const cli_shard *s);

@@ -13,6 +13,7 @@ static const char *help =
     "                     [--format jsonl|npy|tsv] [-o FILE] [--deterministic]\n"
     "                     [--on-invalid error|replace] [--progress]\n"
     "                     [--device cpu|opencl|opencl:P:D|auto] [--shard I/N]\n"
+    "                     [--prompt TEXT | --prompt-name NAME] [--dimensions N]\n"
     "\n"
     "Reads stdin, one input a line (only '\\n' ends a line), and writes one embedding\n"
     "per input in input order. --input ids: each line is a JSON array of token ids,\n"
@@ -30,6 +31,12 @@ static const char *help =
     "--device: where to run (default $BATCHML_DEVICE, else cpu; OpenCL needs\n"
     "./batchml-cl, built by `make opencl`).\n"
     "\n"
+    "--prompt TEXT / --prompt-name NAME (a prompt of the model's\n"
+    "config_sentence_transformers.json, e.g. E5's query / passage): the text put\n"
+    "before each input text, as sentence-transformers does; the file's\n"
+    "default_prompt_name applies when neither is given, --prompt '' turns it off.\n"
+    "--dimensions N: the first N components of each embedding (Matryoshka), scaled\n"
+    "back to unit length when the model normalizes. index and search take both.\n"
     "example: printf 'A man plays a guitar.\\nA dog runs.\\n' | batchml embed --model build/minilm\n";
 
 enum { FMT_JSONL, FMT_NPY, FMT_TSV };
@@ -73,7 +80,7 @@ int cmd_embed(int argc, char **argv) {
     memset(&res, 0, sizeof res);
     cli_common_init(&c, CLI_O_MODEL | CLI_O_INPUT | CLI_O_BATCH_SIZE | CLI_O_BATCH_AUTO | CLI_O_TUNING | CLI_O_MEMORY_BUDGET |
                         CLI_O_THREADS | CLI_O_FORMAT | CLI_O_OUTPUT | CLI_O_ON_INVALID | CLI_O_DETERMINISTIC | CLI_O_DEVICE |
-                        CLI_O_SHARD | CLI_O_PROGRESS,
+                        CLI_O_SHARD | CLI_O_PROGRESS | CLI_O_PROMPT | CLI_O_DIMENSIONS,
                     formats);
     for (i = 1; i < argc; i++) {
         unsigned got = cli_common_opt(&c, argc, argv, &i);
@@ -90,7 +97,7 @@ int cmd_embed(int argc, char **argv) {
     cli_common_model_desc(&c, &md);
     md.no_tokenizer = ids_input;
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
-    H = bml_model_config(m)->dim;
+    H = cli_common_prompt_dims(&c, m, &bd); /* the row width: --dimensions, else the model's */
     cli_note_model_inputs(md.path);
     out = cli_open_out(outpath);
     items = calloc(CHUNK, sizeof *items);

@@ -11,6 +11,7 @@ static const char *help =
     "usage: batchml index --model DIR [-o INDEX] [--with-ids] [--shard I/N]\n"
     "                     [--batch-size N] [--threads N] [--deterministic]\n"
     "                     [--on-invalid error|replace] [--progress]\n"
+    "                     [--prompt TEXT | --prompt-name NAME] [--dimensions N]\n"
     "\n"
     "Reads texts from stdin, one a line, embeds them in batches and writes an index\n"
     "that `batchml search` memory-maps: INDEX.npy (float32 (N, H), L2-normalized),\n"
@@ -52,7 +53,7 @@ int cmd_index(int argc, char **argv) {
     memset(&in, 0, sizeof in);
     memset(&res, 0, sizeof res);
     cli_common_init(&c, CLI_O_MODEL | CLI_O_OUTPUT | CLI_O_SHARD | CLI_O_BATCH_SIZE | CLI_O_THREADS | CLI_O_ON_INVALID |
-                        CLI_O_DETERMINISTIC | CLI_O_PROGRESS,
+                        CLI_O_DETERMINISTIC | CLI_O_PROGRESS | CLI_O_PROMPT | CLI_O_DIMENSIONS,
                     NULL);
     for (i = 1; i < argc; i++) {
         unsigned got = cli_common_opt(&c, argc, argv, &i);
@@ -73,7 +74,7 @@ int cmd_index(int argc, char **argv) {
     cli_common_model_desc(&c, &md);
     cli_common_batch_desc(&c, &bd, NULL);
     if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
-    H = bml_model_config(m)->dim;
+    H = cli_common_prompt_dims(&c, m, &bd); /* --dimensions N: the index holds N */
     normalize = !bml_model_config(m)->normalize;
     cli_model_fingerprint(model, fp);
     cli_note_model_inputs(model);

@@ -186,6 +186,17 @@ int cmd_info(int argc, char **argv) {
             cli_json_str(stdout, tok_err, strlen(tok_err));
             printf("}");
         } else printf("{\"file\":\"%s\",\"vocab_size\":%zu}", tok_file, vocab);
+        printf(",\"prompts\":{");
+        for (k = 0; k < (size_t)bml_model_prompt_count(m); k++) {
+            const char *pn = bml_model_prompt_name(m, (int)k), *pt = bml_model_prompt_text(m, (int)k);
+            printf("%s", k ? "," : "");
+            cli_json_str(stdout, pn, strlen(pn));
+            printf(":");
+            cli_json_str(stdout, pt, strlen(pt));
+        }
+        printf("},\"default_prompt\":");
+        if (bml_model_default_prompt(m)) cli_json_str(stdout, bml_model_default_prompt(m), strlen(bml_model_default_prompt(m)));
+        else printf("null");
         printf(",\"files\":{");
         for (k = 0; k < nfiles; k++) {
             printf("%s", k ? "," : "");
@@ -211,6 +222,14 @@ int cmd_info(int argc, char **argv) {
         printf("embedding dim  %d\n", c->dim);
         if (tok_err[0]) printf("tokenizer      none, ids input only: %s\n", tok_err);
         else printf("tokenizer      WordPiece, %s ids (%s)\n", grouped(vocab, b2, sizeof b2), tok_file);
+        for (k = 0; k < (size_t)bml_model_prompt_count(m); k++) {
+            const char *pn = bml_model_prompt_name(m, (int)k), *pt = bml_model_prompt_text(m, (int)k);
+            printf("%s", k ? "               " : "prompts        ");
+            cli_json_str(stdout, pn, strlen(pn));
+            printf(": ");
+            cli_json_str(stdout, pt, strlen(pt));
+            printf("%s\n", bml_model_default_prompt(m) && !strcmp(bml_model_default_prompt(m), pn) ? " (the default)" : "");
+        }
         printf("files\n");
         for (k = 0; k < nfiles; k++) printf("  %-32s %10s\n", files[k].name, human_bytes(files[k].size, b1, sizeof b1));
         if (check == 1) printf("BLAS           %s (faster kernels exist: set OPENBLAS_CORETYPE=%s)\n", bml_blas_info(), want);

@@ -16,7 +16,7 @@ static const char *help =
     "usage: batchml search --index INDEX [--index INDEX2 ...] --model DIR [-k K]\n"
     "                      [--batch-query FILE] [--format tsv|jsonl] [-o FILE]\n"
     "                      [--threads N] [--batch-size N] [--deterministic] [--progress]\n"
-    "                      [QUERY ...]\n"
+    "                      [--prompt TEXT | --prompt-name NAME] [--dimensions N] [QUERY ...]\n"
     "\n"
     "Embeds each query with the model the index was built with and prints its top\n"
     "K (default 10) rows by cosine similarity, best first; equal scores keep index\n"
@@ -146,7 +146,7 @@ int cmd_search(int argc, char **argv) {
     qargs = calloc((size_t)argc, sizeof *qargs);
     if (!ixargs || !qargs) cli_die("out of memory");
     cli_common_init(&c, CLI_O_MODEL | CLI_O_OUTPUT | CLI_O_THREADS | CLI_O_BATCH_SIZE | CLI_O_FORMAT | CLI_O_DETERMINISTIC |
-                        CLI_O_PROGRESS,
+                        CLI_O_PROGRESS | CLI_O_PROMPT | CLI_O_DIMENSIONS,
                     formats);
     for (i = 1; i < argc; i++) {
         unsigned got = cli_common_opt(&c, argc, argv, &i);
@@ -194,8 +194,15 @@ int cmd_search(int argc, char **argv) {
         }
         for (s = 0; s < nixargs; s++) if (shards) base_key[s] = 0;
         if (bml_model_load(&md, &m) != BML_OK) cli_die("%s", bml_last_error());
-        H = bml_model_config(m)->dim;
+        H = (int)cli_common_prompt_dims(&c, m, &bd);
         normalize = !bml_model_config(m)->normalize;
+        if (H != ix[0].dim && c.dimensions)
+            cli_die("--dimensions %d: the index %s holds dim %d (it was built with --dimensions %d)", H, ixargs[0], ix[0].dim,
+                    ix[0].dim);
+        if (H != ix[0].dim && ix[0].dim < bml_model_config(m)->dim)
+            cli_die("the model %s has embedding size %d but the index %s holds dim %d: built with --dimensions %d, "
+                    "search with --dimensions %d (else it was built with another model)",
+                    model, H, ixargs[0], ix[0].dim, ix[0].dim, ix[0].dim);
         if (H != ix[0].dim) cli_die("the model %s has embedding size %d but the index %s holds dim %d", model, H, ixargs[0], ix[0].dim);
         cli_model_fingerprint(model, fp);
         if (strcmp(fp, ix[0].fingerprint) != 0)

@@ -91,6 +91,20 @@ unsigned cli_common_opt(cli_common *c, int argc, char **argv, int *i) {
         cli_shard_parse(v, &c->shard);
         return CLI_O_SHARD;
     }
+    if ((t & CLI_O_PROMPT) && cli_opt(argc, argv, i, "--prompt", &v)) {
+        if (c->prompt_name) cli_die("--prompt and --prompt-name: give one");
+        c->prompt = v;
+        return CLI_O_PROMPT;
+    }
+    if ((t & CLI_O_PROMPT) && cli_opt(argc, argv, i, "--prompt-name", &v)) {
+        if (c->prompt) cli_die("--prompt and --prompt-name: give one");
+        c->prompt_name = v;
+        return CLI_O_PROMPT;
+    }
+    if ((t & CLI_O_DIMENSIONS) && cli_opt(argc, argv, i, "--dimensions", &v)) {
+        c->dimensions = (size_t)cli_parse_long("--dimensions", v, 1, 1 << 20);
+        return CLI_O_DIMENSIONS;
+    }
     if ((t & CLI_O_JSON) && !strcmp(a, "--json")) {
         c->json = 1;
         return CLI_O_JSON;
@@ -106,6 +120,29 @@ void cli_common_model_desc(const cli_common *c, bml_model_desc *md) {
     md->threads = c->threads;
     md->deterministic = c->deterministic;
     md->device = c->device;
+}
+
+size_t cli_common_prompt_dims(const cli_common *c, const bml_model *m, bml_batch_desc *bd) {
+    size_t dim = (size_t)bml_model_config(m)->dim;
+    if ((c->prompt || c->prompt_name) && c->ids_input) cli_die("--prompt and --prompt-name need text input, not --input ids");
+    if (c->prompt_name) {
+        char names[512];
+        size_t at = 0;
+        int k;
+        if (!(bd->prompt = bml_model_prompt(m, c->prompt_name))) {
+            names[0] = 0;
+            for (k = 0; k < bml_model_prompt_count(m) && at < sizeof names; k++)
+                at += (size_t)snprintf(names + at, sizeof names - at, "%s'%s'", k ? ", " : "", bml_model_prompt_name(m, k));
+            cli_die("--prompt-name %s: the model has %s%s%s", c->prompt_name,
+                    at ? "the prompts " : "no prompts (config_sentence_transformers.json)", names,
+                    at ? " (config_sentence_transformers.json)" : "");
+        }
+    } else if (c->prompt) {
+        bd->prompt = c->prompt;
+    }
+    if (c->dimensions > dim) cli_die("--dimensions %zu: the model's embeddings have %zu", c->dimensions, dim);
+    bd->dimensions = c->dimensions;
+    return c->dimensions ? c->dimensions : dim;
 }
 
 void cli_common_batch_desc(const cli_common *c, bml_batch_desc *bd, bml_tuning **tuning) {
