@@ -95,6 +95,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_mkmodel(int argc, char **argv);
 int cmd_overlay(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 /* Overlay shading: a value in [-1, 1] to a background colour. */
 void cli_overlay_rgb(float v, int signed_scale, int *r, int *g, int *b);
 /* --shard I/N (cli/util_shard.c): line L (1-based) belongs to shard
