@@ -21,7 +21,8 @@ static const char *help =
     "STS wiki distributes it; tests/data/sts/sts-test.csv is a 375-pair sample of\n"
     "its redistributable rows. For sentence-transformers/all-MiniLM-L6-v2 on the\n"
     "whole 1,379-pair test set the published figure is 82.03.\n"
-    "--scores FILE: each pair's gold score and cosine, a line each (TSV).\n";
+    "--scores FILE: each pair's gold score and cosine, a line each (TSV).\n"
+    "example: batchml eval sts --model models/all-MiniLM-L6-v2 --data sts-test.csv\n";
 
 typedef struct { double v; size_t i; } ranked;
 
