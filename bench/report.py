@@ -107,7 +107,8 @@ if ro and pt:
     print(f"`grad` overlays one text at a time: batchml {ro['overlays_per_s']:.1f}/s, PyTorch autograd float32 "
           f"{pt['overlays_per_s']:.1f}/s: **{ro['overlays_per_s'] / pt['overlays_per_s']:.2f}x**.\n")
 for extra, title in (('tokenizer', 'Tokenizer'), ('exporter', 'Buffering exporter'), ('tuning', 'Batch-size tuning'),
-                     ('opencl', 'OpenCL path'), ('isa', 'Kernel sets and build flags')):
+                     ('opencl', 'OpenCL path'), ('isa', 'Kernel sets and build flags'),
+                     ('memory', 'Memory by weight dtype')):
     p = os.path.join(o, extra + '.md')
     if os.path.exists(p) and os.path.getsize(p):
         print(f'## {title}\n')
