@@ -6204,7 +6204,7 @@ BML__TGT_AVX512 static inline __m512 bml__exp16(__m512 x) { BML__EXP_BODY(BML__V
    under its default trapping math: GELU was 13% of a batch-32 pass on an
    AVX2 machine), so the x86 sets run them 8 lanes at a time with the steps
    of bml__erf / bml__exp (the AVX-512 set runs AVX2's GELU: its softmax is
-   inside its attention kernel), and NEON 4 at a time. Every lane does the
+   inside its attention kernel), and NEON 4 at a time (softmax too). Every lane does the
    same operations, so an element's value does not depend on where the row
    split put it. */
 static void bml__gelu_generic(const float *u, float *y, size_t n) {
@@ -6256,6 +6256,33 @@ static void bml__gelu_bwd_neon(const float *u, float *g, size_t n) {
     }
 }
 #endif
+/* As bml__softmax_avx2, 4 lanes at a time; lanes past the row's end are
+   zeroed before the sum. */
+static void bml__softmax_neon(float *S, int rows, int L) {
+    static const uint32_t iota[4] = {0, 1, 2, 3};
+    uint32x4_t idx = vld1q_u32(iota);
+    int i, j;
+    for (i = 0; i < rows; i++) {
+        float *row = S + (size_t)i * L, mx = row[0], sum;
+        float32x4_t vs = vdupq_n_f32(0.0f), vm;
+        for (j = 1; j < L; j++) mx = row[j] > mx ? row[j] : mx;
+        vm = vdupq_n_f32(mx);
+        for (j = 0; j < L; j += 4) {
+            int k = L - j < 4 ? L - j : 4;
+            uint32x4_t live = vcltq_u32(idx, vdupq_n_u32((uint32_t)k));
+            float32x4_t e = bml__exp4(vsubq_f32(bml__n4_loadm(k, row + j), vm));
+            e = vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(e), live));
+            bml__n4_storem(row + j, k, e);
+            vs = vaddq_f32(vs, e);
+        }
+        sum = (vgetq_lane_f32(vs, 0) + vgetq_lane_f32(vs, 2)) + (vgetq_lane_f32(vs, 1) + vgetq_lane_f32(vs, 3));
+        vm = vdupq_n_f32(1.0f / sum);
+        for (j = 0; j < L; j += 4) {
+            int k = L - j < 4 ? L - j : 4;
+            bml__n4_storem(row + j, k, vmulq_f32(bml__n4_loadm(k, row + j), vm));
+        }
+    }
+}
 #endif
 
 #ifdef BML__X86
@@ -6500,7 +6527,7 @@ static const bml__kernels bml__ks_avx512 = {BML_ISA_AVX512, 32, 8, bml__panel_ti
 #endif
 #ifdef BML__NEON
 static const bml__kernels bml__ks_neon = {BML_ISA_NEON, 8, 8, bml__panel_tile_neon, bml__panel_gemm_neon,
-                                          bml__gelu_neon, BML__BWD(bml__gelu_bwd_neon), bml__softmax_generic,
+                                          bml__gelu_neon, BML__BWD(bml__gelu_bwd_neon), bml__softmax_neon,
                                           bml__attn_tiles, NULL};
 #endif
 #undef BML__BWD
