@@ -1600,6 +1600,7 @@ static int bml__ncpu(void) {
 #ifdef _WIN32
 typedef HANDLE bml__thread;
 typedef SRWLOCK bml__mutex;
+#define BML__MUTEX_INIT SRWLOCK_INIT /* a static mutex, no init call */
 typedef CONDITION_VARIABLE bml__cond;
 typedef INIT_ONCE bml__once_flag;
 #define BML__ONCE_INIT INIT_ONCE_STATIC_INIT
@@ -1638,6 +1639,7 @@ static void bml__once(bml__once_flag *o, void (*fn)(void)) { InitOnceExecuteOnce
 #else
 typedef pthread_t bml__thread;
 typedef pthread_mutex_t bml__mutex;
+#define BML__MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
 typedef pthread_cond_t bml__cond;
 typedef pthread_once_t bml__once_flag;
 #define BML__ONCE_INIT PTHREAD_ONCE_INIT
@@ -10649,7 +10651,7 @@ typedef struct bml__cldev {
 } bml__cldev;
 
 static bml__cldev *bml__cl_devs;                 /* never freed: the cache */
-static pthread_mutex_t bml__cl_lock = PTHREAD_MUTEX_INITIALIZER;
+static bml__mutex bml__cl_lock = BML__MUTEX_INIT;
 static int bml__cl_fallback_said;
 
 typedef struct bml__clbuf { cl_mem mem; size_t cap; } bml__clbuf; /* cap in bytes */
@@ -11114,9 +11116,9 @@ static bml_status bml__cl_open(bml_model *m, cl_platform_id plat, cl_device_id d
     int i;
     const char *lim = getenv("BATCHML_OPENCL_MEM_LIMIT_MB");
     size_t wg = 0;
-    pthread_mutex_lock(&bml__cl_lock);
+    bml__mutex_lock(&bml__cl_lock);
     rc = bml__cl_dev_get(plat, dev, pi, di, is_auto, &d);
-    pthread_mutex_unlock(&bml__cl_lock);
+    bml__mutex_unlock(&bml__cl_lock);
     if (rc != BML_OK) return rc;
     c = (bml__cl *)bml__calloc(1, sizeof *c);
     if (!c) return bml__fail(BML_ERR_NOMEM, "out of memory");
@@ -11165,10 +11167,10 @@ static bml_status bml__cl_open(bml_model *m, cl_platform_id plat, cl_device_id d
 
 static void bml__cl_fallback(const char *why) {
     int first;
-    pthread_mutex_lock(&bml__cl_lock);
+    bml__mutex_lock(&bml__cl_lock);
     first = !bml__cl_fallback_said;
     bml__cl_fallback_said = 1;
-    pthread_mutex_unlock(&bml__cl_lock);
+    bml__mutex_unlock(&bml__cl_lock);
     bml__log(first ? BML_LOG_WARN : BML_LOG_DEBUG, "device auto: %s; using the CPU path", why);
 }
 
