@@ -13,14 +13,8 @@ export BML_TEST_QUICK=1   # batch-size loops: every 5th (tests/bml_test.h)
 export QEMU_LD_PREFIX=${QEMU_LD_PREFIX:-/usr/aarch64-linux-gnu}
 Q=${QEMU_AARCH64:-qemu-aarch64}
 B=build/test-models; O=build/test-aarch64; mkdir -p $B $O
-log=$(mktemp)
-check() {  # check CMD...: its PASS/FAIL lines, named @aarch64; exiting non-zero without a FAIL line is one
-    local out; out=$(mktemp)
-    "$@" > $out 2>&1; local rc=$?
-    if [ $rc -ne 0 ] && ! grep -q '^FAIL ' $out; then echo "FAIL $(basename $2): exited $rc under qemu" >> $out; fi
-    sed -E 's/^(PASS|FAIL) ([^ :]*)/\1 \2@aarch64/' $out | tee -a $log
-    rm -f $out
-}
+PLATFORM=aarch64 EMULATOR=qemu
+. tests/platform/check.sh
 command -v $Q >/dev/null || { echo "FAIL aarch64: $Q not found (make deps installs qemu-user)" | tee -a $log; }
 [ -f $B/arm-tiny/model.safetensors ] || ./batchml mkmodel $B/arm-tiny --seed 71 --layers 2 --hidden 32 --heads 4 --inter 64 2>/dev/null
 [ -f $B/arm-full/model.safetensors ] || ./batchml mkmodel $B/arm-full --seed 72 2>/dev/null

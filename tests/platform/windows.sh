@@ -17,15 +17,8 @@ export WINEDEBUG=-all WINEPREFIX=${WINEPREFIX:-$PWD/build/wineprefix}
 W=${WINE64:-$(command -v wine64 || echo /usr/lib/wine/wine64)}
 X=build/windows/batchml.exe
 B=build/test-models; O=build/test-windows; rm -rf $O; mkdir -p $B $O
-log=$(mktemp)
-check() {  # check CMD...: its PASS/FAIL lines, named @windows; exiting non-zero without a FAIL line is one
-    local out; out=$(mktemp)
-    "$@" > $out 2>&1; local rc=$?
-    if [ $rc -ne 0 ] && ! grep -q '^FAIL ' $out; then echo "FAIL $(basename $2): exited $rc under wine" >> $out; fi
-    sed -E 's/^(PASS|FAIL) ([^ :]*)/\1 \2@windows/' $out | tee -a $log
-    rm -f $out
-}
-say() { echo "$@" | tee -a $log; }
+PLATFORM=windows EMULATOR=wine
+. tests/platform/check.sh
 [ -x "$W" ] || { say "FAIL windows: wine64 not found (make deps installs wine64)"; }
 [ -f $B/win-tiny/model.safetensors ] || ./batchml mkmodel $B/win-tiny --seed 81 --layers 2 --hidden 32 --heads 4 --inter 64 2>/dev/null
 [ -f $B/win-full/model.safetensors ] || ./batchml mkmodel $B/win-full --seed 82 2>/dev/null
