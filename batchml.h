@@ -405,6 +405,10 @@ typedef struct bml_config {
     const char *dtype;      /* "F32", "F16" or "BF16" as stored              */
     size_t n_params;
     size_t file_bytes;      /* model.safetensors size                       */
+    const char *held;       /* the weight matrices in memory: "F16" or "BF16"
+                               (kept as stored, widened inside the kernels)
+                               or "F32" (a float32 or mixed file, OpenCL,
+                               BATCHML_NO_PACK); vectors are always float32 */
 } bml_config;
 
 typedef struct bml_model bml_model;
@@ -472,7 +476,7 @@ BMLDEF int bml_isa_supported(bml_isa isa);
 BMLDEF bml_isa bml_isa_best(void);
 /* The kernel set a loaded model runs. */
 BMLDEF bml_isa bml_model_isa(const bml_model *m);
-/* What this CPU offers, as space-separated feature names ("avx2 fma avx512f
+/* What this CPU offers, as space-separated feature names ("avx2 fma f16c avx512f
    avx512bw avx512vl avx512dq avx512_vnni avx512_bf16 amx_tile amx_int8
    amx_bf16 avx_vnni" on x86-64, "asimd asimddp i8mm bf16" on aarch64, each
    listed only when present and enabled by the OS); "" when unknown. */
@@ -1270,8 +1274,8 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
    BATCHML_NO_SIMD leaves only the generic set. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(BATCHML_NO_SIMD)
 #define BML__X86 1
-#define BML__TGT_AVX2 __attribute__((target("avx2,fma")))
-#define BML__TGT_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define BML__TGT_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define BML__TGT_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
 #endif
 #if defined(__aarch64__) && defined(__GNUC__) && !defined(BATCHML_NO_SIMD)
 #define BML__NEON 1
@@ -1288,6 +1292,8 @@ typedef void (*bml__tile_fn)(int mr, int nc, int K, const float *A, int lda, con
                              const float *bias, float *C, int ldc, int acc, const float *pf, int pf_rows);
 typedef void (*bml__gemm_fn)(int M, int N, int K, const float *X, const float *B, size_t ldb, size_t pstride,
                              const float *b, float *Y, int ldy, int acc, float *buf);
+typedef void (*bml__gemm16_fn)(int M, int N, int K, const float *X, const uint16_t *B, size_t ldb, size_t pstride,
+                               const float *b, float *Y, int ldy, int acc, float *buf);
 typedef void (*bml__attn_fn)(const struct bml__kernels *ks, int L, int d, int H, float scale, const float *q,
                              const float *k, const float *v, float *P, float *W, float *ctx);
 typedef void (*bml__amm_fn)(int R, int L, int D, const float *A, size_t ars, size_t acs, const float *B, size_t ldb,
@@ -1296,7 +1302,8 @@ typedef struct bml__kernels {
     bml_isa isa;
     int pw, mr;                         /* panel width (floats), tile rows   */
     bml__tile_fn tile;
-    bml__gemm_fn gemm;
+    bml__gemm_fn gemm;                  /* float32 weights                   */
+    bml__gemm16_fn gemm_f16, gemm_bf16; /* 16-bit weights, widened in-kernel */
     void (*gelu)(const float *u, float *y, size_t n);
     void (*gelu_bwd)(const float *u, float *g, size_t n);   /* NULL without overlays */
     void (*softmax)(float *S, int rows, int L);
@@ -4723,12 +4730,18 @@ static float bml__half_to_float(uint16_t h) {
    Model: config files, weights bound to the mapped safetensors
    ====================================================================== */
 
+/* The weight matrices (wq ... w2, and the model's word embeddings) are
+   `const void *`: float32, or 16-bit as the file holds them when every one
+   of them is F16 (or every one BF16) and the model runs on weight panels
+   (bml_model.wdt; the panel kernels widen them in registers, >>kernels).
+   The vectors (biases, LayerNorm) are always float32. */
 typedef struct bml__layer {
-    const float *wq, *bq, *wk, *bk, *wv, *bv;   /* [H,H], [H]             */
-    const float *wo, *bo, *ln1_g, *ln1_b;       /* [H,H], [H]             */
-    const float *w1, *b1;                       /* [I,H], [I]             */
-    const float *w2, *b2, *ln2_g, *ln2_b;       /* [H,I], [H]             */
-    const float *panel_q, *panel_k, *panel_v, *panel_o, *panel_1, *panel_2;   /* the same weights packed for
+    const void *wq, *wk, *wv, *wo;              /* [H,H]                  */
+    const void *w1, *w2;                        /* [I,H], [H,I]           */
+    const float *bq, *bk, *bv, *bo, *ln1_g, *ln1_b; /* [H]                */
+    const float *b1;                            /* [I]                    */
+    const float *b2, *ln2_g, *ln2_b;            /* [H]                    */
+    const void *panel_q, *panel_k, *panel_v, *panel_o, *panel_1, *panel_2;   /* the same weights packed for
                                                    bml__panel_gemm, or NULL   */
 } bml__layer;
 
@@ -4764,9 +4777,12 @@ struct bml_model {
     bml__step step[BML__MAX_STEPS]; /* the head after pooling                */
     int nstep;
     size_t head_w;          /* floats of one sequence's saved head inputs   */
-    float **owned;          /* converted (F16/BF16) or realigned tensors    */
+    void **owned;           /* converted (F16/BF16) or realigned tensors    */
     size_t nowned;
-    const float *word, *pos, *type, *ln0_g, *ln0_b;
+    int wdt;                /* the weight matrices' dtype as held: BML__F32,
+                               or the file's BML__F16 / BML__BF16            */
+    const void *word;       /* [vocab, H], in wdt                            */
+    const float *pos, *type, *ln0_g, *ln0_b;
     bml__layer *layer;
     bml_tokenizer *tok;
     bml__workers *workers;
@@ -5131,22 +5147,41 @@ static bml_status bml__load_st_config(bml_model *m, const char *dir, int want_ma
     return BML_OK;
 }
 
-static void bml__bf16_to_f32(const unsigned char *src, float *dst, size_t n) {
+/* n 16-bit values (F16 or BF16, little-endian, any alignment) as floats;
+   both widen exactly. */
+static void bml__widen16(int dt, const unsigned char *src, float *dst, size_t n) {
     size_t i;
     for (i = 0; i < n; i++) {
-        uint32_t bits = ((uint32_t)src[2 * i] | ((uint32_t)src[2 * i + 1] << 8)) << 16;
-        memcpy(&dst[i], &bits, 4);
+        uint16_t h = (uint16_t)(src[2 * i] | (src[2 * i + 1] << 8));
+        if (dt == BML__BF16) {
+            uint32_t bits = (uint32_t)h << 16;
+            memcpy(&dst[i], &bits, 4);
+        } else {
+            dst[i] = bml__half_to_float(h);
+        }
     }
 }
 
-/* Bind a weight: check presence, dtype and shape, convert when needed, and
-   refuse NaN/Inf values. d1 = 0 for a vector. */
-static bml_status bml__bind_st(bml_model *m, const bml__st *st, const char *name, int64_t d0, int64_t d1,
-                               const float **out) {
+/* A block the model frees with itself. */
+static void *bml__own(bml_model *m, size_t bytes, const char *what) {
+    void **no = (void **)BML_REALLOC(m->owned, (m->nowned + 1) * sizeof(void *));
+    void *p;
+    if (!no) { bml__fail(BML_ERR_NOMEM, "out of memory for '%s'", what); return NULL; }
+    m->owned = no;
+    if (!(p = BML_MALLOC(bytes + 1))) { bml__fail(BML_ERR_NOMEM, "out of memory for '%s' (%zu bytes)", what, bytes); return NULL; }
+    m->owned[m->nowned++] = p;
+    return p;
+}
+
+/* Bind a weight: check presence, dtype and shape, and refuse NaN/Inf
+   values. d1 = 0 for a vector. keep16: a tensor in the model's 16-bit wdt
+   stays 16-bit (mapped, or copied to 2-byte alignment); everything else is
+   float32 (mapped when it is F32 and aligned, else converted). */
+static bml_status bml__bind_any(bml_model *m, const bml__st *st, const char *name, int64_t d0, int64_t d1, int keep16,
+                                const void **out) {
     const bml__tensor *t = bml__st_find(st, name);
     size_t n, i;
     const unsigned char *src;
-    float *dst;
     int ndim = d1 ? 2 : 1;
     if (!t) return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s' is missing", st->path, name);
     if (t->ndim != ndim || t->shape[0] != d0 || (ndim == 2 && t->shape[1] != d1)) {
@@ -5166,32 +5201,115 @@ static bml_status bml__bind_st(bml_model *m, const bml__st *st, const char *name
                          name, t->dtype_name);
     n = (size_t)d0 * (size_t)(d1 ? d1 : 1);
     src = st->data + t->begin;
-    if (t->dtype == BML__F32 && ((uintptr_t)src & 3) == 0) {
-        dst = NULL;
-        *out = (const float *)src;
+    if (keep16 && (int)t->dtype == m->wdt && m->wdt != BML__F32) {
+        /* exponent all ones: Inf (mantissa 0) or NaN */
+        uint16_t em = m->wdt == BML__F16 ? 0x7c00 : 0x7f80;
+        const uint16_t *h;
+        if (((uintptr_t)src & 1) == 0) {
+            h = (const uint16_t *)(const void *)src;
+        } else {
+            uint16_t *c = (uint16_t *)bml__own(m, n * 2, name);
+            if (!c) return BML_ERR_NOMEM;
+            memcpy(c, src, n * 2);
+            h = c;
+        }
+        for (i = 0; i < n; i++)
+            if ((h[i] & em) == em)
+                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': element %zu is %s", st->path, name, i,
+                                 h[i] & (em ^ 0x7fff) ? "NaN" : "infinite");
+        *out = h;
     } else {
-        float **no = (float **)BML_REALLOC(m->owned, (m->nowned + 1) * sizeof(float *));
-        if (!no) return bml__fail(BML_ERR_NOMEM, "out of memory converting '%s'", name);
-        m->owned = no;
-        dst = (float *)BML_MALLOC(n * sizeof(float) + 1);
-        if (!dst) return bml__fail(BML_ERR_NOMEM, "out of memory converting '%s' (%zu values)", name, n);
-        m->owned[m->nowned++] = dst;
-        if (t->dtype == BML__F32) memcpy(dst, src, n * 4);
-        else if (t->dtype == BML__BF16) bml__bf16_to_f32(src, dst, n);
-        else for (i = 0; i < n; i++) dst[i] = bml__half_to_float((uint16_t)(src[2 * i] | (src[2 * i + 1] << 8)));
-        *out = dst;
+        const float *v;
+        if (t->dtype == BML__F32 && ((uintptr_t)src & 3) == 0) {
+            v = (const float *)(const void *)src;
+        } else {
+            float *dst = (float *)bml__own(m, n * sizeof(float), name);
+            if (!dst) return BML_ERR_NOMEM;
+            if (t->dtype == BML__F32) memcpy(dst, src, n * 4);
+            else bml__widen16(t->dtype, src, dst, n);
+            v = dst;
+        }
+        for (i = 0; i < n; i++)
+            if (!isfinite(v[i]))
+                return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': element %zu is %s", st->path, name, i,
+                                 isnan(v[i]) ? "NaN" : "infinite");
+        *out = v;
     }
-    for (i = 0; i < n; i++)
-        if (!isfinite((*out)[i]))
-            return bml__fail(BML_ERR_FORMAT, "%s: tensor '%s': element %zu is %s", st->path, name, i,
-                             isnan((*out)[i]) ? "NaN" : "infinite");
     if (!m->dtype[0]) snprintf(m->dtype, sizeof m->dtype, "%s", t->dtype_name);
     m->cfg.n_params += n;
     return BML_OK;
 }
 
+static bml_status bml__bind_st(bml_model *m, const bml__st *st, const char *name, int64_t d0, int64_t d1,
+                               const float **out) {
+    const void *p = NULL;
+    bml_status rc = bml__bind_any(m, st, name, d0, d1, 0, &p);
+    *out = (const float *)p;
+    return rc;
+}
+
 static bml_status bml__bind(bml_model *m, const char *name, int64_t d0, int64_t d1, const float **out) {
     return bml__bind_st(m, &m->st, name, d0, d1, out);
+}
+
+/* The encoder's weight matrices, in the order of bml__layer and of the
+   forward pass. */
+static const char *const bml__mat_names[6] = {"attention.self.query.weight", "attention.self.key.weight",
+                                             "attention.self.value.weight", "attention.output.dense.weight",
+                                             "intermediate.dense.weight", "output.dense.weight"};
+
+/* The dtype the weight matrices are held in: the file's F16 or BF16 when
+   the word embeddings and every layer matrix have it (the panel kernels
+   read them 16-bit), else F32 (a mixed or float32 file; without panels,
+   BATCHML_NO_PACK, they are widened later: bml__widen_weights). */
+static int bml__pick_wdt(const bml_model *m) {
+#ifdef BML__PANELS
+    const bml__tensor *t = bml__st_find(&m->st, "embeddings.word_embeddings.weight");
+    char nm[160];
+    int dt, l, j;
+    if (!t || (t->dtype != BML__F16 && t->dtype != BML__BF16)) return BML__F32;
+    dt = (int)t->dtype;
+    for (l = 0; l < m->cfg.layers; l++)
+        for (j = 0; j < 6; j++) {
+            snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, bml__mat_names[j]);
+            if (!(t = bml__st_find(&m->st, nm)) || (int)t->dtype != dt) return BML__F32;
+        }
+    return dt;
+#else
+    (void)m;
+    return BML__F32;
+#endif
+}
+
+/* The layer's weight matrices, in bml__mat_names order. */
+static const void **bml__layer_mat(bml__layer *L, int j) {
+    const void **w[6];
+    w[0] = &L->wq; w[1] = &L->wk; w[2] = &L->wv; w[3] = &L->wo; w[4] = &L->w1; w[5] = &L->w2;
+    return w[j];
+}
+
+/* Float32 copies of 16-bit weight matrices, for the paths that read only
+   float32 (OpenBLAS with BATCHML_NO_PACK, the OpenCL upload). */
+static bml_status bml__widen_weights(bml_model *m) {
+    const bml_config *c = &m->cfg;
+    size_t H = (size_t)c->hidden, I = (size_t)c->intermediate;
+    int l, j;
+    float *d;
+    if (m->wdt == BML__F32) return BML_OK;
+    BML_ASSERT(!m->panel_mem);
+    if (!(d = (float *)bml__own(m, (size_t)c->vocab * H * sizeof(float), "word embeddings"))) return BML_ERR_NOMEM;
+    bml__widen16(m->wdt, (const unsigned char *)m->word, d, (size_t)c->vocab * H);
+    m->word = d;
+    for (l = 0; l < c->layers; l++)
+        for (j = 0; j < 6; j++) {
+            const void **w = bml__layer_mat(&m->layer[l], j);
+            size_t n = (j < 4 ? H : I) * H;
+            if (!(d = (float *)bml__own(m, n * sizeof(float), bml__mat_names[j]))) return BML_ERR_NOMEM;
+            bml__widen16(m->wdt, (const unsigned char *)*w, d, n);
+            *w = d;
+        }
+    m->wdt = BML__F32;
+    return BML_OK;
 }
 
 /* The Dense modules' weights, from each module folder's model.safetensors
@@ -5246,7 +5364,8 @@ static bml_status bml__bind_weights(bml_model *m) {
     char nm[160];
     int l;
     bml_status rc;
-    if ((rc = bml__bind(m, "embeddings.word_embeddings.weight", c->vocab, H, &m->word)) ||
+    m->wdt = bml__pick_wdt(m);
+    if ((rc = bml__bind_any(m, &m->st, "embeddings.word_embeddings.weight", c->vocab, H, 1, &m->word)) ||
         (rc = bml__bind(m, "embeddings.position_embeddings.weight", c->max_position, H, &m->pos)) ||
         (rc = bml__bind(m, "embeddings.token_type_embeddings.weight", c->type_vocab, H, &m->type)) ||
         (rc = bml__bind(m, "embeddings.LayerNorm.weight", H, 0, &m->ln0_g)) ||
@@ -5259,23 +5378,27 @@ static bml_status bml__bind_weights(bml_model *m) {
 #define BML__W(field, suffix, d0, d1)                                                  \
     snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, suffix);                      \
     if ((rc = bml__bind(m, nm, d0, d1, &L->field)) != BML_OK) return rc;
-        BML__W(wq, "attention.self.query.weight", H, H)
+#define BML__M(field, suffix, d0, d1)                                                  \
+    snprintf(nm, sizeof nm, "encoder.layer.%d.%s", l, suffix);                      \
+    if ((rc = bml__bind_any(m, &m->st, nm, d0, d1, 1, &L->field)) != BML_OK) return rc;
+        BML__M(wq, bml__mat_names[0], H, H)
         BML__W(bq, "attention.self.query.bias", H, 0)
-        BML__W(wk, "attention.self.key.weight", H, H)
+        BML__M(wk, bml__mat_names[1], H, H)
         BML__W(bk, "attention.self.key.bias", H, 0)
-        BML__W(wv, "attention.self.value.weight", H, H)
+        BML__M(wv, bml__mat_names[2], H, H)
         BML__W(bv, "attention.self.value.bias", H, 0)
-        BML__W(wo, "attention.output.dense.weight", H, H)
+        BML__M(wo, bml__mat_names[3], H, H)
         BML__W(bo, "attention.output.dense.bias", H, 0)
         BML__W(ln1_g, "attention.output.LayerNorm.weight", H, 0)
         BML__W(ln1_b, "attention.output.LayerNorm.bias", H, 0)
-        BML__W(w1, "intermediate.dense.weight", I, H)
+        BML__M(w1, bml__mat_names[4], I, H)
         BML__W(b1, "intermediate.dense.bias", I, 0)
-        BML__W(w2, "output.dense.weight", H, I)
+        BML__M(w2, bml__mat_names[5], H, I)
         BML__W(b2, "output.dense.bias", H, 0)
         BML__W(ln2_g, "output.LayerNorm.weight", H, 0)
         BML__W(ln2_b, "output.LayerNorm.bias", H, 0)
 #undef BML__W
+#undef BML__M
     }
     m->cfg.dtype = m->dtype;
     return BML_OK;
@@ -5320,7 +5443,8 @@ typedef struct bml__fwd {
     float *panel;               /* [threads, panel_per] a weight panel copy (bml__panel_gemm), or NULL */
     size_t panel_per;
     /* the current layer, for the parallel tasks */
-    const float *X, *W, *Wp, *b;    /* Wp: W in panels (bml__panel_gemm), or NULL */
+    const float *X, *b;
+    const void *W, *Wp;         /* in m->wdt; Wp: W in panels (bml__panel_gemm), or NULL */
     float *Y;
     int K, N, M, split_rows, nsplit, accumulate;
     const float *ln_g, *ln_b;   /* the current LayerNorm                   */
@@ -5383,7 +5507,8 @@ static bml_status bml__ws_plan(bml__fwd *f, int grad) {
     f->panel_per = BML__PW_MAX * bml__align16(H > I ? H : I);
     if (grad)
         need += save_floats + nL * per_layer + bml__align16(T * H) + bml__align16(T) +
-                bml__align16(f->nseq * m->head_w) + bml__align16(f->nseq * H) + bml__align16(T * H) + th * f->panel_per;
+                bml__align16(f->nseq * m->head_w) + bml__align16(f->nseq * H) + bml__align16(T * H);
+    if (grad) need += th * f->panel_per;
     if (need > m->ws.cap) {
         float *nb;
         /* grow by at least half, so batches of rising length (the usual
@@ -5587,7 +5712,9 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
        the reference GEMM in deterministic mode) for the dense layers. */
     {
         const char *no_pack = getenv("BATCHML_NO_PACK");
-        if (!m->cl && !(no_pack && no_pack[0] == '1') && (rc = bml__make_panels(m)) != BML_OK) goto fail;
+        if (m->cl || (no_pack && no_pack[0] == '1')) rc = bml__widen_weights(m);
+        else rc = bml__make_panels(m);
+        if (rc != BML_OK) goto fail;
     }
 #endif
 #ifndef BATCHML_NO_BLAS
@@ -5595,6 +5722,7 @@ BMLDEF bml_status bml_model_load(const bml_model_desc *desc, bml_model **out) {
        threads would compete with them for the same cores */
     bml__openblas_set_num_threads(1);
 #endif
+    m->cfg.held = m->wdt == BML__F16 ? "F16" : m->wdt == BML__BF16 ? "BF16" : "F32";
     *out = m;
     return BML_OK;
 fail:
@@ -5679,7 +5807,8 @@ static void bml__gemm(int det, int ta, int tb, int M, int N, int K, float alpha,
    mask, ZERO(), K(c) (every lane c), LOAD/STORE (unaligned), MASK(n) (the
    first n lanes, n may be <= 0 or >= VL), LOADM/STOREM (masked, zero
    filled), FMA(a, b, c) = a b + c, ADD, PIN(v) (keeps v in a register: see
-   BML__PANEL_LOOP), and for exp/erf MUL, DIV, FNMA(a, b, c) = c - a b, MIN,
+   BML__PANEL_LOOP), LOADH/LOADBF (VL 16-bit weights, F16 or BF16, widened
+   exactly to float: bml__panel_gemm's 16-bit variants), and for exp/erf MUL, DIV, FNMA(a, b, c) = c - a b, MIN,
    MAX, ROUND (to nearest), SCALE(p, n) = p 2^n, EXP_TAIL (>>exp and erf).
    ---------------------------------------------------------------------- */
 #define BML__S_K(c) (c)
@@ -5720,6 +5849,35 @@ static inline void bml__g4_storem(float *p, int n, bml__g4 v) {
 #define BML__G4_MASK(n) (n)
 #define BML__G4_LOADM(m, p) bml__g4_loadm(m, p)
 #define BML__G4_STOREM(p, m, v) bml__g4_storem(p, m, v)
+/* 16-bit weights widened exactly, with integer operations only (no
+   denormal float arithmetic, so flush-to-zero modes do not change them):
+   BF16 is the top half of a float; an F16 normal number moves its exponent
+   (bias 15 -> 127), a subnormal m 2^-24 is m read as the float 2^23 + m,
+   less 2^23, times 2^-24. F16 Inf/NaN never reach here (refused at load). */
+typedef uint32_t bml__g4u __attribute__((vector_size(16)));
+static inline bml__g4 bml__g4_loadbf(const uint16_t *p) {
+    bml__g4u u = {p[0], p[1], p[2], p[3]};
+    bml__g4 v;
+    u <<= 16;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+static inline bml__g4 bml__g4_loadh(const uint16_t *p) {
+    bml__g4u u = {p[0], p[1], p[2], p[3]}, mag = u & 0x7fffu, sub, norm, small;
+    bml__g4 v, f;
+    norm = (u & 0x8000u) << 16 | ((mag << 13) + 0x38000000u);
+    sub = mag | 0x4b000000u;
+    memcpy(&f, &sub, sizeof f);
+    f = (f - 8388608.0f) * (1.0f / 16777216.0f);
+    memcpy(&sub, &f, sizeof sub);
+    sub |= (u & 0x8000u) << 16;
+    small = (bml__g4u)(mag < 0x400u);
+    norm = (sub & small) | (norm & ~small);
+    memcpy(&v, &norm, sizeof v);
+    return v;
+}
+#define BML__G4_LOADH(p) bml__g4_loadh(p)
+#define BML__G4_LOADBF(p) bml__g4_loadbf(p)
 #define BML__G4_FMA(a, b, c) ((a) * (b) + (c))
 #define BML__G4_ADD(a, b) ((a) + (b))
 #define BML__G4_PIN(v) ((void)0)
@@ -5742,6 +5900,9 @@ static inline __mmask16 bml__mask16(int n) { return (__mmask16)(n <= 0 ? 0 : n >
 #define BML__V8_LOADM(m, p) _mm256_maskload_ps(p, m)
 #define BML__V8_STOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
 #define BML__V8_PIN(v) __asm__("" : "+x"(v))
+#define BML__V8_LOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define BML__V8_LOADBF(p) \
+    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
 #define BML__V8_K(c) _mm256_set1_ps(c)
 #define BML__V8_MUL(a, b) _mm256_mul_ps(a, b)
 #define BML__V8_ADD(a, b) _mm256_add_ps(a, b)
@@ -5765,6 +5926,9 @@ static inline __mmask16 bml__mask16(int n) { return (__mmask16)(n <= 0 ? 0 : n >
 #define BML__V16_LOADM(m, p) _mm512_maskz_loadu_ps(m, p)
 #define BML__V16_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
 #define BML__V16_PIN(v) __asm__("" : "+x"(v))
+#define BML__V16_LOADH(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define BML__V16_LOADBF(p) \
+    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
 #define BML__V16_K(c) _mm512_set1_ps(c)
 #define BML__V16_MUL(a, b) _mm512_mul_ps(a, b)
 #define BML__V16_ADD(a, b) _mm512_add_ps(a, b)
@@ -5804,6 +5968,8 @@ static inline void bml__n4_storem(float *p, int n, float32x4_t v) {
 #define BML__N4_ADD(a, b) vaddq_f32(a, b)
 #define BML__N4_MUL(a, b) vmulq_f32(a, b)
 #define BML__N4_PIN(v) __asm__("" : "+w"(v))
+#define BML__N4_LOADH(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
+#define BML__N4_LOADBF(p) vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16))
 #define BML__N4_DIV(a, b) vdivq_f32(a, b)
 #define BML__N4_FNMA(a, b, c) vfmsq_f32(c, a, b)
 #define BML__N4_MAX(a, b) vmaxq_f32(a, b)
@@ -5830,17 +5996,22 @@ static inline void bml__n4_storem(float *p, int n, float32x4_t v) {
    ---------------------------------------------------------------------- */
 
 #ifdef BML__PANELS
-/* Floats of W [N,K] in panels of pw columns (N rounded up to whole panels). */
+/* Elements of W [N,K] in panels of pw columns (N rounded up to whole panels). */
 static size_t bml__panel_floats(int N, int K, int pw) { return (size_t)((N + pw - 1) / pw) * (size_t)K * pw; }
 
-/* P[p][k][j] = W[pw p + j][k] (0 past N). */
-static void bml__panel_pack(const float *W, int N, int K, int pw, float *P) {
+/* P[p][k][j] = W[pw p + j][k] (0 past N), elements of es bytes (4, or 2
+   for 16-bit weights). */
+static void bml__panel_pack(const void *W, int N, int K, int pw, size_t es, void *P) {
+    const unsigned char *w = (const unsigned char *)W;
+    unsigned char *d = (unsigned char *)P;
     int p, k, j, np = (N + pw - 1) / pw;
     for (p = 0; p < np; p++)
         for (k = 0; k < K; k++)
             for (j = 0; j < pw; j++) {
                 int n = p * pw + j;
-                P[((size_t)p * K + k) * pw + j] = n < N ? W[(size_t)n * K + k] : 0.0f;
+                unsigned char *e = d + (((size_t)p * K + k) * pw + j) * es;
+                if (n < N) memcpy(e, w + ((size_t)n * K + k) * es, es);
+                else memset(e, 0, es);
             }
 }
 #endif
@@ -5860,30 +6031,55 @@ static void bml__panel_pack(const float *W, int N, int K, int pw, float *P) {
         } else { \
             if (acc) { y0_ = O##_ADD(y0_, O##_LOADM(m0, y_)); y1_ = O##_ADD(y1_, O##_LOADM(m1, y_ + O##_VL)); } \
             O##_STOREM(y_, m0, y0_); O##_STOREM(y_ + O##_VL, m1, y1_); } }
+
+/* The weight element types W of the panel kernel: f32, and the 16-bit f16
+   and bf16 of a half-precision model, kept 16-bit in memory (half the
+   bytes a pass streams) and widened in registers as they are loaded, which
+   is exact: the products and their order are those of the same weights in
+   float32. BML__LD_W(O, p) loads VL weights, BML__LDM_W(O, n, p) the first
+   n (n may be <= 0 or >= VL), the rest 0; the 16-bit ones go through t16_,
+   a scratch of 16 in the function. */
+#define BML__ET_f32 float
+#define BML__ET_f16 uint16_t
+#define BML__ET_bf16 uint16_t
+#define BML__LD_f32(O, p) O##_LOAD(p)
+#define BML__LD_f16(O, p) O##_LOADH(p)
+#define BML__LD_bf16(O, p) O##_LOADBF(p)
+#define BML__LDM_f32(O, n, p) O##_LOADM(O##_MASK(n), p)
+#define BML__LDM_f16(O, n, p) O##_LOADH(bml__tail16(t16_, p, n, O##_VL))
+#define BML__LDM_bf16(O, n, p) O##_LOADBF(bml__tail16(t16_, p, n, O##_VL))
+/* p[0, n) into t[0, vl), the rest 0. */
+static inline const uint16_t *bml__tail16(uint16_t *t, const uint16_t *p, int n, int vl) {
+    int i;
+    for (i = 0; i < vl; i++) t[i] = i < n ? p[i] : 0;
+    return t;
+}
+
 /* The k loop, in two copies (with / without the prefetch), so neither tests
    anything per k (AVX2, 16 rows: 54 -> 70 GFLOP/s). PIN keeps the two
    loads of a step in registers: without it GCC may fold them into each of
    the tile's FMAs as memory operands (AVX2: 12 loads a step instead of 2,
    33 instead of 70 GFLOP/s) or spill an accumulator. */
-#define BML__PANEL_LOOP(O, MR, kend, PF) for (; k < (kend); k++) { \
-        const float *bk = B + (size_t)k * ldb; \
-        O##_T b0 = full ? O##_LOAD(bk) : O##_LOADM(O##_MASK(nc), bk); \
-        O##_T b1 = full ? O##_LOAD(bk + O##_VL) : O##_LOADM(O##_MASK(nc - O##_VL), bk + O##_VL); \
+#define BML__PANEL_LOOP(O, W, MR, kend, PF) for (; k < (kend); k++) { \
+        const BML__ET_##W *bk = B + (size_t)k * ldb; \
+        O##_T b0 = full ? BML__LD_##W(O, bk) : BML__LDM_##W(O, nc, bk); \
+        O##_T b1 = full ? BML__LD_##W(O, bk + O##_VL) : BML__LDM_##W(O, nc - O##_VL, bk + O##_VL); \
         O##_PIN(b0); O##_PIN(b1); \
-        if (PF) for (o = 0; o < 2 * O##_VL; o += 16) __builtin_prefetch(pf + (size_t)k * ldb + o, 0, 3); \
+        if (PF) for (o = 0; o < 2 * O##_VL; o += 64 / (int)sizeof *bk) __builtin_prefetch(pf + (size_t)k * ldb + o, 0, 3); \
         BML__PANEL_ROWS_##MR(BML__PANEL_FMA, O) }
 
-/* The panel kernel of one kernel set S (op set O, MR rows, target TGT):
+/* The panel kernel of one kernel set S (op set O, MR rows, target TGT), for
+   weights of type W:
 
-   bml__panel_tile_S: C[mr, nc] (+)= A[mr, K] . B[K, nc] + bias[nc]  (mr <=
-   MR, nc <= PW; row k of B at B + k ldb: a weight panel, ldb = PW, or PW
-   columns of a plain matrix); acc adds to C. While it runs, the first
+   bml__panel_tile_S_W: C[mr, nc] (+)= A[mr, K] . B[K, nc] + bias[nc]  (mr
+   <= MR, nc <= PW; row k of B at B + k ldb: a weight panel, ldb = PW, or
+   PW columns of a plain matrix); acc adds to C. While it runs, the first
    pf_rows rows at pf (its share of the next panel, same ldb) are
    prefetched, a cache line at a time. A whole panel (nc = PW) has its own
    copy of the body with no masks: on AVX2 masks are vector registers, and
    with them live the 12 accumulators spilled (and masked moves are slow).
 
-   bml__panel_gemm_S: Y[M, N] (+)= X[M, K] . B[K, N] + b in panels of PW
+   bml__panel_gemm_S_W: Y[M, N] (+)= X[M, K] . B[K, N] + b in panels of PW
    columns of Y: the panel of columns PW p.. has its row k at B + p pstride
    + k ldb. The forward pass gives W laid out by bml__panel_pack (ldb = PW,
    pstride = PW K: Y = X W^T); the backward pass gives a weight W [K, N] as
@@ -5900,38 +6096,50 @@ static void bml__panel_pack(const float *W, int N, int K, int pw, float *P) {
    panel reads the block's rows again, and they stay in L2 (512 KB a core
    on Zen 3) only if the block fits (unblocked, 255 rows of W2's input, 1.5
    MB, streamed from L3 for each of its 24 panels). A plain matrix read by
-   more than 8 tiles is copied a panel at a time into buf [K, PW]: its
-   rows, N floats apart, fall into a few L1 sets (6 KB apart for W2) and
-   evict each other on every tile (overlays of 32 texts: 1.48 -> 1.37 ms
-   each; at 8 tiles the copy did not pay). */
-#define BML__PANEL_KERNEL(S, O, MR, TGT)                                                                         \
-    TGT __attribute__((always_inline)) static inline void bml__panel_tile_##S##_(                                \
-        int mr, int nc, int K, const float *A, int lda, const float *B, size_t ldb, const float *bias, float *C,  \
-        int ldc, int acc, const float *pf, int pf_rows, const int full) {                                        \
+   more than 8 tiles is copied a panel at a time into buf [K, PW] (as
+   float32; the f32 tile then runs on it): its rows, N elements apart, fall
+   into a few L1 sets (6 KB apart for W2) and evict each other on every
+   tile (overlays of 32 texts: 1.48 -> 1.37 ms each; at 8 tiles the copy
+   did not pay). Weight panels are never copied, 16-bit ones included: the
+   widening in registers costs nothing measurable (AVX2, N 1536, K 384, M
+   6-200, weights in cache: 87-100 GFLOP/s, float32 85-96, widening each
+   panel into buf first 73-92), and at batch 1 the halved bytes make 16-bit weights faster
+   (16 tokens, 1 thread: 4.2 ms against 5.0 ms in float32). */
+#define BML__PANEL_TILE(S, W, O, MR, TGT)                                                                        \
+    TGT __attribute__((always_inline)) static inline void bml__panel_tile_##S##_##W##_(                          \
+        int mr, int nc, int K, const float *A, int lda, const BML__ET_##W *B, size_t ldb, const float *bias,     \
+        float *C, int ldc, int acc, const BML__ET_##W *pf, int pf_rows, const int full) {                        \
         O##_MT m0, m1;                                                                                           \
         O##_T bb0, bb1;                                                                                          \
+        uint16_t t16_[16];                                                                                       \
         int k = 0, o, kp = pf_rows < K ? pf_rows : K;                                                            \
         BML__PANEL_ROWS_##MR(BML__PANEL_DECL, O)                                                                 \
-        BML__PANEL_LOOP(O, MR, kp, 1)                                                                            \
-        BML__PANEL_LOOP(O, MR, K, 0)                                                                             \
+        (void)t16_;                                                                                              \
+        BML__PANEL_LOOP(O, W, MR, kp, 1)                                                                         \
+        BML__PANEL_LOOP(O, W, MR, K, 0)                                                                          \
         m0 = O##_MASK(nc);                                                                                       \
         m1 = O##_MASK(nc - O##_VL);                                                                              \
         bb0 = !bias ? O##_ZERO() : full ? O##_LOAD(bias) : O##_LOADM(m0, bias);                                  \
         bb1 = !bias ? O##_ZERO() : full ? O##_LOAD(bias + O##_VL) : O##_LOADM(m1, bias + O##_VL);                \
         BML__PANEL_ROWS_##MR(BML__PANEL_STORE, O)                                                                \
     }                                                                                                            \
-    TGT __attribute__((noinline)) static void bml__panel_tile_##S(int mr, int nc, int K, const float *A, int lda, \
-        const float *B, size_t ldb, const float *bias, float *C, int ldc, int acc, const float *pf, int pf_rows) { \
+    TGT __attribute__((noinline)) static void bml__panel_tile_##S##_##W(int mr, int nc, int K, const float *A,   \
+        int lda, const BML__ET_##W *B, size_t ldb, const float *bias, float *C, int ldc, int acc,                \
+        const BML__ET_##W *pf, int pf_rows) {                                                                    \
         if (nc == 2 * O##_VL)                                                                                    \
-            bml__panel_tile_##S##_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 1);                \
+            bml__panel_tile_##S##_##W##_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 1);          \
         else                                                                                                     \
-            bml__panel_tile_##S##_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 0);                \
-    }                                                                                                            \
-    TGT static void bml__panel_gemm_##S(int M, int N, int K, const float *X, const float *B, size_t ldb,         \
-                                        size_t pstride, const float *b, float *Y, int ldy, int acc, float *buf) { \
+            bml__panel_tile_##S##_##W##_(mr, nc, K, A, lda, B, ldb, bias, C, ldc, acc, pf, pf_rows, 0);          \
+    }
+#define BML__PANEL_GEMM(S, W, O, MR, TGT)                                                                        \
+    TGT static void bml__panel_gemm_##S##_##W(int M, int N, int K, const float *X, const BML__ET_##W *B,         \
+                                              size_t ldb, size_t pstride, const float *b, float *Y, int ldy,     \
+                                              int acc, float *buf) {                                             \
         const int PW = 2 * O##_VL;                                                                               \
         int p, m, t, m0, np = (N + PW - 1) / PW, inpanels = ldb == (size_t)PW;                                   \
         int mb = (65536 / (K > 0 ? K : 1)) / MR * MR;                                                            \
+        uint16_t t16_[16];                                                                                       \
+        (void)t16_;                                                                                              \
         if (mb < MR) mb = MR;                                                                                    \
         for (m0 = 0; m0 < M; m0 += mb) {                                                                         \
             int rows_b = M - m0 < mb ? M - m0 : mb, nt = (rows_b + MR - 1) / MR;                                 \
@@ -5942,28 +6150,36 @@ static void bml__panel_pack(const float *W, int N, int K, int pw, float *P) {
             for (p = 0; p < np; p++) {                                                                           \
                 int nc = N - PW * p < PW ? N - PW * p : PW;                                                      \
                 int ahead = p + 1 < np || inpanels; /* a next panel to prefetch */                               \
-                const float *next = ahead ? B + (size_t)(p + 1) * pstride : B, *panel = B + (size_t)p * pstride; \
-                size_t lp = ldb;                                                                                 \
+                const BML__ET_##W *next = ahead ? B + (size_t)(p + 1) * pstride : B;                             \
+                const BML__ET_##W *panel = B + (size_t)p * pstride;                                              \
                 if (copy) {                                                                                      \
-                    O##_MT k0 = O##_MASK(nc), k1 = O##_MASK(nc - O##_VL);                                        \
                     int k;                                                                                       \
                     for (k = 0; k < K; k++) {                                                                    \
-                        O##_STORE(buf + (size_t)k * PW, O##_LOADM(k0, panel + (size_t)k * ldb));                 \
-                        O##_STORE(buf + (size_t)k * PW + O##_VL, O##_LOADM(k1, panel + (size_t)k * ldb + O##_VL)); \
+                        const BML__ET_##W *bk = panel + (size_t)k * ldb;                                         \
+                        O##_STORE(buf + (size_t)k * PW, nc == PW ? BML__LD_##W(O, bk) : BML__LDM_##W(O, nc, bk)); \
+                        O##_STORE(buf + (size_t)k * PW + O##_VL, nc == PW ? BML__LD_##W(O, bk + O##_VL)          \
+                                                                         : BML__LDM_##W(O, nc - O##_VL, bk + O##_VL)); \
                     }                                                                                            \
-                    panel = buf;                                                                                 \
-                    lp = (size_t)PW;                                                                             \
                 }                                                                                                \
                 for (m = 0, t = 0; m < rows_b; m += MR, t++) {                                                   \
-                    int rows = nt <= 8 && ahead ? K - t * share : 0; /* (copy needs nt > 8) */                   \
-                    bml__panel_tile_##S(rows_b - m < MR ? rows_b - m : MR, nc, K, Xb + (size_t)m * K, K, panel,  \
-                                        lp, b ? b + PW * p : NULL, Yb + (size_t)m * ldy + PW * p, ldy, acc,      \
-                                        rows > 0 ? next + (size_t)t * share * ldb : next,                        \
-                                        rows < 0 ? 0 : rows < share ? rows : share);                             \
+                    int mr = rows_b - m < MR ? rows_b - m : MR;                                                  \
+                    int rows = nt <= 8 && ahead ? K - t * share : 0;                                             \
+                    const float *bt = b ? b + PW * p : NULL;                                                     \
+                    float *Yt = Yb + (size_t)m * ldy + PW * p;                                                   \
+                    if (copy)                                                                                    \
+                        bml__panel_tile_##S##_f32(mr, nc, K, Xb + (size_t)m * K, K, buf, (size_t)PW, bt, Yt, ldy, \
+                                                  acc, buf, 0);                                                  \
+                    else                                                                                         \
+                        bml__panel_tile_##S##_##W(mr, nc, K, Xb + (size_t)m * K, K, panel, ldb, bt, Yt, ldy, acc, \
+                                                  rows > 0 ? next + (size_t)t * share * ldb : next,              \
+                                                  rows < 0 ? 0 : rows < share ? rows : share);                   \
                 }                                                                                                \
             }                                                                                                    \
         }                                                                                                        \
     }
+#define BML__PANEL_KERNEL(S, O, MR, TGT)                                                                         \
+    BML__PANEL_TILE(S, f32, O, MR, TGT) BML__PANEL_TILE(S, f16, O, MR, TGT) BML__PANEL_TILE(S, bf16, O, MR, TGT) \
+    BML__PANEL_GEMM(S, f32, O, MR, TGT) BML__PANEL_GEMM(S, f16, O, MR, TGT) BML__PANEL_GEMM(S, bf16, O, MR, TGT)
 
 #define BML__TGT_NONE
 #ifdef BML__G4_OK
@@ -6041,43 +6257,49 @@ static size_t bml__panel_slack(const bml_config *c) {
     return BML__PW_MAX * (size_t)(c->intermediate > c->hidden ? c->intermediate : c->hidden);
 }
 
-/* Pack every dense weight of the encoder once (see bml__panel_gemm). The
-   forward pass then reads only the panel copy: the pages of the original
-   F32 weights in the file mapping are given back (they come back from the
-   file if the backward pass reads them), so memory stays at one copy. */
+/* Pack every dense weight of the encoder once (see bml__panel_gemm), in
+   the model's wdt (16-bit weights stay 16-bit). The forward pass then
+   reads only the panel copy: the pages of the original weights in the file
+   mapping are given back (they come back from the file if the backward
+   pass reads them), so memory stays at one copy. */
 static bml_status bml__make_panels(bml_model *m) {
     const bml_config *c = &m->cfg;
     int H = c->hidden, I = c->intermediate, l, j, pw = m->k->pw;
     size_t per = 4 * bml__panel_floats(H, H, pw) + bml__panel_floats(I, H, pw) + bml__panel_floats(H, I, pw), off = 0, bytes;
-    float *base;
-    unsigned char *raw;
-    if ((size_t)c->layers > (SIZE_MAX / sizeof(float) - bml__panel_slack(c) - BML__HUGE / sizeof(float)) / per)
+    size_t es = m->wdt == BML__F32 ? sizeof(float) : 2;
+    unsigned char *base, *raw;
+    if ((size_t)c->layers > (SIZE_MAX / es - bml__panel_slack(c) - BML__HUGE / es) / per)
         return bml__fail(BML_ERR_NOMEM, "weight panels: too large");
-    bytes = (per * (size_t)c->layers + bml__panel_slack(c)) * sizeof(float);
+    bytes = (per * (size_t)c->layers + bml__panel_slack(c)) * es;
     raw = (unsigned char *)BML_MALLOC(bytes + BML__HUGE);
     if (!raw) return bml__fail(BML_ERR_NOMEM, "out of memory laying out the weight panels (%zu MiB)",
-                               per * (size_t)c->layers * sizeof(float) >> 20);
+                               per * (size_t)c->layers * es >> 20);
     m->panel_mem = raw;
     /* On 2 MiB boundaries, and on Linux asked for as transparent huge pages
        before the first write: a batch-1 pass streams all of it, and on
        4 KiB pages that was a TLB miss every 4 KiB (10,000 a pass) with the
        hardware prefetcher stopping at each page end. */
-    base = (float *)(raw + (BML__HUGE - ((uintptr_t)raw & (BML__HUGE - 1))) % BML__HUGE);
+    base = raw + (BML__HUGE - ((uintptr_t)raw & (BML__HUGE - 1))) % BML__HUGE;
 #if defined(__linux__)
     (void)madvise(base, bytes & ~(BML__HUGE - 1), MADV_HUGEPAGE);
 #endif
     for (l = 0; l < c->layers; l++) {
         bml__layer *L = &m->layer[l];
-        const float *w[6] = {L->wq, L->wk, L->wv, L->wo, L->w1, L->w2};
-        const float **dst[6] = {&L->panel_q, &L->panel_k, &L->panel_v, &L->panel_o, &L->panel_1, &L->panel_2};
-        int n[6] = {H, H, H, H, I, H}, k[6] = {H, H, H, H, H, I};
+        const void *w[6];
+        const void **dst[6];
+        int n[6], k[6];
+        w[0] = L->wq; w[1] = L->wk; w[2] = L->wv; w[3] = L->wo; w[4] = L->w1; w[5] = L->w2;
+        dst[0] = &L->panel_q; dst[1] = &L->panel_k; dst[2] = &L->panel_v;
+        dst[3] = &L->panel_o; dst[4] = &L->panel_1; dst[5] = &L->panel_2;
+        n[0] = n[1] = n[2] = n[3] = n[5] = k[0] = k[1] = k[2] = k[3] = k[4] = H;
+        n[4] = k[5] = I;
         for (j = 0; j < 6; j++) {
-            bml__panel_pack(w[j], n[j], k[j], pw, base + off);
-            *dst[j] = base + off;
+            bml__panel_pack(w[j], n[j], k[j], pw, es, base + off * es);
+            *dst[j] = base + off * es;
             off += bml__panel_floats(n[j], k[j], pw);
 #if defined(__linux__)
             {   /* whole pages inside the mapping only */
-                uintptr_t a = (uintptr_t)w[j], e = a + (size_t)n[j] * k[j] * sizeof(float);
+                uintptr_t a = (uintptr_t)w[j], e = a + (size_t)n[j] * k[j] * es;
                 uintptr_t ms = (uintptr_t)m->st.map, me = ms + m->st.size, pg = 4096;
                 if (m->st.map && a >= ms && e <= me) {
                     a = (a + pg - 1) & ~(pg - 1);
@@ -6515,28 +6737,30 @@ static void bml__attn_tiles(const bml__kernels *ks, int L, int d, int H, float s
 #define BML__BWD(f) f
 #endif
 #ifdef BML__G4_OK
-static const bml__kernels bml__ks_generic = {BML_ISA_GENERIC, 2 * BML__G4_VL, 6, bml__panel_tile_generic,
-                                             bml__panel_gemm_generic, bml__gelu_generic,
-                                             BML__BWD(bml__gelu_bwd_generic), bml__softmax_generic, bml__attn_tiles, NULL};
+static const bml__kernels bml__ks_generic = {
+    BML_ISA_GENERIC, 2 * BML__G4_VL, 6, bml__panel_tile_generic_f32, bml__panel_gemm_generic_f32,
+    bml__panel_gemm_generic_f16, bml__panel_gemm_generic_bf16, bml__gelu_generic, BML__BWD(bml__gelu_bwd_generic),
+    bml__softmax_generic, bml__attn_tiles, NULL};
 #endif
 #ifdef BML__X86
-static const bml__kernels bml__ks_avx2 = {BML_ISA_AVX2, 16, 6, bml__panel_tile_avx2, bml__panel_gemm_avx2,
-                                          bml__gelu_avx2, BML__BWD(bml__gelu_bwd_avx2), bml__softmax_avx2,
-                                          bml__attn_tiles, NULL};
-static const bml__kernels bml__ks_avx512 = {BML_ISA_AVX512, 32, 8, bml__panel_tile_avx512, bml__panel_gemm_avx512,
-                                            bml__gelu_avx2, BML__BWD(bml__gelu_bwd_avx2), bml__softmax_avx2,
-                                            bml__attn_avx512, bml__amm_avx512};
+static const bml__kernels bml__ks_avx2 = {
+    BML_ISA_AVX2, 16, 6, bml__panel_tile_avx2_f32, bml__panel_gemm_avx2_f32, bml__panel_gemm_avx2_f16,
+    bml__panel_gemm_avx2_bf16, bml__gelu_avx2, BML__BWD(bml__gelu_bwd_avx2), bml__softmax_avx2, bml__attn_tiles, NULL};
+static const bml__kernels bml__ks_avx512 = {
+    BML_ISA_AVX512, 32, 8, bml__panel_tile_avx512_f32, bml__panel_gemm_avx512_f32, bml__panel_gemm_avx512_f16,
+    bml__panel_gemm_avx512_bf16, bml__gelu_avx2, BML__BWD(bml__gelu_bwd_avx2), bml__softmax_avx2, bml__attn_avx512,
+    bml__amm_avx512};
 #endif
 #ifdef BML__NEON
-static const bml__kernels bml__ks_neon = {BML_ISA_NEON, 8, 8, bml__panel_tile_neon, bml__panel_gemm_neon,
-                                          bml__gelu_neon, BML__BWD(bml__gelu_bwd_neon), bml__softmax_neon,
-                                          bml__attn_tiles, NULL};
+static const bml__kernels bml__ks_neon = {
+    BML_ISA_NEON, 8, 8, bml__panel_tile_neon_f32, bml__panel_gemm_neon_f32, bml__panel_gemm_neon_f16,
+    bml__panel_gemm_neon_bf16, bml__gelu_neon, BML__BWD(bml__gelu_bwd_neon), bml__softmax_neon, bml__attn_tiles, NULL};
 #endif
 #undef BML__BWD
 
 /* What the CPU offers and the OS has enabled. */
 typedef struct bml__cpu {
-    int avx2, fma, avx512f, avx512bw, avx512dq, avx512vl, avx512vnni, avx512bf16, avxvnni, amx_tile, amx_int8,
+    int avx2, fma, f16c, avx512f, avx512bw, avx512dq, avx512vl, avx512vnni, avx512bf16, avxvnni, amx_tile, amx_int8,
         amx_bf16, asimd, asimddp, i8mm, bf16;
 } bml__cpu;
 
@@ -6552,6 +6776,7 @@ static void bml__cpu_detect(bml__cpu *c) {
             os512 = osavx && (xlo & 0xe0) == 0xe0;               /* opmask, ZMM0-15 high, ZMM16-31     */
             osamx = ((xlo >> 17) & 3) == 3;                      /* XTILECFG, XTILEDATA                */
             c->fma = osavx && ((cx >> 12) & 1);
+            c->f16c = osavx && ((cx >> 29) & 1);
         }
         (void)xhi;
         if (max >= 7 && __get_cpuid_count(7, 0, &a, &b, &cx, &d)) {
@@ -6607,10 +6832,10 @@ static const char *bml__isa_lacks(bml_isa isa, const bml__cpu *c, char *buf, siz
     buf[0] = 0;
 #define BML__NEED(flag, name) if (!c->flag && n + sizeof name + 1 < cap) n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " " : "", name);
     switch (isa) {
-    case BML_ISA_AVX2: BML__NEED(avx2, "avx2") BML__NEED(fma, "fma") break;
+    case BML_ISA_AVX2: BML__NEED(avx2, "avx2") BML__NEED(fma, "fma") BML__NEED(f16c, "f16c") break;
     case BML_ISA_AVX512:
         BML__NEED(avx512f, "avx512f") BML__NEED(avx512bw, "avx512bw") BML__NEED(avx512dq, "avx512dq")
-        BML__NEED(avx512vl, "avx512vl") BML__NEED(avx2, "avx2") BML__NEED(fma, "fma") break;
+        BML__NEED(avx512vl, "avx512vl") BML__NEED(avx2, "avx2") BML__NEED(fma, "fma") BML__NEED(f16c, "f16c") break;
     case BML_ISA_NEON: BML__NEED(asimd, "asimd") break;
     default: break;
     }
@@ -6663,8 +6888,9 @@ BMLDEF const char *bml_cpu_features(void) {
     bml__cpu_detect(&c);
     buf[0] = 0;
 #define BML__HAS(flag, name) if (c.flag) n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? " " : "", name);
-    BML__HAS(avx2, "avx2") BML__HAS(fma, "fma") BML__HAS(avx512f, "avx512f") BML__HAS(avx512bw, "avx512bw")
-    BML__HAS(avx512dq, "avx512dq") BML__HAS(avx512vl, "avx512vl") BML__HAS(avx512vnni, "avx512_vnni")
+    BML__HAS(avx2, "avx2") BML__HAS(fma, "fma") BML__HAS(f16c, "f16c") BML__HAS(avx512f, "avx512f")
+    BML__HAS(avx512bw, "avx512bw") BML__HAS(avx512dq, "avx512dq") BML__HAS(avx512vl, "avx512vl")
+    BML__HAS(avx512vnni, "avx512_vnni")
     BML__HAS(avx512bf16, "avx512_bf16") BML__HAS(avxvnni, "avx_vnni") BML__HAS(amx_tile, "amx_tile")
     BML__HAS(amx_int8, "amx_int8") BML__HAS(amx_bf16, "amx_bf16") BML__HAS(asimd, "asimd")
     BML__HAS(asimddp, "asimddp") BML__HAS(i8mm, "i8mm") BML__HAS(bf16, "bf16")
@@ -6717,6 +6943,16 @@ static void bml__range(size_t n, size_t parts, size_t i, size_t *a, size_t *b) {
     *b = n * (i + 1) / parts;
 }
 
+/* The kernel set's panel GEMM for weights of dtype wdt, B + off elements. */
+static void bml__gemm_w(const bml__kernels *ks, int wdt, int M, int N, int K, const float *X, const void *B, size_t off,
+                        size_t ldb, size_t pstride, const float *b, float *Y, int ldy, int acc, float *buf) {
+    if (wdt == BML__F32)
+        ks->gemm(M, N, K, X, (const float *)B + off, ldb, pstride, b, Y, ldy, acc, buf);
+    else
+        (wdt == BML__F16 ? ks->gemm_f16 : ks->gemm_bf16)(M, N, K, X, (const uint16_t *)B + off, ldb, pstride, b, Y,
+                                                         ldy, acc, buf);
+}
+
 /* Y[M,N] = X[M,K] . W^T + b, W stored [N,K] (forward), or
    Y[M,N] (+)= X[M,K] . W, W stored [K,N] (backward: b = NULL; accumulate
    adds to Y). In row blocks (or column blocks when there are few rows)
@@ -6733,27 +6969,29 @@ static void bml__linear_task(void *ctx, size_t task, int worker) {
     if (f->Wp || (bwd && f->m->panel_mem)) {
         const bml__kernels *ks = f->m->k;
         size_t pw = (size_t)ks->pw;
-        const float *B = f->Wp ? f->Wp : f->W;
+        const void *B = f->Wp ? f->Wp : f->W;
         size_t ldb = f->Wp ? pw : (size_t)f->N, pstride = f->Wp ? pw * (size_t)f->K : pw;
         float *buf = f->panel ? f->panel + (size_t)worker * f->panel_per : NULL;
         if (f->split_rows) {
             bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
-            ks->gemm((int)(b - a), f->N, f->K, f->X + a * f->K, B, ldb, pstride, f->b, f->Y + a * f->N, f->N,
-                     f->accumulate, buf);
+            bml__gemm_w(ks, f->m->wdt, (int)(b - a), f->N, f->K, f->X + a * f->K, B, 0, ldb, pstride, f->b,
+                        f->Y + a * f->N, f->N, f->accumulate, buf);
         } else {
             size_t np = ((size_t)f->N + pw - 1) / pw;
             bml__range(np, (size_t)f->nsplit, task, &a, &b);
             if (a < b)
-                ks->gemm(f->M, (int)((b * pw > (size_t)f->N ? (size_t)f->N : b * pw) - a * pw), f->K, f->X,
-                         B + a * pstride, ldb, pstride, f->b ? f->b + a * pw : NULL, f->Y + a * pw, f->N,
-                         f->accumulate, buf);
+                bml__gemm_w(ks, f->m->wdt, f->M, (int)((b * pw > (size_t)f->N ? (size_t)f->N : b * pw) - a * pw),
+                            f->K, f->X, B, a * pstride, ldb, pstride, f->b ? f->b + a * pw : NULL, f->Y + a * pw,
+                            f->N, f->accumulate, buf);
         }
         return;
     }
+    BML_ASSERT(f->m->wdt == BML__F32); /* (16-bit weights only ever run on panels) */
     if (f->split_rows) {
         bml__range((size_t)f->M, (size_t)f->nsplit, task, &a, &b);
         if (f->b) for (r = a; r < b; r++) memcpy(f->Y + r * f->N, f->b, (size_t)f->N * sizeof(float));
-        bml__gemm(det, 0, !bwd, (int)(b - a), f->N, f->K, 1.0f, f->X + a * f->K, f->K, f->W, bwd ? f->N : f->K, beta,
+        bml__gemm(det, 0, !bwd, (int)(b - a), f->N, f->K, 1.0f, f->X + a * f->K, f->K, (const float *)f->W,
+                  bwd ? f->N : f->K, beta,
                   f->Y + a * f->N, f->N);
     } else {
         size_t n16 = ((size_t)f->N + 15) / 16;
@@ -6763,12 +7001,13 @@ static void bml__linear_task(void *ctx, size_t task, int worker) {
         if (b > (size_t)f->N) b = (size_t)f->N;
         if (a >= b) return;
         if (f->b) for (r = 0; r < (size_t)f->M; r++) memcpy(f->Y + r * f->N + a, f->b + a, (b - a) * sizeof(float));
-        bml__gemm(det, 0, !bwd, f->M, (int)(b - a), f->K, 1.0f, f->X, f->K, bwd ? f->W + a : f->W + a * f->K,
+        bml__gemm(det, 0, !bwd, f->M, (int)(b - a), f->K, 1.0f, f->X, f->K,
+                  bwd ? (const float *)f->W + a : (const float *)f->W + a * f->K,
                   bwd ? f->N : f->K, beta, f->Y + a, f->N);
     }
 }
 
-static void bml__linear_run(bml__fwd *f, const float *X, int M, int K, const float *W, const float *Wp, const float *b,
+static void bml__linear_run(bml__fwd *f, const float *X, int M, int K, const void *W, const void *Wp, const float *b,
                             int N, float *Y, int accumulate) {
     int th = f->m->threads;
     f->X = X; f->W = W; f->Wp = Wp; f->b = b; f->Y = Y; f->M = M; f->K = K; f->N = N; f->accumulate = accumulate;
@@ -6780,9 +7019,18 @@ static void bml__linear_run(bml__fwd *f, const float *X, int M, int K, const flo
 
 /* Y[M,N] = X[M,K] . W[N,K]^T + b                       (a dense layer)
    Wp: the same W in panels, or NULL (then OpenBLAS / the built-in GEMM).   */
-static void bml__linear(bml__fwd *f, const float *X, int M, int K, const float *W, const float *Wp, const float *b, int N,
+static void bml__linear(bml__fwd *f, const float *X, int M, int K, const void *W, const void *Wp, const float *b, int N,
                         float *Y) {
     bml__linear_run(f, X, M, K, W, Wp, b, N, Y, 0);
+}
+
+/* Row id of the word embeddings as float32: in place, or widened into tmp
+   [H] (16-bit weights). */
+static const float *bml__word_row(const bml_model *m, int32_t id, float *tmp) {
+    size_t H = (size_t)m->cfg.hidden;
+    if (m->wdt == BML__F32) return (const float *)m->word + (size_t)id * H;
+    bml__widen16(m->wdt, (const unsigned char *)m->word + (size_t)id * H * 2, tmp, H);
+    return tmp;
 }
 
 /* x[t] = LayerNorm(alpha * word[id] + pos[p] + type[0]) for every token. */
@@ -6795,7 +7043,7 @@ static void bml__embed_task(void *ctx, size_t s, int worker) {
     for (p = 0; p < f->len[s]; p++) {
         size_t t = f->start[s] + p;
         float *x = f->x + t * H;
-        const float *w = m->word + (size_t)f->ids[s][p] * H, *ps = m->pos + p * H;
+        const float *w = bml__word_row(m, f->ids[s][p], x), *ps = m->pos + p * H;
         int i;
         for (i = 0; i < H; i++) x[i] = a * w[i] + ps[i] + m->type[i];
         bml__layernorm_fwd(x, m->ln0_g, m->ln0_b, x, H, m->cfg.layer_norm_eps,
@@ -7002,7 +7250,7 @@ static bml_status bml__forward(bml_model *m, const int32_t *const *ids, const si
    ---------------------------------------------------------------------- */
 
 /* dX[M,K] (+)= dY[M,N] . W[N,K]                    (its input gradient) */
-static void bml__linear_bwd(bml__fwd *f, const float *dY, int M, int N, const float *W, int K, float *dX, int accumulate) {
+static void bml__linear_bwd(bml__fwd *f, const float *dY, int M, int N, const void *W, int K, float *dX, int accumulate) {
     bml__linear_run(f, dY, M, N, W, NULL, NULL, K, dX, accumulate);
 }
 
@@ -7699,7 +7947,7 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
     bml__ov_seq *seqs = NULL;
     const int32_t **ids = NULL;
     size_t *lens = NULL, *seqlen = NULL;
-    float *alphas = NULL, *out = NULL;
+    float *alphas = NULL, *out = NULL, *row = NULL;
     bml_encoding enc;
     bml_status rc = BML_OK;
     if (!m || !desc || !desc->target || (!items && count) || (!outs && count))
@@ -7717,7 +7965,8 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
     lens = (size_t *)bml__calloc(cap, sizeof *lens);
     alphas = (float *)bml__calloc(cap, sizeof *alphas);
     out = (float *)bml__calloc(cap * (size_t)m->cfg.dim, sizeof *out);
-    if (!gsum || !ids || !lens || !alphas || !out) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto done; }
+    row = (float *)bml__calloc(H, sizeof *row);
+    if (!gsum || !ids || !lens || !alphas || !out || !row) { rc = bml__fail(BML_ERR_NOMEM, "out of memory"); goto done; }
     /* 1. inputs to ids (+ offsets), or to their own error */
     for (i = 0; i < count; i++) {
         bml_overlay *o = &outs[i];
@@ -7768,7 +8017,7 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
         if (o->status != BML_OK) continue;
         for (t = 0; t < o->n; t++) {
             const double *g = gsum[i] + t * H;
-            const float *x = m->word + (size_t)o->ids[t] * H;
+            const float *x = bml__word_row(m, o->ids[t], row);
             double r = 0;
             if (d.method == BML_METHOD_GRAD) {
                 for (j = 0; j < H; j++) r += g[j] * g[j];
@@ -7803,6 +8052,7 @@ BMLDEF bml_status bml_overlay_compute_batch(bml_model *m, const bml_overlay_desc
 done:
     if (gsum) for (i = 0; i < count; i++) BML_FREE(gsum[i]);
     BML_FREE(gsum); BML_FREE(seqs); BML_FREE(seqlen); BML_FREE(ids); BML_FREE(lens); BML_FREE(alphas); BML_FREE(out);
+    BML_FREE(row);
     bml_encoding_free(&enc);
     if (rc != BML_OK)
         for (i = 0; i < count; i++) {
@@ -11058,9 +11308,11 @@ static bml_status bml__cl_upload(bml_model *m, bml__cl *c) {
     char what[64];
     int l;
     bml_status rc;
+    /* the device kernels read float32 */
+    if ((rc = bml__widen_weights(m)) != BML_OK) return rc;
 #define BML__UP1(dst, src, count, name)                                                    \
     do {                                                                                   \
-        p[0] = (src);                                                                      \
+        p[0] = (const float *)(src);                                                       \
         n[0] = (count);                                                                    \
         if ((rc = bml__cl_weight(c, &(dst), p, n, 1, 0, (name))) != BML_OK) return rc;      \
     } while (0)
@@ -11076,7 +11328,7 @@ static bml_status bml__cl_upload(bml_model *m, bml__cl *c) {
         const bml__layer *L = &m->layer[l];
         bml__cllayer *D = &c->layer[l];
         snprintf(what, sizeof what, "layer %d weights", l);
-        p[0] = L->wq; p[1] = L->wk; p[2] = L->wv;
+        p[0] = (const float *)L->wq; p[1] = (const float *)L->wk; p[2] = (const float *)L->wv;
         n[0] = n[1] = n[2] = H * H;
         if ((rc = bml__cl_weight(c, &D->wqkv, p, n, 3, 0, what)) != BML_OK) return rc;
         if (c->vec && (rc = bml__cl_weight(c, &D->wqkv_t, p, n, 3, H, what)) != BML_OK) return rc;
@@ -11084,11 +11336,11 @@ static bml_status bml__cl_upload(bml_model *m, bml__cl *c) {
         n[0] = n[1] = n[2] = H;
         if ((rc = bml__cl_weight(c, &D->bqkv, p, n, 3, 0, what)) != BML_OK) return rc;
         if (c->vec) {
-            p[0] = L->wo; n[0] = H * H;
+            p[0] = (const float *)L->wo; n[0] = H * H;
             if ((rc = bml__cl_weight(c, &D->wo_t, p, n, 1, H, what)) != BML_OK) return rc;
-            p[0] = L->w1; n[0] = I * H;
+            p[0] = (const float *)L->w1; n[0] = I * H;
             if ((rc = bml__cl_weight(c, &D->w1_t, p, n, 1, H, what)) != BML_OK) return rc;
-            p[0] = L->w2; n[0] = H * I;
+            p[0] = (const float *)L->w2; n[0] = H * I;
             if ((rc = bml__cl_weight(c, &D->w2_t, p, n, 1, I, what)) != BML_OK) return rc;
         }
         BML__UP1(D->wo, L->wo, H * H, what);
