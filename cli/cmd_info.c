@@ -176,10 +176,10 @@ int cmd_info(int argc, char **argv) {
         printf(",\"model_type\":");
         cli_json_str(stdout, type, strlen(type));
         printf(",\"layers\":%d,\"hidden\":%d,\"heads\":%d,\"intermediate\":%d,\"vocab\":%d,\"max_position\":%d,"
-               "\"type_vocab\":%d,\"layer_norm_eps\":%g,\"n_params\":%zu,\"dtype\":\"%s\",\"pooling\":\"%s\",\"normalize\":%s,"
+               "\"type_vocab\":%d,\"layer_norm_eps\":%g,\"n_params\":%zu,\"dtype\":\"%s\",\"held\":\"%s\",\"pooling\":\"%s\",\"normalize\":%s,"
                "\"dense_modules\":%d,\"dim\":%d,\"max_seq_len\":%d,\"tokenizer\":",
                c->layers, c->hidden, c->heads, c->intermediate, c->vocab, c->max_position, c->type_vocab, (double)c->layer_norm_eps,
-               c->n_params, c->dtype, bml_pooling_name(c->pooling), c->normalize ? "true" : "false", c->n_dense, c->dim,
+               c->n_params, c->dtype, c->held, bml_pooling_name(c->pooling), c->normalize ? "true" : "false", c->n_dense, c->dim,
                c->max_seq_len);
         if (tok_err[0]) {
             printf("{\"error\":");
@@ -214,7 +214,12 @@ int cmd_info(int argc, char **argv) {
         printf("architecture   %s%s%s%s: %d layers, hidden %d, %d heads, FFN %d\n", arch[0] ? arch : "BERT encoder",
                type[0] ? " (" : "", type, type[0] ? ")" : "", c->layers, c->hidden, c->heads, c->intermediate);
         printf("parameters     %s (%.1fM, the encoder's and its Dense modules')\n", grouped(c->n_params, b1, sizeof b1), (double)c->n_params / 1e6);
-        printf("dtype          %s (computed in float32)\n", c->dtype);
+        if (strcmp(c->held, "F32"))
+            printf("dtype          %s (held %s in memory, widened to float32 inside the kernels)\n", c->dtype, c->held);
+        else if (strcmp(c->dtype, "F32"))
+            printf("dtype          %s (held as float32 copies; computed in float32)\n", c->dtype);
+        else
+            printf("dtype          %s (computed in float32)\n", c->dtype);
         printf("pooling        %s\n", bml_pooling_name(c->pooling));
         printf("normalize      %s\n", c->normalize ? "yes (unit-length embeddings)" : "no");
         printf("max length     %d tokens with [CLS]/[SEP] (position table %d)\n", c->max_seq_len, c->max_position);
