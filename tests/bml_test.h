@@ -74,6 +74,12 @@ static inline int bmlt_quick(void) {
     const char *q = getenv("BML_TEST_QUICK");
     return q && q[0] == '1';
 }
+/* BML_TEST_EMULATED=1 (set by tests/platform/check.sh: qemu, wine): the
+   binary runs under an emulator, where nothing is timed. */
+static inline int bmlt_emulated(void) {
+    const char *q = getenv("BML_TEST_EMULATED");
+    return q && q[0] == '1';
+}
 /* Largest |a[i] - b[i]| over n floats. */
 #include <math.h>
 static inline float maxdiff(const float *a, const float *b, size_t n) {

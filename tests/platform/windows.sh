@@ -5,6 +5,7 @@
 #     PyTorch reference, <= 1e-5 on normalized embeddings, and vs the Linux
 #     build, <= 1e-5; .npy written to stdout and to a file (binary, no CRLF);
 #   - the header compiles warning-free (-Wpedantic -Werror) as C and C++;
+#   - an F16 model bitwise its float32 twin, and within 1e-5 of Linux;
 #   - UTF-8 paths: a model directory and an output file with non-ASCII names;
 #   - an existing output is replaced, an output that is an input refused;
 #   - overlay --export says clearly that Windows has no exporter;
@@ -43,6 +44,19 @@ for name in win-tiny win-full; do
     /usr/bin/python3 tests/compare_npy.py "windows_forward_vs_torch[$name]" $O/win-$name.npy $O/ref-$name.npy 1e-5 --normalize | tee -a $log
     /usr/bin/python3 tests/compare_npy.py "windows_vs_linux[$name]" $O/win-$name.npy $O/linux-$name.npy 1e-5 | tee -a $log
 done
+# a 16-bit model (kept 16-bit, widened in the kernels): bitwise its float32 twin's, and vs Linux
+[ -f $B/win-w16/model.safetensors ] || ./batchml mkmodel $B/win-w16 --seed 83 --layers 2 --hidden 36 --heads 4 --inter 60 2>/dev/null
+/usr/bin/python3 tests/gen_ids.py 24 11 > $O/ids-w16.jsonl
+if /usr/bin/python3 tests/st_dtype.py $B/win-w16 $O/w16 F16 && /usr/bin/python3 tests/st_dtype.py $O/w16 $O/w16-twin F32; then
+    ./batchml embed --model $O/w16 --input ids --format npy -o $O/linux-w16.npy < $O/ids-w16.jsonl
+    "$W" $X embed --model $O/w16 --input ids --format npy -o $O/win-w16.npy < $O/ids-w16.jsonl
+    "$W" $X embed --model $O/w16-twin --input ids --format npy -o $O/win-w16-twin.npy < $O/ids-w16.jsonl
+    [ -s $O/win-w16.npy ] && cmp -s $O/win-w16.npy $O/win-w16-twin.npy && say "PASS windows_f16_twin" \
+        || say "FAIL windows_f16_twin: the F16 model and its float32 twin differ (or embed failed)"
+    /usr/bin/python3 tests/compare_npy.py "windows_f16_vs_linux" $O/win-w16.npy $O/linux-w16.npy 1e-5 | tee -a $log
+else
+    say "FAIL windows_f16: st_dtype.py failed"
+fi
 # texts (the tokenizer) with CRLF and non-ASCII lines, .npy to stdout
 printf 'A man is playing a guitar.\r\nUne femme coupe un oignon à la cuisine\nÜbermäßig 中文 ﬁ\n\n' > $O/texts.txt
 ./batchml embed --model $B/win-tiny --format npy < $O/texts.txt > $O/linux-texts.npy 2>/dev/null
