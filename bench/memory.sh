@@ -13,7 +13,8 @@ M=build/bench-models/minilm
 N=${BENCH_MEM_N:-1000}
 [ -f $M/model.safetensors ] || ./batchml mkmodel $M --seed 1 2>/dev/null
 for dt in F16 BF16; do
-    [ -f $M-$dt/model.safetensors ] || /usr/bin/python3 bench/to_16bit.py $M $M-$dt $dt || { echo "to_16bit.py $dt failed" >&2; exit 1; }
+    [ -f $M-$dt/model.safetensors ] && [ $M-$dt/model.safetensors -nt tests/st_dtype.py ] ||
+        /usr/bin/python3 tests/st_dtype.py $M $M-$dt $dt || { echo "st_dtype.py $dt failed" >&2; exit 1; }
 done
 { cut -f6 tests/data/sts/sts-train.csv; cut -f7 tests/data/sts/sts-train.csv; } | head -$N > $O/mem-texts.txt
 declare -A rss
@@ -37,6 +38,33 @@ for v in F32 F16 BF16; do
         "$(awk -v x=${rss[$v]} 'BEGIN{printf "%.1f", x*1024/1e6}')" $ratio "$tgt" $diff
 done
 echo
-echo "16-bit tensors are converted to float32 copies when the model loads (the"
-echo "backward pass and the panels read float32), so a 16-bit model is not yet"
-echo "smaller in memory than the F32 one, whose weights are mapped from the file."
+echo "The weight matrices of a 16-bit file stay 16-bit in memory (weight panels"
+echo "of the file's dtype, word embeddings read from the mapping); the kernels"
+echo "widen them in registers, exactly, so an F16 model gives bitwise the numbers"
+echo "of the same weights in float32 (tests/weights16.test)."
+echo
+# speed by weight dtype: the same shape, one process per figure, interleaved
+make -s build/bench/embed_bench >&2
+TH=${BENCH_THREADS:-2}; REPS=${REPS:-3}
+[ -s $O/ids-4000.jsonl ] || node bench/peers/make_ids.js --n 4000 --out $O/ids-4000.jsonl >&2 || { echo "make_ids failed" >&2; exit 1; }
+head -1000 $O/ids-4000.jsonl > $O/mem-ids.jsonl
+rate() { "$@" | sed 's/.*"sentences_per_s":\([0-9.]*\).*/\1/'; }
+declare -A s32 s1 lat
+for rep in $(seq $REPS); do
+    for v in F32 F16 BF16; do
+        d=$M; [ $v = F32 ] || d=$M-$v
+        s32[$v]="${s32[$v]:-} $(rate build/bench/embed_bench throughput $d $O/mem-ids.jsonl 32 $TH)"
+        s1[$v]="${s1[$v]:-} $(rate build/bench/embed_bench throughput $d $O/mem-ids.jsonl 1 $TH)"
+        lat[$v]="${lat[$v]:-} $(build/bench/embed_bench latency $d | sed 's/.*"min_ms":\([0-9.]*\).*/\1/')"
+    done
+done
+echo "### Speed by weight dtype (\`$(./batchml info --kernels | head -1)\` kernels, 1000 sentences, $TH threads, best of $REPS)"
+echo
+echo "| weights | batch 32, sentences/s | batch 1, sentences/s | 16 tokens, 1 thread, ms (min) | batch 32 vs F32 | 16-token speed vs F32 |"
+echo "|---|---:|---:|---:|---:|---:|"
+b32=$(echo ${s32[F32]} | tr ' ' '\n' | sort -g | tail -1); l32=$(echo ${lat[F32]} | tr ' ' '\n' | sort -g | head -1)
+for v in F32 F16 BF16; do
+    a=$(echo ${s32[$v]} | tr ' ' '\n' | sort -g | tail -1); b=$(echo ${s1[$v]} | tr ' ' '\n' | sort -g | tail -1)
+    l=$(echo ${lat[$v]} | tr ' ' '\n' | sort -g | head -1)
+    echo "| $v | $a | $b | $l | $(echo "$a $b32" | awk '{printf "%.2fx", $1 / $2}') | $(echo "$l32 $l" | awk '{printf "%.2fx", $1 / $2}') |"
+done
