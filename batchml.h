@@ -42,6 +42,10 @@
                             avx2|avx512|neon in the environment (or
                             bml_model_desc.isa) forces one; batchml info
                             --kernels lists those this CPU runs.
+     BATCHML_NO_VECTOR_EXT  the generic set in plain C structs of 4 floats
+                            instead of GNU C vectors (what a compiler
+                            without them, MSVC or TinyCC, gets anyway; the
+                            same numbers, bit for bit)
      BATCHML_SPIN           pause instructions an idle worker thread spins
                             before it sleeps (default 4096, ~0.1 ms; 0:
                             sleep at once, for machines shared with other
@@ -1254,6 +1258,8 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #define BML__TLS _Thread_local
 #elif defined(__GNUC__)
 #define BML__TLS __thread
+#elif defined(_MSC_VER)
+#define BML__TLS __declspec(thread)
 #else
 #define BML__TLS
 #endif
@@ -1284,6 +1290,15 @@ BMLDEF bml_status bml_tune(const bml_tune_desc *desc);
 #define BML__PANELS 1
 #endif
 #define BML__PW_MAX 32 /* the widest panel of any kernel set (floats) */
+#if defined(__GNUC__)
+#define BML__PREFETCH(p) __builtin_prefetch(p, 0, 3) /* to read, into every cache level */
+#define BML__ALWAYS_INLINE __attribute__((always_inline))
+#define BML__NOINLINE __attribute__((noinline))
+#else
+#define BML__PREFETCH(p) ((void)(p))
+#define BML__ALWAYS_INLINE
+#define BML__NOINLINE
+#endif
 /* A kernel set: its panel kernel (tile and GEMM, with the panel width and
    tile rows the weights are packed for), its element-wise kernels and its
    attention, defined in >>kernels (bml__ks_avx2, ...). */
@@ -5802,7 +5817,8 @@ static void bml__gemm(int det, int ta, int tb, int M, int N, int K, float alpha,
    Vector op sets. A kernel written once over an op set O (O##_FMA, ...)
    is instantiated per kernel set: V8 (AVX2, 8 lanes), V16 (AVX-512, 16
    lanes), N4 (NEON, 4 lanes), G4 (GNU C vectors of 4 floats: the generic
-   set, lowered to whatever SIMD the target has, SSE2 on any x86-64) and S
+   set, lowered to whatever SIMD the target has, SSE2 on any x86-64; plain C
+   structs of 4 floats without GNU C vectors) and S
    (one float, for exp and erf). Each names VL lanes, T a vector, MT a lane
    mask, ZERO(), K(c) (every lane c), LOAD/STORE (unaligned), MASK(n) (the
    first n lanes, n may be <= 0 or >= VL), LOADM/STOREM (masked, zero
@@ -5823,8 +5839,7 @@ static void bml__gemm(int det, int ta, int tb, int M, int N, int K, float alpha,
 #define BML__S_SCALE(p, n) bml__scale2(p, n)
 #define BML__S_EXP_TAIL(p, r) ((p) * (r) * (r) + (r) + 1.0f)
 
-#if defined(__GNUC__)
-#define BML__G4_OK 1
+#if defined(__GNUC__) && !defined(BATCHML_NO_VECTOR_EXT)
 typedef float bml__g4 __attribute__((vector_size(16)));
 static inline bml__g4 bml__g4_k(float c) { bml__g4 v = {c, c, c, c}; return v; }
 static inline bml__g4 bml__g4_load(const float *p) { bml__g4 v; memcpy(&v, p, sizeof v); return v; }
@@ -5839,16 +5854,6 @@ static inline void bml__g4_storem(float *p, int n, bml__g4 v) {
     int i;
     for (i = 0; i < n && i < 4; i++) p[i] = v[i];
 }
-#define BML__G4_VL 4
-#define BML__G4_T bml__g4
-#define BML__G4_MT int
-#define BML__G4_ZERO() bml__g4_k(0.0f)
-#define BML__G4_K(c) bml__g4_k(c)
-#define BML__G4_LOAD(p) bml__g4_load(p)
-#define BML__G4_STORE(p, v) bml__g4_store(p, v)
-#define BML__G4_MASK(n) (n)
-#define BML__G4_LOADM(m, p) bml__g4_loadm(m, p)
-#define BML__G4_STOREM(p, m, v) bml__g4_storem(p, m, v)
 /* 16-bit weights widened exactly, with integer operations only (no
    denormal float arithmetic, so flush-to-zero modes do not change them):
    BF16 is the top half of a float; an F16 normal number moves its exponent
@@ -5876,12 +5881,67 @@ static inline bml__g4 bml__g4_loadh(const uint16_t *p) {
     memcpy(&v, &norm, sizeof v);
     return v;
 }
-#define BML__G4_LOADH(p) bml__g4_loadh(p)
-#define BML__G4_LOADBF(p) bml__g4_loadbf(p)
 #define BML__G4_FMA(a, b, c) ((a) * (b) + (c))
 #define BML__G4_ADD(a, b) ((a) + (b))
-#define BML__G4_PIN(v) ((void)0)
+#else
+/* The same four lanes in plain C, for a compiler without GNU C vectors
+   (MSVC, or BATCHML_NO_VECTOR_EXT): each lane does the operations of the
+   vector version in the same order, so the numbers are the same bits. */
+typedef struct bml__g4 { float v[4]; } bml__g4;
+static inline bml__g4 bml__g4_k(float c) { bml__g4 r; r.v[0] = r.v[1] = r.v[2] = r.v[3] = c; return r; }
+static inline bml__g4 bml__g4_load(const float *p) { bml__g4 r; memcpy(r.v, p, sizeof r.v); return r; }
+static inline void bml__g4_store(float *p, bml__g4 a) { memcpy(p, a.v, sizeof a.v); }
+static inline bml__g4 bml__g4_loadm(int n, const float *p) {
+    bml__g4 r = bml__g4_k(0.0f);
+    int i;
+    for (i = 0; i < n && i < 4; i++) r.v[i] = p[i];
+    return r;
+}
+static inline void bml__g4_storem(float *p, int n, bml__g4 a) {
+    int i;
+    for (i = 0; i < n && i < 4; i++) p[i] = a.v[i];
+}
+static inline bml__g4 bml__g4_loadbf(const uint16_t *p) {
+    bml__g4 r;
+    int i;
+    for (i = 0; i < 4; i++) {
+        uint32_t bits = (uint32_t)p[i] << 16;
+        memcpy(&r.v[i], &bits, 4);
+    }
+    return r;
+}
+static inline bml__g4 bml__g4_loadh(const uint16_t *p) {
+    bml__g4 r;
+    int i;
+    for (i = 0; i < 4; i++) r.v[i] = bml__half_to_float(p[i]);
+    return r;
+}
+static inline bml__g4 bml__g4_fma(bml__g4 a, bml__g4 b, bml__g4 c) {
+    int i;
+    for (i = 0; i < 4; i++) c.v[i] = a.v[i] * b.v[i] + c.v[i];
+    return c;
+}
+static inline bml__g4 bml__g4_add(bml__g4 a, bml__g4 b) {
+    int i;
+    for (i = 0; i < 4; i++) a.v[i] += b.v[i];
+    return a;
+}
+#define BML__G4_FMA(a, b, c) bml__g4_fma(a, b, c)
+#define BML__G4_ADD(a, b) bml__g4_add(a, b)
 #endif
+#define BML__G4_VL 4
+#define BML__G4_T bml__g4
+#define BML__G4_MT int
+#define BML__G4_ZERO() bml__g4_k(0.0f)
+#define BML__G4_K(c) bml__g4_k(c)
+#define BML__G4_LOAD(p) bml__g4_load(p)
+#define BML__G4_STORE(p, v) bml__g4_store(p, v)
+#define BML__G4_MASK(n) (n)
+#define BML__G4_LOADM(m, p) bml__g4_loadm(m, p)
+#define BML__G4_STOREM(p, m, v) bml__g4_storem(p, m, v)
+#define BML__G4_LOADH(p) bml__g4_loadh(p)
+#define BML__G4_LOADBF(p) bml__g4_loadbf(p)
+#define BML__G4_PIN(v) ((void)0)
 
 #ifdef BML__X86
 /* The first n of 8 lanes, as a maskload/maskstore mask. */
@@ -6065,7 +6125,7 @@ static inline const uint16_t *bml__tail16(uint16_t *t, const uint16_t *p, int n,
         O##_T b0 = full ? BML__LD_##W(O, bk) : BML__LDM_##W(O, nc, bk); \
         O##_T b1 = full ? BML__LD_##W(O, bk + O##_VL) : BML__LDM_##W(O, nc - O##_VL, bk + O##_VL); \
         O##_PIN(b0); O##_PIN(b1); \
-        if (PF) for (o = 0; o < 2 * O##_VL; o += 64 / (int)sizeof *bk) __builtin_prefetch(pf + (size_t)k * ldb + o, 0, 3); \
+        if (PF) for (o = 0; o < 2 * O##_VL; o += 64 / (int)sizeof *bk) BML__PREFETCH(pf + (size_t)k * ldb + o); \
         BML__PANEL_ROWS_##MR(BML__PANEL_FMA, O) }
 
 /* The panel kernel of one kernel set S (op set O, MR rows, target TGT), for
@@ -6106,7 +6166,7 @@ static inline const uint16_t *bml__tail16(uint16_t *t, const uint16_t *p, int n,
    panel into buf first 73-92), and at batch 1 the halved bytes make 16-bit weights faster
    (16 tokens, 1 thread: 4.2 ms against 5.0 ms in float32). */
 #define BML__PANEL_TILE(S, W, O, MR, TGT)                                                                        \
-    TGT __attribute__((always_inline)) static inline void bml__panel_tile_##S##_##W##_(                          \
+    TGT BML__ALWAYS_INLINE static inline void bml__panel_tile_##S##_##W##_(                          \
         int mr, int nc, int K, const float *A, int lda, const BML__ET_##W *B, size_t ldb, const float *bias,     \
         float *C, int ldc, int acc, const BML__ET_##W *pf, int pf_rows, const int full) {                        \
         O##_MT m0, m1;                                                                                           \
@@ -6123,7 +6183,7 @@ static inline const uint16_t *bml__tail16(uint16_t *t, const uint16_t *p, int n,
         bb1 = !bias ? O##_ZERO() : full ? O##_LOAD(bias + O##_VL) : O##_LOADM(m1, bias + O##_VL);                \
         BML__PANEL_ROWS_##MR(BML__PANEL_STORE, O)                                                                \
     }                                                                                                            \
-    TGT __attribute__((noinline)) static void bml__panel_tile_##S##_##W(int mr, int nc, int K, const float *A,   \
+    TGT BML__NOINLINE static void bml__panel_tile_##S##_##W(int mr, int nc, int K, const float *A,   \
         int lda, const BML__ET_##W *B, size_t ldb, const float *bias, float *C, int ldc, int acc,                \
         const BML__ET_##W *pf, int pf_rows) {                                                                    \
         if (nc == 2 * O##_VL)                                                                                    \
@@ -6182,9 +6242,7 @@ static inline const uint16_t *bml__tail16(uint16_t *t, const uint16_t *p, int n,
     BML__PANEL_GEMM(S, f32, O, MR, TGT) BML__PANEL_GEMM(S, f16, O, MR, TGT) BML__PANEL_GEMM(S, bf16, O, MR, TGT)
 
 #define BML__TGT_NONE
-#ifdef BML__G4_OK
 BML__PANEL_KERNEL(generic, BML__G4, 6, BML__TGT_NONE)
-#endif
 #ifdef BML__X86
 BML__PANEL_KERNEL(avx2, BML__V8, 6, BML__TGT_AVX2)
 BML__PANEL_KERNEL(avx512, BML__V16, 8, BML__TGT_AVX512)
@@ -6736,12 +6794,10 @@ static void bml__attn_tiles(const bml__kernels *ks, int L, int d, int H, float s
 #else
 #define BML__BWD(f) f
 #endif
-#ifdef BML__G4_OK
 static const bml__kernels bml__ks_generic = {
     BML_ISA_GENERIC, 2 * BML__G4_VL, 6, bml__panel_tile_generic_f32, bml__panel_gemm_generic_f32,
     bml__panel_gemm_generic_f16, bml__panel_gemm_generic_bf16, bml__gelu_generic, BML__BWD(bml__gelu_bwd_generic),
     bml__softmax_generic, bml__attn_tiles, NULL};
-#endif
 #ifdef BML__X86
 static const bml__kernels bml__ks_avx2 = {
     BML_ISA_AVX2, 16, 6, bml__panel_tile_avx2_f32, bml__panel_gemm_avx2_f32, bml__panel_gemm_avx2_f16,
@@ -6812,9 +6868,7 @@ static void bml__cpu_detect(bml__cpu *c) {
 
 static const bml__kernels *bml__kernels_of(bml_isa isa) {
     switch (isa) {
-#ifdef BML__G4_OK
     case BML_ISA_GENERIC: return &bml__ks_generic;
-#endif
 #ifdef BML__X86
     case BML_ISA_AVX2: return &bml__ks_avx2;
     case BML_ISA_AVX512: return &bml__ks_avx512;
@@ -6878,7 +6932,7 @@ BMLDEF bml_isa bml_isa_best(void) {
     size_t i;
     for (i = 0; i < sizeof order / sizeof order[0]; i++)
         if (bml_isa_supported(order[i])) return order[i];
-    return BML_ISA_AUTO; /* no kernel set at all (a compiler without GNU vectors) */
+    return BML_ISA_GENERIC; /* every build has it */
 }
 
 BMLDEF const char *bml_cpu_features(void) {
@@ -6913,8 +6967,7 @@ static bml_status bml__kernels_choose(bml_isa want, const bml__kernels **out) {
     }
     if ((int)want < BML_ISA_AUTO || (int)want > BML_ISA_NEON)
         return bml__fail(BML_ERR_INVALID_ARG, "desc.isa = %d: not a kernel set", (int)want);
-    if (want == BML_ISA_AUTO && (want = bml_isa_best()) == BML_ISA_AUTO)
-        return bml__fail(BML_ERR_UNSUPPORTED, "no CPU kernel set in this build (the generic one needs GNU C vectors)");
+    if (want == BML_ISA_AUTO) want = bml_isa_best();
     if (!(*out = bml__kernels_of(want)))
         return bml__fail(BML_ERR_UNSUPPORTED, "%s=%s: this build has no %s kernels (it was compiled for another "
                          "architecture or with BATCHML_NO_SIMD)", from, bml_isa_name(want), bml_isa_name(want));
