@@ -42,6 +42,7 @@
                             avx2|avx512|neon in the environment (or
                             bml_model_desc.isa) forces one; batchml info
                             --kernels lists those this CPU runs.
+     BATCHML_NO_ENGINE      no dynamic-batching engine (bml_engine_*)
      BATCHML_NO_VECTOR_EXT  the generic set in plain C structs of 4 floats
                             instead of GNU C vectors (what a compiler
                             without them, MSVC or TinyCC, gets anyway; the
@@ -159,7 +160,10 @@ typedef enum bml_status {
     BML_ERR_DEVICE,         /* OpenCL device error                        */
     BML_ERR_NONFINITE,      /* a result is NaN or infinite (the model's
                                numbers overflow float for this input)     */
-    BML_ERR_INTERNAL
+    BML_ERR_INTERNAL,
+    BML_ERR_BUSY,           /* a full queue: try again later (bml_engine)  */
+    BML_ERR_TIMEOUT,        /* a deadline or a wait ran out               */
+    BML_ERR_CANCELLED       /* cancelled, or the engine shut down         */
 } bml_status;
 
 /* Short constant name of a status ("BML_ERR_FORMAT"). */
@@ -542,6 +546,131 @@ typedef struct bml_batch_desc {
    call itself is invalid. */
 BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t count,
                                   const bml_batch_desc *desc, float *out, bml_result *res);
+
+#ifndef BATCHML_NO_ENGINE
+/* ======================================================================
+   API: engine — dynamic batching of single requests from many threads
+   ====================================================================== */
+/* Batching pays only when there is a batch. An engine makes one out of
+   requests that arrive one at a time, from any number of threads: it owns
+   one dispatcher thread that runs batches on the model (through
+   bml_embed_batch, with the model's own threads: one batch at a time uses
+   every core), and callers submit single items to its queue.
+
+   BATCHES  The dispatcher starts a batch when the queue holds
+     max_batch_items requests or max_batch_tokens tokens, or when the
+     request at its front has waited max_wait_us for company (at once while
+     draining). A batch takes requests in priority order up to either limit
+     (always at least one). Text is tokenized in bml_engine_submit, on the
+     caller's thread. A request's embedding is bitwise the one
+     bml_embed_batch gives the same item alone, whatever it is batched with.
+   PRIORITY  Three classes, taken highest first and FIFO within a class. A
+     request moves up one class for every promote_us it has waited (default
+     100 ms): a low request is taken at most about 2 x promote_us after it
+     was queued plus one batch, however much high traffic arrives after it.
+   COMPLETION  Every request submit accepts completes exactly once: BML_OK
+     with its embedding, BML_ERR_NONFINITE, BML_ERR_TIMEOUT (still queued
+     past its deadline), BML_ERR_CANCELLED (bml_engine_cancel, or a shutdown
+     that does not drain) or the error of a failed batch. It then calls the
+     request's callback (on the dispatcher's thread, or on the thread that
+     cancelled it; never under an engine lock, so it may submit) and wakes
+     bml_engine_wait. An item bml_embed_batch would refuse (empty, invalid
+     UTF-8, too long, an id outside the vocabulary) is refused by submit at
+     once with that status, and a full queue answers BML_ERR_BUSY at once:
+     submit never blocks for long.
+   LIFETIME  The model must outlive the engine and must not be used by
+     anything else while the engine runs. A ticket stays readable until
+     bml_engine_ticket_free, also after bml_engine_free. A callback must
+     not shut down or free its own engine (the dispatcher would wait for
+     itself). */
+
+typedef enum bml_priority { BML_PRIORITY_HIGH = 0, BML_PRIORITY_NORMAL, BML_PRIORITY_LOW } bml_priority;
+
+typedef struct bml_engine_desc {  /* zero = default, field by field */
+    size_t max_batch_tokens;  /* tokens in a batch (0: the tuning heuristic's
+                                 max_tokens for 16-token items, bml_batch_heuristic) */
+    size_t max_batch_items;   /* requests in a batch, 1..4096 (0: 256)       */
+    uint64_t max_wait_us;     /* how long the front request waits for
+                                 company (0: 2000 = 2 ms; BML_ENGINE_NO_WAIT:
+                                 not at all)                                 */
+    size_t queue_capacity;    /* queued requests before BML_ERR_BUSY (0: 1024) */
+    uint64_t promote_us;      /* waiting this long moves a request up a class
+                                 (0: 100000 = 100 ms)                        */
+    const char *prompt;       /* as bml_batch_desc.prompt (copied)           */
+    size_t dimensions;        /* as bml_batch_desc.dimensions                */
+    bml_utf8_policy utf8;     /* text items: invalid UTF-8 handling          */
+} bml_engine_desc;
+#define BML_ENGINE_NO_WAIT UINT64_MAX
+
+typedef struct bml_engine bml_engine;
+typedef struct bml_engine_ticket bml_engine_ticket;
+
+typedef struct bml_engine_result {
+    uint64_t id;              /* the item's id                               */
+    bml_status status;
+    char error[192];          /* readable message when status != BML_OK      */
+    const float *embedding;   /* dim floats when BML_OK: valid during the
+                                 callback, or until bml_engine_ticket_free   */
+    size_t dim;
+    size_t tokens;            /* the item's tokens, [CLS]/[SEP] included     */
+    uint64_t queue_ns;        /* submit until its batch started (or until it
+                                 failed, for a request that never ran)       */
+    uint64_t compute_ns;      /* its batch's start until the result          */
+} bml_engine_result;
+
+typedef void (*bml_engine_done_fn)(const bml_engine_result *r, void *user);
+
+typedef struct bml_engine_request {
+    bml_item item;            /* text or ids; the engine copies what it needs */
+    bml_priority priority;
+    uint64_t deadline_ns;     /* bml_now_ns() clock; 0: none. Still queued
+                                 then: BML_ERR_TIMEOUT                       */
+    bml_engine_done_fn done;  /* optional completion callback                */
+    void *user;
+} bml_engine_request;
+
+#define BML_ENGINE_HIST 16    /* histogram buckets: [2^b, 2^(b+1)), the last open */
+typedef struct bml_engine_stats {
+    uint64_t submitted;       /* accepted by submit                          */
+    uint64_t completed;       /* ... and completed BML_OK                    */
+    uint64_t failed;          /* refused items (at submit) and item or batch errors */
+    uint64_t rejected;        /* BML_ERR_BUSY answers                        */
+    uint64_t cancelled, timed_out;
+    size_t queued, running;   /* now                                         */
+    uint64_t batches;
+    uint64_t batch_items[BML_ENGINE_HIST];   /* batches by requests          */
+    uint64_t batch_tokens[BML_ENGINE_HIST];  /* batches by tokens            */
+    /* over the last 4096 requests that ran: queue and submit-to-result
+       latency, nanoseconds (0 before any) */
+    double queue_p50_ns, queue_p95_ns, queue_p99_ns;
+    double total_p50_ns, total_p95_ns, total_p99_ns;
+} bml_engine_stats;
+
+/* Start an engine on a loaded model (desc may be NULL: all defaults). */
+BMLDEF bml_status bml_engine_create(bml_model *m, const bml_engine_desc *desc, bml_engine **out);
+/* Queue one item. ticket may be NULL when the request has a callback;
+   else *ticket is the caller's to wait on and free. Thread-safe. */
+BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, bml_engine_ticket **ticket);
+/* Wait up to timeout_us (0: just look; BML_ENGINE_FOREVER) for the request
+   to complete: BML_OK and its result in *out (may be NULL; its embedding
+   points into the ticket), or BML_ERR_TIMEOUT if it has not completed. */
+BMLDEF bml_status bml_engine_wait(bml_engine_ticket *t, uint64_t timeout_us, bml_engine_result *out);
+#define BML_ENGINE_FOREVER UINT64_MAX
+/* Cancel a queued request (it completes BML_ERR_CANCELLED): BML_OK, or
+   BML_ERR_BUSY when it is already running or complete (it completes with
+   its own result). */
+BMLDEF bml_status bml_engine_cancel(bml_engine_ticket *t);
+/* Release a ticket; a request still in flight completes all the same. */
+BMLDEF void bml_engine_ticket_free(bml_engine_ticket *t);
+/* Stop accepting (submit answers BML_ERR_CANCELLED), then finish every
+   queued request (drain = 1) or fail them BML_ERR_CANCELLED (drain = 0);
+   the running batch always finishes. Returns when the dispatcher is done. */
+BMLDEF bml_status bml_engine_shutdown(bml_engine *e, int drain);
+BMLDEF bml_status bml_engine_stats_get(bml_engine *e, bml_engine_stats *out);
+/* Shut down without draining (if not yet) and free the engine. */
+BMLDEF void bml_engine_free(bml_engine *e);
+
+#endif /* BATCHML_NO_ENGINE */
 
 /* ======================================================================
    API: devices (OpenCL, with BATCHML_OPENCL)
@@ -1371,7 +1500,8 @@ BMLDEF const char *bml_status_name(bml_status s) {
         "BML_OK", "BML_ERR_INVALID_ARG", "BML_ERR_IO", "BML_ERR_FORMAT",
         "BML_ERR_SHAPE", "BML_ERR_UNSUPPORTED", "BML_ERR_NOMEM",
         "BML_ERR_INVALID_UTF8", "BML_ERR_EMPTY_INPUT", "BML_ERR_OUT_OF_RANGE",
-        "BML_ERR_TOO_LONG", "BML_ERR_DEVICE", "BML_ERR_NONFINITE", "BML_ERR_INTERNAL"};
+        "BML_ERR_TOO_LONG", "BML_ERR_DEVICE", "BML_ERR_NONFINITE", "BML_ERR_INTERNAL",
+        "BML_ERR_BUSY", "BML_ERR_TIMEOUT", "BML_ERR_CANCELLED"};
     if ((unsigned)s < sizeof(names) / sizeof(names[0])) return names[s];
     return "BML_ERR_UNKNOWN";
 }
@@ -1651,6 +1781,13 @@ static void bml__cond_init(bml__cond *c) { InitializeConditionVariable(c); }
 static void bml__cond_destroy(bml__cond *c) { (void)c; }
 static void bml__cond_wait(bml__cond *c, bml__mutex *m) { SleepConditionVariableSRW(c, m, INFINITE, 0); }
 static void bml__cond_broadcast(bml__cond *c) { WakeAllConditionVariable(c); }
+#ifndef BATCHML_NO_ENGINE /* (its only user) */
+/* Wait at most ns (a wake-up may come early: callers re-check). */
+static void bml__cond_timedwait(bml__cond *c, bml__mutex *m, uint64_t ns) {
+    uint64_t ms = (ns + 999999) / 1000000;
+    SleepConditionVariableSRW(c, m, ms > 0x7fffffff ? 0x7fffffff : (DWORD)ms, 0);
+}
+#endif
 static BOOL CALLBACK bml__once_tramp(PINIT_ONCE o, PVOID fn, PVOID *ctx) {
     (void)o;
     (void)ctx;
@@ -1675,6 +1812,20 @@ static void bml__cond_init(bml__cond *c) { pthread_cond_init(c, NULL); }
 static void bml__cond_destroy(bml__cond *c) { pthread_cond_destroy(c); }
 static void bml__cond_wait(bml__cond *c, bml__mutex *m) { pthread_cond_wait(c, m); }
 static void bml__cond_broadcast(bml__cond *c) { pthread_cond_broadcast(c); }
+#ifndef BATCHML_NO_ENGINE /* (its only user) */
+/* Wait at most ns, on the realtime clock pthread_cond_timedwait uses by
+   default (portable); a clock step only wakes early or late, and callers
+   re-check against bml_now_ns. */
+static void bml__cond_timedwait(bml__cond *c, bml__mutex *m, uint64_t ns) {
+    struct timespec ts;
+    if (ns > 3600ull * 1000000000ull) ns = 3600ull * 1000000000ull;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ns += (uint64_t)ts.tv_nsec;
+    ts.tv_sec += (time_t)(ns / 1000000000ull);
+    ts.tv_nsec = (long)(ns % 1000000000ull);
+    pthread_cond_timedwait(c, m, &ts);
+}
+#endif
 static void bml__once(bml__once_flag *o, void (*fn)(void)) { pthread_once(o, fn); }
 #endif
 
@@ -7715,6 +7866,491 @@ done:
     bml_encoding_free(&enc);
     return rc;
 }
+
+#ifndef BATCHML_NO_ENGINE
+/* ======================================================================
+   >>engine  Dynamic batching: a queue per priority class, one dispatcher
+   thread that forms batches and runs them through bml_embed_batch
+   ====================================================================== */
+
+enum { BML__RQ_QUEUED, BML__RQ_RUNNING, BML__RQ_DONE };
+#define BML__ENG_RING 4096 /* latencies kept for the percentiles */
+
+/* A request, its ticket and its result in one block (the embedding after
+   it). refs: the engine's until it has completed and called back, the
+   caller's until bml_engine_ticket_free. Fields under bml_engine.mu. */
+struct bml_engine_ticket {
+    bml_engine *e;
+    struct bml_engine_ticket *prev, *next;  /* in its class queue           */
+    struct bml_engine_ticket *dnext;        /* completed, to call back      */
+    int cls, state, refs;
+    uint64_t t_submit, deadline;
+    int32_t *ids;
+    size_t n;
+    bml_engine_done_fn done;
+    void *user;
+    bml_engine_result res;
+    float *emb;
+};
+
+struct bml_engine {
+    bml_model *m;
+    size_t max_tokens, max_items, cap, D;
+    uint64_t max_wait_ns, promote_ns;
+    bml_utf8_policy utf8;
+    char *prompt;
+    bml__mutex mu;
+    bml__cond work, donecv;     /* the dispatcher's; the waiters'          */
+    bml__thread th;
+    int started, closing, drain, joined;
+    int refs;                   /* 1 (the engine) + requests not yet freed  */
+    struct { bml_engine_ticket *head, *tail; } q[3];
+    size_t queued, queued_tokens, running;
+    bml_engine_stats st;
+    uint64_t *lat_q, *lat_t;    /* rings of BML__ENG_RING                   */
+    size_t nlat;
+    /* the dispatcher's batch buffers */
+    bml_engine_ticket **batch;
+    bml_item *items;
+    float *out;
+    bml_result r;
+};
+
+static void bml__eng_unlink(bml_engine *e, bml_engine_ticket *t) {
+    if (t->prev) t->prev->next = t->next; else e->q[t->cls].head = t->next;
+    if (t->next) t->next->prev = t->prev; else e->q[t->cls].tail = t->prev;
+    t->prev = t->next = NULL;
+    e->queued--;
+    e->queued_tokens -= t->n;
+}
+
+static void bml__eng_destroy(bml_engine *e) {
+    bml__mutex_destroy(&e->mu);
+    bml__cond_destroy(&e->work);
+    bml__cond_destroy(&e->donecv);
+    bml_result_free(&e->r);
+    BML_FREE(e->prompt); BML_FREE(e->lat_q); BML_FREE(e->lat_t);
+    BML_FREE(e->batch); BML_FREE(e->items); BML_FREE(e->out);
+    BML_FREE(e);
+}
+
+/* Drop one reference to t (under e->mu); returns 1 when the engine itself
+   lost its last one and must be destroyed after unlocking. */
+static int bml__eng_unref(bml_engine *e, bml_engine_ticket *t) {
+    if (--t->refs > 0) return 0;
+    BML_FREE(t->ids);
+    BML_FREE(t);
+    return --e->refs == 0;
+}
+
+/* Complete t (under e->mu) and put it on *dl to be called back. */
+static void bml__eng_finish(bml_engine *e, bml_engine_ticket *t, bml_status s, const char *msg, uint64_t now,
+                            bml_engine_ticket **dl) {
+    if (t->state == BML__RQ_QUEUED) {
+        bml__eng_unlink(e, t);
+        t->res.queue_ns = now - t->t_submit;
+    }
+    t->state = BML__RQ_DONE;
+    t->res.status = s;
+    if (msg) snprintf(t->res.error, sizeof t->res.error, "%.*s", (int)sizeof t->res.error - 1, msg);
+    if (s != BML_OK) t->res.embedding = NULL;
+    if (s == BML_OK) e->st.completed++;
+    else if (s == BML_ERR_CANCELLED) e->st.cancelled++;
+    else if (s == BML_ERR_TIMEOUT) e->st.timed_out++;
+    else e->st.failed++;
+    t->dnext = *dl;
+    *dl = t;
+}
+
+/* Call back and release completed requests (with e->mu not held). */
+static void bml__eng_notify(bml_engine *e, bml_engine_ticket *dl) {
+    bml_engine_ticket *t, *nx;
+    int gone = 0;
+    if (!dl) return;
+    for (t = dl; t; t = t->dnext)
+        if (t->done) t->done(&t->res, t->user);
+    bml__mutex_lock(&e->mu);
+    bml__cond_broadcast(&e->donecv);
+    for (t = dl; t; t = nx) {
+        nx = t->dnext;
+        gone |= bml__eng_unref(e, t);
+    }
+    bml__mutex_unlock(&e->mu);
+    if (gone) bml__eng_destroy(e);
+}
+
+/* The queued request to take next: the front of a class queue, by
+   (class less one per promote_ns waited, submit time). */
+static bml_engine_ticket *bml__eng_next(bml_engine *e, uint64_t now) {
+    bml_engine_ticket *best = NULL;
+    uint64_t bkey = 0;
+    int c;
+    for (c = 0; c < 3; c++) {
+        bml_engine_ticket *t = e->q[c].head;
+        uint64_t up, eff;
+        if (!t) continue;
+        up = (now - t->t_submit) / e->promote_ns;
+        eff = up >= (uint64_t)c ? 0 : (uint64_t)c - up;
+        if (!best || eff < bkey || (eff == bkey && t->t_submit < best->t_submit)) { best = t; bkey = eff; }
+    }
+    return best;
+}
+
+static int bml__eng_bucket(size_t v) {
+    int b = 0;
+    while (v > 1 && b < BML_ENGINE_HIST - 1) { v >>= 1; b++; }
+    return b;
+}
+
+/* Fail queued requests past their deadline (under e->mu); the earliest
+   deadline left, or 0. */
+static uint64_t bml__eng_expire(bml_engine *e, uint64_t now, bml_engine_ticket **dl) {
+    uint64_t next = 0;
+    int c;
+    for (c = 0; c < 3; c++) {
+        bml_engine_ticket *t = e->q[c].head, *nx;
+        for (; t; t = nx) {
+            nx = t->next;
+            if (!t->deadline) continue;
+            if (t->deadline <= now) bml__eng_finish(e, t, BML_ERR_TIMEOUT, "the request's deadline passed while it was queued", now, dl);
+            else if (!next || t->deadline < next) next = t->deadline;
+        }
+    }
+    return next;
+}
+
+static void *bml__eng_main(void *arg) {
+    bml_engine *e = (bml_engine *)arg;
+    bml_batch_desc bd;
+    memset(&bd, 0, sizeof bd);
+    bd.prompt = "";
+    bd.dimensions = e->D;
+    bml__mutex_lock(&e->mu);
+    for (;;) {
+        bml_engine_ticket *dl = NULL, *front;
+        uint64_t now = bml_now_ns(), next_deadline, t0, t1;
+        size_t nb = 0, tok = 0, k;
+        bml_status rc;
+        next_deadline = bml__eng_expire(e, now, &dl);
+        if (e->closing && !e->drain)
+            while ((front = bml__eng_next(e, now)) != NULL)
+                bml__eng_finish(e, front, BML_ERR_CANCELLED, "the engine shut down before the request ran", now, &dl);
+        if (dl) {
+            bml__mutex_unlock(&e->mu);
+            bml__eng_notify(e, dl);
+            bml__mutex_lock(&e->mu);
+            continue;
+        }
+        if (!e->queued) {
+            if (e->closing) break;
+            bml__cond_wait(&e->work, &e->mu);
+            continue;
+        }
+        front = bml__eng_next(e, now);
+        if (!e->closing && e->queued < e->max_items && e->queued_tokens < e->max_tokens &&
+            now - front->t_submit < e->max_wait_ns) {
+            /* wait for company until the front request's time is up (or a
+               deadline comes) */
+            uint64_t until = front->t_submit + e->max_wait_ns;
+            if (next_deadline && next_deadline < until) until = next_deadline;
+            bml__cond_timedwait(&e->work, &e->mu, until > now ? until - now : 0);
+            continue;
+        }
+        /* a batch: requests in priority order up to either limit */
+        while (nb < e->max_items && (front = bml__eng_next(e, now)) != NULL) {
+            if (nb && tok + front->n > e->max_tokens) break;
+            bml__eng_unlink(e, front);
+            front->state = BML__RQ_RUNNING;
+            front->res.queue_ns = now - front->t_submit;
+            e->batch[nb] = front;
+            memset(&e->items[nb], 0, sizeof e->items[nb]);
+            e->items[nb].id = front->res.id;
+            e->items[nb].ids = front->ids;
+            e->items[nb].n_ids = front->n;
+            tok += front->n;
+            nb++;
+        }
+        e->running = nb;
+        bml__mutex_unlock(&e->mu);
+        bd.batch_size = nb;
+        t0 = bml_now_ns();
+        rc = bml_embed_batch(e->m, e->items, nb, &bd, e->out, &e->r);
+        t1 = bml_now_ns();
+        bml__mutex_lock(&e->mu);
+        e->running = 0;
+        e->st.batches++;
+        e->st.batch_items[bml__eng_bucket(nb)]++;
+        e->st.batch_tokens[bml__eng_bucket(tok)]++;
+        for (k = 0; k < nb; k++) {
+            bml_engine_ticket *t = e->batch[k];
+            bml_status s = rc != BML_OK ? rc : e->r.responses[k].status;
+            t->res.compute_ns = t1 - t0;
+            if (s == BML_OK) {
+                memcpy(t->emb, e->out + k * e->D, e->D * sizeof(float));
+                t->res.embedding = t->emb;
+            }
+            e->lat_q[e->nlat % BML__ENG_RING] = t->res.queue_ns;
+            e->lat_t[e->nlat % BML__ENG_RING] = t->res.queue_ns + t->res.compute_ns;
+            e->nlat++;
+            bml__eng_finish(e, t, s, s == BML_OK ? NULL : rc != BML_OK ? bml_last_error() : e->r.responses[k].error,
+                            t1, &dl);
+        }
+        bml__mutex_unlock(&e->mu);
+        bml__eng_notify(e, dl);
+        bml__mutex_lock(&e->mu);
+    }
+    bml__mutex_unlock(&e->mu);
+    return NULL;
+}
+
+BMLDEF bml_status bml_engine_create(bml_model *m, const bml_engine_desc *desc, bml_engine **out) {
+    bml_engine_desc d;
+    bml_engine *e;
+    if (out) *out = NULL;
+    if (!m || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_create: NULL argument");
+    memset(&d, 0, sizeof d);
+    if (desc) d = *desc;
+    if (d.max_batch_items > 4096)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_desc.max_batch_items %zu: at most 4096", d.max_batch_items);
+    if (d.dimensions > (size_t)m->cfg.dim)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_desc.dimensions %zu: the model's embeddings have %d",
+                         d.dimensions, m->cfg.dim);
+    if (!(e = (bml_engine *)bml__calloc(1, sizeof *e))) return bml__fail(BML_ERR_NOMEM, "out of memory for an engine");
+    e->m = m;
+    e->max_items = d.max_batch_items ? d.max_batch_items : 256;
+    e->max_tokens = d.max_batch_tokens;
+    if (!e->max_tokens) { /* the heuristic's cap for short (16-token) items */
+        size_t lens[64], i;
+        bml_batch_choice c;
+        for (i = 0; i < 64; i++) lens[i] = 16;
+        e->max_tokens = bml_batch_heuristic(m, lens, 64, 0, &c) == BML_OK && c.max_tokens ? c.max_tokens : 4096;
+    }
+    e->max_wait_ns = d.max_wait_us == BML_ENGINE_NO_WAIT ? 0 : (d.max_wait_us ? d.max_wait_us : 2000) * 1000;
+    e->cap = d.queue_capacity ? d.queue_capacity : 1024;
+    e->promote_ns = (d.promote_us ? d.promote_us : 100000) * 1000;
+    e->D = d.dimensions ? d.dimensions : (size_t)m->cfg.dim;
+    e->utf8 = d.utf8;
+    e->refs = 1;
+    {
+        const char *p = d.prompt ? d.prompt : m->default_prompt ? bml_model_prompt(m, m->default_prompt) : "";
+        size_t pl = strlen(p);
+        if ((e->prompt = (char *)BML_MALLOC(pl + 1)) != NULL) memcpy(e->prompt, p, pl + 1);
+    }
+    e->lat_q = (uint64_t *)bml__calloc(BML__ENG_RING, sizeof(uint64_t));
+    e->lat_t = (uint64_t *)bml__calloc(BML__ENG_RING, sizeof(uint64_t));
+    e->batch = (bml_engine_ticket **)bml__calloc(e->max_items, sizeof *e->batch);
+    e->items = (bml_item *)bml__calloc(e->max_items, sizeof *e->items);
+    e->out = (float *)bml__calloc(e->max_items * e->D, sizeof(float));
+    bml__mutex_init(&e->mu);
+    bml__cond_init(&e->work);
+    bml__cond_init(&e->donecv);
+    if (!e->prompt || !e->lat_q || !e->lat_t || !e->batch || !e->items || !e->out) {
+        bml__eng_destroy(e);
+        return bml__fail(BML_ERR_NOMEM, "out of memory for an engine of %zu-item batches", e->max_items);
+    }
+    if (bml__thread_create(&e->th, bml__eng_main, e) != 0) {
+        bml__eng_destroy(e);
+        return bml__fail(BML_ERR_INTERNAL, "cannot start the engine's dispatcher thread");
+    }
+    e->started = 1;
+    *out = e;
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, bml_engine_ticket **ticket) {
+    bml_engine_ticket *t;
+    bml_item it;
+    bml_encoding enc;
+    const int32_t *src;
+    size_t n;
+    char err[192], *pbuf = NULL;
+    bml_status rc;
+    if (ticket) *ticket = NULL;
+    if (!e || !r) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_submit: NULL argument");
+    if (!ticket && !r->done) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_submit: neither a ticket nor a callback");
+    if ((int)r->priority < BML_PRIORITY_HIGH || (int)r->priority > BML_PRIORITY_LOW)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_request.priority %d: not a priority", (int)r->priority);
+    /* tokenize here, on the caller's thread, as bml_embed_batch would */
+    it = r->item;
+    if (e->prompt[0] && !it.ids && it.text) {
+        size_t pl = strlen(e->prompt), tl = it.len < 0 ? strlen(it.text) : (size_t)it.len;
+        if (!(pbuf = (char *)BML_MALLOC(pl + tl + 1))) return bml__fail(BML_ERR_NOMEM, "out of memory for a request");
+        memcpy(pbuf, e->prompt, pl);
+        memcpy(pbuf + pl, it.text, tl);
+        pbuf[pl + tl] = 0;
+        it.text = pbuf;
+        it.len = tl ? (ptrdiff_t)(pl + tl) : 0; /* an empty text stays an empty-input error */
+    }
+    memset(&enc, 0, sizeof enc);
+    rc = bml__item_ids(e->m, &it, e->utf8, &enc, &src, &n, err, sizeof err);
+    if (rc == BML_OK) {
+        size_t bytes = sizeof *t + e->D * sizeof(float);
+        t = (bml_engine_ticket *)bml__calloc(1, bytes);
+        if (t && !(t->ids = (int32_t *)BML_MALLOC(n * sizeof(int32_t) + 1))) { BML_FREE(t); t = NULL; }
+        if (t) memcpy(t->ids, src, n * sizeof(int32_t));
+    }
+    bml_encoding_free(&enc);
+    BML_FREE(pbuf);
+    if (rc != BML_OK) {
+        bml__mutex_lock(&e->mu);
+        e->st.failed++;
+        bml__mutex_unlock(&e->mu);
+        return bml__fail(rc, "item %llu: %s", (unsigned long long)r->item.id, err);
+    }
+    if (!t) return bml__fail(BML_ERR_NOMEM, "out of memory for a request");
+    t->e = e;
+    t->emb = (float *)(void *)(t + 1);
+    t->cls = (int)r->priority;
+    t->n = n;
+    t->done = r->done;
+    t->user = r->user;
+    t->deadline = r->deadline_ns;
+    t->res.id = r->item.id;
+    t->res.dim = e->D;
+    t->res.tokens = n;
+    t->refs = ticket ? 2 : 1;
+    bml__mutex_lock(&e->mu);
+    if (e->closing || e->queued >= e->cap) {
+        int closing = e->closing;
+        if (!closing) e->st.rejected++;
+        bml__mutex_unlock(&e->mu);
+        BML_FREE(t->ids);
+        BML_FREE(t);
+        return closing ? bml__fail(BML_ERR_CANCELLED, "the engine is shutting down: no new requests")
+                       : bml__fail(BML_ERR_BUSY, "the engine's queue is full (%zu requests): try again later", e->cap);
+    }
+    t->t_submit = bml_now_ns();
+    t->state = BML__RQ_QUEUED;
+    t->prev = e->q[t->cls].tail;
+    if (t->prev) t->prev->next = t; else e->q[t->cls].head = t;
+    e->q[t->cls].tail = t;
+    e->queued++;
+    e->queued_tokens += n;
+    e->st.submitted++;
+    e->refs++;
+    bml__cond_broadcast(&e->work);
+    bml__mutex_unlock(&e->mu);
+    if (ticket) *ticket = t;
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_engine_wait(bml_engine_ticket *t, uint64_t timeout_us, bml_engine_result *out) {
+    bml_engine *e;
+    uint64_t until;
+    if (!t) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_wait: NULL ticket");
+    e = t->e;
+    until = timeout_us == BML_ENGINE_FOREVER ? 0 : bml_now_ns() + timeout_us * 1000;
+    bml__mutex_lock(&e->mu);
+    while (t->state != BML__RQ_DONE) {
+        uint64_t now = bml_now_ns();
+        if (timeout_us != BML_ENGINE_FOREVER && now >= until) break;
+        if (timeout_us == BML_ENGINE_FOREVER) bml__cond_wait(&e->donecv, &e->mu);
+        else bml__cond_timedwait(&e->donecv, &e->mu, until - now);
+    }
+    if (t->state != BML__RQ_DONE) {
+        bml__mutex_unlock(&e->mu);
+        return bml__fail(BML_ERR_TIMEOUT, "request %llu has not completed yet", (unsigned long long)t->res.id);
+    }
+    if (out) *out = t->res;
+    bml__mutex_unlock(&e->mu);
+    return BML_OK;
+}
+
+BMLDEF bml_status bml_engine_cancel(bml_engine_ticket *t) {
+    bml_engine *e;
+    bml_engine_ticket *dl = NULL;
+    int state;
+    if (!t) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_cancel: NULL ticket");
+    e = t->e;
+    bml__mutex_lock(&e->mu);
+    state = t->state;
+    if (state == BML__RQ_QUEUED) bml__eng_finish(e, t, BML_ERR_CANCELLED, "cancelled", bml_now_ns(), &dl);
+    bml__mutex_unlock(&e->mu);
+    if (state != BML__RQ_QUEUED)
+        return bml__fail(BML_ERR_BUSY, "request %llu is already %s: it completes with its own result",
+                         (unsigned long long)t->res.id, state == BML__RQ_RUNNING ? "running" : "complete");
+    bml__eng_notify(e, dl);
+    return BML_OK;
+}
+
+BMLDEF void bml_engine_ticket_free(bml_engine_ticket *t) {
+    bml_engine *e;
+    int gone;
+    if (!t) return;
+    e = t->e;
+    bml__mutex_lock(&e->mu);
+    gone = bml__eng_unref(e, t);
+    bml__mutex_unlock(&e->mu);
+    if (gone) bml__eng_destroy(e);
+}
+
+BMLDEF bml_status bml_engine_shutdown(bml_engine *e, int drain) {
+    int join;
+    if (!e) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_shutdown: NULL engine");
+    bml__mutex_lock(&e->mu);
+    if (!e->closing) {
+        e->closing = 1;
+        e->drain = drain;
+    } else if (!drain) {
+        e->drain = 0; /* a second call may turn a drain into a stop */
+    }
+    join = e->started && !e->joined;
+    e->joined = 1;
+    bml__cond_broadcast(&e->work);
+    bml__mutex_unlock(&e->mu);
+    if (join) bml__thread_join(e->th);
+    return BML_OK;
+}
+
+static double bml__eng_pct(const uint64_t *ring, size_t n, uint64_t *tmp, double p) {
+    size_t i, j;
+    if (!n) return 0;
+    memcpy(tmp, ring, n * sizeof *tmp);
+    for (i = 1; i < n; i++) { /* insertion sort: n <= 4096, stats are rare */
+        uint64_t v = tmp[i];
+        for (j = i; j > 0 && tmp[j - 1] > v; j--) tmp[j] = tmp[j - 1];
+        tmp[j] = v;
+    }
+    i = (size_t)(p * (double)(n - 1) + 0.5);
+    return (double)tmp[i];
+}
+
+BMLDEF bml_status bml_engine_stats_get(bml_engine *e, bml_engine_stats *out) {
+    uint64_t *q, *t, *tmp;
+    size_t n;
+    if (!e || !out) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_stats_get: NULL argument");
+    q = (uint64_t *)BML_MALLOC(3 * BML__ENG_RING * sizeof(uint64_t));
+    if (!q) return bml__fail(BML_ERR_NOMEM, "out of memory for engine stats");
+    t = q + BML__ENG_RING;
+    tmp = t + BML__ENG_RING;
+    bml__mutex_lock(&e->mu);
+    *out = e->st;
+    out->queued = e->queued;
+    out->running = e->running;
+    n = e->nlat < BML__ENG_RING ? e->nlat : BML__ENG_RING;
+    memcpy(q, e->lat_q, n * sizeof *q);
+    memcpy(t, e->lat_t, n * sizeof *t);
+    bml__mutex_unlock(&e->mu);
+    out->queue_p50_ns = bml__eng_pct(q, n, tmp, 0.50);
+    out->queue_p95_ns = bml__eng_pct(q, n, tmp, 0.95);
+    out->queue_p99_ns = bml__eng_pct(q, n, tmp, 0.99);
+    out->total_p50_ns = bml__eng_pct(t, n, tmp, 0.50);
+    out->total_p95_ns = bml__eng_pct(t, n, tmp, 0.95);
+    out->total_p99_ns = bml__eng_pct(t, n, tmp, 0.99);
+    BML_FREE(q);
+    return BML_OK;
+}
+
+BMLDEF void bml_engine_free(bml_engine *e) {
+    int gone;
+    if (!e) return;
+    bml_engine_shutdown(e, 0);
+    bml__mutex_lock(&e->mu);
+    gone = --e->refs == 0;
+    bml__mutex_unlock(&e->mu);
+    if (gone) bml__eng_destroy(e);
+}
+#endif /* BATCHML_NO_ENGINE */
 
 #ifndef BATCHML_NO_OVERLAY
 /* ======================================================================

@@ -109,7 +109,7 @@ test-sanitize-gcc:
 # ---------------------------------------------------------------------------
 TSAN_CC     ?= clang
 TSAN_FLAGS   = -std=c99 -O1 -g -Wall -Wextra -fsanitize=thread -fno-omit-frame-pointer -DBATCHML_NO_BLAS
-TSAN_TESTS   = batch sanitize_threads
+TSAN_TESTS   = batch sanitize_threads engine
 
 build/tsan/%: tests/%.c $(HDR) tests/bml_test.h
 	@mkdir -p $(dir $@)

@@ -4,7 +4,8 @@
 # since OpenBLAS is not instrumented). Runs: tests/batch.c on a tiny model
 # (threads = 2: the pool in every forward), tests/sanitize_threads.c (pools
 # inside concurrent host threads, the tokenizer batch API, per-thread error
-# messages) and the CLI (embed, overlay, tokenize) with --threads 2.
+# messages), tests/engine.c (the dynamic-batching engine: submitters, cancel
+# and shutdown races) and the CLI (embed, overlay, tokenize) with --threads 2.
 set -u
 cd "$(dirname "$0")/../.."
 M=build/tsan/model
@@ -21,6 +22,7 @@ run() {  # run NAME CMD...
 }
 run batch build/tsan/batch $M
 run sanitize_threads build/tsan/sanitize_threads $M
+run engine build/tsan/engine $M
 printf 'A man is playing a guitar.\nA dog runs in the park.\nThe movie was great fun.\n%.0s' $(seq 40) > build/tsan/texts.txt
 run cli_embed sh -c "build/tsan/batchml embed --model $M --threads 2 --batch-size 7 < build/tsan/texts.txt > build/tsan/embed.out"
 run cli_overlay sh -c "head -20 build/tsan/texts.txt | build/tsan/batchml overlay --model $M --threads 2 --method integrated_gradients --steps 4 --target 'sim:a guitar' > build/tsan/overlay.out"
