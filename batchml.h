@@ -546,6 +546,10 @@ typedef struct bml_batch_desc {
    call itself is invalid. */
 BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t count,
                                   const bml_batch_desc *desc, float *out, bml_result *res);
+/* The first D (1..dim) components of a full embedding row v into out[D]
+   (may be v), renormalized to unit length when D < dim and the model
+   normalizes: exactly what bml_batch_desc.dimensions does. */
+BMLDEF void bml_truncate_embedding(const bml_model *m, const float *v, size_t D, float *out);
 
 #ifndef BATCHML_NO_ENGINE
 /* ======================================================================
@@ -2134,11 +2138,14 @@ static bml_status bml__jstring(bml__jp *p, const char **out, size_t *outlen) {
                     bml__hex4(p->s + p->i + 2, &lo) && lo >= 0xDC00 && lo < 0xE000) {
                     p->i += 6;
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                } else {
-                    cp = 0xFFFD; /* lone surrogate */
+                } else { /* a lone surrogate is no character: refused, as serde_json
+                            (Hugging Face tokenizers) refuses it, never guessed */
+                    p->i -= 6;
+                    return bml__jerr(p, "lone surrogate \\u escape (no low surrogate after it)");
                 }
             } else if (cp >= 0xDC00 && cp < 0xE000) {
-                cp = 0xFFFD;
+                p->i -= 6;
+                return bml__jerr(p, "lone surrogate \\u escape (a low surrogate with no high one before it)");
             }
             /* a \uXXXX escape is 6 bytes and yields at most 4 (a pair 12 -> 4) */
             o += bml__utf8_put(buf + o, cp);
@@ -7715,6 +7722,11 @@ static void bml__truncate_row(const float *v, size_t D, int renorm, float *out) 
     for (i = 0; i < D; i++) ss += (double)v[i] * v[i];
     ss = ss > 0 ? 1.0 / sqrt(ss) : 0;
     for (i = 0; i < D; i++) out[i] = (float)(v[i] * ss);
+}
+
+BMLDEF void bml_truncate_embedding(const bml_model *m, const float *v, size_t D, float *out) {
+    size_t H = (size_t)m->cfg.dim;
+    bml__truncate_row(v, D < H ? D : H, D < H && m->cfg.normalize, out);
 }
 
 /* A bml_batch_desc (NULL: all defaults) with its zero defaults filled in,

@@ -44,5 +44,22 @@ int main(void) {
         size_t n = bml_json_escape("abcdef", 6, small, sizeof small);
         CHECK(n == 8 && !strcmp(small, "\"abc"), "cut_buffer", "n %zu, got %s", n, small);
     }
+    {   /* \u escapes in the parser: a pair is one character, a lone surrogate an
+           error at the escape's offset (as serde_json, HF tokenizers' parser) */
+        static const char *const bad[] = {"[\"a\\ud800b\"]", "[\"a\\udc00\"]", "[\"\\ud800\\u0041\"]"};
+        bml_json_doc *doc = NULL;
+        int i, ok = 1;
+        char msgs[600] = "";
+        ok &= bml_json_parse("[\"\\ud83d\\ude00\"]", 16, "t", &doc) == BML_OK &&
+              !strcmp(bml_json_root(doc)->kids[0].str, "\xf0\x9f\x98\x80");
+        bml_json_free(doc);
+        for (i = 0; i < 3; i++) {
+            doc = NULL;
+            ok &= bml_json_parse(bad[i], strlen(bad[i]), "t", &doc) == BML_ERR_FORMAT && !doc &&
+                  strstr(bml_last_error(), "lone surrogate") && strstr(bml_last_error(), i == 2 ? "byte 2" : "byte 3");
+            snprintf(msgs + strlen(msgs), sizeof msgs - strlen(msgs), " [%s]", bml_last_error());
+        }
+        CHECK(ok, "parse_surrogates", "pair or lone surrogates misread:%s", msgs);
+    }
     TEST_EXIT();
 }
