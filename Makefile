@@ -4,6 +4,12 @@ ARCH    ?= -march=native
 CFLAGS  ?= -std=c99 -O3 $(ARCH) -g -Wall -Wextra -Wpedantic
 CPPFLAGS += -DBATCHML_ASSETS_DIR=\"$(CURDIR)/assets/minilm-l6-arch\"
 LDLIBS  ?= -lopenblas -lpthread -lm
+# `batchml serve` needs GNU libmicrohttpd (Debian libmicrohttpd-dev); without
+# it the verb says it is not built in. The library itself never links it.
+SERVE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+ifneq ($(SERVE_LIBS),)
+CLI_SERVE = -DBML_CLI_SERVE
+endif
 PYTHON  ?= /usr/bin/python3
 HDR      = batchml.h
 
@@ -29,7 +35,7 @@ help:
 CLI_SRC = $(wildcard cli/*.c)
 CLI_HDR = $(wildcard cli/*.h)
 batchml: $(CLI_SRC) $(CLI_HDR) $(HDR)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -I. -o $@ $(CLI_SRC) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CLI_SERVE) $(CFLAGS) -I. -o $@ $(CLI_SRC) $(LDLIBS) $(SERVE_LIBS)
 
 build/tests/%: tests/%.c $(HDR) tests/bml_test.h
 	@mkdir -p $(dir $@)

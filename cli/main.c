@@ -19,6 +19,7 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"merge", cmd_merge, "combine --shard outputs (indexes or embed files) into one"},
     {"bench", cmd_bench, "quick throughput: items/s, tokens/s, p50/p95 latency, speedup vs one at a time"},
     {"tune", cmd_tune, "search batch shapes (MAP-Elites) for auto batching; explain a choice"},
+    {"serve", cmd_serve, "an OpenAI-compatible embeddings server (HTTP), batching all clients' requests together"},
     {"eval", cmd_eval, "eval sts: a model's STS-benchmark score (cosine Spearman x100), to check it end to end"},
 };
 
