@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# batchml serve under load, side by side with offline `batchml embed` of the
+# same sentences on the same threads (issue 19). Standalone:
+#   bash bench/serve.sh   (prints markdown; BENCH_SERVE_N sentences, default 2000)
+# The load client (bench/peers/serve_load.js, Node fetch with keep-alive)
+# runs on the same 2-core machine as the server and takes CPU from it: the
+# ratios include that. Target: 64 clients >= 0.85x offline.
+set -u
+cd "$(dirname "$0")/.."
+O=build/bench-out; mkdir -p $O
+M=build/bench-models/minilm
+N=${BENCH_SERVE_N:-2000}; TH=${BENCH_THREADS:-2}
+[ -f $M/model.safetensors ] || ./batchml mkmodel $M --seed 1 2>/dev/null
+{ cut -f6 tests/data/sts/sts-train.csv; cut -f7 tests/data/sts/sts-train.csv; } | head -$N > $O/serve-texts.txt
+if ./batchml serve 2>&1 | grep -q 'not built in'; then echo "batchml serve is not built in (libmicrohttpd-dev)" >&2; exit 1; fi
+t0=$(date +%s.%N)
+./batchml embed --model $M --threads $TH --format npy -o $O/serve-offline.npy < $O/serve-texts.txt 2>/dev/null
+offline=$(echo "$N $t0 $(date +%s.%N)" | awk '{printf "%.1f", $1 / ($3 - $2)}')
+run() {  # run LABEL CLIENTS SERVER-ARGS...: one server, one load
+    local label=$1 c=$2; shift 2
+    ./batchml serve --model $M --port 0 --threads $TH --queue 4096 "$@" 2>$O/serve-bench.log & local pid=$!
+    local i url
+    for i in $(seq 100); do grep -q '^listening on ' $O/serve-bench.log && break; sleep 0.1; done
+    url=$(sed -n 's/^listening on \(http[^ ]*\)$/\1/p' $O/serve-bench.log)
+    node bench/peers/serve_load.js $url $O/serve-texts.txt 64 >/dev/null 2>&1 # warm-up
+    local r; r=$(node bench/peers/serve_load.js $url $O/serve-texts.txt $c)
+    kill -TERM $pid; wait $pid
+    echo "$r" | awk -v l="$label" -v off=$offline -F'[:,}]' '{
+        for (i = 1; i < NF; i++) { gsub(/[" {]/, "", $i); v[$i] = $(i + 1) }
+        printf "| %s | %s | %s | %.2fx | %s | %s | %s | %s |\n", l, v["clients"], v["sentences_per_s"], v["sentences_per_s"] / off, v["p50_ms"], v["p95_ms"], v["p99_ms"], v["failed"] }'
+}
+echo "### batchml serve under load ($N STS sentences, one a request, $TH threads, \`$(./batchml info --kernels | head -1)\` kernels)"
+echo
+echo "Offline \`batchml embed\` of the same sentences (whole process): $offline sentences/s."
+echo
+echo "| server | clients | sentences/s | vs offline | p50 ms | p95 ms | p99 ms | failed |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for c in 1 8 64; do run "batching (default)" $c; done
+run "batching off (--max-batch-tokens 1)" 64 --max-batch-tokens 1
+echo
+echo "Target (issue 19): 64 clients at >= 0.85x offline. No peer server in this run"
+echo "(llama.cpp's llama-server --embedding was not built here)."
