@@ -108,7 +108,7 @@ if ro and pt:
           f"{pt['overlays_per_s']:.1f}/s: **{ro['overlays_per_s'] / pt['overlays_per_s']:.2f}x**.\n")
 for extra, title in (('tokenizer', 'Tokenizer'), ('exporter', 'Buffering exporter'), ('tuning', 'Batch-size tuning'),
                      ('opencl', 'OpenCL path'), ('isa', 'Kernel sets and build flags'),
-                     ('memory', 'Memory by weight dtype')):
+                     ('memory', 'Memory by weight dtype'), ('serve', 'Serving (batchml serve)')):
     p = os.path.join(o, extra + '.md')
     if os.path.exists(p) and os.path.getsize(p):
         print(f'## {title}\n')

@@ -58,7 +58,7 @@ json.dump({'weight': [((i * 7919) % 200 - 100) / 100.0 for i in range(H)], 'bias
 PY
     emit "$(OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 tests/ref/torch_overlay_ref.py --bench --model $M --ids $O/ids-64.jsonl --target value:$O/value384.json --method grad --threads $TH 2>/dev/null | tail -1)"
 fi
-for extra in bench/tokenizer.sh bench/exporter.sh bench/tuning.sh bench/opencl.sh bench/isa.sh bench/memory.sh; do
+for extra in bench/tokenizer.sh bench/exporter.sh bench/tuning.sh bench/opencl.sh bench/isa.sh bench/memory.sh bench/serve.sh; do
     [ -x $extra ] || [ -f $extra ] || continue
     log "running $extra"
     bash $extra > $O/$(basename $extra .sh).md 2>$O/$(basename $extra .sh).err || log "$extra failed (see $O)"
