@@ -655,6 +655,14 @@ BMLDEF bml_status bml_engine_create(bml_model *m, const bml_engine_desc *desc, b
 /* Queue one item. ticket may be NULL when the request has a callback;
    else *ticket is the caller's to wait on and free. Thread-safe. */
 BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, bml_engine_ticket **ticket);
+/* Other work on the model (gradient overlays, a target to embed, ...) in
+   the same queue: fn(model, user, err, cap) runs on the dispatcher thread
+   between batches, alone on the model, when its turn comes by the same
+   priority rules; it completes like a request, with fn's status (and its
+   message in err, cap bytes) and no embedding. */
+typedef bml_status (*bml_engine_job_fn)(bml_model *m, void *user, char *err, size_t cap);
+BMLDEF bml_status bml_engine_submit_job(bml_engine *e, bml_engine_job_fn fn, void *user, bml_priority priority,
+                                        uint64_t deadline_ns, bml_engine_ticket **ticket);
 /* Wait up to timeout_us (0: just look; BML_ENGINE_FOREVER) for the request
    to complete: BML_OK and its result in *out (may be NULL; its embedding
    points into the ticket), or BML_ERR_TIMEOUT if it has not completed. */
@@ -7901,6 +7909,8 @@ struct bml_engine_ticket {
     size_t n;
     bml_engine_done_fn done;
     void *user;
+    bml_engine_job_fn job;                  /* a job instead of an item     */
+    void *job_user;
     bml_engine_result res;
     float *emb;
 };
@@ -8059,6 +8069,27 @@ static void *bml__eng_main(void *arg) {
             continue;
         }
         front = bml__eng_next(e, now);
+        if (front->job) { /* a job: alone on the model, at once */
+            bml_status js;
+            char jerr[192];
+            bml__eng_unlink(e, front);
+            front->state = BML__RQ_RUNNING;
+            front->res.queue_ns = now - front->t_submit;
+            e->running = 1;
+            bml__mutex_unlock(&e->mu);
+            jerr[0] = 0;
+            t0 = bml_now_ns();
+            js = front->job(e->m, front->job_user, jerr, sizeof jerr);
+            t1 = bml_now_ns();
+            bml__mutex_lock(&e->mu);
+            e->running = 0;
+            front->res.compute_ns = t1 - t0;
+            bml__eng_finish(e, front, js, js == BML_OK ? NULL : jerr[0] ? jerr : bml_status_name(js), t1, &dl);
+            bml__mutex_unlock(&e->mu);
+            bml__eng_notify(e, dl);
+            bml__mutex_lock(&e->mu);
+            continue;
+        }
         if (!e->closing && e->queued < e->max_items && e->queued_tokens < e->max_tokens &&
             now - front->t_submit < e->max_wait_ns) {
             /* wait for company until the front request's time is up (or a
@@ -8070,7 +8101,7 @@ static void *bml__eng_main(void *arg) {
         }
         /* a batch: requests in priority order up to either limit */
         while (nb < e->max_items && (front = bml__eng_next(e, now)) != NULL) {
-            if (nb && tok + front->n > e->max_tokens) break;
+            if (front->job || (nb && tok + front->n > e->max_tokens)) break; /* a job runs next, alone */
             bml__eng_unlink(e, front);
             front->state = BML__RQ_RUNNING;
             front->res.queue_ns = now - front->t_submit;
@@ -8169,6 +8200,8 @@ BMLDEF bml_status bml_engine_create(bml_model *m, const bml_engine_desc *desc, b
     return BML_OK;
 }
 
+static bml_status bml__eng_enqueue(bml_engine *e, bml_engine_ticket *t, bml_engine_ticket **ticket);
+
 BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, bml_engine_ticket **ticket) {
     bml_engine_ticket *t;
     bml_item it;
@@ -8221,6 +8254,11 @@ BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, 
     t->res.dim = e->D;
     t->res.tokens = n;
     t->refs = ticket ? 2 : 1;
+    return bml__eng_enqueue(e, t, ticket);
+}
+
+/* Queue t (refs set), or refuse it (freed) when closing or full. */
+static bml_status bml__eng_enqueue(bml_engine *e, bml_engine_ticket *t, bml_engine_ticket **ticket) {
     bml__mutex_lock(&e->mu);
     if (e->closing || e->queued >= e->cap) {
         int closing = e->closing;
@@ -8237,13 +8275,30 @@ BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, 
     if (t->prev) t->prev->next = t; else e->q[t->cls].head = t;
     e->q[t->cls].tail = t;
     e->queued++;
-    e->queued_tokens += n;
+    e->queued_tokens += t->n;
     e->st.submitted++;
     e->refs++;
     bml__cond_broadcast(&e->work);
     bml__mutex_unlock(&e->mu);
     if (ticket) *ticket = t;
     return BML_OK;
+}
+
+BMLDEF bml_status bml_engine_submit_job(bml_engine *e, bml_engine_job_fn fn, void *user, bml_priority priority,
+                                        uint64_t deadline_ns, bml_engine_ticket **ticket) {
+    bml_engine_ticket *t;
+    if (ticket) *ticket = NULL;
+    if (!e || !fn || !ticket) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_submit_job: NULL argument");
+    if ((int)priority < BML_PRIORITY_HIGH || (int)priority > BML_PRIORITY_LOW)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_submit_job: priority %d: not a priority", (int)priority);
+    if (!(t = (bml_engine_ticket *)bml__calloc(1, sizeof *t))) return bml__fail(BML_ERR_NOMEM, "out of memory for a job");
+    t->e = e;
+    t->cls = (int)priority;
+    t->job = fn;
+    t->job_user = user;
+    t->deadline = deadline_ns;
+    t->refs = 2;
+    return bml__eng_enqueue(e, t, ticket);
 }
 
 BMLDEF bml_status bml_engine_wait(bml_engine_ticket *t, uint64_t timeout_us, bml_engine_result *out) {

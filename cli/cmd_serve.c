@@ -22,6 +22,10 @@ static const char *help =
     "  POST /embed          text-embeddings-inference: {\"inputs\": \"text\" | [...],\n"
     "                       \"normalize\": true, \"truncate\": true} -> [[...], ...]\n"
     "  POST /tokenize       {\"inputs\": \"text\" | [...]} -> [[ids], ...]\n"
+    "  POST /v1/overlays    gradient overlays: {\"input\": ..., \"method\": \"grad\" |\n"
+    "                       \"grad_x_input\" | \"integrated_gradients\", \"target\": \"sim:TEXT\",\n"
+    "                       \"steps\": N} -> {\"data\": [one object a text, as batchml overlay\n"
+    "                       --format jsonl prints it]}\n"
     "  GET  /health         200 when ready, 503 while shutting down\n"
     "  GET  /v1/models      the one model\n"
     "  GET  /metrics        Prometheus text: requests, queue depth, batch sizes, latency\n"
@@ -67,11 +71,11 @@ typedef struct srv {
     pthread_mutex_t mu;          /* the counters below                   */
     int draining;
     long active;                 /* requests being answered              */
-    unsigned long long req[6][10]; /* requests by endpoint and status (codes[]) */
+    unsigned long long req[7][10]; /* requests by endpoint and status (codes[]) */
 } srv;
 
-enum { EP_EMB, EP_EMBED, EP_TOK, EP_HEALTH, EP_MODELS, EP_OTHER };
-static const char *ep_name[6] = {"/v1/embeddings", "/embed", "/tokenize", "/health", "/v1/models", "other"};
+enum { EP_EMB, EP_EMBED, EP_TOK, EP_OVL, EP_HEALTH, EP_MODELS, EP_OTHER };
+static const char *ep_name[7] = {"/v1/embeddings", "/embed", "/tokenize", "/v1/overlays", "/health", "/v1/models", "other"};
 static const unsigned codes[10] = {200, 400, 401, 404, 405, 413, 422, 429, 500, 503};
 
 static volatile sig_atomic_t stop_flag;
@@ -459,6 +463,99 @@ static enum MHD_Result do_tokenize(srv *s, struct MHD_Connection *c, const bml_j
     return send_buf(c, 200, &b, "application/json", NULL);
 }
 
+/* ---- gradient overlays: a job on the engine's thread ------------------ */
+typedef struct ov_job {
+    const char *method, *target;
+    bml_overlay_desc od;
+    const bml_item *items;
+    size_t n;
+    buf out;                     /* the overlays' JSON objects, comma-separated */
+} ov_job;
+
+static bml_status ov_run(bml_model *m, void *user, char *err, size_t cap) {
+    ov_job *j = (ov_job *)user;
+    bml_target *tg = NULL;
+    bml_overlay *ovs;
+    bml_status rc;
+    size_t k;
+    if ((rc = bml_target_parse(m, j->target, &tg)) != BML_OK) {
+        snprintf(err, cap, "'target': %s", bml_last_error());
+        return rc;
+    }
+    if (!(ovs = (bml_overlay *)calloc(j->n, sizeof *ovs))) { bml_target_free(tg); return BML_ERR_NOMEM; }
+    j->od.target = tg;
+    rc = bml_overlay_compute_batch(m, &j->od, j->items, j->n, ovs);
+    if (rc != BML_OK) snprintf(err, cap, "%s", bml_last_error());
+    for (k = 0; k < j->n && rc == BML_OK; k++) { /* each as `batchml overlay --format jsonl` prints it */
+        size_t need = bml_overlay_to_json(m, &ovs[k], j->method, j->target, NULL, 0);
+        char *line = (char *)malloc(need + 1);
+        if (!line) { rc = BML_ERR_NOMEM; break; }
+        bml_overlay_to_json(m, &ovs[k], j->method, j->target, line, need + 1);
+        if (need && line[need - 1] == '\n') need--;
+        if (k) buf_str(&j->out, ",");
+        buf_put(&j->out, line, need);
+        free(line);
+    }
+    for (k = 0; k < j->n; k++) bml_overlay_free(&ovs[k]);
+    free(ovs);
+    bml_target_free(tg);
+    return j->out.oom ? BML_ERR_NOMEM : rc;
+}
+
+static enum MHD_Result do_overlays(srv *s, struct MHD_Connection *c, const bml_json *root, int ep) {
+    const bml_json *me = bml_json_get(root, "method"), *tg = bml_json_get(root, "target"), *st = bml_json_get(root, "steps");
+    char err[512];
+    inputs in;
+    unsigned code;
+    int want = -1;
+    long long steps = 0;
+    ov_job j;
+    bml_engine_ticket *t = NULL;
+    bml_engine_result r;
+    bml_status rc;
+    buf b = {0};
+    if (root->type != BML_JSON_OBJECT) return send_err(s, ep, c, 400, "invalid_request_error", "the body must be a JSON object");
+    memset(&j, 0, sizeof j);
+    if (!me || me->type != BML_JSON_STRING || bml_method_parse(me->str, &j.od.method, &want) != BML_OK)
+        return send_err(s, ep, c, 400, "invalid_request_error",
+                        "'method' must be \"grad\", \"grad_x_input\" or \"integrated_gradients\"");
+    if (!tg || tg->type != BML_JSON_STRING || strncmp(tg->str, "sim:", 4) || want >= 0 || !tg->str[4])
+        return send_err(s, ep, c, 400, "invalid_request_error",
+                        "'target' must be \"sim:TEXT\" (value: and policy: targets name files on the server: "
+                        "use batchml overlay for them)");
+    if (st && st->type != BML_JSON_NULL && !bml_json_int(st, 1, 1024, &steps))
+        return send_err(s, ep, c, 400, "invalid_request_error", "'steps' must be an integer in 1..1024");
+    if ((code = parse_inputs(s, bml_json_get(root, "input"), &in, err, sizeof err)) != 0) {
+        inputs_free(&in);
+        return send_err(s, ep, c, code, code == 500 ? "server_error" : "invalid_request_error", err);
+    }
+    j.method = me->str;
+    j.target = tg->str;
+    j.od.steps = (int)steps;
+    j.items = in.items;
+    j.n = in.n;
+    rc = bml_engine_submit_job(s->e, ov_run, &j, BML_PRIORITY_NORMAL, 0, &t);
+    if (rc != BML_OK) {
+        inputs_free(&in);
+        return send_err(s, ep, c, rc == BML_ERR_BUSY ? 429 : 503, rc == BML_ERR_BUSY ? "rate_limit_error" : "server_error",
+                        bml_last_error());
+    }
+    bml_engine_wait(t, BML_ENGINE_FOREVER, &r);
+    bml_engine_ticket_free(t);
+    inputs_free(&in);
+    if (r.status != BML_OK) {
+        free(j.out.p);
+        code = r.status == BML_ERR_CANCELLED ? 503 : r.status == BML_ERR_NOMEM || r.status == BML_ERR_INTERNAL ? 500 : 400;
+        return send_err(s, ep, c, code, code == 400 ? "invalid_request_error" : "server_error", r.error);
+    }
+    buf_str(&b, "{\"object\":\"list\",\"data\":[");
+    buf_put(&b, j.out.p ? j.out.p : "", j.out.n);
+    buf_str(&b, "]}");
+    free(j.out.p);
+    count(s, ep, 200);
+    return send_buf(c, 200, &b, "application/json", NULL);
+}
+
 static enum MHD_Result do_metrics(srv *s, struct MHD_Connection *c) {
     bml_engine_stats st;
     buf b = {0};
@@ -468,7 +565,7 @@ static enum MHD_Result do_metrics(srv *s, struct MHD_Connection *c) {
     buf_str(&b, "# HELP batchml_requests_total HTTP requests answered, by endpoint and status.\n"
                 "# TYPE batchml_requests_total counter\n");
     pthread_mutex_lock(&s->mu);
-    for (i = 0; i < 6; i++)
+    for (i = 0; i < 7; i++)
         for (k = 0; k < 10; k++)
             if (s->req[i][k])
                 buf_fmt(&b, "batchml_requests_total{endpoint=\"%s\",status=\"%u\"} %llu\n", ep_name[i], codes[k],
@@ -582,6 +679,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     pthread_mutex_unlock(&s->mu);
     ok = ep == EP_EMB ? do_embeddings(s, c, bml_json_root(doc), ep)
        : ep == EP_EMBED ? do_embed_tei(s, c, bml_json_root(doc), ep)
+       : ep == EP_OVL ? do_overlays(s, c, bml_json_root(doc), ep)
        : do_tokenize(s, c, bml_json_root(doc), ep);
     bml_json_free(doc);
     pthread_mutex_lock(&s->mu);

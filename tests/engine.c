@@ -484,6 +484,61 @@ static void test_dimensions(void) {
     bml_engine_free(e);
 }
 
+/* ---- jobs: other work on the model, in the same queue ----------------- */
+typedef struct { int which; float row[1024]; int ran_alone; } job_arg;
+static bml_status job_fn(bml_model *m, void *user, char *err, size_t cap) {
+    job_arg *j = (job_arg *)user;
+    bml_item it;
+    bml_batch_desc bd;
+    if (j->which < 0) { snprintf(err, cap, "this job fails on purpose"); return BML_ERR_FORMAT; }
+    memset(&it, 0, sizeof it);
+    it.text = textbuf[j->which];
+    it.len = -1;
+    memset(&bd, 0, sizeof bd);
+    bd.batch_size = 1;
+    return bml_embed_batch(m, &it, 1, &bd, j->row, NULL);
+}
+
+static void test_jobs(void) {
+    bml_engine_desc d;
+    bml_engine *e = NULL;
+    bml_engine_ticket *tj = NULL, *tf = NULL, *tr[3];
+    bml_engine_result rj, rf, rr;
+    static job_arg ja, jf;
+    int i, nok = 0;
+    bml_status s1, s2;
+    memset(&d, 0, sizeof d);
+    d.max_wait_us = 10ull * 1000000; /* requests wait for company; a job does not */
+    bml_engine_create(model, &d, &e);
+    for (i = 0; i < 3; i++) {
+        bml_engine_request q = req(500 + (uint64_t)i, BML_PRIORITY_NORMAL);
+        q.done = NULL;
+        bml_engine_submit(e, &q, &tr[i]);
+    }
+    ja.which = 5;
+    jf.which = -1;
+    s1 = bml_engine_submit_job(e, job_fn, &ja, BML_PRIORITY_HIGH, 0, &tj);
+    s2 = bml_engine_submit_job(e, job_fn, &jf, BML_PRIORITY_HIGH, 0, &tf);
+    bml_engine_wait(tj, 5000000, &rj);
+    bml_engine_wait(tf, 5000000, &rf);
+    CHECK(s1 == BML_OK && rj.status == BML_OK && !memcmp(ja.row, ref + 5 * H, H * sizeof(float)) &&
+              rj.queue_ns < 4000000000ull && bml_engine_wait(tr[0], 0, NULL) == BML_ERR_TIMEOUT,
+          "engine_job_runs", "a high job ahead of 3 waiting requests: %s, row %s, queued %.1f ms", bml_status_name(rj.status),
+          memcmp(ja.row, ref + 5 * H, H * sizeof(float)) ? "DIFFERS" : "equal", (double)rj.queue_ns / 1e6);
+    CHECK(s2 == BML_OK && rf.status == BML_ERR_FORMAT && !strcmp(rf.error, "this job fails on purpose"),
+          "engine_job_error", "a failing job: %s (%s)", bml_status_name(rf.status), rf.error);
+    bml_engine_shutdown(e, 1);
+    for (i = 0; i < 3; i++) {
+        nok += bml_engine_wait(tr[i], 0, &rr) == BML_OK && rr.status == BML_OK &&
+               !memcmp(rr.embedding, ref + ((500 + i) % NT) * H, H * sizeof(float));
+        bml_engine_ticket_free(tr[i]);
+    }
+    CHECK(nok == 3, "engine_job_then_requests", "%d of 3 requests around the jobs completed exact", nok);
+    bml_engine_ticket_free(tj);
+    bml_engine_ticket_free(tf);
+    bml_engine_free(e);
+}
+
 int main(int argc, char **argv) {
     bml_model_desc md;
     bml_batch_desc bd;
@@ -510,6 +565,7 @@ int main(int argc, char **argv) {
     test_shutdown_nodrain();
     test_refused();
     test_dimensions();
+    test_jobs();
     bml_model_free(model);
     free(ref);
     TEST_EXIT();

@@ -96,6 +96,11 @@ async function overload() {  // a server with a 4-input queue: 429s, never 5xx, 
   check(me.status === 200 && /batchml_requests_total\{endpoint="\/v1\/embeddings",status="200"\} \d+/.test(me.text) &&
         /batchml_batch_size_bucket\{le="\+Inf"\} \d+/.test(me.text) && /batchml_queue_depth \d+/.test(me.text),
         'serve_metrics', me.text.slice(0, 200));
+  // gradient overlays over HTTP: the objects `batchml overlay --format jsonl` printed
+  const ovWant = fs.readFileSync(path.join(dir, 'ov.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l));
+  const ov = await raw('POST', '/v1/overlays', JSON.stringify({ input: texts.slice(0, 3), method: 'grad_x_input', target: 'sim:a happy dog' }));
+  check(ov.status === 200 && ov.json.data.length === 3 && JSON.stringify(ov.json.data) === JSON.stringify(ovWant),
+        'serve_overlays_equal_cli', `status ${ov.status}: ${ov.text.slice(0, 200)}`);
   // 4. malformed and abusive requests: each a 4xx JSON error, the server fine after
   const long = 'word '.repeat(5000);
   const cases = [
@@ -120,6 +125,9 @@ async function overload() {  // a server with a 4-input queue: 429s, never 5xx, 
     ['too_many_inputs', 'POST', '/v1/embeddings', JSON.stringify({ input: Array(17).fill('a') }), 422],
     ['body_too_big', 'POST', '/v1/embeddings', JSON.stringify({ input: 'x'.repeat(70000) }), 413],
     ['truncate_false_long', 'POST', '/embed', JSON.stringify({ inputs: long, truncate: false }), 422],
+    ['overlay_bad_method', 'POST', '/v1/overlays', '{"input": "a", "method": "magic", "target": "sim:x"}', 400],
+    ['overlay_file_target', 'POST', '/v1/overlays', '{"input": "a", "method": "grad", "target": "value:/etc/passwd"}', 400],
+    ['overlay_bad_steps', 'POST', '/v1/overlays', '{"input": "a", "method": "integrated_gradients", "target": "sim:x", "steps": 0}', 400],
     ['unknown_path', 'POST', '/v2/nothing', '{}', 404],
     ['wrong_method', 'GET', '/v1/embeddings', undefined, 405],
     ['no_key', 'POST', '/v1/embeddings', '{"input": "a"}', 401, { Authorization: '' }],
