@@ -564,7 +564,9 @@ BMLDEF void bml_truncate_embedding(const bml_model *m, const float *v, size_t D,
    BATCHES  The dispatcher starts a batch when the queue holds
      max_batch_items requests or max_batch_tokens tokens, or when the
      request at its front has waited max_wait_us for company (at once while
-     draining). A batch takes requests in priority order up to either limit
+     draining, and at once while requests arrive further apart than
+     max_wait_us on average: then no company would come, e.g. from one
+     client that waits for each answer before asking again). A batch takes requests in priority order up to either limit
      (always at least one). Text is tokenized in bml_engine_submit, on the
      caller's thread. A request's embedding is bitwise the one
      bml_embed_batch gives the same item alone, whatever it is batched with.
@@ -7928,6 +7930,8 @@ struct bml_engine {
     int refs;                   /* 1 (the engine) + requests not yet freed  */
     struct { bml_engine_ticket *head, *tail; } q[3];
     size_t queued, queued_tokens, running;
+    uint64_t last_arrival, gap_ns; /* arrivals: the last, and the mean gap
+                                      (exponentially weighted, 1/8)        */
     bml_engine_stats st;
     uint64_t *lat_q, *lat_t;    /* rings of BML__ENG_RING                   */
     size_t nlat;
@@ -8091,9 +8095,11 @@ static void *bml__eng_main(void *arg) {
             continue;
         }
         if (!e->closing && e->queued < e->max_items && e->queued_tokens < e->max_tokens &&
-            now - front->t_submit < e->max_wait_ns) {
+            now - front->t_submit < e->max_wait_ns && e->gap_ns < e->max_wait_ns) {
             /* wait for company until the front request's time is up (or a
-               deadline comes) */
+               deadline comes), while requests arrive closer together than
+               that on average: a lone client waiting on each answer before
+               it asks again would only wait for nothing */
             uint64_t until = front->t_submit + e->max_wait_ns;
             if (next_deadline && next_deadline < until) until = next_deadline;
             bml__cond_timedwait(&e->work, &e->mu, until > now ? until - now : 0);
@@ -8270,6 +8276,11 @@ static bml_status bml__eng_enqueue(bml_engine *e, bml_engine_ticket *t, bml_engi
                        : bml__fail(BML_ERR_BUSY, "the engine's queue is full (%zu requests): try again later", e->cap);
     }
     t->t_submit = bml_now_ns();
+    if (e->last_arrival) {
+        uint64_t gap = t->t_submit - e->last_arrival;
+        e->gap_ns = e->gap_ns ? (e->gap_ns * 7 + gap) / 8 : gap;
+    }
+    e->last_arrival = t->t_submit;
     t->state = BML__RQ_QUEUED;
     t->prev = e->q[t->cls].tail;
     if (t->prev) t->prev->next = t; else e->q[t->cls].head = t;

@@ -2,9 +2,12 @@
 # batchml serve under load, side by side with offline `batchml embed` of the
 # same sentences on the same threads (issue 19). Standalone:
 #   bash bench/serve.sh   (prints markdown; BENCH_SERVE_N sentences, default 2000)
-# The load client (bench/peers/serve_load.js, Node fetch with keep-alive)
-# runs on the same 2-core machine as the server and takes CPU from it: the
-# ratios include that. Target: 64 clients >= 0.85x offline.
+# The load client is wrk (Debian's, with bench/peers/serve_load.lua: one
+# connection per client, keep-alive, one sentence a request, BENCH_SERVE_S
+# seconds, default 10), else bench/peers/serve_load.js (Node fetch: heavier,
+# it takes more of the same 2 cores from the server). Either runs on the
+# server's machine: the ratios include its CPU. Target: 64 clients >= 0.85x
+# offline.
 set -u
 cd "$(dirname "$0")/.."
 O=build/bench-out; mkdir -p $O
@@ -12,6 +15,15 @@ M=build/bench-models/minilm
 N=${BENCH_SERVE_N:-2000}; TH=${BENCH_THREADS:-2}
 [ -f $M/model.safetensors ] || ./batchml mkmodel $M --seed 1 2>/dev/null
 { cut -f6 tests/data/sts/sts-train.csv; cut -f7 tests/data/sts/sts-train.csv; } | head -$N > $O/serve-texts.txt
+/usr/bin/python3 -c "import json,sys; [print(json.dumps({'input': l.rstrip('\n'), 'encoding_format': 'float'})) for l in open(sys.argv[1])]" \
+    $O/serve-texts.txt > $O/serve-bodies.jsonl
+SECS=${BENCH_SERVE_S:-10}
+load() {  # load URL CLIENTS: one JSON line
+    if command -v wrk >/dev/null; then
+        BODIES=$O/serve-bodies.jsonl wrk -t 1 -c $2 -d ${SECS}s --timeout 30s -s bench/peers/serve_load.lua $1 | grep '^{'
+    else node bench/peers/serve_load.js $1 $O/serve-texts.txt $2; fi
+}
+client=$(command -v wrk >/dev/null && echo "wrk, ${SECS} s a run" || echo "Node fetch, each sentence once")
 if ./batchml serve 2>&1 | grep -q 'not built in'; then echo "batchml serve is not built in (libmicrohttpd-dev)" >&2; exit 1; fi
 t0=$(date +%s.%N)
 ./batchml embed --model $M --threads $TH --format npy -o $O/serve-offline.npy < $O/serve-texts.txt 2>/dev/null
@@ -22,16 +34,16 @@ run() {  # run LABEL CLIENTS SERVER-ARGS...: one server, one load
     local i url
     for i in $(seq 100); do grep -q '^listening on ' $O/serve-bench.log && break; sleep 0.1; done
     url=$(sed -n 's/^listening on \(http[^ ]*\)$/\1/p' $O/serve-bench.log)
-    node bench/peers/serve_load.js $url $O/serve-texts.txt 64 >/dev/null 2>&1 # warm-up
-    local r; r=$(node bench/peers/serve_load.js $url $O/serve-texts.txt $c)
+    SECS=2 load $url 64 >/dev/null 2>&1 # warm-up
+    local r; r=$(load $url $c)
     kill -TERM $pid; wait $pid
-    echo "$r" | awk -v l="$label" -v off=$offline -F'[:,}]' '{
+    echo "$r" | awk -v l="$label" -v c=$c -v off=$offline -F'[:,}]' '{
         for (i = 1; i < NF; i++) { gsub(/[" {]/, "", $i); v[$i] = $(i + 1) }
-        printf "| %s | %s | %s | %.2fx | %s | %s | %s | %s |\n", l, v["clients"], v["sentences_per_s"], v["sentences_per_s"] / off, v["p50_ms"], v["p95_ms"], v["p99_ms"], v["failed"] }'
+        printf "| %s | %s | %s | %.2fx | %s | %s | %s | %s |\n", l, c, v["sentences_per_s"], v["sentences_per_s"] / off, v["p50_ms"], v["p95_ms"], v["p99_ms"], v["failed"] }'
 }
-echo "### batchml serve under load ($N STS sentences, one a request, $TH threads, \`$(./batchml info --kernels | head -1)\` kernels)"
+echo "### batchml serve under load (STS sentences, one a request, $TH threads, \`$(./batchml info --kernels | head -1)\` kernels; load: $client)"
 echo
-echo "Offline \`batchml embed\` of the same sentences (whole process): $offline sentences/s."
+echo "Offline \`batchml embed\` of $N of the same sentences (whole process): $offline sentences/s."
 echo
 echo "| server | clients | sentences/s | vs offline | p50 ms | p95 ms | p99 ms | failed |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
