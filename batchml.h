@@ -628,6 +628,8 @@ typedef void (*bml_engine_done_fn)(const bml_engine_result *r, void *user);
 
 typedef struct bml_engine_request {
     bml_item item;            /* text or ids; the engine copies what it needs */
+    const char *prompt;       /* text items: put before the text (NULL: the
+                                 engine's bml_engine_desc.prompt; "": none)  */
     bml_priority priority;
     uint64_t deadline_ns;     /* bml_now_ns() clock; 0: none. Still queued
                                  then: BML_ERR_TIMEOUT                       */
@@ -8215,6 +8217,7 @@ BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, 
     const int32_t *src;
     size_t n;
     char err[192], *pbuf = NULL;
+    const char *prompt;
     bml_status rc;
     if (ticket) *ticket = NULL;
     if (!e || !r) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_submit: NULL argument");
@@ -8223,10 +8226,11 @@ BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, 
         return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_request.priority %d: not a priority", (int)r->priority);
     /* tokenize here, on the caller's thread, as bml_embed_batch would */
     it = r->item;
-    if (e->prompt[0] && !it.ids && it.text) {
-        size_t pl = strlen(e->prompt), tl = it.len < 0 ? strlen(it.text) : (size_t)it.len;
+    prompt = r->prompt ? r->prompt : e->prompt;
+    if (prompt[0] && !it.ids && it.text) {
+        size_t pl = strlen(prompt), tl = it.len < 0 ? strlen(it.text) : (size_t)it.len;
         if (!(pbuf = (char *)BML_MALLOC(pl + tl + 1))) return bml__fail(BML_ERR_NOMEM, "out of memory for a request");
-        memcpy(pbuf, e->prompt, pl);
+        memcpy(pbuf, prompt, pl);
         memcpy(pbuf + pl, it.text, tl);
         pbuf[pl + tl] = 0;
         it.text = pbuf;

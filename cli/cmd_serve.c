@@ -11,14 +11,15 @@ static const char *help =
     "usage: batchml serve --model DIR [--host 127.0.0.1] [--port 8080] [--threads N]\n"
     "                     [--api-key KEY] [--queue N] [--max-body BYTES] [--max-inputs N]\n"
     "                     [--max-batch-tokens N] [--max-wait-ms N] [--connections N]\n"
-    "                     [--timeout S] [--model-name NAME]\n"
+    "                     [--timeout S] [--model-name NAME] [--prompt TEXT | --prompt-name NAME]\n"
+    "                     [--dimensions N]\n"
     "\n"
     "Serves the model over HTTP until SIGTERM or SIGINT (then it stops accepting,\n"
     "finishes what it accepted and exits 0). Prints 'listening on http://HOST:PORT'\n"
     "on stderr once ready (--port 0: a free port, the one printed).\n"
     "  POST /v1/embeddings  OpenAI's shape: {\"input\": \"text\" | [\"text\", ...] |\n"
     "                       [[ids], ...], \"model\": any, \"encoding_format\": \"float\" |\n"
-    "                       \"base64\", \"dimensions\": N}\n"
+    "                       \"base64\", \"dimensions\": N, \"prompt_name\": NAME}\n"
     "  POST /embed          text-embeddings-inference: {\"inputs\": \"text\" | [...],\n"
     "                       \"normalize\": true, \"truncate\": true} -> [[...], ...]\n"
     "  POST /tokenize       {\"inputs\": \"text\" | [...]} -> [[ids], ...]\n"
@@ -34,7 +35,10 @@ static const char *help =
     "first input has waited --max-wait-ms (default 2). Limits: --queue inputs queued\n"
     "(default 512; more: 429 with Retry-After), --max-body bytes (default 2 MiB: 413),\n"
     "--max-inputs per request (default 2048: 422), --connections at once (default\n"
-    "256), --timeout seconds a connection may stay idle (default 30). --api-key: every\n"
+    "256), --timeout seconds a connection may stay idle (default 30). --prompt TEXT or\n"
+    "--prompt-name NAME: the prompt before every text (default: the model's default\n"
+    "prompt; a request's \"prompt_name\" overrides it); --dimensions N: the default\n"
+    "for requests without \"dimensions\". --api-key: every\n"
     "path but /health needs 'Authorization: Bearer KEY' (401). Errors are JSON\n"
     "{\"error\": {\"message\", \"type\", \"code\"}}.\n"
     "\n"
@@ -66,7 +70,7 @@ typedef struct srv {
     bml_engine *e;
     const bml_config *cfg;
     const char *api_key, *model_name;
-    size_t max_body, max_inputs, H;
+    size_t max_body, max_inputs, H, dims; /* dims: --dimensions (H when not given) */
     int normalizes;
     pthread_mutex_t mu;          /* the counters below                   */
     int draining;
@@ -232,8 +236,8 @@ static unsigned parse_inputs(srv *s, const bml_json *v, inputs *in, char *err, s
 
 /* Embed every input through the engine: 0 with rows [n, H] and tokens, or
    an HTTP status with a message. */
-static unsigned run_inputs(srv *s, const inputs *in, float *rows, size_t *tokens, int truncate, char *err,
-                           size_t cap) {
+static unsigned run_inputs(srv *s, const inputs *in, const char *prompt, float *rows, size_t *tokens, int truncate,
+                           char *err, size_t cap) {
     bml_engine_ticket **t = (bml_engine_ticket **)calloc(in->n, sizeof *t);
     size_t i;
     unsigned code = 0;
@@ -244,6 +248,7 @@ static unsigned run_inputs(srv *s, const inputs *in, float *rows, size_t *tokens
         bml_status st;
         memset(&r, 0, sizeof r);
         r.item = in->items[i];
+        r.prompt = prompt;
         r.priority = BML_PRIORITY_NORMAL;
         if (!truncate && r.item.text) {
             /* over the model's length: tokenize (truncated) and see whether
@@ -289,6 +294,28 @@ static unsigned run_inputs(srv *s, const inputs *in, float *rows, size_t *tokens
     return code;
 }
 
+/* "prompt_name": the model's prompt of that name (NULL: not given, the
+   server's default); 0, or 400 with a message. */
+static unsigned prompt_of(srv *s, const bml_json *root, const inputs *in, const char **prompt, char *err, size_t cap) {
+    const bml_json *pn = bml_json_get(root, "prompt_name");
+    size_t i;
+    *prompt = NULL;
+    if (!pn || pn->type == BML_JSON_NULL) return 0;
+    if (pn->type != BML_JSON_STRING) { snprintf(err, cap, "'prompt_name' must be a string"); return 400; }
+    if (!(*prompt = bml_model_prompt(s->m, pn->str))) {
+        size_t at = 0;
+        int k;
+        at += (size_t)snprintf(err, cap, "'prompt_name' %.64s: the model has %s", pn->str,
+                               bml_model_prompt_count(s->m) ? "the prompts" : "no prompts");
+        for (k = 0; k < bml_model_prompt_count(s->m) && at < cap; k++)
+            at += (size_t)snprintf(err + at, cap - at, " '%.32s'", bml_model_prompt_name(s->m, k));
+        return 400;
+    }
+    for (i = 0; i < in->n; i++)
+        if (in->items[i].ids) { snprintf(err, cap, "'prompt_name' needs text inputs, input %zu is token ids", i); return 400; }
+    return 0;
+}
+
 static unsigned check_type(const bml_json *v, bml_json_type ty, const char *name, char *err, size_t cap) {
     if (v && v->type != ty && !(ty == BML_JSON_TRUE && v->type == BML_JSON_FALSE)) {
         snprintf(err, cap, "'%s' has the wrong type", name);
@@ -325,8 +352,9 @@ static enum MHD_Result do_embeddings(srv *s, struct MHD_Connection *c, const bml
     char err[512];
     inputs in;
     unsigned code;
-    size_t D = s->H, tokens = 0, i, k;
+    size_t D = s->dims, tokens = 0, i, k;
     int b64 = 0;
+    const char *prompt = NULL;
     float *rows, *row;
     buf b = {0};
     if (root->type != BML_JSON_OBJECT) return send_err(s, ep, c, 400, "invalid_request_error", "the body must be a JSON object");
@@ -350,7 +378,8 @@ static enum MHD_Result do_embeddings(srv *s, struct MHD_Connection *c, const bml
     rows = (float *)malloc(in.n * s->H * sizeof(float) + 1);
     row = (float *)malloc(s->H * sizeof(float) + 1);
     if (!rows || !row) code = 500, snprintf(err, sizeof err, "out of memory");
-    else code = run_inputs(s, &in, rows, &tokens, 1, err, sizeof err);
+    else if (!(code = prompt_of(s, root, &in, &prompt, err, sizeof err)))
+        code = run_inputs(s, &in, prompt, rows, &tokens, 1, err, sizeof err);
     if (code) {
         free(rows); free(row); inputs_free(&in);
         return send_err(s, ep, c, code, code == 429 ? "rate_limit_error" : code >= 500 ? "server_error"
@@ -382,9 +411,10 @@ static enum MHD_Result do_embed_tei(srv *s, struct MHD_Connection *c, const bml_
     char err[512];
     inputs in;
     unsigned code;
-    size_t tokens, i, k;
+    size_t tokens, i, k, D = s->dims;
     int normalize = 1, truncate = 1;
     float *rows;
+    const char *prompt = NULL;
     buf b = {0};
     if (root->type != BML_JSON_OBJECT) return send_err(s, ep, c, 400, "invalid_request_error", "the body must be a JSON object");
     if (check_type(norm, BML_JSON_TRUE, "normalize", err, sizeof err) || check_type(trunc, BML_JSON_TRUE, "truncate", err, sizeof err))
@@ -399,7 +429,8 @@ static enum MHD_Result do_embed_tei(srv *s, struct MHD_Connection *c, const bml_
         return send_err(s, ep, c, code, code == 500 ? "server_error" : "invalid_request_error", err);
     }
     if (!(rows = (float *)malloc(in.n * s->H * sizeof(float) + 1))) code = 500, snprintf(err, sizeof err, "out of memory");
-    else code = run_inputs(s, &in, rows, &tokens, truncate, err, sizeof err);
+    else if (!(code = prompt_of(s, root, &in, &prompt, err, sizeof err)))
+        code = run_inputs(s, &in, prompt, rows, &tokens, truncate, err, sizeof err);
     if (code) {
         free(rows); inputs_free(&in);
         return send_err(s, ep, c, code, code == 429 ? "rate_limit_error" : code >= 500 ? "server_error"
@@ -409,13 +440,14 @@ static enum MHD_Result do_embed_tei(srv *s, struct MHD_Connection *c, const bml_
     for (i = 0; i < in.n; i++) {
         float *r = rows + i * s->H;
         double ss = 0;
+        bml_truncate_embedding(s->m, r, D, r); /* --dimensions */
         if (normalize && !s->normalizes) { /* TEI normalizes by default: so does this */
-            for (k = 0; k < s->H; k++) ss += (double)r[k] * r[k];
+            for (k = 0; k < D; k++) ss += (double)r[k] * r[k];
             ss = ss > 0 ? 1.0 / sqrt(ss) : 0;
-            for (k = 0; k < s->H; k++) r[k] = (float)(r[k] * ss);
+            for (k = 0; k < D; k++) r[k] = (float)(r[k] * ss);
         }
         buf_str(&b, i ? ",[" : "[");
-        for (k = 0; k < s->H; k++) { if (k) buf_str(&b, ","); buf_float(&b, r[k]); }
+        for (k = 0; k < D; k++) { if (k) buf_str(&b, ","); buf_float(&b, r[k]); }
         buf_str(&b, "]");
     }
     buf_str(&b, "]");
@@ -709,8 +741,8 @@ int cmd_serve(int argc, char **argv) {
     srv s;
     int i;
     memset(&s, 0, sizeof s);
-    s.model_name = NULL;
-    cli_common_init(&c, CLI_O_MODEL | CLI_O_THREADS | CLI_O_DETERMINISTIC, NULL);
+    memset(&ed, 0, sizeof ed);
+    cli_common_init(&c, CLI_O_MODEL | CLI_O_THREADS | CLI_O_DETERMINISTIC | CLI_O_PROMPT | CLI_O_DIMENSIONS, NULL);
     for (i = 1; i < argc; i++) {
         unsigned got = cli_common_opt(&c, argc, argv, &i);
         if (got == CLI_O_HELP) { fputs(help, stdout); return 0; }
@@ -739,6 +771,12 @@ int cmd_serve(int argc, char **argv) {
     s.cfg = bml_model_config(s.m);
     s.H = (size_t)s.cfg->dim;
     s.normalizes = s.cfg->normalize;
+    {   /* --prompt / --prompt-name (else the model's default prompt) and --dimensions */
+        bml_batch_desc bd;
+        memset(&bd, 0, sizeof bd);
+        s.dims = cli_common_prompt_dims(&c, s.m, &bd);
+        ed.prompt = bd.prompt;
+    }
     s.max_body = (size_t)max_body;
     s.max_inputs = (size_t)max_inputs;
     if (!s.model_name) { /* the directory's last component */
@@ -747,7 +785,6 @@ int cmd_serve(int argc, char **argv) {
         while (p > c.model && p[-1] != '/') p--;
         s.model_name = *p ? p : c.model;
     }
-    memset(&ed, 0, sizeof ed);
     ed.queue_capacity = (size_t)queue;
     ed.max_batch_tokens = (size_t)mbt;
     ed.max_wait_us = mwait ? (uint64_t)mwait * 1000 : BML_ENGINE_NO_WAIT;

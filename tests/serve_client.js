@@ -23,7 +23,7 @@ function readNpy(file) {  // C-order float32 (n, h)
   const n = +shape[1], h = +shape[2], data = new Float32Array(b.buffer.slice(b.byteOffset + 10 + hl, b.byteOffset + b.length));
   return Array.from({ length: n }, (_, i) => data.subarray(i * h, (i + 1) * h));
 }
-const ref = readNpy(path.join(dir, 'ref.npy')), ref8 = readNpy(path.join(dir, 'ref8.npy'));
+const ref = readNpy(path.join(dir, 'ref.npy')), ref8 = readNpy(path.join(dir, 'ref8.npy')), refq = readNpy(path.join(dir, 'refq.npy'));
 const H = ref[0].length;
 function same(a, b) {  // a: numbers (parsed JSON) or Float32Array, b: Float32Array
   if (!a || a.length !== b.length) return false;
@@ -77,6 +77,9 @@ async function overload() {  // a server with a 4-input queue: 429s, never 5xx, 
         'base64 rows differ');
   r = await client.embeddings.create({ model: 'm', input: texts.slice(0, 4), dimensions: 8, encoding_format: 'float' });
   check(r.data.every((d, i) => same(d.embedding, ref8[i])), 'serve_openai_dimensions', 'rows differ from embed --dimensions 8');
+  const pq = await raw('POST', '/v1/embeddings', JSON.stringify({ input: texts.slice(0, 3), prompt_name: 'query', encoding_format: 'float' }));
+  check(pq.status === 200 && pq.json.data.every((d, i) => same(d.embedding, refq[i])), 'serve_prompt_name',
+        `status ${pq.status}: rows differ from embed --prompt-name query`);
   // token ids: /tokenize's ids embed to the text's embedding; usage counts them
   const tk = await raw('POST', '/tokenize', JSON.stringify({ inputs: texts.slice(0, 4) }));
   r = await client.embeddings.create({ model: 'm', input: tk.json, encoding_format: 'float' });
@@ -128,6 +131,8 @@ async function overload() {  // a server with a 4-input queue: 429s, never 5xx, 
     ['overlay_bad_method', 'POST', '/v1/overlays', '{"input": "a", "method": "magic", "target": "sim:x"}', 400],
     ['overlay_file_target', 'POST', '/v1/overlays', '{"input": "a", "method": "grad", "target": "value:/etc/passwd"}', 400],
     ['overlay_bad_steps', 'POST', '/v1/overlays', '{"input": "a", "method": "integrated_gradients", "target": "sim:x", "steps": 0}', 400],
+    ['prompt_name_unknown', 'POST', '/v1/embeddings', '{"input": "a", "prompt_name": "nope"}', 400],
+    ['prompt_name_ids', 'POST', '/v1/embeddings', '{"input": [[101, 102]], "prompt_name": "query"}', 400],
     ['unknown_path', 'POST', '/v2/nothing', '{}', 404],
     ['wrong_method', 'GET', '/v1/embeddings', undefined, 405],
     ['no_key', 'POST', '/v1/embeddings', '{"input": "a"}', 401, { Authorization: '' }],
