@@ -373,7 +373,7 @@ static void test_deadline_cancel_busy(void) {
 
 /* ---- shutdown without drain under load ------------------------------ */
 static void test_shutdown_nodrain(void) {
-    enum { NTH = 3, PER = 400 };
+    enum { NTH = 3, PER = 1500 };
     bml_engine_desc d;
     bml_engine *e = NULL;
     pthread_t th[NTH];
@@ -389,8 +389,13 @@ static void test_shutdown_nodrain(void) {
         a[i].e = e; a[i].tid = i; a[i].n = PER;
         pthread_create(&th[i], NULL, submitter, &a[i]);
     }
-    sleep_us(20000);
-    bml_engine_shutdown(e, 0); /* while they submit */
+    for (;;) { /* shut down while they submit: after the first 200 */
+        bml_engine_stats st;
+        bml_engine_stats_get(e, &st);
+        if (st.submitted >= 200) break;
+        sleep_us(200);
+    }
+    bml_engine_shutdown(e, 0);
     for (i = 0; i < NTH; i++) pthread_join(th[i], NULL);
     for (i = 0; i < NTH; i++)
         for (k = 0; k < PER; k++) {
