@@ -49,6 +49,55 @@ echo "| server | clients | sentences/s | vs offline | p50 ms | p95 ms | p99 ms |
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for c in 1 8 64; do run "batching (default)" $c; done
 run "batching off (--max-batch-tokens 1)" 64 --max-batch-tokens 1
+# the peer: llama.cpp's llama-server --embedding on the same weights as GGUF
+# (bench/peers/to_gguf.py), built with cmake beside the project:
+#   git clone https://github.com/ggerganov/llama.cpp ../llama.cpp && cd ../llama.cpp &&
+#   cmake -B build -DGGML_NATIVE=ON -DLLAMA_CURL=OFF && cmake --build build -j --target llama-server
+# Its settings: 4 slots (-np: continuous batching over them) and a batch and
+# ubatch big enough for all of them at once. More slots would batch more, but
+# this llama.cpp aborts (GGML_ASSERT "seq_id cannot be larger than n_tokens
+# with pooling_type == MEAN", llama-context.cpp) as soon as a slot id is at
+# least the tokens of its batch: with -np 64 a lone 9-token sentence on slot
+# 37 kills it. 4 slots never meet a batch under 4 tokens. A small context
+# (-c 512: 128 tokens a slot) because its attention spans the whole cache.
+# Its clients open a connection per request (wrk with Connection: close):
+# on a kept-alive connection each of its answers stalled ~40 ms here (14
+# requests/s from one client, against 65/s with a connection each).
+L=${LLAMA_CPP:-../llama.cpp}
+if [ -x $L/build/bin/llama-server ] && command -v wrk >/dev/null; then
+    [ -s $O/minilm.gguf ] && [ $O/minilm.gguf -nt $M/model.safetensors ] ||
+        PYTHONPATH=$L/gguf-py /usr/bin/python3 bench/peers/to_gguf.py $M $O/minilm.gguf >&2
+    lrun() {  # lrun CLIENTS
+        local c=$1 port=$((20000 + RANDOM % 20000)) i r
+        $L/build/bin/llama-server -m $O/minilm.gguf --embedding --pooling mean --port $port -t $TH -c 512 -b 512 \
+            -ub 512 -np 4 > $O/llama-server.log 2>&1 & local pid=$!
+        for i in $(seq 200); do curl -sf localhost:$port/health >/dev/null && break; sleep 0.1; done
+        if [ $c = 1 ]; then  # agreement with batchml on the first sentences
+            /usr/bin/python3 - $port $O/serve-texts.txt $O/serve-offline.npy <<'PY' >&2
+import json, sys, urllib.request, numpy as np
+port, texts, ref = sys.argv[1], open(sys.argv[2]).read().split('\n')[:20], np.load(sys.argv[3])
+d = 0.0
+for i, t in enumerate(texts):
+    q = urllib.request.Request(f'http://127.0.0.1:{port}/v1/embeddings', json.dumps({'input': t}).encode(), {'Content-Type': 'application/json'})
+    e = np.array(json.load(urllib.request.urlopen(q))['data'][0]['embedding'], dtype=np.float32)
+    d = max(d, float(abs(e - ref[i]).max()))
+open(sys.argv[3] + '.llama_diff', 'w').write('%.2g' % d)
+PY
+        fi
+        SECS=2 CLOSE=1 load http://127.0.0.1:$port 4 >/dev/null 2>&1
+        r=$(CLOSE=1 load http://127.0.0.1:$port $c)
+        kill $pid; wait $pid 2>/dev/null
+        echo "$r" | awk -v c=$c -v off=$offline -F'[:,}]' '{
+            for (i = 1; i < NF; i++) { gsub(/[" {]/, "", $i); v[$i] = $(i + 1) }
+            printf "| llama.cpp llama-server --embedding (-np 4) | %s | %s | %.2fx | %s | %s | %s | %s |\n", c, v["sentences_per_s"], v["sentences_per_s"] / off, v["p50_ms"], v["p95_ms"], v["p99_ms"], v["failed"] }'
+    }
+    for c in 1 8 64; do lrun $c; done
+    echo
+    echo "llama.cpp ($(git -C $L log -1 --format=%h 2>/dev/null || echo '?')) on the same weights (F32 GGUF): max abs diff"
+    echo "$(cat $O/serve-offline.npy.llama_diff 2>/dev/null || echo '?') from batchml's embeddings over the first 20 sentences."
+else
+    echo
+    echo "No peer in this run: llama.cpp's llama-server was not found at $L (LLAMA_CPP=DIR; build it as above)."
+fi
 echo
-echo "Target (issue 19): 64 clients at >= 0.85x offline. No peer server in this run"
-echo "(llama.cpp's llama-server --embedding was not built here)."
+echo "Target (issue 19): 64 clients at >= 0.85x offline."

@@ -6,6 +6,7 @@ for line in io.lines(os.getenv("BODIES")) do bodies[#bodies + 1] = line end
 local i = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+if os.getenv("CLOSE") == "1" then wrk.headers["Connection"] = "close" end
 request = function()
   i = i % #bodies + 1
   return wrk.format(nil, os.getenv("ENDPOINT") or "/v1/embeddings", nil, bodies[i])
