@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-pkgs="build-essential clang libopenblas-dev python3-torch python3-numpy unicode-data parallel chromium ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo nodejs npm gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 python3-scipy tcc libmicrohttpd-dev pkg-config wrk"
+pkgs="build-essential clang libopenblas-dev python3-torch python3-numpy unicode-data parallel chromium ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo nodejs npm gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 python3-scipy tcc libmicrohttpd-dev pkg-config wrk python3-sentencepiece python3-yaml"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 # node/npm may come from another source (nodesource): accept any working node
