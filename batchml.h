@@ -8166,6 +8166,9 @@ BMLDEF bml_status bml_engine_create(bml_model *m, const bml_engine_desc *desc, b
     if (d.dimensions > (size_t)m->cfg.dim)
         return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_desc.dimensions %zu: the model's embeddings have %d",
                          d.dimensions, m->cfg.dim);
+    if ((d.max_wait_us != BML_ENGINE_NO_WAIT && d.max_wait_us > 3600ull * 1000000) || d.promote_us > 3600ull * 1000000)
+        return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_desc: max_wait_us and promote_us are at most an hour "
+                         "(3600000000; max_wait_us may be BML_ENGINE_NO_WAIT)");
     if (!(e = (bml_engine *)bml__calloc(1, sizeof *e))) return bml__fail(BML_ERR_NOMEM, "out of memory for an engine");
     e->m = m;
     e->max_items = d.max_batch_items ? d.max_batch_items : 256;
@@ -8321,6 +8324,7 @@ BMLDEF bml_status bml_engine_wait(bml_engine_ticket *t, uint64_t timeout_us, bml
     uint64_t until;
     if (!t) return bml__fail(BML_ERR_INVALID_ARG, "bml_engine_wait: NULL ticket");
     e = t->e;
+    if (timeout_us > 1000000000000ull) timeout_us = BML_ENGINE_FOREVER; /* over 11 days: no overflow below */
     until = timeout_us == BML_ENGINE_FOREVER ? 0 : bml_now_ns() + timeout_us * 1000;
     bml__mutex_lock(&e->mu);
     while (t->state != BML__RQ_DONE) {
