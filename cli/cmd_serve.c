@@ -56,6 +56,7 @@ int cmd_serve(int argc, char **argv) {
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <poll.h>
 #include <microhttpd.h>
 #include <math.h>
 #include <signal.h>
@@ -75,12 +76,13 @@ typedef struct srv {
     pthread_mutex_t mu;          /* the counters below                   */
     int draining;
     long active;                 /* requests being answered              */
-    unsigned long long req[7][10]; /* requests by endpoint and status (codes[]) */
+    unsigned long long req[7][11]; /* requests by endpoint and status (codes[]) */
 } srv;
 
 enum { EP_EMB, EP_EMBED, EP_TOK, EP_OVL, EP_HEALTH, EP_MODELS, EP_OTHER };
 static const char *ep_name[7] = {"/v1/embeddings", "/embed", "/tokenize", "/v1/overlays", "/health", "/v1/models", "other"};
-static const unsigned codes[10] = {200, 400, 401, 404, 405, 413, 422, 429, 500, 503};
+/* 499: the client closed the connection before its answer (nginx's code) */
+static const unsigned codes[11] = {200, 400, 401, 404, 405, 413, 422, 429, 499, 500, 503};
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig) { (void)sig; stop_flag = 1; }
@@ -154,7 +156,7 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned code, buf *b,
 
 static void count(srv *s, int ep, unsigned code) {
     int k = 0;
-    while (k < 9 && codes[k] != code) k++; /* (an unlisted code counts as 503) */
+    while (k < 10 && codes[k] != code) k++; /* (an unlisted code counts as 503) */
     pthread_mutex_lock(&s->mu);
     s->req[ep][k]++;
     pthread_mutex_unlock(&s->mu);
@@ -234,10 +236,26 @@ static unsigned parse_inputs(srv *s, const bml_json *v, inputs *in, char *err, s
     return 0;
 }
 
+/* 1 while the client is still there: its socket has not been closed (a
+   peek that reads 0 bytes, or an error other than "nothing yet"). */
+static int client_alive(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct pollfd pf;
+    char b;
+    if (!ci) return 1;
+    pf.fd = ci->connect_fd;
+    pf.events = POLLIN;
+    pf.revents = 0;
+    if (poll(&pf, 1, 0) <= 0) return 1;
+    if (pf.revents & (POLLHUP | POLLERR)) return 0;
+    return recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 0; /* 0: closed; > 0: a pipelined request */
+}
+
 /* Embed every input through the engine: 0 with rows [n, H] and tokens, or
-   an HTTP status with a message. */
-static unsigned run_inputs(srv *s, const inputs *in, const char *prompt, float *rows, size_t *tokens, int truncate,
-                           char *err, size_t cap) {
+   an HTTP status with a message. A client that goes away while its inputs
+   wait has them cancelled (checked every 50 ms), so its work is freed. */
+static unsigned run_inputs(srv *s, struct MHD_Connection *c, const inputs *in, const char *prompt, float *rows,
+                           size_t *tokens, int truncate, char *err, size_t cap) {
     bml_engine_ticket **t = (bml_engine_ticket **)calloc(in->n, sizeof *t);
     size_t i;
     unsigned code = 0;
@@ -277,8 +295,14 @@ static unsigned run_inputs(srv *s, const inputs *in, const char *prompt, float *
     }
     for (i = 0; i < in->n; i++) {
         bml_engine_result res;
+        size_t k;
         if (!t[i]) continue;
         if (code) bml_engine_cancel(t[i]); /* the request failed: free the queue of its other inputs */
+        while (bml_engine_wait(t[i], 50000, NULL) == BML_ERR_TIMEOUT)
+            if (!client_alive(c)) { /* gone: cancel what is still queued */
+                for (k = i; k < in->n; k++) if (t[k]) bml_engine_cancel(t[k]);
+                if (!code) { snprintf(err, cap, "the client closed the connection"); code = 499; }
+            }
         if (bml_engine_wait(t[i], BML_ENGINE_FOREVER, &res) == BML_OK && !code) {
             if (res.status == BML_OK) {
                 memcpy(rows + i * s->H, res.embedding, s->H * sizeof(float));
@@ -379,7 +403,7 @@ static enum MHD_Result do_embeddings(srv *s, struct MHD_Connection *c, const bml
     row = (float *)malloc(s->H * sizeof(float) + 1);
     if (!rows || !row) code = 500, snprintf(err, sizeof err, "out of memory");
     else if (!(code = prompt_of(s, root, &in, &prompt, err, sizeof err)))
-        code = run_inputs(s, &in, prompt, rows, &tokens, 1, err, sizeof err);
+        code = run_inputs(s, c, &in, prompt, rows, &tokens, 1, err, sizeof err);
     if (code) {
         free(rows); free(row); inputs_free(&in);
         return send_err(s, ep, c, code, code == 429 ? "rate_limit_error" : code >= 500 ? "server_error"
@@ -430,7 +454,7 @@ static enum MHD_Result do_embed_tei(srv *s, struct MHD_Connection *c, const bml_
     }
     if (!(rows = (float *)malloc(in.n * s->H * sizeof(float) + 1))) code = 500, snprintf(err, sizeof err, "out of memory");
     else if (!(code = prompt_of(s, root, &in, &prompt, err, sizeof err)))
-        code = run_inputs(s, &in, prompt, rows, &tokens, truncate, err, sizeof err);
+        code = run_inputs(s, c, &in, prompt, rows, &tokens, truncate, err, sizeof err);
     if (code) {
         free(rows); inputs_free(&in);
         return send_err(s, ep, c, code, code == 429 ? "rate_limit_error" : code >= 500 ? "server_error"
@@ -598,7 +622,7 @@ static enum MHD_Result do_metrics(srv *s, struct MHD_Connection *c) {
                 "# TYPE batchml_requests_total counter\n");
     pthread_mutex_lock(&s->mu);
     for (i = 0; i < 7; i++)
-        for (k = 0; k < 10; k++)
+        for (k = 0; k < 11; k++)
             if (s->req[i][k])
                 buf_fmt(&b, "batchml_requests_total{endpoint=\"%s\",status=\"%u\"} %llu\n", ep_name[i], codes[k],
                         s->req[i][k]);
