@@ -51,6 +51,7 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(help, stdout); return 0; }
     cli_die("not built in: this batchml was built without GNU libmicrohttpd (install libmicrohttpd-dev and "
             "rebuild with make)");
+    return 1; /* (cli_die does not return; a compiler without GNU attributes does not know) */
 }
 #else
 #include <arpa/inet.h>
