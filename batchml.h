@@ -7696,6 +7696,28 @@ static int bml__finite_row(const float *v, size_t n, const char *what, char *err
     return 1;
 }
 
+/* A text item with the prompt's text put before its own (sentence-
+   transformers' order), in *pbuf (grown to *pcap, the caller frees it); an
+   ids item, an item without text or an empty prompt stay as they are, and
+   an empty text stays an empty-input error. BML_ERR_NOMEM, else BML_OK. */
+static bml_status bml__item_prompted(bml_item *it, const char *prompt, size_t plen, char **pbuf, size_t *pcap) {
+    size_t tl;
+    if (!plen || it->ids || !it->text) return BML_OK;
+    tl = it->len < 0 ? strlen(it->text) : (size_t)it->len;
+    if (plen + tl + 1 > *pcap) {
+        char *nb = (char *)BML_REALLOC(*pbuf, plen + tl + 1);
+        if (!nb) return BML_ERR_NOMEM;
+        *pbuf = nb;
+        *pcap = plen + tl + 1;
+    }
+    memcpy(*pbuf, prompt, plen);
+    memcpy(*pbuf + plen, it->text, tl);
+    (*pbuf)[plen + tl] = 0;
+    it->text = *pbuf;
+    it->len = tl ? (ptrdiff_t)(plen + tl) : 0;
+    return BML_OK;
+}
+
 BMLDEF bml_status bml_embed_ids(bml_model *m, const int32_t *ids, size_t n, float *out) {
     char err[192];
     bml_status rc;
@@ -7805,19 +7827,10 @@ BMLDEF bml_status bml_embed_batch(bml_model *m, const bml_item *items, size_t co
         const int32_t *src;
         size_t n;
         bml_item pi = items[i];
-        if (plen && !pi.ids && pi.text) { /* the prompt's text, then the item's (sentence-transformers' order) */
-            size_t tl = pi.len < 0 ? strlen(pi.text) : (size_t)pi.len;
-            if (plen + tl + 1 > pcap) {
-                char *nb = (char *)BML_REALLOC(pbuf, plen + tl + 1);
-                if (!nb) { st[i] = BML_ERR_NOMEM; snprintf(err[i], 192, "out of memory"); continue; }
-                pbuf = nb;
-                pcap = plen + tl + 1;
-            }
-            memcpy(pbuf, prompt, plen);
-            memcpy(pbuf + plen, pi.text, tl);
-            pbuf[plen + tl] = 0;
-            pi.text = pbuf;
-            pi.len = tl ? (ptrdiff_t)(plen + tl) : 0; /* an empty text stays an empty-input error */
+        if (bml__item_prompted(&pi, prompt, plen, &pbuf, &pcap) != BML_OK) {
+            st[i] = BML_ERR_NOMEM;
+            snprintf(err[i], 192, "out of memory");
+            continue;
         }
         if ((st[i] = bml__item_ids(m, &pi, d.utf8, &enc, &src, &n, err[i], sizeof err[i])) != BML_OK) continue;
         ids[i] = (int32_t *)BML_MALLOC(n * sizeof(int32_t));
@@ -8220,6 +8233,7 @@ BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, 
     const int32_t *src;
     size_t n;
     char err[192], *pbuf = NULL;
+    size_t pcap = 0;
     const char *prompt;
     bml_status rc;
     if (ticket) *ticket = NULL;
@@ -8230,15 +8244,8 @@ BMLDEF bml_status bml_engine_submit(bml_engine *e, const bml_engine_request *r, 
     /* tokenize here, on the caller's thread, as bml_embed_batch would */
     it = r->item;
     prompt = r->prompt ? r->prompt : e->prompt;
-    if (prompt[0] && !it.ids && it.text) {
-        size_t pl = strlen(prompt), tl = it.len < 0 ? strlen(it.text) : (size_t)it.len;
-        if (!(pbuf = (char *)BML_MALLOC(pl + tl + 1))) return bml__fail(BML_ERR_NOMEM, "out of memory for a request");
-        memcpy(pbuf, prompt, pl);
-        memcpy(pbuf + pl, it.text, tl);
-        pbuf[pl + tl] = 0;
-        it.text = pbuf;
-        it.len = tl ? (ptrdiff_t)(pl + tl) : 0; /* an empty text stays an empty-input error */
-    }
+    if (bml__item_prompted(&it, prompt, strlen(prompt), &pbuf, &pcap) != BML_OK)
+        return bml__fail(BML_ERR_NOMEM, "out of memory for a request");
     memset(&enc, 0, sizeof enc);
     rc = bml__item_ids(e->m, &it, e->utf8, &enc, &src, &n, err, sizeof err);
     if (rc == BML_OK) {
